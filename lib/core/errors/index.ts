@@ -1,0 +1,3 @@
+export * from './jido-signal.error.js';
+export * from './validation.error.js';
+export * from './parse.error.js';

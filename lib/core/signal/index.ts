@@ -1,0 +1,6 @@
+export * from './signal.js';
+export * from './signal-id.js';
+export * from './extensions.js';
+export * from './trace-context.js';
+export { isRfc3339, isUriReference, isJsonMediaType } from './attributes.js';
+export { DEFAULT_MAX_PAYLOAD_BYTES, UNSAFE_KEYS } from './safe-input.js';

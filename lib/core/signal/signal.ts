@@ -1,0 +1,431 @@
+import { SignalParseError } from '../errors/parse.error.js';
+import { SignalValidationError } from '../errors/validation.error.js';
+import {
+  checkSpecversion,
+  optionalMediaType,
+  optionalString,
+  optionalTime,
+  optionalUriReference,
+  requireString,
+} from './attributes.js';
+import { createExtensionRegistry, type ExtensionRegistry } from './extensions.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, assertSafeKeys, parseJsonSafely } from './safe-input.js';
+import { SignalId } from './signal-id.js';
+
+/** Everything needed to construct a {@link Signal}. */
+export interface SignalInit<D = unknown, T extends string = string> {
+  /** Unique id; {@link createSignal} generates a UUIDv7. */
+  id: string;
+  /** URI-reference identifying the producer (e.g. `/orders-service`). */
+  source: string;
+  /** Dotted signal type, e.g. `order.created`. */
+  type: T;
+  /** `"1.0"`; jido_signal's `"1.0.2"` is accepted and normalized. @default '1.0' */
+  specversion?: string;
+  /** Subject of the event within the source. @default undefined */
+  subject?: string;
+  /** When it happened: RFC 3339 string or Date (normalized to a string). @default undefined */
+  time?: string | Date;
+  /** Media type of `data`. @default 'application/json' when data is present (octet-stream for bytes) */
+  datacontenttype?: string;
+  /** URI-reference of the schema `data` adheres to. @default undefined */
+  dataschema?: string;
+  /** Payload. @default undefined */
+  data?: D;
+  /** Extension attributes, name → value. @default {} */
+  extensions?: Readonly<Record<string, unknown>>;
+}
+
+/** Optional attributes for {@link createSignal}. `type` and `data` are positional. */
+export type SignalAttributes = Partial<Omit<SignalInit, 'type' | 'data' | 'specversion'>>;
+
+/** CloudEvents JSON structured-mode representation (extensions flattened). */
+export interface StructuredSignal {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  data?: unknown;
+  data_base64?: string;
+  [extension: string]: unknown;
+}
+
+/** Options for parsing untrusted input. */
+export interface SignalParseOptions {
+  /** Extensions to validate against. @default the default factory's registry */
+  extensions?: ExtensionRegistry;
+  /** Largest encoded input accepted, in bytes. @default 10_000_000 */
+  maxPayloadBytes?: number;
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+const CORE_KEYS = new Set([
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'subject',
+  'time',
+  'datacontenttype',
+  'dataschema',
+  'data',
+  'data_base64',
+  'extensions',
+]);
+// jido_signal's flattened attribute names that predate CloudEvents naming rules.
+const JIDO_RENAMED: Readonly<Record<string, string>> = { causation_id: 'causationid', correlation_id: 'correlationid' };
+const JIDO_DROPPED = new Set(['trace_id', 'span_id', 'parent_span_id', 'jido_schema_version', 'jido_dispatch']);
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+// Set by the factory right before `new Signal(...)` for attributes it generated itself, so
+// the constructor can skip re-validating them. Single-threaded: read and reset immediately.
+let trustedConstruction = false;
+
+function defaultContentType(data: unknown): string | undefined {
+  if (data === undefined) return undefined;
+  return data instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
+}
+
+function validateExtensions(
+  registry: ExtensionRegistry,
+  input: Readonly<Record<string, unknown>> | undefined,
+): Readonly<Record<string, unknown>> {
+  if (input === undefined || input === null) return EMPTY;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new SignalValidationError('invalid_attribute', 'extensions', 'Signal attribute "extensions" must be an object');
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const name of Object.keys(input)) {
+    const value = input[name];
+    if (value === undefined) continue;
+    (out ??= {})[name] = registry.validate(name, value);
+  }
+  return out ?? EMPTY;
+}
+
+/**
+ * An immutable CloudEvents 1.0 event: context attributes, `data` and extension attributes.
+ * Create with {@link createSignal} or a typed definition ({@link defineSignal}); parse
+ * untrusted input with {@link Signal.from} / {@link Signal.fromJSON}.
+ */
+export class Signal<D = unknown, T extends string = string> {
+  /** Always `"1.0"` (input `"1.0.2"` is normalized). */
+  readonly specversion: '1.0';
+  readonly id: string;
+  readonly source: string;
+  readonly type: T;
+  readonly subject: string | undefined;
+  readonly time: string | undefined;
+  readonly datacontenttype: string | undefined;
+  readonly dataschema: string | undefined;
+  readonly data: D;
+  /** Extension attributes (`traceparent`, `correlationid`, custom ones, …). */
+  readonly extensions: Readonly<Record<string, unknown>>;
+  readonly #registry: ExtensionRegistry;
+
+  /**
+   * Validates every attribute. Prefer {@link createSignal}, which also fills `id` and `time`.
+   * @throws SignalValidationError naming the failing attribute
+   */
+  constructor(init: SignalInit<D, T>, options: { extensions?: ExtensionRegistry } = {}) {
+    const registry = options.extensions ?? defaultFactory.extensions;
+    this.specversion = '1.0';
+    if (trustedConstruction) {
+      trustedConstruction = false;
+      this.id = init.id;
+      this.source = init.source;
+      this.type = init.type;
+      this.subject = init.subject;
+      this.time = init.time as string | undefined;
+      this.datacontenttype = init.datacontenttype;
+      this.dataschema = init.dataschema;
+      this.data = init.data as D;
+      this.extensions = init.extensions ?? EMPTY;
+    } else {
+      if (typeof init !== 'object' || init === null) {
+        throw new SignalValidationError('invalid_signal', 'signal', 'Signal attributes must be an object');
+      }
+      checkSpecversion(init.specversion);
+      this.id = requireString('id', init.id);
+      this.source = requireString('source', init.source);
+      this.type = requireString('type', init.type) as T;
+      this.subject = optionalString('subject', init.subject);
+      this.time = optionalTime(init.time);
+      this.datacontenttype = optionalMediaType(init.datacontenttype) ?? defaultContentType(init.data);
+      this.dataschema = optionalUriReference('dataschema', init.dataschema);
+      this.data = init.data as D;
+      this.extensions = validateExtensions(registry, init.extensions);
+    }
+    this.#registry = registry;
+  }
+
+  /**
+   * Parse an already-decoded structured-mode object (or return a Signal unchanged).
+   * Accepts specversion `"1.0"` and `"1.0.2"`, `data_base64`, jido's nested `extensions`
+   * map and its legacy attribute names.
+   * @throws SignalParseError | UnsafeKeyError | SignalValidationError
+   */
+  static from(value: unknown, options: SignalParseOptions = {}): Signal {
+    if (value instanceof Signal) return value as Signal;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new SignalParseError(
+        `Expected a signal object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+      );
+    }
+    assertSafeKeys(value);
+    const v = value as Record<string, unknown>;
+    if (v.specversion === undefined) {
+      throw new SignalValidationError('missing_attribute', 'specversion', 'Signal attribute "specversion" is required');
+    }
+    let data: unknown = v.data;
+    if (v.data_base64 !== undefined) {
+      if (v.data !== undefined) {
+        throw new SignalParseError('A signal cannot have both "data" and "data_base64"');
+      }
+      if (typeof v.data_base64 !== 'string' || !BASE64_RE.test(v.data_base64)) {
+        throw new SignalValidationError('invalid_attribute', 'data_base64', 'Signal attribute "data_base64" must be base64 text');
+      }
+      data = new Uint8Array(Buffer.from(v.data_base64, 'base64'));
+    }
+    let extensions: Record<string, unknown> | undefined;
+    const nested = v.extensions;
+    if (nested !== undefined && nested !== null) {
+      if (typeof nested !== 'object' || Array.isArray(nested)) {
+        throw new SignalValidationError('invalid_attribute', 'extensions', 'Signal attribute "extensions" must be an object');
+      }
+      extensions = { ...(nested as Record<string, unknown>) };
+    }
+    for (const key of Object.keys(v)) {
+      if (CORE_KEYS.has(key) || JIDO_DROPPED.has(key)) continue;
+      (extensions ??= {})[JIDO_RENAMED[key] ?? key] = v[key];
+    }
+    return new Signal(
+      {
+        specversion: v.specversion as string,
+        id: v.id as string,
+        source: v.source as string,
+        type: v.type as string,
+        subject: v.subject as string | undefined,
+        time: v.time as string | undefined,
+        datacontenttype: v.datacontenttype as string | undefined,
+        dataschema: v.dataschema as string | undefined,
+        data,
+        extensions,
+      },
+      { extensions: options.extensions },
+    );
+  }
+
+  /**
+   * Parse JSON structured-mode text or bytes. Never throws a raw `SyntaxError`.
+   * @throws PayloadTooLargeError | SignalParseError | UnsafeKeyError | SignalValidationError
+   */
+  static fromJSON(text: string | Uint8Array, options: SignalParseOptions = {}): Signal {
+    const limit = options.maxPayloadBytes ?? defaultFactory.maxPayloadBytes;
+    return Signal.from(parseJsonSafely(text, limit), options);
+  }
+
+  /** `true` for Signal instances. */
+  static isSignal(value: unknown): value is Signal {
+    return value instanceof Signal;
+  }
+
+  /** The value of an extension attribute. */
+  getExtension<V = unknown>(name: string): V | undefined {
+    return this.extensions[name] as V | undefined;
+  }
+
+  /** A copy with an extension set (validated). */
+  withExtension(name: string, value: unknown): Signal<D, T> {
+    return this.with({ extensions: { ...this.extensions, [name]: value } });
+  }
+
+  /** A copy without an extension. */
+  withoutExtension(name: string): Signal<D, T> {
+    if (!(name in this.extensions)) return this;
+    const { [name]: _removed, ...rest } = this.extensions;
+    return this.with({ extensions: rest });
+  }
+
+  /** A validated copy with some attributes replaced. */
+  with<D2 = D>(changes: Partial<Omit<SignalInit<D2, T>, 'specversion'>>): Signal<D2, T> {
+    return new Signal<D2, T>(
+      {
+        id: this.id,
+        source: this.source,
+        type: this.type,
+        subject: this.subject,
+        time: this.time,
+        datacontenttype: this.datacontenttype,
+        dataschema: this.dataschema,
+        data: this.data as unknown as D2,
+        extensions: this.extensions,
+        ...changes,
+      },
+      { extensions: this.#registry },
+    );
+  }
+
+  /**
+   * CloudEvents JSON structured mode: extensions flattened to top-level attributes
+   * (off-wire extensions such as `dispatch` left out), bytes as `data_base64`.
+   */
+  toJSON(): StructuredSignal {
+    const out: StructuredSignal = { specversion: '1.0', id: this.id, source: this.source, type: this.type };
+    if (this.subject !== undefined) out.subject = this.subject;
+    if (this.time !== undefined) out.time = this.time;
+    if (this.datacontenttype !== undefined) out.datacontenttype = this.datacontenttype;
+    if (this.dataschema !== undefined) out.dataschema = this.dataschema;
+    for (const name in this.extensions) {
+      if (this.#registry.isWire(name)) out[name] = this.extensions[name];
+    }
+    const data: unknown = this.data;
+    if (data instanceof Uint8Array) out.data_base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+    else if (data !== undefined) out.data = data;
+    return out;
+  }
+
+  /** The extension registry this signal was validated against. */
+  get extensionRegistry(): ExtensionRegistry {
+    return this.#registry;
+  }
+}
+
+/** Options of a {@link SignalFactory}. */
+export interface SignalFactoryOptions {
+  /** `source` for signals created without one. @default '/app' */
+  source?: string;
+  /** Registered extensions. @default the built-ins (trace context, causality, dispatch) */
+  extensions?: ExtensionRegistry;
+  /** Largest encoded input {@link SignalFactory.fromJSON} accepts, in bytes. @default 10_000_000 */
+  maxPayloadBytes?: number;
+}
+
+let lastTimeMs = -1;
+let lastTimeIso = '';
+
+function isoTime(ms: number): string {
+  if (ms !== lastTimeMs) {
+    lastTimeMs = ms;
+    lastTimeIso = new Date(ms).toISOString();
+  }
+  return lastTimeIso;
+}
+
+/**
+ * Creates and parses signals with one application's defaults (source, extensions, size
+ * limit). The module-level {@link createSignal} uses the default factory; the Nest module
+ * configures its own.
+ */
+export class SignalFactory {
+  readonly source: string;
+  readonly extensions: ExtensionRegistry;
+  readonly maxPayloadBytes: number;
+
+  constructor(options: SignalFactoryOptions = {}) {
+    this.source = requireString('source', options.source ?? '/app');
+    this.extensions = options.extensions ?? createExtensionRegistry();
+    const limit = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    if (!Number.isInteger(limit) || limit <= 0) {
+      throw new SignalValidationError('invalid_attribute', 'maxPayloadBytes', `maxPayloadBytes must be a positive integer, got ${limit}`);
+    }
+    this.maxPayloadBytes = limit;
+  }
+
+  /**
+   * A new signal: UUIDv7 `id`, `time` now (RFC 3339, UTC), `specversion` `"1.0"`, `source`
+   * from `attrs` or the factory default.
+   * @throws SignalValidationError naming the failing attribute
+   */
+  create<T extends string, D = undefined>(type: T, data?: D, attrs?: SignalAttributes): Signal<D, T> {
+    requireString('type', type);
+    if (attrs === undefined) {
+      const { id, timestamp } = SignalId.generateWithTimestamp();
+      trustedConstruction = true;
+      return new Signal<D, T>(
+        {
+          id,
+          source: this.source,
+          type,
+          time: isoTime(timestamp),
+          datacontenttype: defaultContentType(data),
+          data: data as D,
+        },
+        { extensions: this.extensions },
+      );
+    }
+    if (typeof attrs !== 'object' || attrs === null) {
+      throw new SignalValidationError('invalid_attribute', 'attrs', 'createSignal attrs must be an object');
+    }
+    for (const forbidden of ['type', 'data', 'specversion'] as const) {
+      if (forbidden in attrs) {
+        throw new SignalValidationError(
+          'invalid_attribute',
+          forbidden,
+          `"${forbidden}" must not be passed in attrs; it is ${forbidden === 'specversion' ? 'always "1.0"' : 'a positional argument'}`,
+        );
+      }
+    }
+    let id = attrs.id;
+    let time = attrs.time;
+    if (id === undefined) {
+      const generated = SignalId.generateWithTimestamp();
+      id = generated.id;
+      time ??= isoTime(generated.timestamp);
+    }
+    return new Signal<D, T>(
+      {
+        id,
+        source: attrs.source ?? this.source,
+        type,
+        subject: attrs.subject,
+        time: time ?? isoTime(Date.now()),
+        datacontenttype: attrs.datacontenttype,
+        dataschema: attrs.dataschema,
+        data: data as D,
+        extensions: attrs.extensions,
+      },
+      { extensions: this.extensions },
+    );
+  }
+
+  /** {@link Signal.from} with this factory's extensions. */
+  from(value: unknown): Signal {
+    return Signal.from(value, { extensions: this.extensions });
+  }
+
+  /** {@link Signal.fromJSON} with this factory's extensions and size limit. */
+  fromJSON(text: string | Uint8Array): Signal {
+    return Signal.fromJSON(text, { extensions: this.extensions, maxPayloadBytes: this.maxPayloadBytes });
+  }
+}
+
+let defaultFactory = new SignalFactory();
+
+/** The factory behind {@link createSignal}, {@link Signal.from} and {@link Signal.fromJSON}. */
+export function getDefaultSignalFactory(): SignalFactory {
+  return defaultFactory;
+}
+
+/**
+ * Replace the default factory's settings (application `source`, extensions, size limit).
+ * Call once at start-up; the Nest module does it from `forRoot({ signals })`.
+ */
+export function configureSignals(options: SignalFactoryOptions): SignalFactory {
+  defaultFactory = new SignalFactory(options);
+  return defaultFactory;
+}
+
+/**
+ * Create a signal with the default factory.
+ * @example createSignal('order.created', { orderId: 'o-1' }, { subject: 'o-1' })
+ */
+export function createSignal<T extends string>(type: T): Signal<undefined, T>;
+export function createSignal<T extends string, D>(type: T, data: D, attrs?: SignalAttributes): Signal<D, T>;
+export function createSignal<T extends string, D>(type: T, data?: D, attrs?: SignalAttributes): Signal<D | undefined, T> {
+  return defaultFactory.create(type, data, attrs);
+}
