@@ -1,3 +1,4 @@
 export * from './jido-signal.error.js';
 export * from './validation.error.js';
 export * from './parse.error.js';
+export * from './dispatch.error.js';

@@ -1,0 +1,58 @@
+// Runs every bench/*.bench.ts (or those named on the command line) and writes RESULTS.md.
+import { readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { formatNs, type BenchSection } from './harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const filter = process.argv.slice(2);
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => filter.length === 0 || filter.some((name) => f.includes(name)))
+  .sort();
+
+const sections: BenchSection[] = [];
+for (const file of files) {
+  console.log(`→ ${file}`);
+  const mod = (await import(pathToFileURL(join(here, file)).href)) as {
+    default: () => Promise<BenchSection | BenchSection[]>;
+  };
+  const result = await mod.default();
+  for (const section of Array.isArray(result) ? result : [result]) {
+    sections.push(section);
+    for (const row of section.rows) console.log(`  ${row.name.padEnd(60)} ${formatNs(row.nsPerOp)}`);
+    for (const c of section.checks) console.log(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.actual} (target ${c.target})`);
+  }
+}
+
+const cpu = cpus();
+const lines: string[] = [
+  '# Benchmark results',
+  '',
+  `Written by \`npm run bench\` on ${new Date().toISOString()}.`,
+  '',
+  `- Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}`,
+  `- Node ${process.version}`,
+  '- Every figure is a median (mitata p50 for micro benchmarks, median of 5 runs for system ones);',
+  '  peers run in the same process and the same run, so compare ratios rather than absolute values.',
+  '',
+];
+for (const s of sections) {
+  lines.push(`## ${s.title}`, '', '| operation | time per op | ops/s | note |', '|---|---:|---:|---|');
+  for (const r of s.rows) {
+    lines.push(`| ${r.name} | ${formatNs(r.nsPerOp)} | ${Math.round(1e9 / r.nsPerOp).toLocaleString('en-US')} | ${r.note ?? ''} |`);
+  }
+  if (s.checks.length > 0) {
+    lines.push('', '| target | actual | required | |', '|---|---:|---:|---|');
+    for (const c of s.checks) lines.push(`| ${c.name} | ${c.actual} | ${c.target} | ${c.pass ? 'pass' : '**FAIL**'} |`);
+  }
+  for (const n of s.notes ?? []) lines.push('', n);
+  lines.push('');
+}
+if (filter.length === 0) {
+  writeFileSync(join(here, 'RESULTS.md'), lines.join('\n'));
+  console.log('wrote bench/RESULTS.md');
+} else {
+  console.log('(filtered run: bench/RESULTS.md left unchanged)');
+}
