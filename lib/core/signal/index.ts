@@ -4,3 +4,5 @@ export * from './extensions.js';
 export * from './trace-context.js';
 export { isRfc3339, isUriReference, isJsonMediaType } from './attributes.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, UNSAFE_KEYS } from './safe-input.js';
+export * from './define-signal.js';
+export * from './serialization/index.js';

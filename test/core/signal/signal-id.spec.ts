@@ -1,0 +1,99 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { validate as uuidValidate, version as uuidVersion } from 'uuid';
+import { SignalId, ValidationError } from '../../../lib/index.js';
+
+describe('SignalId', () => {
+  it('1,000,000 ids in a loop are strictly increasing and valid UUIDv7 per the uuid package', () => {
+    let previous = SignalId.generate();
+    let ordered = true;
+    let invalid = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      const id = SignalId.generate();
+      if (!(id > previous)) ordered = false;
+      // Checking each id with uuid is the slow part; sample every 100th plus the last.
+      if (i % 100 === 0 && !(uuidValidate(id) && uuidVersion(id) === 7)) invalid++;
+      previous = id;
+    }
+    expect(ordered).toBe(true);
+    expect(invalid).toBe(0);
+    expect(uuidValidate(previous) && uuidVersion(previous)).toBe(7);
+  });
+
+  it('every id of a batch is valid and the batch is strictly increasing', () => {
+    const ids = SignalId.generateBatch(5000);
+    expect(ids).toHaveLength(5000);
+    expect(new Set(ids).size).toBe(5000);
+    for (let i = 1; i < ids.length; i++) {
+      expect(SignalId.compare(ids[i - 1]!, ids[i]!)).toBe(-1);
+    }
+    for (const id of ids.slice(0, 50)) expect(uuidVersion(id)).toBe(7);
+    expect(SignalId.generateBatch(0)).toEqual([]);
+    expect(() => SignalId.generateBatch(-1)).toThrow(ValidationError);
+    expect(() => SignalId.generateBatch(1.5)).toThrow(ValidationError);
+  });
+
+  it('borrows the next millisecond when the counter runs out, staying monotonic', () => {
+    // Freeze the clock just ahead of real time so the generator state stays realistic.
+    const frozen = Date.now() + 5;
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(frozen);
+    try {
+      const ids = Array.from({ length: 6000 }, () => SignalId.generate());
+      for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!).toBe(true);
+      const stamps = new Set(ids.map((id) => SignalId.timestamp(id)));
+      expect(Math.min(...stamps)).toBeGreaterThanOrEqual(frozen);
+      expect(stamps.size).toBeGreaterThan(1);
+      // A clock going backwards never produces a smaller id.
+      spy.mockReturnValue(frozen - 60_000);
+      const after = SignalId.generate();
+      expect(after > ids[ids.length - 1]!).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('timestamp() and sequence() decode the id', () => {
+    const { id, timestamp } = SignalId.generateWithTimestamp();
+    expect(SignalId.timestamp(id)).toBe(timestamp);
+    expect(Math.abs(timestamp - Date.now())).toBeLessThan(5_000);
+    // RFC 9562 appendix example.
+    expect(SignalId.timestamp('017f22e2-79b0-7cc3-98c4-dc0c0c07398f')).toBe(0x017f22e279b0);
+    expect(SignalId.sequence('017f22e2-79b0-7cc3-98c4-dc0c0c07398f')).toBe(0xcc3);
+    expect(SignalId.timestamp('017F22E2-79B0-7CC3-98C4-DC0C0C07398F')).toBe(0x017f22e279b0);
+  });
+
+  it('compare() orders by timestamp, counter, then tail, ignoring case', () => {
+    const a = '017f22e2-79b0-7cc3-98c4-dc0c0c07398f';
+    const b = '017f22e2-79b1-7000-8000-000000000000';
+    expect(SignalId.compare(a, b)).toBe(-1);
+    expect(SignalId.compare(b, a)).toBe(1);
+    expect(SignalId.compare(a, a.toUpperCase())).toBe(0);
+    expect(() => SignalId.compare('nope', a)).toThrow(ValidationError);
+  });
+
+  it('isValid() accepts v7 only', () => {
+    expect(SignalId.isValid('017f22e2-79b0-7cc3-98c4-dc0c0c07398f')).toBe(true);
+    expect(SignalId.isValid('017f22e2-79b0-6cc3-98c4-dc0c0c07398f')).toBe(false); // version 6
+    expect(SignalId.isValid('017f22e2-79b0-7cc3-c8c4-dc0c0c07398f')).toBe(false); // variant
+    expect(SignalId.isValid('017f22e279b07cc398c4dc0c0c07398f')).toBe(false);
+    expect(SignalId.isValid(42)).toBe(false);
+  });
+
+  it('timestamp() rejects malformed ids with a typed error', () => {
+    try {
+      SignalId.timestamp('not-an-id');
+      throw new Error('unreachable');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).code).toBe('invalid_id');
+    }
+  });
+
+  it('lowerBound() sorts at or before every id of that millisecond', () => {
+    const { id, timestamp } = SignalId.generateWithTimestamp();
+    const bound = SignalId.lowerBound(timestamp);
+    expect(SignalId.timestamp(bound)).toBe(timestamp);
+    expect(bound <= id).toBe(true);
+    expect(SignalId.lowerBound(timestamp + 1) > id).toBe(true);
+    expect(() => SignalId.lowerBound(-1)).toThrow(ValidationError);
+  });
+});
