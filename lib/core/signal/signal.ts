@@ -370,27 +370,30 @@ export class SignalFactory {
         );
       }
     }
-    let id = attrs.id;
-    let time = attrs.time;
-    if (id === undefined) {
+    // Validate only what the caller supplied; generated id and time are valid by construction.
+    let id: string;
+    let time: string;
+    if (attrs.id === undefined) {
       const generated = SignalId.generateWithTimestamp();
       id = generated.id;
-      time ??= isoTime(generated.timestamp);
+      time = attrs.time === undefined ? isoTime(generated.timestamp) : optionalTime(attrs.time)!;
+    } else {
+      id = requireString('id', attrs.id);
+      time = attrs.time === undefined ? isoTime(Date.now()) : optionalTime(attrs.time)!;
     }
-    return new Signal<D, T>(
-      {
-        id,
-        source: attrs.source ?? this.source,
-        type,
-        subject: attrs.subject,
-        time: time ?? isoTime(Date.now()),
-        datacontenttype: attrs.datacontenttype,
-        dataschema: attrs.dataschema,
-        data: data as D,
-        extensions: attrs.extensions,
-      },
-      { extensions: this.extensions },
-    );
+    const init: SignalInit<D, T> = {
+      id,
+      source: attrs.source === undefined ? this.source : requireString('source', attrs.source),
+      type,
+      subject: optionalString('subject', attrs.subject),
+      time,
+      datacontenttype: optionalMediaType(attrs.datacontenttype) ?? defaultContentType(data),
+      dataschema: optionalUriReference('dataschema', attrs.dataschema),
+      data: data as D,
+      extensions: validateExtensions(this.extensions, attrs.extensions),
+    };
+    trustedConstruction = true;
+    return new Signal<D, T>(init, { extensions: this.extensions });
   }
 
   /** {@link Signal.from} with this factory's extensions. */
