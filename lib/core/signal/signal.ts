@@ -10,7 +10,7 @@ import {
 } from './attributes.js';
 import { createExtensionRegistry, type ExtensionRegistry } from './extensions.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, assertSafeKeys, parseJsonSafely } from './safe-input.js';
-import { SignalId } from './signal-id.js';
+import { SignalId, type GeneratedId } from './signal-id.js';
 
 /** Everything needed to construct a {@link Signal}. */
 export interface SignalInit<D = unknown, T extends string = string> {
@@ -303,6 +303,12 @@ export interface SignalFactoryOptions {
   extensions?: ExtensionRegistry;
   /** Largest encoded input {@link SignalFactory.fromJSON} accepts, in bytes. @default 10_000_000 */
   maxPayloadBytes?: number;
+  /**
+   * Source of ids and their timestamps (which also become `time`). Tests plug in a
+   * deterministic sequence; see `sequentialIds` in `nestjs-jido-signal/testing`.
+   * @default SignalId.generateWithTimestamp
+   */
+  ids?: () => GeneratedId;
 }
 
 let lastTimeMs = -1;
@@ -325,8 +331,10 @@ export class SignalFactory {
   readonly source: string;
   readonly extensions: ExtensionRegistry;
   readonly maxPayloadBytes: number;
+  private readonly nextId: () => GeneratedId;
 
   constructor(options: SignalFactoryOptions = {}) {
+    this.nextId = options.ids ?? SignalId.generateWithTimestamp;
     this.source = requireString('source', options.source ?? '/app');
     this.extensions = options.extensions ?? createExtensionRegistry();
     const limit = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -344,7 +352,7 @@ export class SignalFactory {
   create<T extends string, D = undefined>(type: T, data?: D, attrs?: SignalAttributes): Signal<D, T> {
     requireString('type', type);
     if (attrs === undefined) {
-      const { id, timestamp } = SignalId.generateWithTimestamp();
+      const { id, timestamp } = this.nextId();
       trustedConstruction = true;
       return new Signal<D, T>(
         {
@@ -374,7 +382,7 @@ export class SignalFactory {
     let id: string;
     let time: string;
     if (attrs.id === undefined) {
-      const generated = SignalId.generateWithTimestamp();
+      const generated = this.nextId();
       id = generated.id;
       time = attrs.time === undefined ? isoTime(generated.timestamp) : optionalTime(attrs.time)!;
     } else {

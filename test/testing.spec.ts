@@ -1,0 +1,30 @@
+import { describe, expect, it } from '@jest/globals';
+import { validate, version } from 'uuid';
+import { createTestSignalFactory, sequentialIds } from '../lib/testing/index.js';
+import { Signal, SignalId } from '../lib/index.js';
+
+describe('testing helpers', () => {
+  it('sequentialIds gives stable, increasing, valid UUIDv7 ids', () => {
+    const a = sequentialIds({ start: 1_700_000_000_000, stepMs: 10 });
+    const b = sequentialIds({ start: 1_700_000_000_000, stepMs: 10 });
+    const ids = [a(), a(), a()];
+    expect(ids).toEqual([b(), b(), b()]);
+    expect(ids.map((x) => x.timestamp)).toEqual([1_700_000_000_000, 1_700_000_000_010, 1_700_000_000_020]);
+    for (const { id, timestamp } of ids) {
+      expect(validate(id) && version(id)).toBe(7);
+      expect(SignalId.timestamp(id)).toBe(timestamp);
+    }
+    expect(ids[0]!.id < ids[1]!.id && ids[1]!.id < ids[2]!.id).toBe(true);
+  });
+
+  it('createTestSignalFactory makes deterministic signals', () => {
+    const f = createTestSignalFactory({ start: Date.UTC(2026, 0, 1) });
+    const s = f.create('order.created', { n: 1 });
+    expect(s).toBeInstanceOf(Signal);
+    expect(s.source).toBe('/test');
+    expect(s.time).toBe('2026-01-01T00:00:00.000Z');
+    expect(s.id).toBe('019b76da-a800-7000-8000-000000000000');
+    expect(f.create('x', null, { subject: 'y' }).time).toBe('2026-01-01T00:00:00.001Z');
+    expect(createTestSignalFactory({ source: '/svc' }).create('a').source).toBe('/svc');
+  });
+});
