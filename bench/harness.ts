@@ -49,7 +49,7 @@ export async function system(
     samples.push(Number(process.hrtime.bigint() - start) / ops);
   }
   samples.sort((a, b) => a - b);
-  return { name, nsPerOp: samples[Math.floor(samples.length / 2)]!, note: options.note };
+  return { name, nsPerOp: samples[Math.floor(samples.length / 2)], note: options.note };
 }
 
 /** "ours is at least `min`× faster than the peer" (ratio of ns/op). */
@@ -59,7 +59,12 @@ export function fasterBy(name: string, ours: BenchRow, peer: BenchRow, min: numb
 }
 
 /** "ours takes at most `max` ns per op". */
-export function atMost(name: string, row: BenchRow, maxNs: number, unit: 'ns' | 'µs' | 'ms' = 'ns'): BenchCheck {
+export function atMost(
+  name: string,
+  row: BenchRow,
+  maxNs: number,
+  unit: 'ns' | 'µs' | 'ms' = 'ns',
+): BenchCheck {
   const div = unit === 'ns' ? 1 : unit === 'µs' ? 1e3 : 1e6;
   return {
     name,

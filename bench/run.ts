@@ -21,8 +21,10 @@ for (const file of files) {
   const result = await mod.default();
   for (const section of Array.isArray(result) ? result : [result]) {
     sections.push(section);
-    for (const row of section.rows) console.log(`  ${row.name.padEnd(60)} ${formatNs(row.nsPerOp)}`);
-    for (const c of section.checks) console.log(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.actual} (target ${c.target})`);
+    for (const row of section.rows)
+      console.log(`  ${row.name.padEnd(60)} ${formatNs(row.nsPerOp)}`);
+    for (const c of section.checks)
+      console.log(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.actual} (target ${c.target})`);
   }
 }
 
@@ -39,13 +41,21 @@ const lines: string[] = [
   '',
 ];
 for (const s of sections) {
-  lines.push(`## ${s.title}`, '', '| operation | time per op | ops/s | note |', '|---|---:|---:|---|');
+  lines.push(
+    `## ${s.title}`,
+    '',
+    '| operation | time per op | ops/s | note |',
+    '|---|---:|---:|---|',
+  );
   for (const r of s.rows) {
-    lines.push(`| ${r.name} | ${formatNs(r.nsPerOp)} | ${Math.round(1e9 / r.nsPerOp).toLocaleString('en-US')} | ${r.note ?? ''} |`);
+    lines.push(
+      `| ${r.name} | ${formatNs(r.nsPerOp)} | ${Math.round(1e9 / r.nsPerOp).toLocaleString('en-US')} | ${r.note ?? ''} |`,
+    );
   }
   if (s.checks.length > 0) {
     lines.push('', '| target | actual | required | |', '|---|---:|---:|---|');
-    for (const c of s.checks) lines.push(`| ${c.name} | ${c.actual} | ${c.target} | ${c.pass ? 'pass' : '**FAIL**'} |`);
+    for (const c of s.checks)
+      lines.push(`| ${c.name} | ${c.actual} | ${c.target} | ${c.pass ? 'pass' : '**FAIL**'} |`);
   }
   for (const n of s.notes ?? []) lines.push('', n);
   lines.push('');

@@ -19,7 +19,11 @@ const OPTIONAL_PEERS = [
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? sourceFiles(join(dir, e.name))
+      : e.name.endsWith('.ts')
+        ? [join(dir, e.name)]
+        : [],
   );
 }
 
@@ -41,7 +45,10 @@ describe('import check', () => {
       ],
       { cwd: root, timeout: 60_000 },
     );
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { exports: number; type: string };
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      exports: number;
+      type: string;
+    };
     expect(result.type).toBe('import.check');
     expect(result.exports).toBeGreaterThan(20);
   }, 60_000);
@@ -49,7 +56,13 @@ describe('import check', () => {
   it('the blocking hook really blocks (the check above can fail)', async () => {
     const run = promisify(execFile)(
       process.execPath,
-      ['--import', join(root, 'test/fixtures/block-optional-peers.mjs'), '--input-type=module', '-e', "await import('msgpackr')"],
+      [
+        '--import',
+        join(root, 'test/fixtures/block-optional-peers.mjs'),
+        '--input-type=module',
+        '-e',
+        "await import('msgpackr')",
+      ],
       { cwd: root, timeout: 30_000 },
     );
     await expect(run).rejects.toThrow(/optional peer msgpackr is not installed/);
@@ -62,7 +75,10 @@ describe('import check', () => {
       if (rel.startsWith(join('lib', 'terminus'))) continue;
       const text = readFileSync(file, 'utf8');
       for (const peer of OPTIONAL_PEERS) {
-        const valueImport = new RegExp(`^import\\s+(?!type\\b)[^;]*from\\s+['"]${peer.replace('/', '\\/')}(\\/[^'"]*)?['"]`, 'm');
+        const valueImport = new RegExp(
+          `^import\\s+(?!type\\b)[^;]*from\\s+['"]${peer.replace('/', '\\/')}(\\/[^'"]*)?['"]`,
+          'm',
+        );
         if (valueImport.test(text)) offenders.push(`${rel} → ${peer}`);
       }
     }

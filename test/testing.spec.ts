@@ -9,12 +9,14 @@ describe('testing helpers', () => {
     const b = sequentialIds({ start: 1_700_000_000_000, stepMs: 10 });
     const ids = [a(), a(), a()];
     expect(ids).toEqual([b(), b(), b()]);
-    expect(ids.map((x) => x.timestamp)).toEqual([1_700_000_000_000, 1_700_000_000_010, 1_700_000_000_020]);
+    expect(ids.map((x) => x.timestamp)).toEqual([
+      1_700_000_000_000, 1_700_000_000_010, 1_700_000_000_020,
+    ]);
     for (const { id, timestamp } of ids) {
       expect(validate(id) && version(id)).toBe(7);
       expect(SignalId.timestamp(id)).toBe(timestamp);
     }
-    expect(ids[0]!.id < ids[1]!.id && ids[1]!.id < ids[2]!.id).toBe(true);
+    expect(ids[0].id < ids[1].id && ids[1].id < ids[2].id).toBe(true);
   });
 
   it('createTestSignalFactory makes deterministic signals', () => {

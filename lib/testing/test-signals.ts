@@ -35,5 +35,9 @@ export function createTestSignalFactory(
   options: SignalFactoryOptions & SequentialIdsOptions = {},
 ): SignalFactory {
   const { start, stepMs, ...factoryOptions } = options;
-  return new SignalFactory({ source: '/test', ids: sequentialIds({ start, stepMs }), ...factoryOptions });
+  return new SignalFactory({
+    source: '/test',
+    ids: sequentialIds({ start, stepMs }),
+    ...factoryOptions,
+  });
 }

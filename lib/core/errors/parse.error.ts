@@ -44,9 +44,13 @@ export class SerializationError extends JidoSignalError {
 /** An optional peer dependency a feature needs is not installed. */
 export class MissingPeerDependencyError extends JidoSignalError {
   constructor(pkg: string, feature: string, cause?: unknown) {
-    super('missing_peer_dependency', `${feature} needs the optional package "${pkg}": npm install ${pkg}`, {
-      details: { package: pkg, feature },
-      cause,
-    });
+    super(
+      'missing_peer_dependency',
+      `${feature} needs the optional package "${pkg}": npm install ${pkg}`,
+      {
+        details: { package: pkg, feature },
+        cause,
+      },
+    );
   }
 }

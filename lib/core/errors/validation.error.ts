@@ -1,4 +1,8 @@
-import { JidoSignalError, type JidoSignalErrorCode, type ErrorDetails } from './jido-signal.error.js';
+import {
+  JidoSignalError,
+  type JidoSignalErrorCode,
+  type ErrorDetails,
+} from './jido-signal.error.js';
 
 /** One failing field of a validation. */
 export interface ValidationIssue {

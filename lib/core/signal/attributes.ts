@@ -42,7 +42,11 @@ function typeName(value: unknown): string {
 export function requireString(field: string, value: unknown): string {
   if (typeof value !== 'string') {
     if (value === undefined || value === null) {
-      throw new SignalValidationError('missing_attribute', field, `Signal attribute "${field}" is required`);
+      throw new SignalValidationError(
+        'missing_attribute',
+        field,
+        `Signal attribute "${field}" is required`,
+      );
     }
     throw new SignalValidationError(
       'invalid_attribute',
@@ -51,7 +55,11 @@ export function requireString(field: string, value: unknown): string {
     );
   }
   if (value.length === 0) {
-    throw new SignalValidationError('missing_attribute', field, `Signal attribute "${field}" must not be empty`);
+    throw new SignalValidationError(
+      'missing_attribute',
+      field,
+      `Signal attribute "${field}" must not be empty`,
+    );
   }
   return value;
 }
@@ -67,7 +75,11 @@ export function optionalString(field: string, value: unknown): string | undefine
     );
   }
   if (value.length === 0) {
-    throw new SignalValidationError('invalid_attribute', field, `Signal attribute "${field}" must not be empty when present`);
+    throw new SignalValidationError(
+      'invalid_attribute',
+      field,
+      `Signal attribute "${field}" must not be empty when present`,
+    );
   }
   return value;
 }
@@ -77,7 +89,11 @@ export function optionalTime(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) {
-      throw new SignalValidationError('invalid_time', 'time', 'Signal attribute "time" is an invalid Date');
+      throw new SignalValidationError(
+        'invalid_time',
+        'time',
+        'Signal attribute "time" is an invalid Date',
+      );
     }
     return value.toISOString();
   }
@@ -135,6 +151,6 @@ export function checkSpecversion(value: unknown): void {
 /** `true` when the media type is JSON (`application/json`, `*+json`, `text/json`). */
 export function isJsonMediaType(contentType: string | undefined): boolean {
   if (contentType === undefined) return true;
-  const base = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  const base = contentType.split(';', 1)[0].trim().toLowerCase();
   return base === 'application/json' || base === 'text/json' || base.endsWith('+json');
 }

@@ -1,10 +1,16 @@
 import { SignalDataValidationError, type ValidationIssue } from '../errors/validation.error.js';
 import { SignalValidationError } from '../errors/validation.error.js';
 import { loadOptionalPeer } from './optional-peer.js';
-import { getDefaultSignalFactory, Signal, type SignalAttributes, type SignalFactory } from './signal.js';
+import {
+  getDefaultSignalFactory,
+  Signal,
+  type SignalAttributes,
+  type SignalFactory,
+} from './signal.js';
 
 /** What a plain validate function returns: the (possibly transformed) value or every issue. */
-export type SchemaResult<D> = { value: D; issues?: undefined } | { issues: readonly ValidationIssue[] };
+export type SchemaResult<D> =
+  { value: D; issues?: undefined } | { issues: readonly ValidationIssue[] };
 
 /** A plain validate function: return `{ value }` or `{ issues }` (throwing counts as one issue). */
 export type ValidateFunction<D> = (data: unknown) => SchemaResult<D>;
@@ -21,7 +27,12 @@ export interface StandardSchemaV1Like<D> {
       value: unknown,
     ):
       | { readonly value: D; readonly issues?: undefined }
-      | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> }> }
+      | {
+          readonly issues: ReadonlyArray<{
+            readonly message: string;
+            readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>;
+          }>;
+        }
       | Promise<unknown>;
   };
 }
@@ -30,7 +41,8 @@ export interface StandardSchemaV1Like<D> {
 export type DtoClass<D extends object> = new (...args: never[]) => D;
 
 /** Anything {@link defineSignal} accepts as `schema`. */
-export type SignalSchema<D> = ValidateFunction<D> | StandardSchemaV1Like<D> | (D extends object ? DtoClass<D> : never);
+export type SignalSchema<D> =
+  ValidateFunction<D> | StandardSchemaV1Like<D> | (D extends object ? DtoClass<D> : never);
 
 /** Options of {@link defineSignal}. */
 export interface DefineSignalOptions<T extends string, D> {
@@ -93,7 +105,9 @@ function flattenClassValidator(errors: ClassValidatorError[], prefix = ''): Vali
   return out;
 }
 
-function pathOf(path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined): string {
+function pathOf(
+  path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined,
+): string {
   if (path === undefined) return '';
   return path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
 }
@@ -105,11 +119,24 @@ function compile<D>(type: string, schema: SignalSchema<D> | undefined): (data: u
     return (data) => {
       const result = std.validate(data);
       if (result instanceof Promise) {
-        throw new SignalValidationError('invalid_attribute', 'schema', `Schema for "${type}" is asynchronous; signal schemas must validate synchronously`);
+        throw new SignalValidationError(
+          'invalid_attribute',
+          'schema',
+          `Schema for "${type}" is asynchronous; signal schemas must validate synchronously`,
+        );
       }
-      const r = result as { value?: D; issues?: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }> };
+      const r = result as {
+        value?: D;
+        issues?: ReadonlyArray<{
+          message: string;
+          path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
+        }>;
+      };
       if (r.issues !== undefined) {
-        throw new SignalDataValidationError(type, r.issues.map((i) => ({ path: pathOf(i.path), message: i.message })));
+        throw new SignalDataValidationError(
+          type,
+          r.issues.map((i) => ({ path: pathOf(i.path), message: i.message })),
+        );
       }
       return r.value as D;
     };
@@ -118,24 +145,34 @@ function compile<D>(type: string, schema: SignalSchema<D> | undefined): (data: u
     const cls = schema;
     return (data) => {
       const cv = loadOptionalPeer<ClassValidatorModule>('class-validator', 'A DTO class schema');
-      const ct = loadOptionalPeer<ClassTransformerModule>('class-transformer', 'A DTO class schema');
+      const ct = loadOptionalPeer<ClassTransformerModule>(
+        'class-transformer',
+        'A DTO class schema',
+      );
       if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        throw new SignalDataValidationError(type, [{ path: '', message: `expected an object for ${cls.name}` }]);
+        throw new SignalDataValidationError(type, [
+          { path: '', message: `expected an object for ${cls.name}` },
+        ]);
       }
       const instance = (data instanceof cls ? data : ct.plainToInstance(cls, data)) as object;
       const errors = cv.validateSync(instance);
-      if (errors.length > 0) throw new SignalDataValidationError(type, flattenClassValidator(errors));
+      if (errors.length > 0)
+        throw new SignalDataValidationError(type, flattenClassValidator(errors));
       return instance as D;
     };
   }
   if (typeof schema === 'function') {
-    const fn = schema as ValidateFunction<D>;
+    const fn = schema;
     return (data) => {
       let result: SchemaResult<D>;
       try {
         result = fn(data);
       } catch (cause) {
-        throw new SignalDataValidationError(type, [{ path: '', message: cause instanceof Error ? cause.message : String(cause) }], cause);
+        throw new SignalDataValidationError(
+          type,
+          [{ path: '', message: cause instanceof Error ? cause.message : String(cause) }],
+          cause,
+        );
       }
       if (result.issues !== undefined) throw new SignalDataValidationError(type, result.issues);
       return result.value;
@@ -161,15 +198,25 @@ function compile<D>(type: string, schema: SignalSchema<D> | undefined): (data: u
  * });
  * const signal = OrderCreated.create({ id: 'o-1' }); // Signal<{ id: string }, 'order.created'>
  */
-export function defineSignal<T extends string, D = unknown>(options: DefineSignalOptions<T, D>): SignalDefinition<T, D> {
+export function defineSignal<T extends string, D = unknown>(
+  options: DefineSignalOptions<T, D>,
+): SignalDefinition<T, D> {
   const type = options.type;
   if (typeof type !== 'string' || type.length === 0) {
-    throw new SignalValidationError('missing_attribute', 'type', 'defineSignal needs a non-empty "type"');
+    throw new SignalValidationError(
+      'missing_attribute',
+      'type',
+      'defineSignal needs a non-empty "type"',
+    );
   }
   const validate = compile<D>(type, options.schema);
   const factory = (): SignalFactory => options.factory ?? getDefaultSignalFactory();
   // Validate constant attributes once, at definition time.
-  if (options.source !== undefined || options.datacontenttype !== undefined || options.dataschema !== undefined) {
+  if (
+    options.source !== undefined ||
+    options.datacontenttype !== undefined ||
+    options.dataschema !== undefined
+  ) {
     factory().create(type, undefined, {
       source: options.source,
       datacontenttype: options.datacontenttype,
@@ -194,7 +241,11 @@ export function defineSignal<T extends string, D = unknown>(options: DefineSigna
     parse(value) {
       const signal = factory().from(value);
       if (signal.type !== type) {
-        throw new SignalValidationError('invalid_attribute', 'type', `Expected a "${type}" signal, got "${signal.type}"`);
+        throw new SignalValidationError(
+          'invalid_attribute',
+          'type',
+          `Expected a "${type}" signal, got "${signal.type}"`,
+        );
       }
       return (signal as Signal<unknown, T>).with<D>({ data: validate(signal.data) });
     },

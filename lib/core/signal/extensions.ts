@@ -117,10 +117,19 @@ export class ExtensionRegistry {
     try {
       result = ext.validate(value);
     } catch (cause) {
-      throw new SignalValidationError('invalid_extension_value', name, `Invalid value for extension "${name}": ${reason(cause)}`, { cause });
+      throw new SignalValidationError(
+        'invalid_extension_value',
+        name,
+        `Invalid value for extension "${name}": ${reason(cause)}`,
+        { cause },
+      );
     }
     if (result === undefined) {
-      throw new SignalValidationError('invalid_extension_value', name, `Invalid value for extension "${name}": ${describe(value)}`);
+      throw new SignalValidationError(
+        'invalid_extension_value',
+        name,
+        `Invalid value for extension "${name}": ${describe(value)}`,
+      );
     }
     return result;
   }
@@ -136,14 +145,20 @@ export function assertExtensionName(name: unknown): asserts name is string {
     );
   }
   if (RESERVED_ATTRIBUTE_NAMES.has(name)) {
-    throw new SignalValidationError('reserved_extension_name', name, `"${name}" is a CloudEvents attribute and cannot be an extension`);
+    throw new SignalValidationError(
+      'reserved_extension_name',
+      name,
+      `"${name}" is a CloudEvents attribute and cannot be an extension`,
+    );
   }
 }
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value) : typeof value;
+  return typeof value === 'string'
+    ? JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)
+    : typeof value;
 }
 
 function reason(cause: unknown): string {
@@ -166,7 +181,8 @@ export const traceparentExtension: SignalExtension<string> = {
 export const tracestateExtension: SignalExtension<string> = {
   name: 'tracestate',
   description: 'W3C trace context vendor state',
-  validate: (value) => (typeof value === 'string' && value.length <= 512 && !/[\r\n]/.test(value) ? value : undefined),
+  validate: (value) =>
+    typeof value === 'string' && value.length <= 512 && !/[\r\n]/.test(value) ? value : undefined,
 };
 
 /** Id of the signal whose handling produced this one. */

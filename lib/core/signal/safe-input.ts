@@ -56,7 +56,10 @@ const UNSAFE_TEXT_RE = /__proto__|"constructor"|"prototype"|\\u/;
  */
 export function parseJsonSafely(input: string | Uint8Array, limit: number): unknown {
   assertSize(input, limit);
-  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  const text =
+    typeof input === 'string'
+      ? input
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

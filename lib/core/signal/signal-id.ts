@@ -31,26 +31,26 @@ function format(ms: number, seq: number, at: number): string {
   const hi = Math.floor(ms / 0x100000000);
   const lo = ms >>> 0;
   return (
-    HEX[(hi >>> 8) & 0xff]! +
-    HEX[hi & 0xff]! +
-    HEX[lo >>> 24]! +
-    HEX[(lo >>> 16) & 0xff]! +
+    HEX[(hi >>> 8) & 0xff] +
+    HEX[hi & 0xff] +
+    HEX[lo >>> 24] +
+    HEX[(lo >>> 16) & 0xff] +
     '-' +
-    HEX[(lo >>> 8) & 0xff]! +
-    HEX[lo & 0xff]! +
+    HEX[(lo >>> 8) & 0xff] +
+    HEX[lo & 0xff] +
     '-' +
-    HEX[0x70 | (seq >>> 8)]! +
-    HEX[seq & 0xff]! +
+    HEX[0x70 | (seq >>> 8)] +
+    HEX[seq & 0xff] +
     '-' +
-    HEX[0x80 | (pool[at]! & 0x3f)]! +
-    HEX[pool[at + 1]!]! +
+    HEX[0x80 | (pool[at] & 0x3f)] +
+    HEX[pool[at + 1]] +
     '-' +
-    HEX[pool[at + 2]!]! +
-    HEX[pool[at + 3]!]! +
-    HEX[pool[at + 4]!]! +
-    HEX[pool[at + 5]!]! +
-    HEX[pool[at + 6]!]! +
-    HEX[pool[at + 7]!]!
+    HEX[pool[at + 2]] +
+    HEX[pool[at + 3]] +
+    HEX[pool[at + 4]] +
+    HEX[pool[at + 5]] +
+    HEX[pool[at + 6]] +
+    HEX[pool[at + 7]]
   );
 }
 
@@ -59,7 +59,7 @@ function next(now: number): string {
     lastMs = now;
     // Seed the counter randomly in the lower half so a burst still has room to count up.
     const at = random8();
-    counter = ((pool[at]! << 8) | pool[at + 1]!) & 0x7ff;
+    counter = ((pool[at] << 8) | pool[at + 1]) & 0x7ff;
   } else if (++counter > MAX_COUNTER) {
     // Counter exhausted (or the clock went back): borrow the next millisecond.
     lastMs++;
@@ -102,7 +102,11 @@ export const SignalId = {
   /** `count` strictly increasing ids (one clock read for the whole batch). */
   generateBatch(count: number): string[] {
     if (!Number.isInteger(count) || count < 0) {
-      throw new ValidationError('invalid_attribute', 'count', `count must be a non-negative integer, got ${count}`);
+      throw new ValidationError(
+        'invalid_attribute',
+        'count',
+        `count must be a non-negative integer, got ${count}`,
+      );
     }
     const now = Date.now();
     const ids = new Array<string>(count);
@@ -146,7 +150,11 @@ export const SignalId = {
    */
   lowerBound(timestamp: number): string {
     if (!Number.isInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) {
-      throw new ValidationError('invalid_attribute', 'timestamp', `timestamp must be an integer in 0..2^48-1, got ${timestamp}`);
+      throw new ValidationError(
+        'invalid_attribute',
+        'timestamp',
+        `timestamp must be an integer in 0..2^48-1, got ${timestamp}`,
+      );
     }
     const hex = timestamp.toString(16).padStart(12, '0');
     return `${hex.slice(0, 8)}-${hex.slice(8)}-7000-8000-000000000000`;

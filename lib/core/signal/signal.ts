@@ -77,8 +77,17 @@ const CORE_KEYS = new Set([
   'extensions',
 ]);
 // jido_signal's flattened attribute names that predate CloudEvents naming rules.
-const JIDO_RENAMED: Readonly<Record<string, string>> = { causation_id: 'causationid', correlation_id: 'correlationid' };
-const JIDO_DROPPED = new Set(['trace_id', 'span_id', 'parent_span_id', 'jido_schema_version', 'jido_dispatch']);
+const JIDO_RENAMED: Readonly<Record<string, string>> = {
+  causation_id: 'causationid',
+  correlation_id: 'correlationid',
+};
+const JIDO_DROPPED = new Set([
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'jido_schema_version',
+  'jido_dispatch',
+]);
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 // Set by the factory right before `new Signal(...)` for attributes it generated itself, so
@@ -96,7 +105,11 @@ function validateExtensions(
 ): Readonly<Record<string, unknown>> {
   if (input === undefined || input === null) return EMPTY;
   if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new SignalValidationError('invalid_attribute', 'extensions', 'Signal attribute "extensions" must be an object');
+    throw new SignalValidationError(
+      'invalid_attribute',
+      'extensions',
+      'Signal attribute "extensions" must be an object',
+    );
   }
   let out: Record<string, unknown> | undefined;
   for (const name of Object.keys(input)) {
@@ -147,7 +160,11 @@ export class Signal<D = unknown, T extends string = string> {
       this.extensions = init.extensions ?? EMPTY;
     } else {
       if (typeof init !== 'object' || init === null) {
-        throw new SignalValidationError('invalid_signal', 'signal', 'Signal attributes must be an object');
+        throw new SignalValidationError(
+          'invalid_signal',
+          'signal',
+          'Signal attributes must be an object',
+        );
       }
       checkSpecversion(init.specversion);
       this.id = requireString('id', init.id);
@@ -155,7 +172,8 @@ export class Signal<D = unknown, T extends string = string> {
       this.type = requireString('type', init.type) as T;
       this.subject = optionalString('subject', init.subject);
       this.time = optionalTime(init.time);
-      this.datacontenttype = optionalMediaType(init.datacontenttype) ?? defaultContentType(init.data);
+      this.datacontenttype =
+        optionalMediaType(init.datacontenttype) ?? defaultContentType(init.data);
       this.dataschema = optionalUriReference('dataschema', init.dataschema);
       this.data = init.data as D;
       this.extensions = validateExtensions(registry, init.extensions);
@@ -179,7 +197,11 @@ export class Signal<D = unknown, T extends string = string> {
     assertSafeKeys(value);
     const v = value as Record<string, unknown>;
     if (v.specversion === undefined) {
-      throw new SignalValidationError('missing_attribute', 'specversion', 'Signal attribute "specversion" is required');
+      throw new SignalValidationError(
+        'missing_attribute',
+        'specversion',
+        'Signal attribute "specversion" is required',
+      );
     }
     let data: unknown = v.data;
     if (v.data_base64 !== undefined) {
@@ -187,7 +209,11 @@ export class Signal<D = unknown, T extends string = string> {
         throw new SignalParseError('A signal cannot have both "data" and "data_base64"');
       }
       if (typeof v.data_base64 !== 'string' || !BASE64_RE.test(v.data_base64)) {
-        throw new SignalValidationError('invalid_attribute', 'data_base64', 'Signal attribute "data_base64" must be base64 text');
+        throw new SignalValidationError(
+          'invalid_attribute',
+          'data_base64',
+          'Signal attribute "data_base64" must be base64 text',
+        );
       }
       data = new Uint8Array(Buffer.from(v.data_base64, 'base64'));
     }
@@ -195,7 +221,11 @@ export class Signal<D = unknown, T extends string = string> {
     const nested = v.extensions;
     if (nested !== undefined && nested !== null) {
       if (typeof nested !== 'object' || Array.isArray(nested)) {
-        throw new SignalValidationError('invalid_attribute', 'extensions', 'Signal attribute "extensions" must be an object');
+        throw new SignalValidationError(
+          'invalid_attribute',
+          'extensions',
+          'Signal attribute "extensions" must be an object',
+        );
       }
       extensions = { ...(nested as Record<string, unknown>) };
     }
@@ -275,7 +305,12 @@ export class Signal<D = unknown, T extends string = string> {
    * (off-wire extensions such as `dispatch` left out), bytes as `data_base64`.
    */
   toJSON(): StructuredSignal {
-    const out: StructuredSignal = { specversion: '1.0', id: this.id, source: this.source, type: this.type };
+    const out: StructuredSignal = {
+      specversion: '1.0',
+      id: this.id,
+      source: this.source,
+      type: this.type,
+    };
     if (this.subject !== undefined) out.subject = this.subject;
     if (this.time !== undefined) out.time = this.time;
     if (this.datacontenttype !== undefined) out.datacontenttype = this.datacontenttype;
@@ -284,7 +319,10 @@ export class Signal<D = unknown, T extends string = string> {
       if (this.#registry.isWire(name)) out[name] = this.extensions[name];
     }
     const data: unknown = this.data;
-    if (data instanceof Uint8Array) out.data_base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+    if (data instanceof Uint8Array)
+      out.data_base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(
+        'base64',
+      );
     else if (data !== undefined) out.data = data;
     return out;
   }
@@ -334,12 +372,16 @@ export class SignalFactory {
   private readonly nextId: () => GeneratedId;
 
   constructor(options: SignalFactoryOptions = {}) {
-    this.nextId = options.ids ?? SignalId.generateWithTimestamp;
+    this.nextId = options.ids ?? (() => SignalId.generateWithTimestamp());
     this.source = requireString('source', options.source ?? '/app');
     this.extensions = options.extensions ?? createExtensionRegistry();
     const limit = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     if (!Number.isInteger(limit) || limit <= 0) {
-      throw new SignalValidationError('invalid_attribute', 'maxPayloadBytes', `maxPayloadBytes must be a positive integer, got ${limit}`);
+      throw new SignalValidationError(
+        'invalid_attribute',
+        'maxPayloadBytes',
+        `maxPayloadBytes must be a positive integer, got ${limit}`,
+      );
     }
     this.maxPayloadBytes = limit;
   }
@@ -349,7 +391,11 @@ export class SignalFactory {
    * from `attrs` or the factory default.
    * @throws SignalValidationError naming the failing attribute
    */
-  create<T extends string, D = undefined>(type: T, data?: D, attrs?: SignalAttributes): Signal<D, T> {
+  create<T extends string, D = undefined>(
+    type: T,
+    data?: D,
+    attrs?: SignalAttributes,
+  ): Signal<D, T> {
     requireString('type', type);
     if (attrs === undefined) {
       const { id, timestamp } = this.nextId();
@@ -361,13 +407,17 @@ export class SignalFactory {
           type,
           time: isoTime(timestamp),
           datacontenttype: defaultContentType(data),
-          data: data as D,
+          data: data,
         },
         { extensions: this.extensions },
       );
     }
     if (typeof attrs !== 'object' || attrs === null) {
-      throw new SignalValidationError('invalid_attribute', 'attrs', 'createSignal attrs must be an object');
+      throw new SignalValidationError(
+        'invalid_attribute',
+        'attrs',
+        'createSignal attrs must be an object',
+      );
     }
     for (const forbidden of ['type', 'data', 'specversion'] as const) {
       if (forbidden in attrs) {
@@ -397,7 +447,7 @@ export class SignalFactory {
       time,
       datacontenttype: optionalMediaType(attrs.datacontenttype) ?? defaultContentType(data),
       dataschema: optionalUriReference('dataschema', attrs.dataschema),
-      data: data as D,
+      data: data,
       extensions: validateExtensions(this.extensions, attrs.extensions),
     };
     trustedConstruction = true;
@@ -411,7 +461,10 @@ export class SignalFactory {
 
   /** {@link Signal.fromJSON} with this factory's extensions and size limit. */
   fromJSON(text: string | Uint8Array): Signal {
-    return Signal.fromJSON(text, { extensions: this.extensions, maxPayloadBytes: this.maxPayloadBytes });
+    return Signal.fromJSON(text, {
+      extensions: this.extensions,
+      maxPayloadBytes: this.maxPayloadBytes,
+    });
   }
 }
 
@@ -436,7 +489,15 @@ export function configureSignals(options: SignalFactoryOptions): SignalFactory {
  * @example createSignal('order.created', { orderId: 'o-1' }, { subject: 'o-1' })
  */
 export function createSignal<T extends string>(type: T): Signal<undefined, T>;
-export function createSignal<T extends string, D>(type: T, data: D, attrs?: SignalAttributes): Signal<D, T>;
-export function createSignal<T extends string, D>(type: T, data?: D, attrs?: SignalAttributes): Signal<D | undefined, T> {
+export function createSignal<T extends string, D>(
+  type: T,
+  data: D,
+  attrs?: SignalAttributes,
+): Signal<D, T>;
+export function createSignal<T extends string, D>(
+  type: T,
+  data?: D,
+  attrs?: SignalAttributes,
+): Signal<D | undefined, T> {
   return defaultFactory.create(type, data, attrs);
 }

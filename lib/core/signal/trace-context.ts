@@ -24,20 +24,31 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
   if (typeof value !== 'string') return undefined;
   const m = TRACEPARENT_RE.exec(value);
   if (m === null) return undefined;
-  const [, version, traceId, spanId, flags] = m as unknown as [string, string, string, string, string];
+  const [, version, traceId, spanId, flags] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (version === 'ff' || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
   // Version 00 has exactly four fields; later versions may append more, which the regex excludes.
   return { version, traceId, spanId, flags };
 }
 
 /** Format a `traceparent` value. */
-export function formatTraceparent(tp: Pick<TraceParent, 'traceId' | 'spanId'> & { flags?: string }): string {
+export function formatTraceparent(
+  tp: Pick<TraceParent, 'traceId' | 'spanId'> & { flags?: string },
+): string {
   return `00-${tp.traceId}-${tp.spanId}-${tp.flags ?? '01'}`;
 }
 
 /** A new root `traceparent`: fresh trace id and span id, sampled. */
 export function createTraceparent(): string {
-  return formatTraceparent({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') });
+  return formatTraceparent({
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+  });
 }
 
 /**
@@ -47,5 +58,9 @@ export function createTraceparent(): string {
 export function childTraceparent(parent: string | undefined): string {
   const p = parseTraceparent(parent);
   if (p === undefined) return createTraceparent();
-  return formatTraceparent({ traceId: p.traceId, spanId: randomBytes(8).toString('hex'), flags: p.flags });
+  return formatTraceparent({
+    traceId: p.traceId,
+    spanId: randomBytes(8).toString('hex'),
+    flags: p.flags,
+  });
 }

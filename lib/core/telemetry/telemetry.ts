@@ -19,5 +19,5 @@ export function telemetryChannel(name: TelemetryChannelName): Channel {
  */
 export function emit<T extends object>(ch: Channel, message: T | (() => T)): void {
   if (!ch.hasSubscribers) return;
-  ch.publish(typeof message === 'function' ? (message as () => T)() : message);
+  ch.publish(typeof message === 'function' ? message() : message);
 }

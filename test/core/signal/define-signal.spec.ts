@@ -73,7 +73,9 @@ describe('defineSignal', () => {
         return { value: d };
       },
     });
-    expect(dataError(() => D.create('a' as never)).issues).toEqual([{ path: '', message: 'numbers only' }]);
+    expect(dataError(() => D.create('a' as never)).issues).toEqual([
+      { path: '', message: 'numbers only' },
+    ]);
   });
 
   it('with a Standard Schema (zod/valibot style): transforms and reports paths', () => {
@@ -91,7 +93,9 @@ describe('defineSignal', () => {
     };
     const Stock = defineSignal({ type: 'stock.changed', schema });
     expect(Stock.create({ qty: '5' } as never).data).toEqual({ qty: 5 });
-    expect(dataError(() => Stock.create({} as never)).issues).toEqual([{ path: 'qty', message: 'expected a number' }]);
+    expect(dataError(() => Stock.create({} as never)).issues).toEqual([
+      { path: 'qty', message: 'expected a number' },
+    ]);
   });
 
   it('rejects asynchronous Standard Schemas with a clear error', () => {
@@ -104,23 +108,37 @@ describe('defineSignal', () => {
 
   it('with a class-validator DTO: lists every failing field, nested ones included', () => {
     const OrderPlaced = defineSignal({ type: 'order.placed', schema: OrderDto });
-    const ok = OrderPlaced.create({ orderId: 'o-1', total: 10, lines: [{ sku: 'a', quantity: 1 }] });
+    const ok = OrderPlaced.create({
+      orderId: 'o-1',
+      total: 10,
+      lines: [{ sku: 'a', quantity: 1 }],
+    });
     expect(ok.data).toBeInstanceOf(OrderDto);
     expect(ok.data.lines[0]).toBeInstanceOf(LineDto);
     const err = dataError(() =>
-      OrderPlaced.create({ orderId: 5, total: -1, lines: [{ sku: 'a', quantity: 0 }] } as unknown as OrderDto),
+      OrderPlaced.create({
+        orderId: 5,
+        total: -1,
+        lines: [{ sku: 'a', quantity: 0 }],
+      } as unknown as OrderDto),
     );
     const paths = err.issues.map((i) => i.path).sort();
     expect(paths).toEqual(['lines.0.quantity', 'orderId', 'total']);
-    expect(dataError(() => OrderPlaced.create('nope' as never)).issues[0]!.message).toContain('OrderDto');
+    expect(dataError(() => OrderPlaced.create('nope' as never)).issues[0].message).toContain(
+      'OrderDto',
+    );
   });
 
   it('parse() validates envelope, type and data of untrusted input', () => {
     const OrderPlaced = defineSignal({ type: 'order.placed', schema: OrderDto });
-    const wire = JSON.parse(JSON.stringify(OrderPlaced.create({ orderId: 'o', total: 1, lines: [] }))) as unknown;
+    const wire = JSON.parse(
+      JSON.stringify(OrderPlaced.create({ orderId: 'o', total: 1, lines: [] })),
+    ) as unknown;
     const parsed = OrderPlaced.parse(wire);
     expect(parsed.data).toBeInstanceOf(OrderDto);
-    expect(() => OrderPlaced.parse(JSON.parse(JSON.stringify(createSignal('other', {}))))).toThrow(SignalValidationError);
+    expect(() => OrderPlaced.parse(JSON.parse(JSON.stringify(createSignal('other', {}))))).toThrow(
+      SignalValidationError,
+    );
     const bad = { ...(wire as object), data: { orderId: 1 } };
     expect(dataError(() => OrderPlaced.parse(bad)).issues.length).toBeGreaterThanOrEqual(2);
   });
@@ -128,7 +146,9 @@ describe('defineSignal', () => {
   it('uses the given factory and validates constant attributes at definition time', () => {
     const factory = new SignalFactory({ source: '/svc' });
     expect(defineSignal({ type: 'a', factory }).create(undefined).source).toBe('/svc');
-    expect(() => defineSignal({ type: 'a', dataschema: 'not a uri' })).toThrow(SignalValidationError);
+    expect(() => defineSignal({ type: 'a', dataschema: 'not a uri' })).toThrow(
+      SignalValidationError,
+    );
     expect(() => defineSignal({ type: '' })).toThrow(SignalValidationError);
     expect(() => defineSignal({ type: 'a', schema: 42 as never })).toThrow(SignalValidationError);
   });

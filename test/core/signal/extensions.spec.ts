@@ -15,7 +15,13 @@ import {
 describe('ExtensionRegistry', () => {
   it('starts with the built-ins', () => {
     const r = createExtensionRegistry();
-    expect(r.list().map((e) => e.name)).toEqual(['traceparent', 'tracestate', 'causationid', 'correlationid', 'dispatch']);
+    expect(r.list().map((e) => e.name)).toEqual([
+      'traceparent',
+      'tracestate',
+      'causationid',
+      'correlationid',
+      'dispatch',
+    ]);
     expect(BUILT_IN_EXTENSIONS).toHaveLength(5);
     expect(r.isWire('dispatch')).toBe(false);
     expect(r.isWire('traceparent')).toBe(true);
@@ -37,7 +43,17 @@ describe('ExtensionRegistry', () => {
         expect((e as SignalValidationError).code).toBe('invalid_extension_name');
       }
     }
-    for (const name of ['id', 'type', 'source', 'data', 'time', 'subject', 'specversion', 'dataschema', 'datacontenttype']) {
+    for (const name of [
+      'id',
+      'type',
+      'source',
+      'data',
+      'time',
+      'subject',
+      'specversion',
+      'dataschema',
+      'datacontenttype',
+    ]) {
       expect(() => r.register({ name, validate: (v) => v })).toThrow(/cannot be an extension/);
     }
   });
@@ -61,7 +77,9 @@ describe('ExtensionRegistry', () => {
       },
     ]);
     const f = new SignalFactory({ extensions });
-    expect(f.create('a', null, { extensions: { priority: 'high' } }).getExtension('priority')).toBe(10);
+    expect(f.create('a', null, { extensions: { priority: 'high' } }).getExtension('priority')).toBe(
+      10,
+    );
     try {
       f.create('a', null, { extensions: { priority: 99 } });
       throw new Error('unreachable');
@@ -77,8 +95,12 @@ describe('ExtensionRegistry', () => {
     const s = createSignal('a', 1, { extensions: { dispatch: target } });
     expect(s.getExtension('dispatch')).toBe(target);
     expect(JSON.stringify(s)).not.toContain('dispatch');
-    expect(() => createSignal('a', 1, { extensions: { dispatch: 'http' } })).toThrow(SignalValidationError);
-    expect(() => createSignal('a', 1, { extensions: { dispatch: [{ adapter: 'noop' }, 5] } })).toThrow(SignalValidationError);
+    expect(() => createSignal('a', 1, { extensions: { dispatch: 'http' } })).toThrow(
+      SignalValidationError,
+    );
+    expect(() =>
+      createSignal('a', 1, { extensions: { dispatch: [{ adapter: 'noop' }, 5] } }),
+    ).toThrow(SignalValidationError);
   });
 });
 
@@ -113,7 +135,12 @@ describe('trace context', () => {
 
   it('trace and causality extensions survive JSON', () => {
     const s = createSignal('a', 1, {
-      extensions: { traceparent: createTraceparent(), tracestate: 'k=v', causationid: 'c1', correlationid: 'w1' },
+      extensions: {
+        traceparent: createTraceparent(),
+        tracestate: 'k=v',
+        causationid: 'c1',
+        correlationid: 'w1',
+      },
     });
     expect(Signal.fromJSON(JSON.stringify(s)).extensions).toEqual(s.extensions);
   });

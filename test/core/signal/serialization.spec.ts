@@ -19,12 +19,22 @@ import {
 const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 function sample(): Signal<{ orderId: string; lines: number[] }> {
-  return createSignal('order.created', { orderId: 'o-1', lines: [1, 2] }, {
-    source: '/shop',
-    subject: 'o-1',
-    dataschema: 'https://example.com/order.json',
-    extensions: { correlationid: 'corr-1', traceparent, tenant: 'acme', attempt: 2, urgent: true },
-  });
+  return createSignal(
+    'order.created',
+    { orderId: 'o-1', lines: [1, 2] },
+    {
+      source: '/shop',
+      subject: 'o-1',
+      dataschema: 'https://example.com/order.json',
+      extensions: {
+        correlationid: 'corr-1',
+        traceparent,
+        tenant: 'acme',
+        attempt: 2,
+        urgent: true,
+      },
+    },
+  );
 }
 
 describe('our encodings are valid CloudEvents for the official SDK', () => {
@@ -90,7 +100,7 @@ describe('SDK-produced events parse into ours', () => {
 
   it('structured', () => {
     const msg = HTTP.structured(event);
-    const s = fromHttp({ headers: msg.headers as Record<string, string>, body: msg.body as string }) as Signal;
+    const s = fromHttp({ headers: msg.headers, body: msg.body as string }) as Signal;
     expect(s).toBeInstanceOf(Signal);
     expect(s.id).toBe(event.id);
     expect(s.type).toBe('com.example.created');
@@ -103,7 +113,7 @@ describe('SDK-produced events parse into ours', () => {
 
   it('binary', () => {
     const msg = HTTP.binary(event);
-    const s = fromHttp({ headers: msg.headers as Record<string, string>, body: msg.body as string }) as Signal;
+    const s = fromHttp({ headers: msg.headers, body: msg.body as string }) as Signal;
     expect(s.id).toBe(event.id);
     expect(s.type).toBe('com.example.created');
     expect(s.data).toEqual({ a: 1 });
@@ -119,14 +129,20 @@ describe('SDK-produced events parse into ours', () => {
 
   it('batch', () => {
     const body = JSON.stringify([event, new CloudEvent({ type: 't2', source: '/sdk' })]);
-    const list = fromHttp({ headers: { 'content-type': 'application/cloudevents-batch+json' }, body }) as Signal[];
+    const list = fromHttp({
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+      body,
+    }) as Signal[];
     expect(list.map((s) => s.type)).toEqual(['com.example.created', 't2']);
   });
 });
 
 describe('HTTP binding details', () => {
   it('percent-encodes header values per the binding and decodes them back', () => {
-    const s = createSignal('a', 'text body', { subject: 'sü b "q" 100%', datacontenttype: 'text/plain' });
+    const s = createSignal('a', 'text body', {
+      subject: 'sü b "q" 100%',
+      datacontenttype: 'text/plain',
+    });
     const msg = toHttp(s);
     expect(msg.headers['ce-subject']).toBe('s%C3%BC%20b%20%22q%22%20100%25');
     expect(msg.body).toBe('text body');
@@ -155,30 +171,51 @@ describe('HTTP binding details', () => {
     const msg = toHttp(sample());
     const headers = new Headers(msg.headers);
     expect((fromHttp({ headers, body: msg.body }) as Signal).id).toBe(msg.headers['ce-id']);
-    const upper = Object.fromEntries(Object.entries(msg.headers).map(([k, v]) => [k.toUpperCase(), v]));
+    const upper = Object.fromEntries(
+      Object.entries(msg.headers).map(([k, v]) => [k.toUpperCase(), v]),
+    );
     expect((fromHttp({ headers: upper, body: msg.body }) as Signal).id).toBe(msg.headers['ce-id']);
   });
 
   it('rejects what is not a CloudEvent, with typed errors', () => {
-    expect(() => fromHttp({ headers: { 'content-type': 'application/json' }, body: '{}' })).toThrow(SignalParseError);
-    expect(() => fromHttp({ headers: { 'content-type': 'application/cloudevents+xml' }, body: '<x/>' })).toThrow(
-      /Unsupported structured-mode format/,
-    );
-    expect(() => fromHttp({ headers: { 'content-type': 'application/cloudevents-batch+json' }, body: '{}' })).toThrow(
-      /must be a JSON array/,
+    expect(() => fromHttp({ headers: { 'content-type': 'application/json' }, body: '{}' })).toThrow(
+      SignalParseError,
     );
     expect(() =>
-      fromHttp({ headers: { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/s', 'ce-type': 't', 'ce-subject': '%zz' } }),
+      fromHttp({ headers: { 'content-type': 'application/cloudevents+xml' }, body: '<x/>' }),
+    ).toThrow(/Unsupported structured-mode format/);
+    expect(() =>
+      fromHttp({ headers: { 'content-type': 'application/cloudevents-batch+json' }, body: '{}' }),
+    ).toThrow(/must be a JSON array/);
+    expect(() =>
+      fromHttp({
+        headers: {
+          'ce-specversion': '1.0',
+          'ce-id': '1',
+          'ce-source': '/s',
+          'ce-type': 't',
+          'ce-subject': '%zz',
+        },
+      }),
     ).toThrow(SignalParseError);
     expect(() =>
       fromHttp({
-        headers: { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/s', 'ce-type': 't', 'content-type': 'application/json' },
+        headers: {
+          'ce-specversion': '1.0',
+          'ce-id': '1',
+          'ce-source': '/s',
+          'ce-type': 't',
+          'content-type': 'application/json',
+        },
         body: '{"__proto__":{}}',
       }),
     ).toThrow(UnsafeKeyError);
     expect(() =>
       fromHttp(
-        { headers: { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/s', 'ce-type': 't' }, body: 'x'.repeat(50) },
+        {
+          headers: { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/s', 'ce-type': 't' },
+          body: 'x'.repeat(50),
+        },
         { maxPayloadBytes: 10 },
       ),
     ).toThrow(PayloadTooLargeError);
@@ -197,20 +234,26 @@ describe.each<[string, () => Serializer]>([
     const bytes = createSignal('b', new Uint8Array([9, 8]));
     const many = serializer.deserialize(serializer.serialize([s, bytes])) as Signal[];
     expect(many).toHaveLength(2);
-    expect(many[1]!.data).toEqual(new Uint8Array([9, 8]));
+    expect(many[1].data).toEqual(new Uint8Array([9, 8]));
   });
 
   it('names the failing element of a batch', () => {
     const serializer = make();
     const good = sample().toJSON();
     const raw = [good, { ...good, type: '' }];
-    const encoded = serializer instanceof JsonSerializer ? JSON.stringify(raw) : new Packr({ useRecords: false }).pack(raw);
+    const encoded =
+      serializer instanceof JsonSerializer
+        ? JSON.stringify(raw)
+        : new Packr({ useRecords: false }).pack(raw);
     try {
       serializer.deserialize(encoded);
       throw new Error('unreachable');
     } catch (e) {
       expect(e).toBeInstanceOf(SignalParseError);
-      expect((e as SignalParseError).details).toMatchObject({ index: 1, code: 'missing_attribute' });
+      expect((e as SignalParseError).details).toMatchObject({
+        index: 1,
+        code: 'missing_attribute',
+      });
       expect((e as Error).message).toContain('Batch element 1');
     }
   });
@@ -219,7 +262,9 @@ describe.each<[string, () => Serializer]>([
     const serializer = make();
     // A truncated MessagePack map header, and invalid UTF-8 for JSON.
     expect(() => serializer.deserialize(new Uint8Array([0x85]))).toThrow(SignalParseError);
-    const limited = new (serializer.constructor as new (o: { maxPayloadBytes: number }) => Serializer)({ maxPayloadBytes: 16 });
+    const limited = new (
+      serializer.constructor as new (o: { maxPayloadBytes: number }) => Serializer
+    )({ maxPayloadBytes: 16 });
     expect(() => limited.deserialize(serializer.serialize(sample()))).toThrow(PayloadTooLargeError);
   });
 });

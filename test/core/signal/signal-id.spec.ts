@@ -24,7 +24,7 @@ describe('SignalId', () => {
     expect(ids).toHaveLength(5000);
     expect(new Set(ids).size).toBe(5000);
     for (let i = 1; i < ids.length; i++) {
-      expect(SignalId.compare(ids[i - 1]!, ids[i]!)).toBe(-1);
+      expect(SignalId.compare(ids[i - 1], ids[i])).toBe(-1);
     }
     for (const id of ids.slice(0, 50)) expect(uuidVersion(id)).toBe(7);
     expect(SignalId.generateBatch(0)).toEqual([]);
@@ -38,14 +38,14 @@ describe('SignalId', () => {
     const spy = jest.spyOn(Date, 'now').mockReturnValue(frozen);
     try {
       const ids = Array.from({ length: 6000 }, () => SignalId.generate());
-      for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!).toBe(true);
+      for (let i = 1; i < ids.length; i++) expect(ids[i] > ids[i - 1]).toBe(true);
       const stamps = new Set(ids.map((id) => SignalId.timestamp(id)));
       expect(Math.min(...stamps)).toBeGreaterThanOrEqual(frozen);
       expect(stamps.size).toBeGreaterThan(1);
       // A clock going backwards never produces a smaller id.
       spy.mockReturnValue(frozen - 60_000);
       const after = SignalId.generate();
-      expect(after > ids[ids.length - 1]!).toBe(true);
+      expect(after > ids[ids.length - 1]).toBe(true);
     } finally {
       spy.mockRestore();
     }

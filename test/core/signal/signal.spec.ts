@@ -63,12 +63,19 @@ describe('createSignal', () => {
     expect(s.subject).toBe('o-9');
     expect(s.time).toBe('2026-01-02T03:04:05.000Z');
     expect(s.dataschema).toBe('https://example.com/schemas/order.json');
-    expect(s.extensions).toEqual({ correlationid: 'c-1', tenant: 'acme', priority: 3, urgent: true });
+    expect(s.extensions).toEqual({
+      correlationid: 'c-1',
+      tenant: 'acme',
+      priority: 3,
+      urgent: true,
+    });
   });
 
   it('leaves datacontenttype unset without data and uses octet-stream for bytes', () => {
     expect(createSignal('ping').datacontenttype).toBeUndefined();
-    expect(createSignal('blob', new Uint8Array([1, 2])).datacontenttype).toBe('application/octet-stream');
+    expect(createSignal('blob', new Uint8Array([1, 2])).datacontenttype).toBe(
+      'application/octet-stream',
+    );
   });
 
   it('rejects type, data and specversion inside attrs', () => {
@@ -85,7 +92,11 @@ describe('createSignal', () => {
       configureSignals({ source: '/billing-service' });
       expect(createSignal('invoice.paid').source).toBe('/billing-service');
     } finally {
-      configureSignals({ source: previous.source, extensions: previous.extensions, maxPayloadBytes: previous.maxPayloadBytes });
+      configureSignals({
+        source: previous.source,
+        extensions: previous.extensions,
+        maxPayloadBytes: previous.maxPayloadBytes,
+      });
     }
     expect(createSignal('x').source).toBe('/app');
   });
@@ -112,25 +123,65 @@ describe('validation: one typed error per rule, naming the field', () => {
     ['impossible date', { time: '2026-02-30T00:00:00Z' }, 'invalid_time', 'time'],
     ['time without zone', { time: '2026-01-01T00:00:00' }, 'invalid_time', 'time'],
     ['invalid Date', { time: new Date('nope') }, 'invalid_time', 'time'],
-    ['dataschema with space', { dataschema: 'http://x.com/a b' }, 'invalid_uri_reference', 'dataschema'],
-    ['dataschema with bad scheme', { dataschema: '1http://x' }, 'invalid_uri_reference', 'dataschema'],
+    [
+      'dataschema with space',
+      { dataschema: 'http://x.com/a b' },
+      'invalid_uri_reference',
+      'dataschema',
+    ],
+    [
+      'dataschema with bad scheme',
+      { dataschema: '1http://x' },
+      'invalid_uri_reference',
+      'dataschema',
+    ],
     ['dataschema bad escape', { dataschema: '/a%zz' }, 'invalid_uri_reference', 'dataschema'],
     ['empty subject', { subject: '' }, 'invalid_attribute', 'subject'],
     ['bad content type', { datacontenttype: 'json' }, 'invalid_attribute', 'datacontenttype'],
     ['wrong specversion', { specversion: '0.3' }, 'invalid_specversion', 'specversion'],
     ['uppercase extension', { extensions: { Tenant: 'x' } }, 'invalid_extension_name', 'Tenant'],
-    ['extension with underscore', { extensions: { trace_id: 'x' } }, 'invalid_extension_name', 'trace_id'],
-    ['extension name too long', { extensions: { abcdefghijklmnopqrstu: 'x' } }, 'invalid_extension_name', 'abcdefghijklmnopqrstu'],
-    ['reserved extension name', { extensions: { subject: 'x' } }, 'reserved_extension_name', 'subject'],
-    ['object extension value', { extensions: { tenant: { a: 1 } } }, 'invalid_extension_value', 'tenant'],
+    [
+      'extension with underscore',
+      { extensions: { trace_id: 'x' } },
+      'invalid_extension_name',
+      'trace_id',
+    ],
+    [
+      'extension name too long',
+      { extensions: { abcdefghijklmnopqrstu: 'x' } },
+      'invalid_extension_name',
+      'abcdefghijklmnopqrstu',
+    ],
+    [
+      'reserved extension name',
+      { extensions: { subject: 'x' } },
+      'reserved_extension_name',
+      'subject',
+    ],
+    [
+      'object extension value',
+      { extensions: { tenant: { a: 1 } } },
+      'invalid_extension_value',
+      'tenant',
+    ],
     ['float extension value', { extensions: { weight: 1.5 } }, 'invalid_extension_value', 'weight'],
-    ['bad traceparent', { extensions: { traceparent: '00-xyz' } }, 'invalid_extension_value', 'traceparent'],
-    ['empty correlationid', { extensions: { correlationid: '' } }, 'invalid_extension_value', 'correlationid'],
+    [
+      'bad traceparent',
+      { extensions: { traceparent: '00-xyz' } },
+      'invalid_extension_value',
+      'traceparent',
+    ],
+    [
+      'empty correlationid',
+      { extensions: { correlationid: '' } },
+      'invalid_extension_value',
+      'correlationid',
+    ],
     ['extensions not an object', { extensions: 'x' }, 'invalid_attribute', 'extensions'],
   ];
 
   it.each(cases)('%s', (_name, patch, code, field) => {
-    const err = thrown(() => new Signal({ ...valid, ...patch } as never));
+    const err = thrown(() => new Signal({ ...valid, ...patch }));
     expect(err).toBeInstanceOf(SignalValidationError);
     expect(err.code).toBe(code);
     expect((err as SignalValidationError).field).toBe(field);
@@ -138,19 +189,29 @@ describe('validation: one typed error per rule, naming the field', () => {
   });
 
   it('accepts valid values at the edges', () => {
-    expect(new Signal({ ...valid, time: '2024-02-29T23:59:60.123456+05:30' }).time).toBe('2024-02-29T23:59:60.123456+05:30');
-    expect(new Signal({ ...valid, dataschema: '../schemas/order.json#v1' }).dataschema).toBe('../schemas/order.json#v1');
-    expect(new Signal({ ...valid, dataschema: 'urn:example:order' }).dataschema).toBe('urn:example:order');
-    expect(new Signal({ ...valid, extensions: { abcdefghij0123456789: 'x' } }).extensions).toHaveProperty('abcdefghij0123456789');
-    expect(new Signal({ ...valid, datacontenttype: 'application/json; charset=utf-8' }).datacontenttype).toBe(
-      'application/json; charset=utf-8',
+    expect(new Signal({ ...valid, time: '2024-02-29T23:59:60.123456+05:30' }).time).toBe(
+      '2024-02-29T23:59:60.123456+05:30',
     );
+    expect(new Signal({ ...valid, dataschema: '../schemas/order.json#v1' }).dataschema).toBe(
+      '../schemas/order.json#v1',
+    );
+    expect(new Signal({ ...valid, dataschema: 'urn:example:order' }).dataschema).toBe(
+      'urn:example:order',
+    );
+    expect(
+      new Signal({ ...valid, extensions: { abcdefghij0123456789: 'x' } }).extensions,
+    ).toHaveProperty('abcdefghij0123456789');
+    expect(
+      new Signal({ ...valid, datacontenttype: 'application/json; charset=utf-8' }).datacontenttype,
+    ).toBe('application/json; charset=utf-8');
   });
 
   it('createSignal validates attrs too', () => {
     expect(thrown(() => createSignal('', 1)).code).toBe('missing_attribute');
     expect(thrown(() => createSignal('a', 1, { time: 'x' })).code).toBe('invalid_time');
-    expect(thrown(() => createSignal('a', 1, { extensions: { BAD: 1 } })).code).toBe('invalid_extension_name');
+    expect(thrown(() => createSignal('a', 1, { extensions: { BAD: 1 } })).code).toBe(
+      'invalid_extension_name',
+    );
   });
 });
 
@@ -172,7 +233,11 @@ describe('immutability helpers', () => {
 
 describe('toJSON (structured mode)', () => {
   it('flattens extensions, omits undefined attributes and off-wire extensions', () => {
-    const s = createSignal('a.b', { x: 1 }, { extensions: { tenant: 't', dispatch: { adapter: 'noop' } } });
+    const s = createSignal(
+      'a.b',
+      { x: 1 },
+      { extensions: { tenant: 't', dispatch: { adapter: 'noop' } } },
+    );
     const json = s.toJSON();
     expect(json).toEqual({
       specversion: '1.0',
@@ -199,11 +264,18 @@ describe('toJSON (structured mode)', () => {
 
 describe('Signal.from / Signal.fromJSON', () => {
   it('round-trips every attribute', () => {
-    const s = createSignal('order.created', { n: [1, 2] }, {
-      subject: 's',
-      dataschema: '/schema',
-      extensions: { correlationid: 'c', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
-    });
+    const s = createSignal(
+      'order.created',
+      { n: [1, 2] },
+      {
+        subject: 's',
+        dataschema: '/schema',
+        extensions: {
+          correlationid: 'c',
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        },
+      },
+    );
     const back = Signal.fromJSON(JSON.stringify(s));
     expect(back.toJSON()).toEqual(s.toJSON());
   });
@@ -247,8 +319,12 @@ describe('Signal.from / Signal.fromJSON', () => {
     expect(thrown(() => Signal.from({ ...valid, type: 1 })).code).toBe('invalid_attribute');
     expect(thrown(() => Signal.from({ ...valid, time: 123 })).code).toBe('invalid_time');
     expect(thrown(() => Signal.from({ ...valid, extensions: [] })).code).toBe('invalid_attribute');
-    expect(thrown(() => Signal.from({ ...valid, data_base64: 'not base64!' })).code).toBe('invalid_attribute');
-    expect(thrown(() => Signal.from({ ...valid, data: 1, data_base64: 'AA==' }))).toBeInstanceOf(SignalParseError);
+    expect(thrown(() => Signal.from({ ...valid, data_base64: 'not base64!' })).code).toBe(
+      'invalid_attribute',
+    );
+    expect(thrown(() => Signal.from({ ...valid, data: 1, data_base64: 'AA==' }))).toBeInstanceOf(
+      SignalParseError,
+    );
   });
 
   it('never throws a raw SyntaxError on malformed JSON', () => {
@@ -261,11 +337,31 @@ describe('Signal.from / Signal.fromJSON', () => {
   });
 
   it.each([
-    ['top-level __proto__', '{"specversion":"1.0","id":"1","source":"s","type":"t","__proto__":{"polluted":true}}', '__proto__'],
-    ['__proto__ in data', '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"a":[{"__proto__":{}}]}}', 'data.a[0].__proto__'],
-    ['constructor in data', '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"constructor":{"prototype":{}}}}', 'data.constructor'],
-    ['prototype key', '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"prototype":1}}', 'data.prototype'],
-    ['escaped __proto__', '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"\\u005f_proto__":{}}}', 'data.__proto__'],
+    [
+      'top-level __proto__',
+      '{"specversion":"1.0","id":"1","source":"s","type":"t","__proto__":{"polluted":true}}',
+      '__proto__',
+    ],
+    [
+      '__proto__ in data',
+      '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"a":[{"__proto__":{}}]}}',
+      'data.a[0].__proto__',
+    ],
+    [
+      'constructor in data',
+      '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"constructor":{"prototype":{}}}}',
+      'data.constructor',
+    ],
+    [
+      'prototype key',
+      '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"prototype":1}}',
+      'data.prototype',
+    ],
+    [
+      'escaped __proto__',
+      '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"\\u005f_proto__":{}}}',
+      'data.__proto__',
+    ],
   ])('rejects prototype-polluting keys: %s', (_name, text, path) => {
     const err = thrown(() => Signal.fromJSON(text));
     expect(err).toBeInstanceOf(UnsafeKeyError);
@@ -274,7 +370,9 @@ describe('Signal.from / Signal.fromJSON', () => {
   });
 
   it('rejects prototype-polluting keys in objects too', () => {
-    const value = JSON.parse('{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"__proto__":{"x":1}}}') as unknown;
+    const value = JSON.parse(
+      '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"__proto__":{"x":1}}}',
+    ) as unknown;
     expect(thrown(() => Signal.from(value))).toBeInstanceOf(UnsafeKeyError);
   });
 
@@ -287,7 +385,9 @@ describe('Signal.from / Signal.fromJSON', () => {
     // Multi-byte characters are counted in bytes, not UTF-16 units.
     const wide = JSON.stringify({ ...valid, data: 'é'.repeat(500) });
     expect(wide.length).toBeLessThan(1000);
-    expect(thrown(() => Signal.fromJSON(wide, { maxPayloadBytes: 1000 }))).toBeInstanceOf(PayloadTooLargeError);
+    expect(thrown(() => Signal.fromJSON(wide, { maxPayloadBytes: 1000 }))).toBeInstanceOf(
+      PayloadTooLargeError,
+    );
     expect(Signal.fromJSON(wide, { maxPayloadBytes: 2000 }).data).toBe('é'.repeat(500));
   });
 
@@ -300,10 +400,17 @@ describe('Signal.from / Signal.fromJSON', () => {
 
   it('validates extensions against the registry it is given', () => {
     const registry = createExtensionRegistry([
-      { name: 'tenant', validate: (v) => (typeof v === 'string' && v.startsWith('t-') ? v : undefined) },
+      {
+        name: 'tenant',
+        validate: (v) => (typeof v === 'string' && v.startsWith('t-') ? v : undefined),
+      },
     ]);
-    expect(Signal.from({ ...valid, tenant: 't-1' }, { extensions: registry }).getExtension('tenant')).toBe('t-1');
-    expect(thrown(() => Signal.from({ ...valid, tenant: 'x' }, { extensions: registry })).code).toBe('invalid_extension_value');
+    expect(
+      Signal.from({ ...valid, tenant: 't-1' }, { extensions: registry }).getExtension('tenant'),
+    ).toBe('t-1');
+    expect(
+      thrown(() => Signal.from({ ...valid, tenant: 'x' }, { extensions: registry })).code,
+    ).toBe('invalid_extension_value');
     // Without the registry, any string passes.
     expect(Signal.from({ ...valid, tenant: 'x' }).getExtension('tenant')).toBe('x');
   });

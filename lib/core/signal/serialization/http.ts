@@ -2,7 +2,12 @@ import { SignalParseError } from '../../errors/parse.error.js';
 import { isJsonMediaType } from '../attributes.js';
 import { assertSize, parseJsonSafely } from '../safe-input.js';
 import { getDefaultSignalFactory, Signal, type SignalParseOptions } from '../signal.js';
-import { CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, signalsFromValue, stringifySignal } from './json.serializer.js';
+import {
+  CLOUDEVENTS_BATCH_JSON,
+  CLOUDEVENTS_JSON,
+  signalsFromValue,
+  stringifySignal,
+} from './json.serializer.js';
 
 /** An HTTP request or response as far as the CloudEvents binding cares. */
 export interface HttpMessage {
@@ -30,7 +35,8 @@ function encodeHeaderValue(value: string): string {
   let out = '';
   for (const ch of value) {
     if (NEEDS_ENCODING_RE.test(ch)) {
-      for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      for (const byte of Buffer.from(ch, 'utf8'))
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     } else {
       out += ch;
     }
@@ -43,7 +49,10 @@ function decodeHeaderValue(name: string, value: string): string {
   try {
     return decodeURIComponent(value);
   } catch (cause) {
-    throw new SignalParseError(`Header "${name}" has malformed percent-encoding`, { cause, details: { header: name } });
+    throw new SignalParseError(`Header "${name}" has malformed percent-encoding`, {
+      cause,
+      details: { header: name },
+    });
   }
 }
 
@@ -54,7 +63,10 @@ function decodeHeaderValue(name: string, value: string): string {
  */
 export function toHttp(signal: Signal, mode: HttpMode = 'binary'): EncodedHttpMessage {
   if (mode === 'structured') {
-    return { headers: { 'content-type': `${CLOUDEVENTS_JSON}; charset=utf-8` }, body: stringifySignal(signal) };
+    return {
+      headers: { 'content-type': `${CLOUDEVENTS_JSON}; charset=utf-8` },
+      body: stringifySignal(signal),
+    };
   }
   const structured = signal.toJSON();
   const headers: Record<string, string> = {};
@@ -75,13 +87,19 @@ export function toHttp(signal: Signal, mode: HttpMode = 'binary'): EncodedHttpMe
 
 /** Encode several signals as one CloudEvents JSON batch. */
 export function toHttpBatch(signals: readonly Signal[]): EncodedHttpMessage {
-  return { headers: { 'content-type': `${CLOUDEVENTS_BATCH_JSON}; charset=utf-8` }, body: stringifySignal(signals) };
+  return {
+    headers: { 'content-type': `${CLOUDEVENTS_BATCH_JSON}; charset=utf-8` },
+    body: stringifySignal(signals),
+  };
 }
 
 function headerGetter(headers: HttpMessage['headers']): (name: string) => string | undefined {
-  if (typeof Headers !== 'undefined' && headers instanceof Headers) return (name) => headers.get(name) ?? undefined;
+  if (typeof Headers !== 'undefined' && headers instanceof Headers)
+    return (name) => headers.get(name) ?? undefined;
   const lower = new Map<string, string>();
-  for (const [k, v] of Object.entries(headers as Record<string, string | readonly string[] | undefined>)) {
+  for (const [k, v] of Object.entries(
+    headers as Record<string, string | readonly string[] | undefined>,
+  )) {
     if (v === undefined) continue;
     lower.set(k.toLowerCase(), typeof v === 'string' ? v : v.join(', '));
   }
@@ -99,7 +117,10 @@ function headerNames(headers: HttpMessage['headers']): string[] {
  * @throws SignalParseError (not a CloudEvent, unsupported format) | PayloadTooLargeError |
  *   UnsafeKeyError | SignalValidationError
  */
-export function fromHttp(message: HttpMessage, options: SignalParseOptions = {}): Signal | Signal[] {
+export function fromHttp(
+  message: HttpMessage,
+  options: SignalParseOptions = {},
+): Signal | Signal[] {
   const limit = options.maxPayloadBytes ?? getDefaultSignalFactory().maxPayloadBytes;
   const get = headerGetter(message.headers);
   const contentType = get('content-type');
@@ -108,17 +129,22 @@ export function fromHttp(message: HttpMessage, options: SignalParseOptions = {})
 
   if (media === CLOUDEVENTS_BATCH_JSON) {
     const value = parseJsonSafely(body, limit);
-    if (!Array.isArray(value)) throw new SignalParseError('A CloudEvents batch must be a JSON array');
+    if (!Array.isArray(value))
+      throw new SignalParseError('A CloudEvents batch must be a JSON array');
     return signalsFromValue(value, options);
   }
   if (media !== undefined && media.startsWith('application/cloudevents')) {
     if (media !== CLOUDEVENTS_JSON) {
-      throw new SignalParseError(`Unsupported structured-mode format "${media}"`, { details: { contentType: media } });
+      throw new SignalParseError(`Unsupported structured-mode format "${media}"`, {
+        details: { contentType: media },
+      });
     }
     return Signal.from(parseJsonSafely(body, limit), options);
   }
   if (get('ce-specversion') === undefined) {
-    throw new SignalParseError('Not a CloudEvents HTTP message: no ce-specversion header and no CloudEvents content type');
+    throw new SignalParseError(
+      'Not a CloudEvents HTTP message: no ce-specversion header and no CloudEvents content type',
+    );
   }
 
   assertSize(body, limit);
@@ -132,7 +158,8 @@ export function fromHttp(message: HttpMessage, options: SignalParseOptions = {})
   const size = typeof body === 'string' ? body.length : body.byteLength;
   if (size > 0) {
     if (isJsonMediaType(contentType)) attrs.data = parseJsonSafely(body, limit);
-    else if (media !== undefined && media.startsWith('text/')) attrs.data = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
+    else if (media !== undefined && media.startsWith('text/'))
+      attrs.data = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
     else attrs.data = typeof body === 'string' ? new Uint8Array(Buffer.from(body, 'utf8')) : body;
   }
   return Signal.from(attrs, options);

@@ -14,7 +14,9 @@ export function stringifySignal(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch (cause) {
-    throw new SerializationError(`Signal is not JSON-serializable: ${(cause as Error).message}`, { cause });
+    throw new SerializationError(`Signal is not JSON-serializable: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }
 

@@ -36,18 +36,27 @@ export class MsgpackSerializer implements Serializer {
 
   serialize(input: Signal | readonly Signal[]): Uint8Array {
     const codec = this.codec();
-    const value = Array.isArray(input) ? (input as readonly Signal[]).map((s) => s.toJSON()) : (input as Signal).toJSON();
+    const value = Array.isArray(input)
+      ? (input as readonly Signal[]).map((s) => s.toJSON())
+      : (input as Signal).toJSON();
     try {
       return codec.pack(value);
     } catch (cause) {
-      throw new SerializationError(`Signal is not MessagePack-serializable: ${(cause as Error).message}`, { cause });
+      throw new SerializationError(
+        `Signal is not MessagePack-serializable: ${(cause as Error).message}`,
+        { cause },
+      );
     }
   }
 
   deserialize(input: string | Uint8Array): Signal | Signal[] {
     const codec = this.codec();
-    if (typeof input === 'string') throw new SignalParseError('MessagePack input must be bytes, not a string');
-    assertSize(input, this.parseOptions.maxPayloadBytes ?? getDefaultSignalFactory().maxPayloadBytes);
+    if (typeof input === 'string')
+      throw new SignalParseError('MessagePack input must be bytes, not a string');
+    assertSize(
+      input,
+      this.parseOptions.maxPayloadBytes ?? getDefaultSignalFactory().maxPayloadBytes,
+    );
     let value: unknown;
     try {
       value = codec.unpack(input);
