@@ -1,1 +1,2 @@
 export * from './test-signals.js';
+export * from './store-conformance.js';

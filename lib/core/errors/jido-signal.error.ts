@@ -43,6 +43,7 @@ export type JidoSignalErrorCode =
   // bus and later layers
   | 'queue_full'
   | 'closed'
+  | 'store_error'
   | 'internal_error';
 
 /** Structured, secret-free context attached to an error. */

@@ -1,0 +1,2 @@
+export * from './signal-store.interface.js';
+export * from './memory.store.js';

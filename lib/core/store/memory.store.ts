@@ -1,0 +1,271 @@
+import { StoreClosedError } from '../errors/store.error.js';
+import { ValidationError } from '../errors/validation.error.js';
+import { matches, validatePattern } from '../router/pattern.js';
+import type { Signal } from '../signal/signal.js';
+import { SignalId } from '../signal/signal-id.js';
+import type {
+  DlqEntry,
+  LogQuery,
+  RecordedSignal,
+  SignalStore,
+  SnapshotRecord,
+  SubscriptionState,
+  TrimOptions,
+} from './signal-store.interface.js';
+
+interface BusData {
+  // The log is `entries[start..]`; trimming advances `start` and compacts occasionally, so
+  // trimming after every publish stays O(removed) instead of O(log size).
+  entries: RecordedSignal[];
+  start: number;
+  subscriptions: Map<string, SubscriptionState>;
+  dlq: Map<string, DlqEntry[]>;
+  snapshots: Map<string, SnapshotRecord>;
+}
+
+function copyState(state: SubscriptionState): SubscriptionState {
+  return Object.freeze({
+    ...state,
+    options: JSON.parse(JSON.stringify(state.options)) as Record<string, unknown>,
+    acked: Object.freeze([...state.acked]),
+    attempts: Object.freeze({ ...state.attempts }),
+  });
+}
+
+function assertLimit(limit: number | undefined): void {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+    throw new ValidationError(
+      'invalid_attribute',
+      'limit',
+      `limit must be a non-negative integer, got ${limit}`,
+    );
+  }
+}
+
+/**
+ * The embedded default store: everything in process memory, nothing survives a restart.
+ * Reads are binary searches over the append-ordered log.
+ */
+export class MemoryStore implements SignalStore {
+  private readonly buses = new Map<string, BusData>();
+  private closed = false;
+
+  private bus(name: string): BusData {
+    if (this.closed) throw new StoreClosedError('MemoryStore');
+    let data = this.buses.get(name);
+    if (data === undefined) {
+      data = {
+        entries: [],
+        start: 0,
+        subscriptions: new Map(),
+        dlq: new Map(),
+        snapshots: new Map(),
+      };
+      this.buses.set(name, data);
+    }
+    return data;
+  }
+
+  /** First index in `[start, length)` whose logId is greater than (or equal to, if inclusive) `id`. */
+  private static search(data: BusData, id: string, inclusive: boolean): number {
+    let lo = data.start;
+    let hi = data.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = data.entries[mid].logId;
+      if (at < id || (!inclusive && at === id)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  append(bus: string, signals: readonly Signal[]): Promise<RecordedSignal[]> {
+    return this.sync(() => {
+      const data = this.bus(bus);
+      const out = new Array<RecordedSignal>(signals.length);
+      for (let i = 0; i < signals.length; i++) {
+        const { id, timestamp } = SignalId.generateWithTimestamp();
+        const entry = Object.freeze({ logId: id, recordedAt: timestamp, signal: signals[i] });
+        data.entries.push(entry);
+        out[i] = entry;
+      }
+      return out;
+    });
+  }
+
+  read(bus: string, query: LogQuery = {}): Promise<RecordedSignal[]> {
+    return this.sync(() => {
+      assertLimit(query.limit);
+      if (query.pattern !== undefined) validatePattern(query.pattern);
+      const data = this.bus(bus);
+      let from = data.start;
+      if (query.afterLogId !== undefined)
+        from = MemoryStore.search(data, query.afterLogId.toLowerCase(), false);
+      if (query.since !== undefined) {
+        from = Math.max(
+          from,
+          MemoryStore.search(data, SignalId.lowerBound(Math.max(0, Math.floor(query.since))), true),
+        );
+      }
+      const limit = query.limit ?? Infinity;
+      const out: RecordedSignal[] = [];
+      for (let i = from; i < data.entries.length && out.length < limit; i++) {
+        const entry = data.entries[i];
+        if (query.until !== undefined && entry.recordedAt > query.until) break;
+        if (query.pattern !== undefined && !matches(entry.signal.type, query.pattern)) continue;
+        if (
+          query.correlationId !== undefined &&
+          entry.signal.extensions.correlationid !== query.correlationId
+        )
+          continue;
+        out.push(entry);
+      }
+      return out;
+    });
+  }
+
+  trim(bus: string, options: TrimOptions): Promise<number> {
+    return this.sync(() => {
+      const data = this.bus(bus);
+      const before = data.start;
+      if (options.olderThan !== undefined) {
+        const cut = MemoryStore.search(
+          data,
+          SignalId.lowerBound(Math.max(0, Math.floor(options.olderThan))),
+          true,
+        );
+        data.start = Math.max(data.start, cut);
+      }
+      if (options.maxSize !== undefined) {
+        assertLimit(options.maxSize);
+        data.start = Math.max(data.start, data.entries.length - options.maxSize);
+      }
+      const removed = data.start - before;
+      if (data.start > 1024 && data.start * 2 > data.entries.length) {
+        data.entries = data.entries.slice(data.start);
+        data.start = 0;
+      }
+      return removed;
+    });
+  }
+
+  size(bus: string): Promise<number> {
+    return this.sync(() => {
+      const data = this.bus(bus);
+      return data.entries.length - data.start;
+    });
+  }
+
+  getSubscription(bus: string, subscriptionId: string): Promise<SubscriptionState | undefined> {
+    return this.sync(() => this.bus(bus).subscriptions.get(subscriptionId));
+  }
+
+  putSubscription(bus: string, state: SubscriptionState): Promise<void> {
+    return this.sync(() => {
+      this.bus(bus).subscriptions.set(state.subscriptionId, copyState(state));
+    });
+  }
+
+  deleteSubscription(bus: string, subscriptionId: string): Promise<boolean> {
+    return this.sync(() => this.bus(bus).subscriptions.delete(subscriptionId));
+  }
+
+  listSubscriptions(bus: string): Promise<SubscriptionState[]> {
+    return this.sync(() => [...this.bus(bus).subscriptions.values()]);
+  }
+
+  putDlq(bus: string, entry: DlqEntry): Promise<void> {
+    return this.sync(() => {
+      const dlq = this.bus(bus).dlq;
+      let list = dlq.get(entry.subscriptionId);
+      if (list === undefined) dlq.set(entry.subscriptionId, (list = []));
+      list.push(Object.freeze({ ...entry, lastError: Object.freeze({ ...entry.lastError }) }));
+    });
+  }
+
+  listDlq(
+    bus: string,
+    subscriptionId: string,
+    options: { limit?: number } = {},
+  ): Promise<DlqEntry[]> {
+    return this.sync(() => {
+      assertLimit(options.limit);
+      const list = this.bus(bus).dlq.get(subscriptionId) ?? [];
+      return list.slice(0, options.limit ?? list.length);
+    });
+  }
+
+  deleteDlq(bus: string, subscriptionId: string, ids: readonly string[]): Promise<number> {
+    return this.sync(() => {
+      const dlq = this.bus(bus).dlq;
+      const list = dlq.get(subscriptionId);
+      if (list === undefined) return 0;
+      const drop = new Set(ids);
+      const kept = list.filter((e) => !drop.has(e.id));
+      dlq.set(subscriptionId, kept);
+      return list.length - kept.length;
+    });
+  }
+
+  clearDlq(bus: string, subscriptionId: string): Promise<number> {
+    return this.sync(() => {
+      const dlq = this.bus(bus).dlq;
+      const n = dlq.get(subscriptionId)?.length ?? 0;
+      dlq.delete(subscriptionId);
+      return n;
+    });
+  }
+
+  dlqSize(bus: string, subscriptionId?: string): Promise<number> {
+    return this.sync(() => {
+      const dlq = this.bus(bus).dlq;
+      if (subscriptionId !== undefined) return dlq.get(subscriptionId)?.length ?? 0;
+      let n = 0;
+      for (const list of dlq.values()) n += list.length;
+      return n;
+    });
+  }
+
+  putSnapshot(bus: string, snapshot: SnapshotRecord): Promise<void> {
+    return this.sync(() => {
+      this.bus(bus).snapshots.set(
+        snapshot.id,
+        Object.freeze({ ...snapshot, entries: Object.freeze([...snapshot.entries]) }),
+      );
+    });
+  }
+
+  getSnapshot(bus: string, id: string): Promise<SnapshotRecord | undefined> {
+    return this.sync(() => this.bus(bus).snapshots.get(id));
+  }
+
+  listSnapshots(bus: string): Promise<Array<Omit<SnapshotRecord, 'entries'> & { size: number }>> {
+    return this.sync(() =>
+      [...this.bus(bus).snapshots.values()]
+        .map(({ entries, ...ref }) => ({ ...ref, size: entries.length }))
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
+    );
+  }
+
+  deleteSnapshot(bus: string, id: string): Promise<boolean> {
+    return this.sync(() => this.bus(bus).snapshots.delete(id));
+  }
+
+  ping(): Promise<void> {
+    return this.closed ? Promise.reject(new StoreClosedError('MemoryStore')) : Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.buses.clear();
+    return Promise.resolve();
+  }
+
+  private sync<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
