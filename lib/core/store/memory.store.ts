@@ -261,11 +261,12 @@ export class MemoryStore implements SignalStore {
     return Promise.resolve();
   }
 
+  // Runs a synchronous operation so that its errors become rejections, as a remote store's would.
   private sync<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 }
