@@ -1,0 +1,220 @@
+import type { RouteGuard, RoutableSignal, Route } from './route.interface.js';
+
+/**
+ * One registered route with everything routing needs precomputed at add time.
+ * @internal
+ */
+export class RouteRecord<T, S extends RoutableSignal> {
+  /** The set (exact bucket or trie node) the route lives in. */
+  set: RouteSet<T, S> | undefined = undefined;
+  /** Registration order, assigned when the route is inserted. */
+  seq = 0;
+
+  constructor(
+    readonly id: string,
+    readonly pattern: string,
+    readonly target: T,
+    readonly priority: number,
+    readonly guard: RouteGuard<S> | undefined,
+    /** (priority, specificity of the first positions) in one number; larger first. */
+    readonly sortKey: number,
+    /** Full specificity key, needed only when two deep patterns tie on `sortKey`. */
+    readonly spec: string,
+    /** Whether the pattern is longer than what `sortKey` encodes. */
+    readonly deep: boolean,
+  ) {}
+
+  toRoute(): Route<T, S> {
+    return {
+      id: this.id,
+      pattern: this.pattern,
+      target: this.target,
+      priority: this.priority,
+      guard: this.guard,
+    };
+  }
+}
+
+/** `a` comes strictly before `b`: priority desc, specificity desc, registration order. */
+export function before<T, S extends RoutableSignal>(
+  a: RouteRecord<T, S>,
+  b: RouteRecord<T, S>,
+): boolean {
+  if (a.sortKey !== b.sortKey) return a.sortKey > b.sortKey;
+  if (a.deep && b.deep && a.spec !== b.spec) return a.spec > b.spec;
+  return a.seq < b.seq;
+}
+
+function compare<T, S extends RoutableSignal>(a: RouteRecord<T, S>, b: RouteRecord<T, S>): number {
+  return before(a, b) ? -1 : 1;
+}
+
+/** Sort records in route order (no two records are equal: `seq` is unique). */
+export function sortRecords<T, S extends RoutableSignal>(list: RouteRecord<T, S>[]): void {
+  const n = list.length;
+  if (n > 32) {
+    list.sort(compare);
+    return;
+  }
+  // Merged results are short and mostly in order already: insertion sort wins there.
+  for (let i = 1; i < n; i++) {
+    const item = list[i];
+    let j = i - 1;
+    while (j >= 0 && before(item, list[j])) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = item;
+  }
+}
+
+/**
+ * The routes matching one type, in order — what the cache stores and what a route set is.
+ * @internal
+ */
+export interface Entry<T, S extends RoutableSignal> {
+  /** Targets of the unguarded routes, in order. Handed out as is, so never mutated. */
+  readonly targets: readonly T[];
+  /** Whether some route has a guard; then `routes` is set and signals need a guard pass. */
+  readonly guarded: boolean;
+  /** Every route in order (always set when `guarded`). */
+  readonly routes: readonly RouteRecord<T, S>[] | undefined;
+}
+
+// The one shared object that is frozen: an empty array costs nothing to read, and a caller
+// pushing into a shared "no match" result would be the worst kind of bug.
+const EMPTY_ENTRY: Entry<unknown, RoutableSignal> = Object.freeze({
+  targets: Object.freeze([]),
+  guarded: false,
+  routes: Object.freeze([]),
+});
+
+/** The shared "nothing matches" entry (it holds nothing, so any T and S fit). */
+export function emptyEntry<T, S extends RoutableSignal>(): Entry<T, S> {
+  return EMPTY_ENTRY as unknown as Entry<T, S>;
+}
+
+/** Build an entry from records already in route order. */
+export function entryOf<T, S extends RoutableSignal>(routes: RouteRecord<T, S>[]): Entry<T, S> {
+  const targets: T[] = [];
+  let guarded = false;
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i];
+    if (r.guard === undefined) targets.push(r.target);
+    else guarded = true;
+  }
+  return { targets, guarded, routes };
+}
+
+/**
+ * The routes registered with one pattern (an exact-index bucket or a trie node's routes), kept
+ * in route order with their unguarded targets precomputed, so a type matched by a single
+ * pattern is answered without allocating.
+ * @internal
+ */
+export class RouteSet<T, S extends RoutableSignal> implements Entry<T, S> {
+  routes: RouteRecord<T, S>[] = [];
+  targets: readonly T[] = [];
+  guarded = false;
+  /** First and last route in order (valid while the set is not empty). */
+  first!: RouteRecord<T, S>;
+  last!: RouteRecord<T, S>;
+  /**
+   * `sortKey` of the first and last route, copied here so that {@link combine} can usually
+   * order sets without touching their records (fewer cache misses on large routers).
+   */
+  firstKey = 0;
+  lastKey = 0;
+
+  get size(): number {
+    return this.routes.length;
+  }
+
+  // Copy-on-write: a guard that adds or removes routes while `route()` iterates this set's
+  // routes must not disturb that iteration, and targets handed out earlier never change.
+  add(record: RouteRecord<T, S>): void {
+    const routes = this.routes.slice();
+    let i = routes.length;
+    while (i > 0 && before(record, routes[i - 1])) i--;
+    routes.splice(i, 0, record);
+    this.routes = routes;
+    record.set = this;
+    this.#refresh();
+  }
+
+  delete(record: RouteRecord<T, S>): void {
+    const i = this.routes.indexOf(record);
+    if (i === -1) return;
+    const routes = this.routes.slice();
+    routes.splice(i, 1);
+    this.routes = routes;
+    record.set = undefined;
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    const routes = this.routes;
+    const targets: T[] = [];
+    let guarded = false;
+    for (const r of routes) {
+      if (r.guard === undefined) targets.push(r.target);
+      else guarded = true;
+    }
+    // Not frozen on purpose: V8 reads frozen arrays several times slower, and these are
+    // copied on every multi-pattern match. `readonly` types keep callers honest.
+    this.targets = targets;
+    this.guarded = guarded;
+    if (routes.length > 0) {
+      this.first = routes[0]!;
+      this.last = routes[routes.length - 1]!;
+      this.firstKey = this.first.sortKey;
+      this.lastKey = this.last.sortKey;
+    }
+  }
+}
+
+/**
+ * Combine the sets that matched one type into one entry in route order. When each set's
+ * routes all come before the next set's (the usual case: the walk yields sets in
+ * specificity order and priorities are mostly equal) the result is a concatenation;
+ * otherwise the records are merged by a sort.
+ * @internal
+ */
+export function combine<T, S extends RoutableSignal>(
+  sets: RouteSet<T, S>[],
+  m: number,
+): Entry<T, S> {
+  if (m === 1) return sets[0];
+  // Fast path: the walk yields sets in route order, and sets of different patterns rarely
+  // interleave (that takes mixed priorities). One pass checks both and sizes the result.
+  let ordered = true;
+  let guarded = false;
+  let total = 0;
+  let previous = sets[0];
+  for (let i = 0; i < m; i++) {
+    const set = sets[i];
+    if (set.guarded) guarded = true;
+    total += set.targets.length;
+    if (i > 0) {
+      // A strictly greater key decides without loading the records.
+      if (previous.lastKey <= set.firstKey && !before(previous.last, set.first)) ordered = false;
+      previous = set;
+    }
+  }
+  if (ordered && !guarded) {
+    const targets = new Array<T>(total);
+    let at = 0;
+    for (let i = 0; i < m; i++) {
+      const part = sets[i].targets;
+      for (let k = 0; k < part.length; k++) targets[at++] = part[k]!;
+    }
+    return { targets, guarded: false, routes: undefined };
+  }
+  const records: RouteRecord<T, S>[] = [];
+  for (let i = 0; i < m; i++) {
+    const part = sets[i].routes;
+    for (let k = 0; k < part.length; k++) records.push(part[k]);
+  }
+  if (!ordered) sortRecords(records);
+  return entryOf(records);
+}
