@@ -1,3 +1,4 @@
+import type { JidoSignalError } from '../errors/jido-signal.error.js';
 import type { Signal } from '../signal/signal.js';
 
 /** Per-delivery context handed to {@link DispatchAdapter.deliver}. */
@@ -6,6 +7,21 @@ export interface DeliveryContext {
   readonly signal: AbortSignal;
   /** 1 for the first try, incremented by retries. */
   readonly attempt: number;
+  /**
+   * Set when this delivery is an `onFailure` fallback: why the primary target failed.
+   * @default undefined
+   */
+  readonly failure?: DeliveryFailure;
+}
+
+/** Why the primary target of an `onFailure` fallback failed. */
+export interface DeliveryFailure {
+  /** Adapter name of the failed primary target. */
+  readonly adapter: string;
+  /** Secret-free description of the failed primary target. */
+  readonly target: string;
+  /** The primary target's error. */
+  readonly error: JidoSignalError;
 }
 
 /** Result of an adapter health check. */
@@ -24,9 +40,18 @@ export interface AdapterHealth {
 export interface DispatchAdapter<Options = Record<string, unknown>> {
   /** Name used in configs (`{ adapter: 'http' }`) and errors. */
   readonly name: string;
-  /** @throws DispatchConfigError */
+  /**
+   * Check and normalize a config's options (the config without `adapter` and `onFailure`).
+   * Called once per config object; the result is what `deliver` receives.
+   * @throws DispatchConfigError naming the bad field
+   */
   validateOptions(options: Readonly<Record<string, unknown>>): Options;
+  /**
+   * Deliver one signal. Return (or resolve) on success; throw or reject on failure. A
+   * synchronous return keeps the dispatcher on its allocation-free fast path.
+   */
   deliver(signal: Signal, options: Options, context: DeliveryContext): Promise<void> | void;
+  /** Whether the target is usable now (reachable, alive, registered). */
   healthCheck?(options: Options): Promise<AdapterHealth> | AdapterHealth;
   /**
    * A secret-free description of the target for telemetry and errors (e.g. a URL without
@@ -42,9 +67,19 @@ export type DispatchAdapterClass = new () => DispatchAdapter<unknown>;
 
 /**
  * One dispatch target: the adapter (registered name, adapter object or class) plus its
- * options, e.g. `{ adapter: 'http', url: 'http://127.0.0.1:8080/hook' }`.
+ * options, e.g. `{ adapter: 'http', url: 'http://127.0.0.1:8080/hook' }`. Everything but
+ * `adapter` and `onFailure` is handed to the adapter's `validateOptions`. A config is
+ * validated once and the result cached per config object, so treat configs as immutable.
  */
 export interface DispatchConfig {
+  /** Registered adapter name, an adapter object or an adapter class. */
   readonly adapter: string | DispatchAdapter<unknown> | DispatchAdapterClass;
+  /**
+   * Fallback target(s) (dead-letter destinations) that receive the signal only when this
+   * target fails; the failure is still reported.
+   * @default undefined
+   */
+  readonly onFailure?: DispatchConfig | readonly DispatchConfig[];
+  /** Adapter options. */
   readonly [option: string]: unknown;
 }

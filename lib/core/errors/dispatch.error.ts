@@ -75,8 +75,11 @@ export class CircuitOpenError extends DispatchError {
   /** Circuit key (adapter and target origin). */
   readonly key: string;
 
-  constructor(adapter: string, key: string) {
-    super('circuit_open', adapter, `Circuit "${key}" is open`, { details: { key }, retryable: true });
+  constructor(adapter: string, key: string, details: ErrorDetails = {}) {
+    super('circuit_open', adapter, `Circuit "${key}" is open`, {
+      details: { key, ...details },
+      retryable: true,
+    });
     this.key = key;
   }
 }
@@ -109,9 +112,80 @@ export class DispatchAggregateError extends JidoSignalError {
   }
 }
 
+/** One failed endpoint of a multi-endpoint webhook delivery. */
+export interface EndpointFailure {
+  /** Secret-free description of the endpoint (`scheme://host[:port]/path`). */
+  readonly target: string;
+  /** Why it failed. */
+  readonly error: JidoSignalError;
+}
+
+/**
+ * Some endpoints of a multi-URL (`urls`) webhook delivery failed; the others received the
+ * signal. `failures` lists each failed endpoint with its typed error.
+ */
+export class WebhookDeliveryError extends DispatchError {
+  /** Every failed endpoint, in `urls` order. */
+  readonly failures: readonly EndpointFailure[];
+
+  constructor(adapter: string, failures: readonly EndpointFailure[], total: number) {
+    const summary = failures.map((f) => `${f.target}: ${f.error.message}`).join('; ');
+    super(
+      'dispatch_failed',
+      adapter,
+      `${failures.length} of ${total} ${adapter} endpoints failed: ${summary}`,
+      {
+        details: {
+          total,
+          failures: failures.map((f) => ({
+            target: f.target,
+            code: f.error.code,
+            message: f.error.message,
+          })),
+        },
+        retryable: failures.every((f) => f.error.retryable),
+      },
+    );
+    this.failures = failures;
+  }
+}
+
 /** A webhook signature did not verify (missing headers, wrong signature, stale timestamp). */
 export class WebhookVerificationError extends JidoSignalError {
   constructor(message: string, details: ErrorDetails = {}) {
     super('invalid_webhook_signature', message, { details });
   }
+}
+
+/** Message of an arbitrary thrown value, bounded and never throwing. */
+function describeThrown(value: unknown): string {
+  let text: string;
+  try {
+    text =
+      value instanceof Error ? value.message : typeof value === 'string' ? value : String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/**
+ * Normalize anything an adapter threw or rejected with: library errors are returned as
+ * they are, anything else (errors and non-`Error` values alike) becomes a
+ * `DispatchError` with code `'dispatch_error'` and the original as `cause`.
+ */
+export function toDispatchError(thrown: unknown, adapter: string): JidoSignalError {
+  if (thrown instanceof JidoSignalError) return thrown;
+  const message = `${adapter} delivery failed: ${describeThrown(thrown)}`;
+  return new DispatchError('dispatch_error', adapter, message, { cause: thrown });
+}
+
+/**
+ * Normalize anything `validateOptions` threw: a `DispatchConfigError` is returned as it
+ * is, a `ValidationError` keeps its field, anything else names the field `'options'`.
+ */
+export function toDispatchConfigError(thrown: unknown, adapter: string): DispatchConfigError {
+  if (thrown instanceof DispatchConfigError) return thrown;
+  const field = thrown instanceof ValidationError ? thrown.field : 'options';
+  return new DispatchConfigError(adapter, field, describeThrown(thrown), { cause: thrown });
 }

@@ -9,22 +9,95 @@ export const TelemetryChannel = {
   /** A routing call finished. Message: `{ type, matched, cached }`. */
   RouterRouted: 'jido.signal.router.routed',
 
-  /** A single-target delivery started. */
+  /**
+   * A single-target delivery started.
+   * Message: `DispatchTelemetryMessage` `{ adapter, target, signalId, signalType, fallback }`.
+   */
   DispatchStart: 'jido.dispatch.start',
-  /** A single-target delivery succeeded. */
+  /** A single-target delivery succeeded. Message: start fields + `{ durationMs, outcome: 'ok' }`. */
   DispatchEnd: 'jido.dispatch.end',
-  /** A single-target delivery failed. */
+  /**
+   * A single-target delivery failed. Message: start fields +
+   * `{ durationMs, outcome: 'error', errorCode, retryable, error }`.
+   */
   DispatchError: 'jido.dispatch.error',
-  /** A delivery is retried after a failure. */
+  /**
+   * A fire-and-forget receiver (pid/named `deliveryMode: 'async'`, in-process pubsub
+   * subscriber) failed after its dispatch had already succeeded. Message:
+   * `{ adapter, target, signalId, signalType, errorCode, error }`.
+   */
+  DispatchReceiverError: 'jido.dispatch.receiver_error',
+  /**
+   * A delivery is retried after a failure (`http`/`webhook` adapters). Message:
+   * `DispatchRetryMessage` `{ adapter, target, signalId, signalType, attempt, maxAttempts,
+   * delayMs, error: { code, status? } }`.
+   */
   DispatchRetry: 'jido.dispatch.retry',
-  /** A circuit opened. */
+  /**
+   * A circuit opened. Message: `CircuitTelemetryMessage`
+   * `{ adapter, key, state: 'open', failures, error? }` (`error` = code, never a message).
+   */
   CircuitOpen: 'jido.dispatch.circuit.open',
-  /** A circuit went half-open (probing). */
+  /** A circuit went half-open (probing). Message: `{ adapter, key, state: 'half_open' }`. */
   CircuitHalfOpen: 'jido.dispatch.circuit.half_open',
-  /** A circuit closed again. */
+  /** A circuit closed again (probe succeeded or reset). Message: `{ adapter, key, state: 'closed' }`. */
   CircuitClose: 'jido.dispatch.circuit.close',
-  /** A call was rejected because its circuit is open. */
+  /** A call was rejected because its circuit is open. Message: `{ adapter, key, state }`. */
   CircuitRejected: 'jido.dispatch.circuit.rejected',
+
+  /**
+   * A bus recorded a publish (after `beforePublish`, before delivery).
+   * Message: `BusPublishTelemetryMessage` `{ bus, count, entries, partitioned }`.
+   */
+  BusPublish: 'jido.signal.bus.publish',
+  /**
+   * A bus delivery to one subscription finished.
+   * Message: `BusDispatchTelemetryMessage` `{ bus, subscriptionId, pattern, partition, signal,
+   * logId, durationMs, outcome: 'ok' | 'error', errorCode?, error? }`.
+   */
+  BusDispatch: 'jido.signal.bus.dispatch',
+  /**
+   * `beforeDispatch` middleware skipped a delivery.
+   * Message: `BusSkipTelemetryMessage` `{ bus, subscriptionId, pattern, partition, signal, logId, middleware, reason }`.
+   */
+  BusDispatchSkipped: 'jido.signal.bus.dispatch_skipped',
+  /**
+   * A bus reported an error that no caller sees directly (failing subscriber, middleware
+   * failure or halt, rate limit, retention failure) — the same values as `bus.errors$`.
+   * Message: `BusErrorTelemetryMessage` `{ bus, code, error, subscriptionId?, signalId? }`.
+   */
+  BusError: 'jido.signal.bus.error',
+  /**
+   * A partition's token bucket dropped deliveries.
+   * Message: `BusRateLimitedTelemetryMessage` `{ bus, partition, dropped, requested, available }`.
+   */
+  BusRateLimited: 'jido.signal.bus.rate_limited',
+  /**
+   * Log retention removed entries (`maxLogSize` after a publish, or the `logTtl` sweep).
+   * Message: `BusLogTruncatedTelemetryMessage` `{ bus, reason: 'max_size' | 'ttl', removed, newSize, ttlMs? }`.
+   */
+  BusLogTruncated: 'jido.signal.bus.log_truncated',
+
+  /**
+   * A journal recorded a signal (or accepted an identical re-record).
+   * Message: `JournalRecordMessage` `{ journal, signalId, signalType, causeId, conversationId, duplicate }`.
+   */
+  JournalRecord: 'jido.signal.journal.record',
+  /**
+   * A journal rejected a signal (rule violation or I/O failure).
+   * Message: `JournalRecordErrorMessage` `{ journal, signalId, signalType, causeId, errorCode, error }`.
+   */
+  JournalRecordError: 'jido.signal.journal.record_error',
+  /**
+   * A file journal wrote one group-commit batch.
+   * Message: `JournalFlushMessage` `{ journal, directory, segment, records, bytes, synced, durationMs }`.
+   */
+  JournalFlush: 'jido.signal.journal.flush',
+  /**
+   * A file journal dropped a torn or corrupt tail when it was opened.
+   * Message: `JournalRecoveryReport` `{ journal, directory, segment, offset, droppedBytes, reason, … }`.
+   */
+  JournalRecovery: 'jido.signal.journal.recovery',
 } as const;
 
 /** One of the channel names in {@link TelemetryChannel}. */

@@ -1,0 +1,758 @@
+import { EventEmitter } from 'node:events';
+import { Agent, type Dispatcher } from 'undici';
+import {
+  DispatchConfigError,
+  DispatchError,
+  DispatchTimeoutError,
+  HttpStatusError,
+} from '../../errors/dispatch.error.js';
+import { JidoSignalError, isJidoSignalError } from '../../errors/jido-signal.error.js';
+import { toHttp } from '../../signal/serialization/http.js';
+import { CLOUDEVENTS_JSON, stringifySignal } from '../../signal/serialization/json.serializer.js';
+import type { Signal } from '../../signal/signal.js';
+import { TelemetryChannel } from '../../telemetry/channels.js';
+import { emit, telemetryChannel } from '../../telemetry/telemetry.js';
+import type { AdapterHealth, DeliveryContext, DispatchAdapter } from '../adapter.interface.js';
+import {
+  CircuitBreaker,
+  resolveCircuitBreakerSettings,
+  type CircuitBreakerSettings,
+  type CircuitSnapshot,
+  type ResolvedCircuitBreakerSettings,
+} from '../circuit-breaker.js';
+import {
+  backoffDelay,
+  parseRetryAfter,
+  resolveRetryPolicy,
+  sleep,
+  type RetryOptions,
+  type RetryPolicy,
+} from '../retry.js';
+import {
+  describeUrl,
+  parseHttpUrl,
+  redactHeaders,
+  redactText,
+  sensitiveHeaderValues,
+  validateHeaders,
+} from '../url.js';
+
+/** Options of an {@link HttpAdapter} (or {@link WebhookAdapter}) instance: its connection pool. */
+export interface HttpAdapterOptions {
+  /** Most connections the owned undici `Agent` opens per origin. @default 64 */
+  connections?: number;
+  /** How long an idle keep-alive connection stays open, in ms. @default 4000 */
+  keepAliveTimeout?: number;
+  /** HTTP/1.1 pipelining depth per connection (1 = no pipelining). @default 1 */
+  pipelining?: number;
+  /**
+   * Send through this undici dispatcher (a `ProxyAgent`, a shared `Agent`, a `MockAgent` in
+   * tests) instead of an owned `Agent`. It is not closed by {@link HttpAdapter.close}.
+   * @default undefined (a lazily created, owned keep-alive `Agent`)
+   */
+  dispatcher?: Dispatcher;
+  /**
+   * Circuit breaker holding this adapter's circuits (one per target origin). Pass one
+   * instance to several adapters to share state.
+   * @default a new `CircuitBreaker` that counts timeouts, connection errors, 408, 425, 429 and 5xx as failures
+   */
+  circuitBreaker?: CircuitBreaker;
+}
+
+/** HTTP methods the `http` adapter sends with. */
+export type HttpMethod = 'POST' | 'PUT' | 'PATCH';
+
+/** CloudEvents HTTP content mode of the `http` adapter. */
+export type HttpContentMode = 'structured' | 'binary';
+
+/** Header list accepted by the `headers` option. */
+export type HttpHeadersInit =
+  Readonly<Record<string, string>> | readonly (readonly [string, string])[];
+
+/**
+ * Options of an `http` dispatch target, as written in a dispatch config:
+ * `{ adapter: 'http', url: 'https://api.example.com/events', … }`.
+ */
+export interface HttpDispatchOptions {
+  /** Absolute `http:`/`https:` URL without credentials (use `headers` for auth). */
+  url: string;
+  /** HTTP method (case-insensitive). @default 'post' */
+  method?: 'post' | 'put' | 'patch' | HttpMethod;
+  /**
+   * Extra request headers (RFC 7230 names, values without CR/LF/control characters). A
+   * `content-type` replaces the default one in structured mode.
+   * @default {}
+   */
+  headers?: HttpHeadersInit;
+  /** Timeout of each attempt (connect, send, response and body), in ms, 1..60 000. @default 5000 */
+  timeout?: number;
+  /** Retry policy, or `false` for a single attempt. @default { maxAttempts: 3, baseDelay: 200, maxDelay: 5000, jitter: true } */
+  retry?: RetryOptions | false;
+  /** Circuit breaker thresholds for this target's origin, or `false` to bypass it. @default { threshold: 5, windowMs: 10_000, halfOpenAfter: 30_000 } */
+  circuitBreaker?: CircuitBreakerSettings | false;
+  /**
+   * `'structured'`: the body is the CloudEvents JSON envelope
+   * (`application/cloudevents+json; charset=utf-8`); `'binary'`: attributes travel as
+   * `ce-*` headers and the body is `data` with `content-type` = `datacontenttype`.
+   * @default 'structured'
+   */
+  mode?: HttpContentMode;
+}
+
+/** Normalized `http` options, as returned by {@link HttpAdapter.validateOptions}. */
+export interface HttpOptions {
+  /** The full target URL (including query). */
+  readonly url: string;
+  /** `scheme://host:port` of the target. */
+  readonly origin: string;
+  /** Path and query sent in the request line. */
+  readonly path: string;
+  /** Secret-free description: `scheme://host[:port]/path`. */
+  readonly target: string;
+  /** Upper-case method. */
+  readonly method: HttpMethod;
+  /** Headers sent with every request (lower-case names; credentials redacted when serialized). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Per-attempt timeout in ms. */
+  readonly timeout: number;
+  /** Retry policy, or `false`. */
+  readonly retry: RetryPolicy | false;
+  /** Circuit breaker thresholds, or `false`. */
+  readonly circuitBreaker: ResolvedCircuitBreakerSettings | false;
+  /** CloudEvents content mode. */
+  readonly mode: HttpContentMode;
+}
+
+/** Message published on `TelemetryChannel.DispatchRetry` by the `http` and `webhook` adapters. */
+export interface DispatchRetryMessage {
+  /** Adapter name. */
+  readonly adapter: string;
+  /** Secret-free target description. */
+  readonly target: string;
+  /** Id of the signal being delivered. */
+  readonly signalId: string;
+  /** Type of the signal being delivered. */
+  readonly signalType: string;
+  /** The attempt that failed (1-based). */
+  readonly attempt: number;
+  /** Total attempts allowed. */
+  readonly maxAttempts: number;
+  /** Wait before the next attempt, in ms. */
+  readonly delayMs: number;
+  /** Why the attempt failed: the error code and, for HTTP status errors, the status. */
+  readonly error: { readonly code: string; readonly status?: number };
+}
+
+/** Bytes of a non-2xx response body kept in `HttpStatusError.bodyExcerpt`. */
+export const BODY_EXCERPT_BYTES = 512;
+// Error bodies up to this size are read to the end so the connection can be reused.
+const DRAIN_LIMIT = 64 * 1024;
+const STRUCTURED_CONTENT_TYPE = `${CLOUDEVENTS_JSON}; charset=utf-8`;
+const METHODS: Readonly<Record<string, HttpMethod>> = { post: 'POST', put: 'PUT', patch: 'PATCH' };
+// TLS verification failures: retrying cannot help.
+const TLS_ERROR_RE =
+  /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * Give a header record a non-enumerable `toJSON` and `util.inspect` hook that redact
+ * credential-carrying values, so logging normalized options never prints a token. undici
+ * only reads own enumerable keys, so the request itself is unaffected.
+ * @internal
+ */
+export function protectHeaders<H extends Record<string, string>>(headers: H): H {
+  const redacted = (): Record<string, string> => redactHeaders(headers);
+  Object.defineProperty(headers, 'toJSON', { value: redacted, enumerable: false });
+  Object.defineProperty(headers, INSPECT, { value: redacted, enumerable: false });
+  return Object.freeze(headers);
+}
+
+/**
+ * Freeze normalized options and give them a non-enumerable `toJSON`/`util.inspect` view
+ * that leaves out the query string (which may carry tokens); headers redact themselves.
+ * @internal
+ */
+export function protectOptions<T extends object>(
+  options: T,
+  safeView: () => Record<string, unknown>,
+): Readonly<T> {
+  Object.defineProperty(options, 'toJSON', { value: safeView, enumerable: false });
+  Object.defineProperty(options, INSPECT, { value: safeView, enumerable: false });
+  return Object.freeze(options);
+}
+
+function checkInt(
+  adapter: string,
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new DispatchConfigError(
+      adapter,
+      field,
+      `"${field}" must be an integer from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Reject option names the adapter does not know (typos such as `retries` would otherwise
+ * be silently ignored). The dispatcher has already removed `adapter` and `onFailure`.
+ * @throws DispatchConfigError
+ * @internal
+ */
+export function rejectUnknownOptions(
+  adapter: string,
+  options: Readonly<Record<string, unknown>>,
+  known: ReadonlySet<string>,
+): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new DispatchConfigError(
+        adapter,
+        key,
+        `unknown option "${key}"; known options: ${[...known].join(', ')}`,
+      );
+    }
+  }
+}
+
+const HTTP_KEYS: ReadonlySet<string> = new Set([
+  'url',
+  'method',
+  'headers',
+  'timeout',
+  'retry',
+  'circuitBreaker',
+  'mode',
+]);
+
+/** Options shared by the `http` and `webhook` adapters, validated. @internal */
+export interface CommonHttpOptions {
+  readonly method: HttpMethod;
+  readonly headers: Record<string, string>;
+  readonly timeout: number;
+  readonly retry: RetryPolicy | false;
+  readonly circuitBreaker: ResolvedCircuitBreakerSettings | false;
+}
+
+/**
+ * Validate `method`, `headers`, `timeout`, `retry` and `circuitBreaker`.
+ * @throws DispatchConfigError
+ * @internal
+ */
+export function resolveCommonHttpOptions(
+  adapter: string,
+  options: Readonly<Record<string, unknown>>,
+): CommonHttpOptions {
+  let method: HttpMethod = 'POST';
+  if (options.method !== undefined) {
+    const m =
+      typeof options.method === 'string' ? METHODS[options.method.toLowerCase()] : undefined;
+    if (m === undefined) {
+      throw new DispatchConfigError(
+        adapter,
+        'method',
+        '"method" must be one of "post", "put", "patch"',
+      );
+    }
+    method = m;
+  }
+  return {
+    method,
+    headers: validateHeaders(adapter, 'headers', options.headers),
+    timeout:
+      options.timeout === undefined
+        ? 5000
+        : checkInt(adapter, 'timeout', options.timeout, 1, 60_000),
+    retry: resolveRetryPolicy(adapter, options.retry),
+    circuitBreaker: resolveCircuitBreakerSettings(adapter, options.circuitBreaker),
+  };
+}
+
+/** One outgoing request, fully prepared. @internal */
+export interface OutgoingRequest {
+  readonly origin: string;
+  readonly path: string;
+  readonly target: string;
+  readonly method: HttpMethod;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | Uint8Array;
+  readonly timeout: number;
+  readonly retry: RetryPolicy | false;
+  readonly circuitBreaker: ResolvedCircuitBreakerSettings | false;
+  readonly signal: Signal;
+}
+
+/** Whether an error should count against a circuit: the target is down, slow or overloaded. */
+export function isHttpCircuitFailure(error: unknown): boolean {
+  if (!isJidoSignalError(error)) return false;
+  switch (error.code) {
+    case 'timeout':
+    case 'connection_error':
+      return true;
+    case 'status_error':
+      return error.retryable;
+    default:
+      return false;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 3 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function cancelledError(adapter: string, reason: unknown, target: string): JidoSignalError {
+  if (reason instanceof JidoSignalError) return reason;
+  return new DispatchError('cancelled', adapter, `${adapter} delivery to ${target} was cancelled`, {
+    details: { target },
+    cause: reason,
+  });
+}
+
+function transportError(
+  adapter: string,
+  error: unknown,
+  target: string,
+  attempt: number,
+): DispatchError {
+  const code = errorCode(error);
+  if (code === 'UND_ERR_INVALID_ARG') {
+    return new DispatchError(
+      'dispatch_error',
+      adapter,
+      `${adapter} request to ${target} was rejected by the HTTP client`,
+      {
+        details: { target, attempt, errno: code },
+        cause: error,
+      },
+    );
+  }
+  const tls = code !== undefined && TLS_ERROR_RE.test(code);
+  return new DispatchError(
+    'connection_error',
+    adapter,
+    `${adapter} could not reach ${target} (${code ?? 'connection failed'})`,
+    {
+      details: { target, attempt, ...(code === undefined ? {} : { errno: code }) },
+      cause: error,
+      retryable: !tls,
+    },
+  );
+}
+
+async function readExcerpt(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    total += buf.length;
+    if (kept < limit) {
+      chunks.push(buf);
+      kept += buf.length;
+    }
+    if (total > DRAIN_LIMIT) break; // leaving the loop destroys the body (and its connection)
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+const chRetry = telemetryChannel(TelemetryChannel.DispatchRetry);
+// See HttpTransport#attempt: how long an attempt runs before it watches the delivery's signal.
+const LISTEN_AFTER_MS = 5;
+
+/**
+ * Abort handle of one attempt. undici accepts an EventEmitter with `aborted`/`reason` as
+ * its `signal`; building and listening to a fresh `AbortSignal` costs several
+ * microseconds per request on Node 20, an EventEmitter a tenth of that.
+ */
+class AttemptAbort extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
+
+/**
+ * The HTTP engine shared by the `http` and `webhook` adapters: an owned keep-alive undici
+ * `Agent`, per-attempt timeouts tied to the delivery's `AbortSignal`, retries with
+ * exponential backoff and jitter, and one circuit per `<adapter>:<origin>`.
+ * @internal
+ */
+export class HttpTransport {
+  /** Circuits of this transport, keyed `<adapter>:<origin>`. */
+  readonly circuitBreaker: CircuitBreaker;
+  readonly #adapter: string;
+  readonly #options: HttpAdapterOptions;
+  #agent: Agent | undefined;
+
+  constructor(adapter: string, options: HttpAdapterOptions = {}) {
+    this.#adapter = adapter;
+    if (options.connections !== undefined)
+      checkInt(adapter, 'connections', options.connections, 1, 100_000);
+    if (options.keepAliveTimeout !== undefined)
+      checkInt(adapter, 'keepAliveTimeout', options.keepAliveTimeout, 1, 3_600_000);
+    if (options.pipelining !== undefined)
+      checkInt(adapter, 'pipelining', options.pipelining, 1, 100);
+    this.#options = options;
+    this.circuitBreaker =
+      options.circuitBreaker ??
+      new CircuitBreaker({ name: adapter, isFailure: isHttpCircuitFailure });
+  }
+
+  /** The undici dispatcher requests go through (the owned `Agent` is created on first use). */
+  get dispatcher(): Dispatcher {
+    if (this.#options.dispatcher !== undefined) return this.#options.dispatcher;
+    return (this.#agent ??= new Agent({
+      connections: this.#options.connections ?? 64,
+      keepAliveTimeout: this.#options.keepAliveTimeout ?? 4000,
+      pipelining: this.#options.pipelining ?? 1,
+    }));
+  }
+
+  /** Circuit key of an origin. */
+  circuitKey(origin: string): string {
+    return `${this.#adapter}:${origin}`;
+  }
+
+  /**
+   * Send with retries and the circuit breaker.
+   * @throws JidoSignalError (`HttpStatusError`, `DispatchTimeoutError`, `CircuitOpenError`,
+   *   `DispatchError` with code `connection_error` or `cancelled`)
+   */
+  async send(req: OutgoingRequest, ctx: DeliveryContext): Promise<void> {
+    const parent = ctx.signal;
+    const retry = req.retry;
+    const maxAttempts = retry === false ? 1 : retry.maxAttempts;
+    const key = req.circuitBreaker === false ? '' : this.circuitKey(req.origin);
+    for (let attempt = 1; ; attempt++) {
+      if (parent.aborted) throw cancelledError(this.#adapter, parent.reason, req.target);
+      let error: JidoSignalError;
+      try {
+        if (req.circuitBreaker === false) await this.#attempt(req, parent, attempt);
+        else
+          await this.circuitBreaker.run(
+            key,
+            () => this.#attempt(req, parent, attempt),
+            req.circuitBreaker,
+          );
+        return;
+      } catch (e) {
+        error = isJidoSignalError(e) ? e : transportError(this.#adapter, e, req.target, attempt);
+      }
+      if (
+        retry === false ||
+        attempt >= maxAttempts ||
+        !error.retryable ||
+        error.code === 'circuit_open' ||
+        parent.aborted
+      ) {
+        throw error;
+      }
+      let delay = backoffDelay(retry, attempt);
+      const retryAfter = error instanceof HttpStatusError ? error.details.retryAfterMs : undefined;
+      if (typeof retryAfter === 'number') {
+        // The target asked for more patience than the policy allows: give up now rather
+        // than retry early against its wishes.
+        if (retryAfter > retry.maxDelay) throw error;
+        delay = Math.max(delay, retryAfter);
+      }
+      emit(chRetry, (): DispatchRetryMessage => ({
+        adapter: this.#adapter,
+        target: req.target,
+        signalId: req.signal.id,
+        signalType: req.signal.type,
+        attempt,
+        maxAttempts,
+        delayMs: delay,
+        error:
+          error instanceof HttpStatusError
+            ? { code: error.code, status: error.status }
+            : { code: error.code },
+      }));
+      try {
+        await sleep(delay, parent);
+      } catch {
+        throw cancelledError(this.#adapter, parent.reason, req.target);
+      }
+    }
+  }
+
+  async #attempt(req: OutgoingRequest, parent: AbortSignal, attempt: number): Promise<void> {
+    const abort = new AttemptAbort();
+    let timedOut = false;
+    let listening = false;
+    const onParentAbort = (): void => abort.abort(parent.reason);
+    const onTimeout = (): void => {
+      timedOut = true;
+      abort.abort(undefined);
+    };
+    // Listening to a freshly created AbortSignal costs more than a fast local request, so
+    // the delivery's signal is only watched once the attempt has been in flight for
+    // LISTEN_AFTER_MS; an abort before that is picked up then. Cancellation therefore
+    // reaches the socket within a few milliseconds, and fast deliveries pay nothing.
+    const stage1 = Math.min(req.timeout, LISTEN_AFTER_MS);
+    let timer = setTimeout(() => {
+      if (parent.aborted) return onParentAbort();
+      if (req.timeout <= stage1) return onTimeout();
+      parent.addEventListener('abort', onParentAbort, { once: true });
+      listening = true;
+      timer = setTimeout(onTimeout, req.timeout - stage1);
+    }, stage1);
+    try {
+      const res = await this.dispatcher.request({
+        origin: req.origin,
+        path: req.path,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal: abort,
+      });
+      const status = res.statusCode;
+      if (status >= 200 && status < 300) {
+        await res.body.dump();
+        return;
+      }
+      const excerpt = redactText(
+        await readExcerpt(res.body, BODY_EXCERPT_BYTES),
+        sensitiveHeaderValues(req.headers),
+      );
+      const retryAfter = parseRetryAfter(res.headers['retry-after']);
+      throw new HttpStatusError(this.#adapter, status, excerpt, {
+        target: req.target,
+        attempt,
+        ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+      });
+    } catch (error) {
+      if (error instanceof JidoSignalError) throw error;
+      if (timedOut)
+        throw new DispatchTimeoutError(this.#adapter, req.timeout, { target: req.target, attempt });
+      if (parent.aborted) throw cancelledError(this.#adapter, parent.reason, req.target);
+      throw transportError(this.#adapter, error, req.target, attempt);
+    } finally {
+      clearTimeout(timer);
+      if (listening) parent.removeEventListener('abort', onParentAbort);
+    }
+  }
+
+  /**
+   * Reachability probe: a `HEAD` request without caller headers and outside the circuit.
+   * Any answer below 500 counts as healthy (a 404 or 405 still proves the server is up).
+   */
+  async probe(
+    origin: string,
+    path: string,
+    target: string,
+    timeout: number,
+    circuit?: CircuitSnapshot,
+  ): Promise<AdapterHealth> {
+    const circuitDetails = circuit === undefined ? {} : { circuit: circuit.state };
+    if (circuit?.state === 'open') {
+      return {
+        healthy: false,
+        details: {
+          target,
+          ...circuitDetails,
+          ...(circuit.retryAt === undefined
+            ? {}
+            : { retryAt: new Date(circuit.retryAt).toISOString() }),
+        },
+      };
+    }
+    const started = performance.now();
+    try {
+      const res = await this.dispatcher.request({
+        origin,
+        path,
+        method: 'HEAD',
+        signal: AbortSignal.timeout(timeout),
+      });
+      await res.body.dump();
+      const latencyMs = Math.round(performance.now() - started);
+      return {
+        healthy: res.statusCode < 500,
+        details: { target, status: res.statusCode, latencyMs, ...circuitDetails },
+      };
+    } catch (error) {
+      const code = errorCode(error);
+      return {
+        healthy: false,
+        details: {
+          target,
+          error: code ?? (error instanceof Error ? error.name : 'error'),
+          ...circuitDetails,
+        },
+      };
+    }
+  }
+
+  /** Close the owned `Agent` (waits for in-flight requests); a later send opens a new one. */
+  async close(): Promise<void> {
+    const agent = this.#agent;
+    this.#agent = undefined;
+    await agent?.close();
+  }
+}
+
+/**
+ * Delivers signals as HTTP requests (the `http` dispatch adapter), with undici 7 over an
+ * owned keep-alive connection pool.
+ *
+ * - Body: the CloudEvents JSON envelope (`mode: 'structured'`, default) or CloudEvents
+ *   binary mode (`mode: 'binary'`).
+ * - Success: any 2xx. Redirects are not followed (a 3xx is an error).
+ * - Failures are typed: `HttpStatusError` (code `status_error`, with `status` and a
+ *   512-byte `bodyExcerpt`), `DispatchTimeoutError` (`timeout`), `DispatchError` with code
+ *   `connection_error` or `cancelled`, `CircuitOpenError` (`circuit_open`).
+ * - Retries: timeouts, connection errors (except TLS verification failures), 408, 425, 429
+ *   and 5xx are retried with exponential backoff and jitter; `Retry-After` is honoured up to
+ *   `retry.maxDelay` (a longer one ends the retries). Each retry publishes on
+ *   `TelemetryChannel.DispatchRetry` ({@link DispatchRetryMessage}).
+ * - Circuit breaker: one circuit per target origin (`http:<origin>`); every attempt goes
+ *   through it, and an open circuit stops the retries.
+ * - Cancellation: aborting the delivery's `AbortSignal` aborts the in-flight request and any
+ *   backoff wait (code `cancelled`, or the abort reason when it is a library error).
+ *
+ * @example
+ * await dispatcher.dispatch(signal, {
+ *   adapter: 'http',
+ *   url: 'https://api.example.com/events',
+ *   headers: { authorization: `Bearer ${token}` },
+ *   retry: { maxAttempts: 5 },
+ * });
+ */
+export class HttpAdapter implements DispatchAdapter<HttpOptions> {
+  /** @inheritdoc */
+  readonly name: string = 'http';
+  readonly #transport: HttpTransport;
+
+  /** @throws DispatchConfigError for out-of-range pool options */
+  constructor(options: HttpAdapterOptions = {}) {
+    this.#transport = new HttpTransport('http', options);
+  }
+
+  /** The circuits of this adapter, keyed `http:<origin>` (for health checks and manual resets). */
+  get circuitBreaker(): CircuitBreaker {
+    return this.#transport.circuitBreaker;
+  }
+
+  /**
+   * Validate and normalize {@link HttpDispatchOptions}. Messages name the field and never
+   * repeat the URL or header values.
+   * @throws DispatchConfigError
+   */
+  validateOptions(options: Readonly<Record<string, unknown>>): HttpOptions {
+    rejectUnknownOptions(this.name, options, HTTP_KEYS);
+    const url = parseHttpUrl(this.name, 'url', options.url);
+    const common = resolveCommonHttpOptions(this.name, options);
+    let mode: HttpContentMode = 'structured';
+    if (options.mode !== undefined) {
+      if (options.mode !== 'structured' && options.mode !== 'binary') {
+        throw new DispatchConfigError(this.name, 'mode', '"mode" must be "structured" or "binary"');
+      }
+      mode = options.mode;
+    }
+    const headers =
+      mode === 'structured'
+        ? { 'content-type': STRUCTURED_CONTENT_TYPE, ...common.headers }
+        : common.headers;
+    const target = describeUrl(url);
+    const protectedHeaders = protectHeaders(headers);
+    return protectOptions(
+      {
+        url: url.href,
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        target,
+        method: common.method,
+        headers: protectedHeaders,
+        timeout: common.timeout,
+        retry: common.retry,
+        circuitBreaker: common.circuitBreaker,
+        mode,
+      },
+      () => ({
+        target,
+        method: common.method,
+        headers: redactHeaders(protectedHeaders),
+        timeout: common.timeout,
+        retry: common.retry,
+        circuitBreaker: common.circuitBreaker,
+        mode,
+      }),
+    );
+  }
+
+  /**
+   * Send `signal`; resolves on a 2xx answer.
+   * @throws JidoSignalError see the class description
+   */
+  async deliver(signal: Signal, options: HttpOptions, context: DeliveryContext): Promise<void> {
+    let headers = options.headers;
+    let body: string | Uint8Array;
+    if (options.mode === 'binary') {
+      const encoded = toHttp(signal, 'binary');
+      headers = { ...options.headers, ...encoded.headers };
+      body = encoded.body;
+    } else {
+      body = stringifySignal(signal);
+    }
+    await this.#transport.send(
+      {
+        origin: options.origin,
+        path: options.path,
+        target: options.target,
+        method: options.method,
+        headers,
+        body,
+        timeout: options.timeout,
+        retry: options.retry,
+        circuitBreaker: options.circuitBreaker,
+        signal,
+      },
+      context,
+    );
+  }
+
+  /**
+   * Unhealthy while the target's circuit is open; otherwise a `HEAD` probe (any answer
+   * below 500 is healthy). Details: `target`, `status`, `latencyMs`, `circuit`.
+   */
+  healthCheck(options: HttpOptions): Promise<AdapterHealth> {
+    const circuit =
+      options.circuitBreaker === false
+        ? undefined
+        : this.#transport.circuitBreaker.snapshot(this.#transport.circuitKey(options.origin));
+    return this.#transport.probe(
+      options.origin,
+      options.path,
+      options.target,
+      options.timeout,
+      circuit,
+    );
+  }
+
+  /** `scheme://host[:port]/path` — no credentials, query or fragment. */
+  describeTarget(options: HttpOptions): string {
+    return options.target;
+  }
+
+  /** Close the owned connection pool (in-flight requests finish first). */
+  close(): Promise<void> {
+    return this.#transport.close();
+  }
+}

@@ -1,0 +1,73 @@
+export * from './adapter.interface.js';
+export * from './adapter-registry.js';
+export * from './dispatcher.js';
+export type {
+  DispatchTelemetryMessage,
+  ReceiverErrorTelemetryMessage,
+} from './dispatch-telemetry.js';
+export * from './sanitize.js';
+export {
+  isReceiverAlive,
+  receiverKind,
+  watchReceiver,
+  type DeliveryMode,
+  type NormalizedReceiverOptions,
+  type ReceiverKind,
+  type SignalHandlerFunction,
+  type SignalHandlerObject,
+  type SignalObserver,
+  type SignalPort,
+  type SignalReceiver,
+} from './receiver.js';
+export * from './receiver-registry.js';
+export * from './pubsub.js';
+export * from './bus-registry.interface.js';
+export * from './adapters/index.js';
+export {
+  DEFAULT_RECEIVER_TIMEOUT,
+  PidAdapter,
+  type PidDispatchOptions,
+  type ReceiverDeliveryOptions,
+} from './adapters/pid.adapter.js';
+export * from './adapters/named.adapter.js';
+export * from './adapters/pubsub.adapter.js';
+export * from './adapters/bus.adapter.js';
+export * from './adapters/logger.adapter.js';
+export * from './adapters/console.adapter.js';
+export * from './adapters/noop.adapter.js';
+export {
+  HttpAdapter,
+  BODY_EXCERPT_BYTES,
+  isHttpCircuitFailure,
+  type DispatchRetryMessage,
+  type HttpAdapterOptions,
+  type HttpContentMode,
+  type HttpDispatchOptions,
+  type HttpHeadersInit,
+  type HttpMethod,
+  type HttpOptions,
+} from './adapters/http.adapter.js';
+export {
+  WebhookAdapter,
+  type WebhookDispatchOptions,
+  type WebhookEndpoint,
+  type WebhookOptions,
+} from './adapters/webhook.adapter.js';
+export * from './circuit-breaker.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  backoffDelay,
+  parseRetryAfter,
+  type RetryOptions,
+  type RetryPolicy,
+} from './retry.js';
+export {
+  describeTargetUrl,
+  describeUrl,
+  isSensitiveHeader,
+  isValidHeaderName,
+  isValidHeaderValue,
+  parseHttpUrl,
+  redactHeaders,
+} from './url.js';
+export * from './webhook-signature.js';

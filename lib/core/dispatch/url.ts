@@ -1,0 +1,217 @@
+import { DispatchConfigError } from '../errors/dispatch.error.js';
+
+// Whitespace and control characters (0x00–0x20, 0x7F) are never valid in a target URL;
+// rejecting them up front also rules out request-splitting tricks.
+// eslint-disable-next-line no-control-regex -- control characters are what this rejects
+const URL_FORBIDDEN_RE = /[\x00-\x20\x7f]/;
+// RFC 7230 `token`: the characters allowed in a header field name.
+const HEADER_NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: visible ASCII, space, tab and obs-text (what node:http and undici accept).
+// Anything else — CR, LF, NUL, other controls, characters above U+00FF — is rejected.
+const HEADER_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
+// Headers the HTTP client owns: setting them by hand breaks framing or connection reuse.
+const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'content-length',
+  'expect',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+// Header names whose values are credentials and must never be logged.
+const SENSITIVE_HEADER_RE = /auth|cookie|token|secret|key|signature|session|password|credential/i;
+
+/**
+ * Parse and check a dispatch target URL: an absolute `http:` or `https:` URL with a
+ * non-empty host, no whitespace or control characters and no credentials (`user:pass@`).
+ * Error messages never repeat the URL, which may carry secrets in its userinfo or query.
+ * @throws DispatchConfigError naming `field`
+ */
+export function parseHttpUrl(adapter: string, field: string, value: unknown): URL {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new DispatchConfigError(adapter, field, `"${field}" must be a non-empty string`);
+  }
+  if (URL_FORBIDDEN_RE.test(value)) {
+    throw new DispatchConfigError(
+      adapter,
+      field,
+      `"${field}" must not contain whitespace or control characters`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new DispatchConfigError(
+      adapter,
+      field,
+      `"${field}" must be an absolute http or https URL`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new DispatchConfigError(adapter, field, `"${field}" must use the http or https scheme`, {
+      details: { scheme: url.protocol.slice(0, -1) },
+    });
+  }
+  if (url.hostname === '') {
+    throw new DispatchConfigError(adapter, field, `"${field}" must have a host`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new DispatchConfigError(
+      adapter,
+      field,
+      `"${field}" must not contain credentials (user:password@); send them in a header instead`,
+      { details: { target: describeUrl(url) } },
+    );
+  }
+  return url;
+}
+
+/**
+ * A secret-free description of a URL for logs, telemetry and errors:
+ * `scheme://host[:port]/path` without userinfo, query or fragment.
+ */
+export function describeUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/**
+ * Like {@link describeUrl} for an unchecked value: `'invalid_url'` when it is not an
+ * absolute http(s) URL.
+ */
+export function describeTargetUrl(value: unknown): string {
+  if (typeof value !== 'string') return 'invalid_url';
+  try {
+    const url = new URL(value);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '')
+      return 'invalid_url';
+    return describeUrl(url);
+  } catch {
+    return 'invalid_url';
+  }
+}
+
+/** `true` when `name` is an RFC 7230 token (a valid header field name). */
+export function isValidHeaderName(name: string): boolean {
+  return HEADER_NAME_RE.test(name);
+}
+
+/** `true` when `value` contains no CR, LF or other control characters (tab excepted). */
+export function isValidHeaderValue(value: string): boolean {
+  return HEADER_VALUE_RE.test(value);
+}
+
+/**
+ * `true` for header names that conventionally carry credentials (`authorization`,
+ * `cookie`, `x-api-key`, anything with `token`, `secret`, `signature`, …).
+ */
+export function isSensitiveHeader(name: string): boolean {
+  return SENSITIVE_HEADER_RE.test(name);
+}
+
+/**
+ * Validate caller headers given as a record or as `[name, value]` pairs. Names are
+ * lower-cased; a name given twice (in any case) is an error, as are hop-by-hop and framing
+ * headers (`connection`, `content-length`, `transfer-encoding`, …). Error messages name the
+ * header but never include its value.
+ * @throws DispatchConfigError
+ */
+export function validateHeaders(
+  adapter: string,
+  field: string,
+  value: unknown,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (value === undefined || value === null) return out;
+  let entries: [unknown, unknown][];
+  if (Array.isArray(value)) {
+    entries = value.map((pair: unknown, i): [unknown, unknown] => {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new DispatchConfigError(
+          adapter,
+          `${field}[${i}]`,
+          `"${field}[${i}]" must be a [name, value] pair`,
+        );
+      }
+      return [pair[0], pair[1]];
+    });
+  } else if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    entries = Object.entries(value);
+  } else {
+    throw new DispatchConfigError(
+      adapter,
+      field,
+      `"${field}" must be an object or a list of [name, value] pairs`,
+    );
+  }
+  for (let i = 0; i < entries.length; i++) {
+    const [name, val] = entries[i];
+    if (typeof name !== 'string' || !isValidHeaderName(name)) {
+      // The bad name is not echoed: a mangled `Authorization: Bearer …` line would leak.
+      throw new DispatchConfigError(
+        adapter,
+        field,
+        `"${field}" entry #${i} has an invalid header name (an RFC 7230 token is expected)`,
+        { details: { index: i } },
+      );
+    }
+    const lower = name.toLowerCase();
+    if (typeof val !== 'string' || !isValidHeaderValue(val)) {
+      throw new DispatchConfigError(
+        adapter,
+        `${field}.${lower}`,
+        `header "${lower}" must be a string without CR, LF or other control characters`,
+      );
+    }
+    if (FORBIDDEN_HEADERS.has(lower)) {
+      throw new DispatchConfigError(
+        adapter,
+        `${field}.${lower}`,
+        `header "${lower}" is managed by the HTTP client`,
+      );
+    }
+    if (Object.hasOwn(out, lower)) {
+      throw new DispatchConfigError(
+        adapter,
+        `${field}.${lower}`,
+        `header "${lower}" is given more than once`,
+      );
+    }
+    out[lower] = val;
+  }
+  return out;
+}
+
+/** The header values worth redacting (credentials), including the token part of `Bearer <token>`. */
+export function sensitiveHeaderValues(headers: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(headers)) {
+    if (!isSensitiveHeader(name)) continue;
+    const value = headers[name].trim();
+    if (value.length >= 4) out.push(value);
+    const space = value.indexOf(' ');
+    if (space > 0 && value.length - space > 4) out.push(value.slice(space + 1).trim());
+  }
+  return out;
+}
+
+/** A copy of `headers` with the values of credential-carrying headers replaced by `[REDACTED]`. */
+export function redactHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(headers))
+    out[name] = isSensitiveHeader(name) ? '[REDACTED]' : headers[name];
+  return out;
+}
+
+/** Replace every occurrence of any of `secrets` in `text` with `[REDACTED]`. */
+export function redactText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  // Longest first, so `Bearer <token>` is replaced whole before `<token>` alone.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+  }
+  return out;
+}
