@@ -1,0 +1,1 @@
+export * from './signal-health.indicator.js';
