@@ -4,3 +4,4 @@ export * from './signal/index.js';
 export * from './router/index.js';
 export * from './store/index.js';
 export * from './dispatch/index.js';
+export * from './bus/index.js';

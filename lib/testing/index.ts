@@ -1,2 +1,3 @@
 export * from './test-signals.js';
 export * from './store-conformance.js';
+export * from './signal-spy.js';

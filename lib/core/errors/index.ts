@@ -4,3 +4,4 @@ export * from './parse.error.js';
 export * from './dispatch.error.js';
 export * from './router.error.js';
 export * from './store.error.js';
+export * from './bus.error.js';

@@ -40,9 +40,29 @@ export type JidoSignalErrorCode =
   | 'status_error'
   | 'connection_error'
   | 'invalid_webhook_signature'
+  // journal
+  | 'cause_not_found'
+  | 'causality_cycle'
+  | 'invalid_temporal_order'
+  | 'self_cause'
+  | 'duplicate_signal'
+  | 'not_found'
+  | 'journal_corrupt'
+  | 'journal_locked'
+  | 'journal_io_error'
   // bus and later layers
   | 'queue_full'
   | 'closed'
+  // bus
+  | 'invalid_option'
+  | 'subscription_exists'
+  | 'subscription_not_found'
+  | 'subscriber_failed'
+  | 'middleware_error'
+  | 'halted'
+  | 'rate_limited'
+  | 'snapshot_not_found'
+  | 'bus_exists'
   | 'store_error'
   | 'internal_error';
 

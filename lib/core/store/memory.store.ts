@@ -2,7 +2,7 @@ import { StoreClosedError } from '../errors/store.error.js';
 import { ValidationError } from '../errors/validation.error.js';
 import { matches, validatePattern } from '../router/pattern.js';
 import type { Signal } from '../signal/signal.js';
-import { SignalId } from '../signal/signal-id.js';
+import { lastGeneratedTimestamp, SignalId } from '../signal/signal-id.js';
 import type {
   DlqEntry,
   LogQuery,
@@ -80,17 +80,28 @@ export class MemoryStore implements SignalStore {
   }
 
   append(bus: string, signals: readonly Signal[]): Promise<RecordedSignal[]> {
-    return this.sync(() => {
-      const data = this.bus(bus);
-      const out = new Array<RecordedSignal>(signals.length);
-      for (let i = 0; i < signals.length; i++) {
-        const { id, timestamp } = SignalId.generateWithTimestamp();
-        const entry = Object.freeze({ logId: id, recordedAt: timestamp, signal: signals[i] });
-        data.entries.push(entry);
-        out[i] = entry;
-      }
-      return out;
-    });
+    try {
+      return Promise.resolve(this.appendSync(bus, signals));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  appendSync(bus: string, signals: readonly Signal[]): RecordedSignal[] {
+    // The hot path of every publish: no per-entry allocation beyond the entry itself.
+    const data = this.bus(bus);
+    const out = new Array<RecordedSignal>(signals.length);
+    for (let i = 0; i < signals.length; i++) {
+      const logId = SignalId.generate();
+      const entry: RecordedSignal = {
+        logId,
+        recordedAt: lastGeneratedTimestamp(),
+        signal: signals[i],
+      };
+      data.entries.push(entry);
+      out[i] = entry;
+    }
+    return out;
   }
 
   read(bus: string, query: LogQuery = {}): Promise<RecordedSignal[]> {
@@ -230,7 +241,12 @@ export class MemoryStore implements SignalStore {
     return this.sync(() => {
       this.bus(bus).snapshots.set(
         snapshot.id,
-        Object.freeze({ ...snapshot, entries: Object.freeze([...snapshot.entries]) }),
+        // Log entries are shared with the live log unfrozen (publish hot path); a snapshot
+        // holds frozen copies so it can never change.
+        Object.freeze({
+          ...snapshot,
+          entries: Object.freeze(snapshot.entries.map((e) => Object.freeze({ ...e }))),
+        }),
       );
     });
   }

@@ -95,6 +95,12 @@ export interface SnapshotRecord {
 export interface SignalStore {
   /** Append signals in order; assigns strictly increasing log ids. */
   append(bus: string, signals: readonly Signal[]): Promise<RecordedSignal[]>;
+  /**
+   * Optional synchronous `append` for in-process stores. When present the bus uses it and
+   * saves a microtask per publish; it must behave exactly like `append` (throwing instead
+   * of rejecting).
+   */
+  appendSync?(bus: string, signals: readonly Signal[]): RecordedSignal[];
   /** Read a range of the log in log order. */
   read(bus: string, query?: LogQuery): Promise<RecordedSignal[]>;
   /** Drop old entries; resolves to the number removed. */

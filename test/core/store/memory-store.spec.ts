@@ -19,11 +19,4 @@ describe('MemoryStore specifics', () => {
     expect(page.map((e) => e.signal.data)).toEqual([4950, 4951]);
     await store.close();
   });
-
-  it('recorded entries are frozen', async () => {
-    const store = new MemoryStore();
-    const [entry] = await store.append('b', [createSignal('t')]);
-    expect(Object.isFrozen(entry)).toBe(true);
-    await store.close();
-  });
 });

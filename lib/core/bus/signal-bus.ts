@@ -1,0 +1,1467 @@
+import { Observable, Subject, type Subscriber } from 'rxjs';
+import { Dispatcher } from '../dispatch/dispatcher.js';
+import type { DispatchConfig } from '../dispatch/adapter.interface.js';
+import type { BusRegistry } from '../dispatch/bus-registry.interface.js';
+import {
+  BusClosedError,
+  BusError,
+  BusOptionError,
+  InvalidSignalsError,
+  RateLimitedError,
+  SubscriberError,
+  SubscriptionExistsError,
+  SubscriptionNotFoundError,
+  type DroppedDelivery,
+} from '../errors/bus.error.js';
+import { JidoSignalError } from '../errors/jido-signal.error.js';
+import { validatePattern } from '../router/pattern.js';
+import { SignalRouter } from '../router/signal-router.js';
+import { Signal } from '../signal/signal.js';
+import { SignalId } from '../signal/signal-id.js';
+import { MemoryStore } from '../store/memory.store.js';
+import type { RecordedSignal, SignalStore } from '../store/signal-store.interface.js';
+import { TelemetryChannel } from '../telemetry/channels.js';
+import { emit, telemetryChannel } from '../telemetry/telemetry.js';
+import type { DeliveryScope } from './delivery-scope.js';
+import { MiddlewarePipeline, isThenable, type DispatchVerdict } from './middleware-pipeline.js';
+import type {
+  BusMiddleware,
+  DeliveryResult,
+  DispatchContext,
+  PublishContext,
+} from './middleware.interface.js';
+import { Lane, type PartitionStats } from './partition.js';
+import { BusSnapshots, toMillis } from './snapshots.js';
+import {
+  Subscription,
+  type DeliverFunction,
+  type SignalHandler,
+  type SubscribeOptions,
+  type SubscriptionDispatch,
+  type SubscriptionInfo,
+  type SubscriptionKind,
+  type SubscriptionStats,
+} from './subscription.js';
+import { partitionOf } from './token-bucket.js';
+
+/** Options of a {@link SignalBus}. */
+export interface SignalBusOptions {
+  /** Name of the bus: scopes its data in the store and appears in errors and telemetry. Required. */
+  name: string;
+  /**
+   * Where the log, snapshots (and, next, persistent subscription state) live. A store
+   * passed in is shared and not closed by the bus.
+   * @default a new `MemoryStore`, owned (closed with the bus)
+   */
+  store?: SignalStore;
+  /**
+   * Delivers to subscriptions given as dispatch configs. A dispatcher passed in is shared
+   * and not closed by the bus.
+   * @default a new `Dispatcher({ buses })`, owned (closed with the bus)
+   */
+  dispatcher?: Dispatcher;
+  /**
+   * Where the default dispatcher looks up `{ adapter: 'bus', bus: name }` targets (ignored
+   * when `dispatcher` is given). `SignalBusRegistry.create` passes itself.
+   * @default undefined (the `bus` adapter knows no bus by name)
+   */
+  buses?: BusRegistry;
+  /** Middleware, run in this order for every hook. @default [] */
+  middleware?: readonly BusMiddleware[];
+  /** Longest one middleware call may take, in ms; `0` disables the limit. @default 100 */
+  middlewareTimeout?: number;
+  /**
+   * Most entries kept in the log; after each publish the oldest entries beyond it are
+   * removed. `Infinity` keeps everything.
+   * @default 100_000
+   */
+  maxLogSize?: number;
+  /**
+   * Entries recorded longer ago than this (ms) are removed by a sweep that runs every
+   * `logTtl` ms (an unref'd timer, cleared on close).
+   * @default undefined (no time-based retention)
+   */
+  logTtl?: number;
+  /**
+   * Number of partitions (lanes) for ordinary subscriptions. With more than one, each
+   * subscription is assigned to a lane by a stable hash of its id, every lane delivers in
+   * FIFO order with its own rate limit, and `publish` resolves once the signals are
+   * recorded and admitted — without waiting for deliveries.
+   * @default 1
+   */
+  partitionCount?: number;
+  /** Tokens per second refilled into each partition's bucket (one token per delivery). @default 10_000 */
+  partitionRateLimitPerSec?: number;
+  /** Capacity of each partition's bucket (the largest burst admitted at once). @default 1_000 */
+  partitionBurstSize?: number;
+  /**
+   * Runs every delivery (see {@link DeliveryScope}); the seam for automatic causality.
+   * @default undefined (deliveries run in the publisher's context)
+   */
+  deliveryScope?: DeliveryScope;
+}
+
+/** Options of {@link SignalBus.replay}. */
+export interface ReplayOptions {
+  /** Only entries recorded at or after this time (ms since the epoch or a Date). @default undefined (from the start of the log) */
+  since?: number | Date;
+  /** Only entries recorded at or before this time. @default undefined (up to now) */
+  until?: number | Date;
+  /** Only entries after this log id (exclusive cursor, for paging). @default undefined */
+  afterLogId?: string;
+  /** Only signals whose `correlationid` extension equals this. @default undefined */
+  correlationId?: string;
+  /** At most this many entries — the oldest matching ones. @default undefined (all) */
+  limit?: number;
+}
+
+/** Options of {@link SignalBus.stream}. */
+export interface StreamOptions {
+  /**
+   * Start with the history `replay(pattern, replay)` returns, then continue live with no
+   * gap and no duplicate. With `until` or `limit` the replay ends where they say; live
+   * signals are those recorded after the stream subscribed.
+   * @default undefined (live signals only)
+   */
+  replay?: ReplayOptions;
+  /** Priority of the stream's subscription (−100..100). @default 0 */
+  priority?: number;
+}
+
+/** Options of {@link SignalBus.close}. */
+export interface CloseOptions {
+  /**
+   * Longest `close` waits for queued publishes and in-flight deliveries, in ms; after it
+   * the bus closes anyway and late results are ignored.
+   * @default 30_000
+   */
+  timeout?: number;
+}
+
+/** What {@link SignalBus.stats} reports. */
+export interface BusStats {
+  /** Name of the bus. */
+  readonly bus: string;
+  /** Entries in the log now. */
+  readonly logSize: number;
+  /** Signals recorded by this bus instance since it started. */
+  readonly published: number;
+  /** Publishes accepted and not settled yet (queued or delivering). */
+  readonly pendingPublishes: number;
+  /** Number of subscriptions (streams included). */
+  readonly subscriptionCount: number;
+  /** Every subscription with its counters, in registration order. */
+  readonly subscriptions: readonly SubscriptionStats[];
+  /** One entry per partition (a single one on a bus without partitions). */
+  readonly partitions: readonly PartitionStats[];
+}
+
+/** Message on {@link TelemetryChannel.BusPublish}. */
+export interface BusPublishTelemetryMessage {
+  /** Name of the bus. */
+  readonly bus: string;
+  /** Number of signals recorded. */
+  readonly count: number;
+  /** The recorded entries, in order. */
+  readonly entries: readonly RecordedSignal[];
+  /** Whether deliveries go through partitions (and the publish does not wait for them). */
+  readonly partitioned: boolean;
+}
+
+/** Message on {@link TelemetryChannel.BusDispatch}. */
+export interface BusDispatchTelemetryMessage {
+  /** Name of the bus. */
+  readonly bus: string;
+  /** The receiving subscription. */
+  readonly subscriptionId: string;
+  /** Its pattern. */
+  readonly pattern: string;
+  /** Partition (lane) that delivered; `0` without partitions. */
+  readonly partition: number;
+  /** The delivered signal (after `beforeDispatch`). */
+  readonly signal: Signal;
+  /** Log position of the signal. */
+  readonly logId: string;
+  /** Milliseconds from handing the signal over to the delivery settling. */
+  readonly durationMs: number;
+  /** Whether the delivery succeeded. */
+  readonly outcome: 'ok' | 'error';
+  /** The failure's code (errors only). */
+  readonly errorCode?: string;
+  /** The failure (errors only). */
+  readonly error?: SubscriberError;
+}
+
+/** Message on {@link TelemetryChannel.BusDispatchSkipped}. */
+export interface BusSkipTelemetryMessage {
+  /** Name of the bus. */
+  readonly bus: string;
+  /** The subscription that did not get the signal. */
+  readonly subscriptionId: string;
+  /** Its pattern. */
+  readonly pattern: string;
+  /** Partition (lane); `0` without partitions. */
+  readonly partition: number;
+  /** The skipped signal. */
+  readonly signal: Signal;
+  /** Its log position. */
+  readonly logId: string;
+  /** The middleware that skipped. */
+  readonly middleware: string;
+  /** Its reason, if it gave one. */
+  readonly reason: string | undefined;
+}
+
+/** Message on {@link TelemetryChannel.BusError}. */
+export interface BusErrorTelemetryMessage {
+  /** Name of the bus. */
+  readonly bus: string;
+  /** The error's stable code. */
+  readonly code: string;
+  /** The error (the same value `errors$` emits). */
+  readonly error: BusError;
+  /** The subscription concerned, if any. */
+  readonly subscriptionId: string | undefined;
+  /** The signal concerned, if any. */
+  readonly signalId: string | undefined;
+}
+
+/** Message on {@link TelemetryChannel.BusRateLimited}. */
+export interface BusRateLimitedTelemetryMessage {
+  /** Name of the bus. */
+  readonly bus: string;
+  /** Partition index. */
+  readonly partition: number;
+  /** Deliveries dropped. */
+  readonly dropped: number;
+  /** Deliveries that asked for admission. */
+  readonly requested: number;
+  /** Whole tokens that were available. */
+  readonly available: number;
+}
+
+/** Message on {@link TelemetryChannel.BusLogTruncated}. */
+export interface BusLogTruncatedTelemetryMessage {
+  /** Name of the bus. */
+  readonly bus: string;
+  /** `'max_size'` (after a publish) or `'ttl'` (the periodic sweep). */
+  readonly reason: 'max_size' | 'ttl';
+  /** Entries removed. */
+  readonly removed: number;
+  /** Entries left. */
+  readonly newSize: number;
+  /** The TTL, for `'ttl'`. */
+  readonly ttlMs?: number;
+}
+
+const publishChannel = telemetryChannel(TelemetryChannel.BusPublish);
+const dispatchChannel = telemetryChannel(TelemetryChannel.BusDispatch);
+const skipChannel = telemetryChannel(TelemetryChannel.BusDispatchSkipped);
+const errorChannel = telemetryChannel(TelemetryChannel.BusError);
+const rateLimitedChannel = telemetryChannel(TelemetryChannel.BusRateLimited);
+const truncatedChannel = telemetryChannel(TelemetryChannel.BusLogTruncated);
+
+const OK: DeliveryResult = Object.freeze({ status: 'ok' });
+const DEFAULT_CLOSE_TIMEOUT = 30_000;
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== 'Object' ? `a ${name}` : 'a plain object';
+  }
+  return typeof value;
+}
+
+/** A publish waiting for its turn. */
+class QueuedPublish {
+  constructor(
+    readonly signals: readonly Signal[],
+    readonly resolve: (entries: RecordedSignal[]) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
+
+/**
+ * Delivery bookkeeping of one publish (or lane batch): `pending` counts unsettled
+ * deliveries and after-hooks, plus one for the invocation phase itself.
+ */
+class Tracker {
+  pending = 1;
+  #waiter: (() => void) | undefined;
+
+  constructor(
+    /** The publish's middleware context (set whenever middleware exist). */
+    readonly context: PublishContext | undefined,
+    readonly onDone: (() => void) | undefined = undefined,
+  ) {}
+
+  release(): void {
+    if (--this.pending !== 0) return;
+    this.onDone?.();
+    this.#waiter?.();
+  }
+
+  /** End the invocation phase; the promise (if any) resolves once everything settled. */
+  finish(): Promise<void> | undefined {
+    if (this.pending === 1) {
+      this.release();
+      return undefined;
+    }
+    const settled = new Promise<void>((resolve) => (this.#waiter = resolve));
+    this.release();
+    return settled;
+  }
+}
+
+/** The deliveries of one publish that go to one lane: delivery k = `subs[k]` × `entries[k]`. */
+class LaneBatch extends Tracker {
+  readonly subs: Subscription[] = [];
+  readonly entries: RecordedSignal[] = [];
+
+  constructor(
+    context: PublishContext | undefined,
+    readonly lane: Lane,
+    onDone: () => void,
+  ) {
+    super(context, onDone);
+  }
+}
+
+/**
+ * A signal bus: publish/subscribe with wildcard patterns, an ordered log in a pluggable
+ * store, middleware, replay, live streams, snapshots, retention and optional partitions.
+ * One instance per name; no global state.
+ *
+ * **Ordering.** Publishes are serialized FIFO per bus: signals are recorded in call order
+ * and, within and across publishes, every subscription has its signals handed over in log
+ * order. Matching subscriptions of one signal are served in route order: priority
+ * (descending), then pattern specificity, then registration order.
+ *
+ * **Awaiting.** `publish` resolves once the signals are recorded and every ordinary
+ * subscriber's delivery has completed or failed (a partitioned bus resolves once they are
+ * recorded and admitted). Deliveries are *started* inside the publish queue but awaited
+ * outside it, so a slow subscriber delays its own publish, not the next one — and a handler
+ * may `await bus.publish(...)` on its own bus without deadlocking. An async handler may thus
+ * still be running its signal N when it is handed signal N+1 of a later publish. On a bus
+ * without middleware, publishes that queue up meanwhile are recorded together with one
+ * store append (group commit); each still resolves with its own entries.
+ *
+ * **Isolation.** A subscriber that throws, rejects or whose dispatch fails never fails the
+ * publish or the other subscribers: the failure is counted and reported on
+ * {@link SignalBus.errors$} and the `jido.signal.bus.error` channel as a `SubscriberError`.
+ *
+ * @example
+ * const bus = new SignalBus({ name: 'orders' });
+ * await bus.subscribe('order.*', { dispatch: (signal) => console.log(signal.type) });
+ * const [entry] = await bus.publish(createSignal('order.created', { id: 1 }));
+ * console.log(entry.logId);
+ * await bus.close();
+ */
+export class SignalBus {
+  /** Name of the bus. */
+  readonly name: string;
+  /**
+   * Errors nobody else sees: failing subscribers (`SubscriberError`), middleware failures
+   * and halts in dispatch and after-hooks (`MiddlewareError`, `MiddlewareHaltError`), rate
+   * limits (`RateLimitedError`) and retention failures. Completes when the bus closes.
+   */
+  readonly errors$: Observable<BusError>;
+  /** Point-in-time copies of log entries. */
+  readonly snapshots: BusSnapshots;
+
+  readonly #store: SignalStore;
+  readonly #ownsStore: boolean;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #pipeline: MiddlewarePipeline;
+  readonly #router = new SignalRouter<Subscription>();
+  readonly #subs = new Map<string, Subscription>();
+  readonly #scope: DeliveryScope | undefined;
+  readonly #maxLogSize: number;
+  readonly #logTtl: number | undefined;
+  readonly #lanes: readonly Lane[] | undefined;
+  readonly #partitionCount: number;
+  readonly #errors = new Subject<BusError>();
+  readonly #streams = new Set<Subscriber<Signal>>();
+
+  /** Publishes waiting for their turn, FIFO from `#head`. */
+  readonly #queue: (QueuedPublish | undefined)[] = [];
+  #head = 0;
+  #sequencing = false;
+  #active = 0;
+  #idleWaiters: (() => void)[] = [];
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #knownSize: number | undefined;
+  #published = 0;
+  #ttlTimer: ReturnType<typeof setInterval> | undefined;
+  /** Hand-off from `#invokePlain` to `publish` (read and cleared synchronously). */
+  #oneSub: Subscription | undefined;
+  #oneSignal: Signal | undefined;
+  #sweeping = false;
+
+  /**
+   * @throws BusOptionError (`invalid_option`) for an option out of range; BusOptionError or
+   *   a `MiddlewareError`-free validation error naming a malformed middleware
+   */
+  constructor(options: SignalBusOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new BusOptionError(
+        '(unnamed)',
+        'options',
+        'SignalBus needs an options object with a name',
+      );
+    }
+    const name = options.name;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new BusOptionError(
+        '(unnamed)',
+        'name',
+        'SignalBus option "name" must be a non-empty string',
+      );
+    }
+    this.name = name;
+    const integer = (
+      option: string,
+      value: number | undefined,
+      fallback: number,
+      min: number,
+    ): number => {
+      if (value === undefined) return fallback;
+      if (!Number.isInteger(value) || value < min) {
+        throw new BusOptionError(
+          name,
+          option,
+          `option "${option}" must be an integer ≥ ${min}, got ${String(value)}`,
+        );
+      }
+      return value;
+    };
+    const positive = (option: string, value: number | undefined, fallback: number): number => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !(value > 0)) {
+        throw new BusOptionError(
+          name,
+          option,
+          `option "${option}" must be a positive number, got ${String(value)}`,
+        );
+      }
+      return value;
+    };
+    const middlewareTimeout = integer('middlewareTimeout', options.middlewareTimeout, 100, 0);
+    this.#maxLogSize =
+      options.maxLogSize === Infinity
+        ? Infinity
+        : integer('maxLogSize', options.maxLogSize, 100_000, 0);
+    this.#logTtl =
+      options.logTtl === undefined ? undefined : integer('logTtl', options.logTtl, 0, 1);
+    this.#partitionCount = integer('partitionCount', options.partitionCount, 1, 1);
+    const rate = positive('partitionRateLimitPerSec', options.partitionRateLimitPerSec, 10_000);
+    const burst = integer('partitionBurstSize', options.partitionBurstSize, 1_000, 1);
+    if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
+      throw new BusOptionError(name, 'middleware', 'option "middleware" must be an array');
+    }
+    this.#pipeline = new MiddlewarePipeline(name, middlewareTimeout, options.middleware ?? []);
+    this.#lanes =
+      this.#partitionCount > 1
+        ? Array.from({ length: this.#partitionCount }, (_, i) => new Lane(i, rate, burst))
+        : undefined;
+    this.#scope = options.deliveryScope;
+    this.#ownsStore = options.store === undefined;
+    this.#store = options.store ?? new MemoryStore();
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher = options.dispatcher ?? new Dispatcher({ buses: options.buses });
+    this.errors$ = this.#errors.asObservable();
+    this.snapshots = new BusSnapshots(name, this.#store, (operation) =>
+      this.#ensureOpen(operation),
+    );
+    if (this.#logTtl !== undefined) {
+      this.#ttlTimer = setInterval(this.#sweep, this.#logTtl);
+      this.#ttlTimer.unref();
+    }
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  /** The store holding this bus's log. */
+  get store(): SignalStore {
+    return this.#store;
+  }
+
+  /** The dispatcher delivering to dispatch-config subscriptions. */
+  get dispatcher(): Dispatcher {
+    return this.#dispatcher;
+  }
+
+  /** Middleware names, in the order they run. */
+  get middleware(): readonly string[] {
+    return this.#pipeline.names;
+  }
+
+  /**
+   * Append a middleware; it runs after those configured before, from the next publish on.
+   * @throws BusOptionError when it is not an object with function hooks
+   */
+  use(middleware: BusMiddleware): this {
+    this.#pipeline.add(middleware);
+    return this;
+  }
+
+  /**
+   * Publish one signal or a list, in order: run `beforePublish`, record the signals in the
+   * store (each gets a log id), deliver them to every matching subscription, run
+   * `afterPublish`. Publishes are queued FIFO per bus.
+   *
+   * @returns the recorded entries, in order (`[]` for an empty list, without touching the bus)
+   * @throws (rejects with) InvalidSignalsError when an element is not a `Signal` (nothing
+   *   recorded); MiddlewareHaltError / MiddlewareError when `beforePublish` halts or fails
+   *   (nothing recorded); BusClosedError after `close()`; the store's error when recording fails.
+   *   A failing subscriber never rejects the publish.
+   */
+  publish(signals: Signal | readonly Signal[]): Promise<RecordedSignal[]> {
+    if (this.#closing) return Promise.reject(new BusClosedError(this.name, 'publish'));
+    let list: readonly Signal[];
+    if (signals instanceof Signal) list = [signals];
+    else if (Array.isArray(signals)) {
+      const input = signals as readonly unknown[];
+      const n = input.length;
+      if (n === 0) return Promise.resolve([]);
+      for (let i = 0; i < n; i++) {
+        if (!(input[i] instanceof Signal)) {
+          return Promise.reject(new InvalidSignalsError(this.name, i, describeValue(input[i])));
+        }
+      }
+      list = input.slice() as Signal[];
+    } else {
+      return Promise.reject(new InvalidSignalsError(this.name, -1, describeValue(signals)));
+    }
+    this.#active++;
+    if (!this.#sequencing) {
+      // Idle bus: start at once.
+      this.#sequencing = true;
+      return this.#run(list, 1);
+    }
+    // Wait for the turn, FIFO: `#pump` starts queued publishes once the running one has
+    // recorded and handed over its signals — several at once (one store append) when the
+    // bus has no middleware.
+    return new Promise<RecordedSignal[]>((resolve, reject) => {
+      this.#queue.push(new QueuedPublish(list, resolve, reject));
+    });
+  }
+
+  /**
+   * Record `list` and deliver it; the caller holds the turn. `count` publishes are settled
+   * (for `close()`) when it ends: more than one when queued publishes were grouped.
+   */
+  async #run(list: readonly Signal[], count: number): Promise<RecordedSignal[]> {
+    try {
+      const pipeline = this.#pipeline;
+      const context: PublishContext | undefined = pipeline.isEmpty
+        ? undefined
+        : { bus: this.name, publishedAt: Date.now(), metadata: new Map<string, unknown>() };
+      let entries: RecordedSignal[];
+      try {
+        if (pipeline.hasBeforePublish) list = await pipeline.beforePublish(list, context!);
+        if (list.length === 0) entries = [];
+        else {
+          if (this.#knownSize === undefined && this.#maxLogSize !== Infinity) {
+            this.#knownSize = await this.#store.size(this.name);
+          }
+          const store = this.#store;
+          entries =
+            store.appendSync !== undefined
+              ? store.appendSync(this.name, list)
+              : await store.append(this.name, list);
+        }
+      } catch (error) {
+        this.#pump();
+        throw error instanceof JidoSignalError
+          ? error
+          : this.#storeError('Recording the publish failed', error);
+      }
+      const n = entries.length;
+      if (n === 0) {
+        this.#pump();
+        return entries;
+      }
+      this.#published += n;
+      if (publishChannel.hasSubscribers) {
+        publishChannel.publish({
+          bus: this.name,
+          count: n,
+          entries,
+          partitioned: this.#lanes !== undefined,
+        } satisfies BusPublishTelemetryMessage);
+      }
+      if (this.#knownSize !== undefined) {
+        this.#knownSize += n;
+        // Issued now, not awaited: MemoryStore applies it at once; a remote store soon
+        // after. `close()` waits for it and failures are reported on errors$.
+        if (this.#knownSize > this.#maxLogSize) this.#trimToSize();
+      }
+      if (this.#lanes !== undefined) {
+        this.#admit(entries, context);
+        this.#pump();
+      } else if (
+        pipeline.hasBeforeDispatch ||
+        pipeline.hasAfterDispatch ||
+        this.#scope !== undefined ||
+        dispatchChannel.hasSubscribers
+      ) {
+        const tracker = new Tracker(context);
+        if (pipeline.hasBeforeDispatch) {
+          const invoking = this.#invokeFrom(tracker, entries, 0, 0, undefined);
+          if (invoking !== undefined) await invoking;
+        } else {
+          this.#invoke(tracker, entries);
+        }
+        this.#pump();
+        const settled = tracker.finish();
+        if (settled !== undefined) await settled;
+      } else {
+        const pending = this.#invokePlain(entries);
+        const sub = this.#oneSub;
+        if (pending === undefined) {
+          // Every delivery settled synchronously.
+        } else if (sub === undefined) {
+          await pending; // several pending deliveries, settled by their own callbacks
+        } else {
+          // One pending delivery: await it here, without callbacks.
+          const signal = this.#oneSignal!;
+          this.#oneSub = this.#oneSignal = undefined;
+          try {
+            await pending;
+            sub.inFlight--;
+            sub.delivered++;
+          } catch (error) {
+            sub.inFlight--;
+            sub.failed++;
+            this.#report(new SubscriberError(this.name, sub.id, signal.id, error));
+          }
+        }
+      }
+      if (pipeline.hasAfterPublish) {
+        const after = pipeline.afterPublish(entries, context!, this.#report);
+        if (after !== undefined) await after;
+      }
+      return entries;
+    } finally {
+      this.#settle(count);
+    }
+  }
+
+  /**
+   * Subscribe to signals whose type matches `pattern`. The subscription is registered before
+   * the returned promise settles, so a publish issued right after reaches it.
+   *
+   * @param pattern - router grammar: `*` one segment, `**` zero or more
+   * @param options - `{ dispatch, priority?, subscriptionId? }`, or just a handler function
+   * @returns the subscription id
+   * @throws (rejects with) InvalidPatternError (`invalid_pattern`), SubscriptionExistsError
+   *   (`subscription_exists`), DispatchConfigError / DispatchAggregateError for invalid
+   *   dispatch configs, InvalidRouteError (`invalid_route`) for a bad priority,
+   *   BusOptionError for missing options, BusClosedError after `close()`. Nothing is
+   *   registered on error.
+   */
+  subscribe(pattern: string, options: SubscribeOptions | SignalHandler): Promise<string> {
+    try {
+      return Promise.resolve(this.#subscribe(pattern, options));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Remove a subscription. Deliveries already handed over finish; nothing new is delivered.
+   * @throws (rejects with) SubscriptionNotFoundError (`subscription_not_found`), BusClosedError
+   */
+  unsubscribe(subscriptionId: string): Promise<void> {
+    try {
+      this.#ensureOpen('unsubscribe');
+      const sub = this.#subs.get(subscriptionId);
+      if (sub === undefined) throw new SubscriptionNotFoundError(this.name, String(subscriptionId));
+      this.#remove(sub);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Every subscription (streams included), in registration order. */
+  subscriptions(): SubscriptionInfo[] {
+    return [...this.#subs.values()].map((s) => s.info());
+  }
+
+  /**
+   * Entries of the log whose type matches `pattern`, in log order, filtered by record time,
+   * cursor and correlation id.
+   * @param pattern - router grammar @default '**' (everything)
+   * @throws (rejects with) InvalidPatternError, a `ValidationError` for a bad `limit`,
+   *   BusClosedError after `close()`
+   */
+  async replay(pattern = '**', options: ReplayOptions = {}): Promise<RecordedSignal[]> {
+    this.#ensureOpen('replay');
+    validatePattern(pattern);
+    return this.#store.read(this.name, {
+      pattern,
+      since: toMillis(options.since),
+      until: toMillis(options.until),
+      afterLogId: options.afterLogId,
+      correlationId: options.correlationId,
+      limit: options.limit,
+    });
+  }
+
+  /**
+   * A cold `Observable` of the signals matching `pattern`: each subscriber registers a
+   * `'stream'` subscription (removed on unsubscribe) and, with `replay`, first gets the
+   * history. Live signals arriving during the replay are buffered, then emitted without gap
+   * or duplicate. Completes when the bus closes.
+   * @throws InvalidPatternError immediately for a bad pattern
+   */
+  stream(pattern: string, options: StreamOptions = {}): Observable<Signal> {
+    validatePattern(pattern);
+    return new Observable<Signal>((subscriber) => this.#openStream(pattern, options, subscriber));
+  }
+
+  /**
+   * Log size, publish counters, every subscription's counters and the partitions.
+   * @throws (rejects with) BusClosedError after `close()`
+   */
+  async stats(): Promise<BusStats> {
+    this.#ensureOpen('read stats');
+    const logSize = await this.#store.size(this.name);
+    const subscriptions = [...this.#subs.values()].map((s) => s.stats());
+    const partitions: PartitionStats[] = [];
+    for (let i = 0; i < this.#partitionCount; i++) {
+      const lane = this.#lanes?.[i];
+      partitions.push(
+        Object.freeze({
+          index: i,
+          subscriptions: subscriptions.filter((s) => s.partition === i).length,
+          queued: lane?.queued ?? 0,
+          tokens: lane?.bucket.available() ?? Infinity,
+        }),
+      );
+    }
+    return Object.freeze({
+      bus: this.name,
+      logSize,
+      published: this.#published,
+      pendingPublishes: this.#queue.length - this.#head + (this.#sequencing ? 1 : 0),
+      subscriptionCount: subscriptions.length,
+      subscriptions,
+      partitions,
+    });
+  }
+
+  /**
+   * Stop accepting work (publish, subscribe, replay, snapshots and stats reject with
+   * `BusClosedError`, code `'closed'`), wait for queued publishes and in-flight deliveries
+   * (up to `timeout`), stop the TTL sweep, complete `errors$` and every stream, and close
+   * the store and dispatcher if the bus created them. Idempotent: later calls return the
+   * same promise.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    return (this.#closed ??= this.#shutdown(options.timeout ?? DEFAULT_CLOSE_TIMEOUT));
+  }
+
+  // ── subscribe ──────────────────────────────────────────────────────────────
+
+  #subscribe(pattern: string, options: SubscribeOptions | SignalHandler): string {
+    this.#ensureOpen('subscribe');
+    const opts: SubscribeOptions = typeof options === 'function' ? { dispatch: options } : options;
+    if (typeof opts !== 'object' || opts === null) {
+      throw new BusOptionError(
+        this.name,
+        'options',
+        'subscribe needs options { dispatch } or a handler function',
+      );
+    }
+    validatePattern(pattern);
+    const id = opts.subscriptionId ?? SignalId.generate();
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new BusOptionError(
+        this.name,
+        'subscriptionId',
+        'subscriptionId must be a non-empty string',
+      );
+    }
+    if (this.#subs.has(id)) throw new SubscriptionExistsError(this.name, id);
+    const { deliver, target } = this.#deliveryFor(opts.dispatch);
+    return this.#register(id, pattern, opts.priority, 'ordinary', target, deliver).id;
+  }
+
+  #deliveryFor(dispatch: SubscriptionDispatch | undefined): {
+    deliver: DeliverFunction;
+    target: string;
+  } {
+    if (typeof dispatch === 'function') {
+      const handler = dispatch;
+      return {
+        deliver: (signal) => handler(signal),
+        target: `handler ${handler.name || 'anonymous'}`,
+      };
+    }
+    if (
+      typeof dispatch !== 'object' ||
+      dispatch === null ||
+      (Array.isArray(dispatch) && dispatch.length === 0)
+    ) {
+      throw new BusOptionError(
+        this.name,
+        'dispatch',
+        'subscribe option "dispatch" must be a handler function, a dispatch config or a non-empty list of configs',
+      );
+    }
+    const config = dispatch as DispatchConfig | readonly DispatchConfig[];
+    const validated = this.#dispatcher.validate(config);
+    const list = Array.isArray(validated) ? validated : [validated];
+    const dispatcher = this.#dispatcher;
+    return {
+      deliver: (signal) => dispatcher.dispatch(signal, config),
+      target: list
+        .map((v) => (v.target === v.adapter ? v.adapter : `${v.adapter} ${v.target}`))
+        .join(', '),
+    };
+  }
+
+  #register(
+    id: string,
+    pattern: string,
+    priority: number | undefined,
+    kind: SubscriptionKind,
+    target: string,
+    deliver: DeliverFunction,
+  ): Subscription {
+    const sub = new Subscription(
+      id,
+      pattern,
+      priority ?? 0,
+      kind,
+      partitionOf(id, this.#partitionCount),
+      Date.now(),
+      target,
+      deliver,
+    );
+    // The router validates the priority; it throws before anything is registered.
+    sub.routeId = this.#router.add({ pattern, target: sub, priority });
+    this.#subs.set(id, sub);
+    return sub;
+  }
+
+  #remove(sub: Subscription): void {
+    if (sub.removed) return;
+    sub.removed = true;
+    this.#subs.delete(sub.id);
+    this.#router.remove(sub.routeId);
+  }
+
+  // ── publish ────────────────────────────────────────────────────────────────
+
+  /**
+   * The running publish handed its signals over: start the next queued one — or, on a bus
+   * without middleware, every queued one as a group sharing one store append — or go idle.
+   */
+  #pump(): void {
+    const queue = this.#queue;
+    const waiting = queue.length - this.#head;
+    if (waiting === 0) {
+      if (this.#head > 0) {
+        queue.length = 0;
+        this.#head = 0;
+      }
+      this.#sequencing = false;
+      return;
+    }
+    if (waiting === 1 || !this.#pipeline.isEmpty) {
+      const job = queue[this.#head]!;
+      queue[this.#head++] = undefined;
+      this.#run(job.signals, 1).then(job.resolve, job.reject);
+      return;
+    }
+    const jobs = queue.slice(this.#head) as QueuedPublish[];
+    queue.length = 0;
+    this.#head = 0;
+    const all: Signal[] = [];
+    for (const job of jobs) for (const signal of job.signals) all.push(signal);
+    this.#run(all, jobs.length).then(
+      (entries) => {
+        let at = 0;
+        for (const job of jobs) {
+          const n = job.signals.length;
+          job.resolve(entries.slice(at, at + n));
+          at += n;
+        }
+      },
+      (error: unknown) => {
+        for (const job of jobs) job.reject(error);
+      },
+    );
+  }
+
+  /**
+   * The common case — no dispatch middleware, no scope, no dispatch telemetry: hand every
+   * entry to its subscribers and release the turn. Returns what to wait for: nothing when
+   * every delivery settled synchronously; the single pending delivery's own promise (its
+   * subscription and signal left in `#oneSub`/`#oneSignal` for the caller to settle — no
+   * callbacks); or, with several pending, a promise that settles them all.
+   */
+  #invokePlain(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
+    let one: PromiseLike<unknown> | undefined;
+    let oneSub: Subscription | undefined;
+    let oneSignal: Signal | undefined;
+    let oneLogId = '';
+    let tracker: Tracker | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const signal = entry.signal;
+      const subs = this.#router.route(signal.type);
+      for (let j = 0; j < subs.length; j++) {
+        const sub = subs[j];
+        if (sub.removed) continue;
+        let result: unknown;
+        try {
+          result = sub.deliver(signal, entry.logId);
+        } catch (error) {
+          sub.failed++;
+          this.#report(new SubscriberError(this.name, sub.id, signal.id, error));
+          continue;
+        }
+        if (!isThenable(result)) {
+          sub.delivered++;
+          continue;
+        }
+        sub.inFlight++;
+        if (one === undefined && tracker === undefined) {
+          one = result;
+          oneSub = sub;
+          oneSignal = signal;
+          oneLogId = entry.logId;
+          continue;
+        }
+        if (tracker === undefined) {
+          tracker = new Tracker(undefined);
+          this.#track(tracker, one!, oneSub!, oneSignal!, oneLogId, 0, 0);
+          one = undefined;
+        }
+        this.#track(tracker, result, sub, signal, entry.logId, 0, 0);
+      }
+    }
+    this.#pump();
+    if (tracker !== undefined) return tracker.finish();
+    if (one !== undefined) {
+      this.#oneSub = oneSub;
+      this.#oneSignal = oneSignal;
+    }
+    return one;
+  }
+
+  /** Hands every entry of a publish to its subscribers (no `beforeDispatch` middleware). */
+  #invoke(tracker: Tracker, entries: readonly RecordedSignal[]): void {
+    const observed = dispatchChannel.hasSubscribers;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const subs = this.#router.route(entry.signal.type);
+      for (let j = 0; j < subs.length; j++) {
+        const sub = subs[j];
+        if (!sub.removed) this.#deliver(tracker, sub, entry.signal, entry.logId, 0, observed);
+      }
+    }
+  }
+
+  /**
+   * Same as {@link #invoke} with `beforeDispatch` middleware: synchronous while the hooks
+   * are, resuming after an asynchronous hook so no later delivery overtakes it.
+   */
+  #invokeFrom(
+    tracker: Tracker,
+    entries: readonly RecordedSignal[],
+    i: number,
+    j: number,
+    current: readonly Subscription[] | undefined,
+  ): void | Promise<void> {
+    for (; i < entries.length; i++, j = 0, current = undefined) {
+      const entry = entries[i];
+      const subs = current ?? this.#router.route(entry.signal.type);
+      for (; j < subs.length; j++) {
+        const sub = subs[j];
+        if (sub.removed) continue;
+        const verdict = this.#pipeline.beforeDispatch(
+          entry.signal,
+          sub.info(),
+          this.#dispatchContext(tracker, entry.logId, 0),
+        );
+        if (isThenable(verdict)) {
+          const at = i;
+          const next = j + 1;
+          return verdict.then((v) => {
+            this.#apply(tracker, sub, entry, 0, v);
+            return this.#invokeFrom(tracker, entries, at, next, subs);
+          });
+        }
+        this.#apply(tracker, sub, entry, 0, verdict);
+      }
+    }
+  }
+
+  #apply(
+    tracker: Tracker,
+    sub: Subscription,
+    entry: RecordedSignal,
+    partition: number,
+    verdict: DispatchVerdict,
+  ): void {
+    if (sub.removed) return;
+    if (verdict.kind === 'deliver') {
+      this.#deliver(
+        tracker,
+        sub,
+        verdict.signal,
+        entry.logId,
+        partition,
+        dispatchChannel.hasSubscribers,
+      );
+    } else if (verdict.kind === 'skip') {
+      sub.skipped++;
+      emit(skipChannel, (): BusSkipTelemetryMessage => ({
+        bus: this.name,
+        subscriptionId: sub.id,
+        pattern: sub.pattern,
+        partition,
+        signal: entry.signal,
+        logId: entry.logId,
+        middleware: verdict.middleware,
+        reason: verdict.reason,
+      }));
+    } else {
+      sub.failed++;
+      this.#report(verdict.error);
+    }
+  }
+
+  /** Hand one signal to one subscription and track its settlement. */
+  #deliver(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    observed: boolean,
+  ): void {
+    const started = observed ? performance.now() : 0;
+    let result: unknown;
+    try {
+      result =
+        this.#scope === undefined
+          ? sub.deliver(signal, logId)
+          : this.#scope.run({ bus: this.name, signal, logId, subscriptionId: sub.id }, () =>
+              sub.deliver(signal, logId),
+            );
+    } catch (error) {
+      this.#failed(tracker, sub, signal, logId, partition, started, error);
+      return;
+    }
+    if (isThenable(result)) {
+      sub.inFlight++;
+      this.#track(tracker, result, sub, signal, logId, partition, started);
+    } else {
+      this.#succeeded(tracker, sub, signal, logId, partition, started);
+    }
+  }
+
+  /** Count a pending delivery on `tracker` and settle it when `result` does. */
+  #track(
+    tracker: Tracker,
+    result: PromiseLike<unknown>,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    started: number,
+  ): void {
+    tracker.pending++;
+    result.then(
+      () => {
+        sub.inFlight--;
+        this.#succeeded(tracker, sub, signal, logId, partition, started);
+        tracker.release();
+      },
+      (error: unknown) => {
+        sub.inFlight--;
+        this.#failed(tracker, sub, signal, logId, partition, started, error);
+        tracker.release();
+      },
+    );
+  }
+
+  #succeeded(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    started: number,
+  ): void {
+    sub.delivered++;
+    if (started !== 0) {
+      emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
+        bus: this.name,
+        subscriptionId: sub.id,
+        pattern: sub.pattern,
+        partition,
+        signal,
+        logId,
+        durationMs: performance.now() - started,
+        outcome: 'ok',
+      }));
+    }
+    if (this.#pipeline.hasAfterDispatch)
+      this.#afterDispatch(tracker, sub, signal, logId, partition, OK);
+  }
+
+  #failed(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    started: number,
+    cause: unknown,
+  ): void {
+    sub.failed++;
+    const error = new SubscriberError(this.name, sub.id, signal.id, cause);
+    emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
+      bus: this.name,
+      subscriptionId: sub.id,
+      pattern: sub.pattern,
+      partition,
+      signal,
+      logId,
+      durationMs: started === 0 ? 0 : performance.now() - started,
+      outcome: 'error',
+      errorCode: error.reason,
+      error,
+    }));
+    this.#report(error);
+    if (this.#pipeline.hasAfterDispatch) {
+      this.#afterDispatch(tracker, sub, signal, logId, partition, { status: 'error', error });
+    }
+  }
+
+  #afterDispatch(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    result: DeliveryResult,
+  ): void {
+    const after = this.#pipeline.afterDispatch(
+      signal,
+      sub.info(),
+      result,
+      this.#dispatchContext(tracker, logId, partition),
+      this.#report,
+    );
+    if (after !== undefined) {
+      tracker.pending++;
+      void after.then(() => tracker.release());
+    }
+  }
+
+  // ── partitions ─────────────────────────────────────────────────────────────
+
+  /** Split a publish's deliveries by lane, charge each lane's bucket, enqueue. */
+  #admit(entries: readonly RecordedSignal[], context: PublishContext | undefined): void {
+    const lanes = this.#lanes!;
+    const batches: (LaneBatch | undefined)[] = new Array<LaneBatch | undefined>(lanes.length);
+    for (const entry of entries) {
+      const subs = this.#router.route(entry.signal.type);
+      for (let j = 0; j < subs.length; j++) {
+        const sub = subs[j];
+        if (sub.removed) continue;
+        const batch = (batches[sub.partition] ??= new LaneBatch(
+          context,
+          lanes[sub.partition],
+          this.#settle,
+        ));
+        batch.subs.push(sub);
+        batch.entries.push(entry);
+      }
+    }
+    for (const batch of batches) {
+      if (batch === undefined) continue;
+      const lane = batch.lane;
+      const requested = batch.subs.length;
+      const available = Math.floor(lane.bucket.available());
+      const granted = lane.bucket.take(requested);
+      if (granted < requested) this.#rateLimited(batch, granted, requested, available);
+      if (granted === 0) continue;
+      this.#active++;
+      lane.enqueue(() => this.#runBatch(batch));
+    }
+  }
+
+  #rateLimited(batch: LaneBatch, granted: number, requested: number, available: number): void {
+    const dropped: DroppedDelivery[] = [];
+    for (let k = granted; k < requested; k++) {
+      const sub = batch.subs[k];
+      const entry = batch.entries[k];
+      sub.rateLimited++;
+      dropped.push({ subscriptionId: sub.id, signalId: entry.signal.id, logId: entry.logId });
+    }
+    batch.subs.length = granted;
+    batch.entries.length = granted;
+    const partition = batch.lane.index;
+    emit(rateLimitedChannel, (): BusRateLimitedTelemetryMessage => ({
+      bus: this.name,
+      partition,
+      dropped: dropped.length,
+      requested,
+      available,
+    }));
+    this.#report(new RateLimitedError(this.name, partition, dropped, requested, available));
+  }
+
+  /** Run one lane batch: hold the lane while `beforeDispatch` is asynchronous. */
+  #runBatch(batch: LaneBatch): void | Promise<void> {
+    const held = this.#runBatchFrom(batch, 0);
+    if (held === undefined) {
+      batch.release();
+      return;
+    }
+    return held.then(() => batch.release());
+  }
+
+  #runBatchFrom(batch: LaneBatch, k: number): void | Promise<void> {
+    const partition = batch.lane.index;
+    const observed = dispatchChannel.hasSubscribers;
+    const withMiddleware = this.#pipeline.hasBeforeDispatch;
+    for (; k < batch.subs.length; k++) {
+      const sub = batch.subs[k];
+      const entry = batch.entries[k];
+      if (sub.removed) continue;
+      if (!withMiddleware) {
+        this.#deliver(batch, sub, entry.signal, entry.logId, partition, observed);
+        continue;
+      }
+      const verdict = this.#pipeline.beforeDispatch(
+        entry.signal,
+        sub.info(),
+        this.#dispatchContext(batch, entry.logId, partition),
+      );
+      if (isThenable(verdict)) {
+        const at = k;
+        return verdict.then((v) => {
+          this.#apply(batch, sub, entry, partition, v);
+          return this.#runBatchFrom(batch, at + 1);
+        });
+      }
+      this.#apply(batch, sub, entry, partition, verdict);
+    }
+  }
+
+  // ── retention ──────────────────────────────────────────────────────────────
+
+  #trimToSize(): void {
+    this.#active++;
+    // A maxSize trim leaves exactly maxLogSize entries (this bus is the log's only writer
+    // as far as it knows), so the size is known now; per-bus callbacks avoid closures on
+    // this per-publish path once the log is full.
+    this.#knownSize = this.#maxLogSize;
+    this.#store
+      .trim(this.name, { maxSize: this.#maxLogSize })
+      .then(this.#trimmed, this.#trimFailed);
+  }
+
+  readonly #trimmed = (removed: number): void => {
+    if (removed > 0) {
+      emit(truncatedChannel, (): BusLogTruncatedTelemetryMessage => ({
+        bus: this.name,
+        reason: 'max_size',
+        removed,
+        newSize: this.#maxLogSize,
+      }));
+    }
+    this.#settle();
+  };
+
+  readonly #trimFailed = (error: unknown): void => {
+    this.#report(this.#storeError('Trimming the log to maxLogSize failed', error));
+    this.#settle();
+  };
+
+  readonly #sweep = (): void => {
+    if (this.#sweeping || this.#closing) return;
+    this.#sweeping = true;
+    this.#active++;
+    const ttl = this.#logTtl!;
+    void this.#store
+      .trim(this.name, { olderThan: Date.now() - ttl })
+      .then(async (removed) => {
+        if (removed <= 0) return;
+        if (this.#knownSize !== undefined) this.#knownSize = Math.max(0, this.#knownSize - removed);
+        if (truncatedChannel.hasSubscribers) {
+          const newSize = await this.#store.size(this.name);
+          emit(truncatedChannel, (): BusLogTruncatedTelemetryMessage => ({
+            bus: this.name,
+            reason: 'ttl',
+            removed,
+            newSize,
+            ttlMs: ttl,
+          }));
+        }
+      })
+      .catch((error: unknown) => this.#report(this.#storeError('The log TTL sweep failed', error)))
+      .finally(() => {
+        this.#sweeping = false;
+        this.#settle();
+      });
+  };
+
+  #storeError(message: string, error: unknown): BusError {
+    return error instanceof BusError
+      ? error
+      : new BusError(
+          'store_error',
+          this.name,
+          `${message}: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
+  }
+
+  // ── streams ────────────────────────────────────────────────────────────────
+
+  #openStream(pattern: string, options: StreamOptions, subscriber: Subscriber<Signal>): () => void {
+    if (this.#closing) {
+      subscriber.error(new BusClosedError(this.name, 'stream'));
+      return () => {};
+    }
+    let buffer: { signal: Signal; logId: string }[] | undefined =
+      options.replay === undefined ? undefined : [];
+    // Settles once the replay is emitted and the buffer flushed: a delivery buffered during
+    // the replay returns it, so `await publish()` still means "the observer has it".
+    let flushed: Promise<void> | undefined;
+    let replayedUpTo = '';
+    let sub: Subscription;
+    try {
+      sub = this.#register(
+        `stream-${SignalId.generate()}`,
+        pattern,
+        options.priority,
+        'stream',
+        'stream',
+        (signal, logId) => {
+          if (buffer !== undefined) {
+            buffer.push({ signal, logId });
+            return flushed;
+          }
+          if (logId > replayedUpTo) subscriber.next(signal);
+          return undefined;
+        },
+      );
+    } catch (error) {
+      subscriber.error(error);
+      return () => {};
+    }
+    this.#streams.add(subscriber);
+    if (options.replay !== undefined) {
+      flushed = this.replay(pattern, options.replay).then(
+        (history) => {
+          const live = buffer!;
+          buffer = undefined;
+          if (subscriber.closed) return;
+          for (const entry of history) {
+            subscriber.next(entry.signal);
+            if (entry.logId > replayedUpTo) replayedUpTo = entry.logId;
+          }
+          for (const item of live) if (item.logId > replayedUpTo) subscriber.next(item.signal);
+        },
+        (error: unknown) => {
+          buffer = undefined;
+          subscriber.error(error);
+        },
+      );
+    }
+    return () => {
+      this.#streams.delete(subscriber);
+      this.#remove(sub);
+    };
+  }
+
+  // ── reporting and lifecycle ────────────────────────────────────────────────
+
+  readonly #report = (error: BusError): void => {
+    emit(errorChannel, (): BusErrorTelemetryMessage => ({
+      bus: this.name,
+      code: error.code,
+      error,
+      subscriptionId: error.subscriptionId,
+      signalId: error.signalId,
+    }));
+    this.#errors.next(error);
+  };
+
+  #dispatchContext(tracker: Tracker, logId: string, partition: number): DispatchContext {
+    const base = tracker.context ?? {
+      bus: this.name,
+      publishedAt: Date.now(),
+      metadata: new Map(),
+    };
+    return {
+      bus: base.bus,
+      publishedAt: base.publishedAt,
+      metadata: base.metadata,
+      logId,
+      partition,
+    };
+  }
+
+  #ensureOpen(operation: string): void {
+    if (this.#closing) throw new BusClosedError(this.name, operation);
+  }
+
+  readonly #settle = (count = 1): void => {
+    this.#active -= count;
+    if (this.#active === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  };
+
+  #idle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #shutdown(timeout: number): Promise<void> {
+    this.#closing = true;
+    if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#idle(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeout);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const subscriber of [...this.#streams]) subscriber.complete();
+    this.#streams.clear();
+    this.#errors.complete();
+    for (const sub of [...this.#subs.values()]) this.#remove(sub);
+    const closing: Promise<unknown>[] = [];
+    if (this.#ownsDispatcher) closing.push(this.#dispatcher.close());
+    if (this.#ownsStore) closing.push(this.#store.close());
+    await Promise.allSettled(closing);
+  }
+}

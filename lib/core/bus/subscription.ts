@@ -1,0 +1,126 @@
+import type { DispatchConfig } from '../dispatch/adapter.interface.js';
+import type { Signal } from '../signal/signal.js';
+
+/**
+ * A plain subscriber function. It may return anything or a promise; a throw or rejection
+ * is a failed delivery (reported, never failing the publish).
+ */
+export type SignalHandler = (signal: Signal) => unknown;
+
+/** Where a subscription's signals go: a handler function, one dispatch config or a list. */
+export type SubscriptionDispatch = SignalHandler | DispatchConfig | readonly DispatchConfig[];
+
+/** Options of `SignalBus.subscribe`. */
+export interface SubscribeOptions {
+  /**
+   * A handler function (called directly, the fastest path), or any dispatch config — or a
+   * list — delivered through the bus's `Dispatcher` (e.g. `{ adapter: 'pid', target: fn }`,
+   * `{ adapter: 'http', url }`). Configs are validated at subscribe time. Required.
+   */
+  dispatch: SubscriptionDispatch;
+  /**
+   * Integer −100..100; higher-priority subscriptions receive a signal first. Ties are broken
+   * by pattern specificity, then registration order.
+   * @default 0
+   */
+  priority?: number;
+  /** Id of the subscription; must be unique on the bus. @default a new UUIDv7 */
+  subscriptionId?: string;
+}
+
+/** Kind of a subscription. Persistent (at-least-once, store-backed) subscriptions come next. */
+export type SubscriptionKind = 'ordinary' | 'stream';
+
+/** Public, read-only description of a subscription (what middleware and `stats()` see). */
+export interface SubscriptionInfo {
+  /** Subscription id. */
+  readonly id: string;
+  /** The pattern it subscribed with. */
+  readonly pattern: string;
+  /** Priority (−100..100). */
+  readonly priority: number;
+  /** `'ordinary'` for `subscribe`, `'stream'` for a `stream()` observer. */
+  readonly kind: SubscriptionKind;
+  /** Whether deliveries are tracked for at-least-once delivery (always `false` for now). */
+  readonly persistent: boolean;
+  /** Partition (lane) that delivers to it; `0` on a bus without partitions. */
+  readonly partition: number;
+  /** When it was created (ms since the epoch). */
+  readonly createdAt: number;
+  /** Secret-free description of where signals go (`handler onOrder`, `http https://host/path`). */
+  readonly target: string;
+}
+
+/** Counters of one subscription, from `SignalBus.stats()`. */
+export interface SubscriptionStats extends SubscriptionInfo {
+  /** Deliveries that succeeded. */
+  readonly delivered: number;
+  /** Deliveries that failed (handler or dispatch error, middleware failure or halt). */
+  readonly failed: number;
+  /** Deliveries `beforeDispatch` middleware skipped. */
+  readonly skipped: number;
+  /** Deliveries a partition's rate limit dropped. */
+  readonly rateLimited: number;
+  /** Deliveries started and not settled yet. */
+  readonly inFlight: number;
+}
+
+/** How a subscription receives a signal: returns the handler's result (maybe a promise). */
+export type DeliverFunction = (signal: Signal, logId: string) => unknown;
+
+/**
+ * A registered subscription: its description, how to deliver, and its counters. Internal
+ * to the bus; the public view is {@link SubscriptionInfo}.
+ * @internal
+ */
+export class Subscription implements SubscriptionInfo {
+  readonly persistent = false;
+  delivered = 0;
+  failed = 0;
+  skipped = 0;
+  rateLimited = 0;
+  inFlight = 0;
+  /** Set once unsubscribed: deliveries already admitted still run, nothing new is admitted. */
+  removed = false;
+  /** Router route id. */
+  routeId = '';
+  #info: SubscriptionInfo | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly pattern: string,
+    readonly priority: number,
+    readonly kind: SubscriptionKind,
+    readonly partition: number,
+    readonly createdAt: number,
+    readonly target: string,
+    /** Delivers one signal; may throw or return a promise. */
+    readonly deliver: DeliverFunction,
+  ) {}
+
+  /** The frozen description (what middleware get; created once). */
+  info(): SubscriptionInfo {
+    return (this.#info ??= Object.freeze({
+      id: this.id,
+      pattern: this.pattern,
+      priority: this.priority,
+      kind: this.kind,
+      persistent: this.persistent,
+      partition: this.partition,
+      createdAt: this.createdAt,
+      target: this.target,
+    }));
+  }
+
+  /** Description plus counters. */
+  stats(): SubscriptionStats {
+    return Object.freeze({
+      ...this.info(),
+      delivered: this.delivered,
+      failed: this.failed,
+      skipped: this.skipped,
+      rateLimited: this.rateLimited,
+      inFlight: this.inFlight,
+    });
+  }
+}

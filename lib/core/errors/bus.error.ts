@@ -1,0 +1,342 @@
+import {
+  JidoSignalError,
+  type ErrorDetails,
+  type JidoSignalErrorCode,
+} from './jido-signal.error.js';
+
+/** Options of the {@link BusError} constructor. */
+export interface BusErrorOptions {
+  /** The subscription the error concerns. @default undefined */
+  subscriptionId?: string;
+  /** Id of the signal the error concerns. @default undefined */
+  signalId?: string;
+  /** Structured, secret-free context. @default {} */
+  details?: ErrorDetails;
+  /** The underlying error. @default undefined */
+  cause?: unknown;
+  /** Whether repeating the operation may succeed. @default false */
+  retryable?: boolean;
+}
+
+/** The hooks a bus middleware may implement. */
+export type MiddlewareHook = 'beforePublish' | 'afterPublish' | 'beforeDispatch' | 'afterDispatch';
+
+/** Message of an arbitrary thrown value, bounded and never throwing. */
+function describeThrown(value: unknown): string {
+  let text: string;
+  try {
+    text =
+      value instanceof Error ? value.message : typeof value === 'string' ? value : String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/**
+ * Root of the signal bus errors. Every error a bus reports — as a rejection or on
+ * `bus.errors$` — is a `BusError` naming the bus and, when it concerns one delivery, the
+ * subscription and the signal.
+ */
+export class BusError extends JidoSignalError {
+  /** Name of the bus. */
+  readonly bus: string;
+  /** The subscription concerned, if any. */
+  readonly subscriptionId: string | undefined;
+  /** Id of the signal concerned, if any. */
+  readonly signalId: string | undefined;
+
+  constructor(
+    code: JidoSignalErrorCode,
+    bus: string,
+    message: string,
+    options: BusErrorOptions = {},
+  ) {
+    super(code, message, {
+      details: {
+        bus,
+        ...(options.subscriptionId === undefined ? {} : { subscriptionId: options.subscriptionId }),
+        ...(options.signalId === undefined ? {} : { signalId: options.signalId }),
+        ...options.details,
+      },
+      cause: options.cause,
+      retryable: options.retryable,
+    });
+    this.bus = bus;
+    this.subscriptionId = options.subscriptionId;
+    this.signalId = options.signalId;
+  }
+}
+
+/** The bus is closed (or closing): no new publishes, subscriptions or queries. Code `'closed'`. */
+export class BusClosedError extends BusError {
+  constructor(bus: string, operation: string) {
+    super('closed', bus, `Bus "${bus}" is closed: cannot ${operation}`, {
+      details: { operation },
+    });
+  }
+}
+
+/** A bus option is out of range. Code `'invalid_option'`. */
+export class BusOptionError extends BusError {
+  /** The offending option. */
+  readonly option: string;
+
+  constructor(bus: string, option: string, message: string) {
+    super('invalid_option', bus, `Bus "${bus}": ${message}`, { details: { option } });
+    this.option = option;
+  }
+}
+
+/**
+ * `publish` got something that is not a `Signal` (or a list holding one); nothing was
+ * recorded. Code `'invalid_signal'`.
+ */
+export class InvalidSignalsError extends BusError {
+  /** Position of the first offending element (`-1` when the argument itself is wrong). */
+  readonly index: number;
+
+  constructor(bus: string, index: number, got: string, origin = 'publish') {
+    const where = index < 0 ? 'the argument' : `element ${index}`;
+    super(
+      'invalid_signal',
+      bus,
+      `${origin} on bus "${bus}" expects Signal instances (use createSignal): ${where} is ${got}`,
+      { details: { index, got, origin } },
+    );
+    this.index = index;
+  }
+}
+
+/** A subscription with this id already exists; nothing was registered. Code `'subscription_exists'`. */
+export class SubscriptionExistsError extends BusError {
+  constructor(bus: string, subscriptionId: string) {
+    super(
+      'subscription_exists',
+      bus,
+      `Subscription "${subscriptionId}" already exists on bus "${bus}"`,
+      {
+        subscriptionId,
+      },
+    );
+  }
+}
+
+/** No subscription has this id. Code `'subscription_not_found'`. */
+export class SubscriptionNotFoundError extends BusError {
+  constructor(bus: string, subscriptionId: string) {
+    super(
+      'subscription_not_found',
+      bus,
+      `Subscription "${subscriptionId}" does not exist on bus "${bus}"`,
+      {
+        subscriptionId,
+      },
+    );
+  }
+}
+
+/**
+ * A subscriber failed on a signal: its handler threw or rejected, its dispatch failed, or
+ * its delivery timed out. The publish still succeeded and the other subscribers were not
+ * affected. Code `'subscriber_failed'`; {@link reason} is the code of the underlying error
+ * (`'dispatch_error'` for anything that was not a library error), `cause` the error itself.
+ */
+export class SubscriberError extends BusError {
+  /** Code of the underlying failure (`'timeout'`, `'process_not_alive'`, `'dispatch_error'`, …). */
+  readonly reason: JidoSignalErrorCode;
+
+  constructor(bus: string, subscriptionId: string, signalId: string, cause: unknown) {
+    const reason = cause instanceof JidoSignalError ? cause.code : 'dispatch_error';
+    super(
+      'subscriber_failed',
+      bus,
+      `Subscriber "${subscriptionId}" of bus "${bus}" failed on signal ${signalId}: ${describeThrown(cause)}`,
+      {
+        subscriptionId,
+        signalId,
+        cause,
+        details: { reason },
+        retryable: cause instanceof JidoSignalError ? cause.retryable : false,
+      },
+    );
+    this.reason = reason;
+  }
+}
+
+/**
+ * A middleware hook threw, rejected, returned something that is not an outcome
+ * (code `'middleware_error'`), or did not settle within `middlewareTimeout`
+ * (code `'timeout'`). {@link middleware} names it.
+ */
+export class MiddlewareError extends BusError {
+  /** Name of the failing middleware. */
+  readonly middleware: string;
+  /** The hook that failed. */
+  readonly hook: MiddlewareHook;
+
+  constructor(
+    bus: string,
+    middleware: string,
+    hook: MiddlewareHook,
+    failure: { timeoutMs: number } | { cause: unknown },
+    options: { subscriptionId?: string; signalId?: string } = {},
+  ) {
+    const timedOut = 'timeoutMs' in failure;
+    super(
+      timedOut ? 'timeout' : 'middleware_error',
+      bus,
+      timedOut
+        ? `Middleware "${middleware}" ${hook} timed out after ${failure.timeoutMs} ms on bus "${bus}"`
+        : `Middleware "${middleware}" ${hook} failed on bus "${bus}": ${describeThrown(failure.cause)}`,
+      {
+        ...options,
+        cause: timedOut ? undefined : failure.cause,
+        details: { middleware, hook, ...(timedOut ? { timeoutMs: failure.timeoutMs } : {}) },
+        retryable: timedOut,
+      },
+    );
+    this.middleware = middleware;
+    this.hook = hook;
+  }
+}
+
+/**
+ * A middleware halted: `beforePublish` → the publish rejects with this error and nothing is
+ * recorded; `beforeDispatch` → that subscriber does not get that signal (reported on
+ * `errors$`). Code `'halted'`.
+ */
+export class MiddlewareHaltError extends BusError {
+  /** Name of the halting middleware. */
+  readonly middleware: string;
+  /** `'beforePublish'` or `'beforeDispatch'`. */
+  readonly hook: MiddlewareHook;
+  /** The reason the middleware gave. */
+  readonly reason: unknown;
+
+  constructor(
+    bus: string,
+    middleware: string,
+    hook: MiddlewareHook,
+    reason: unknown,
+    options: { subscriptionId?: string; signalId?: string } = {},
+  ) {
+    super(
+      'halted',
+      bus,
+      `Middleware "${middleware}" halted ${hook === 'beforePublish' ? 'the publish' : 'a delivery'} on bus "${bus}": ${describeThrown(reason)}`,
+      {
+        ...options,
+        details: {
+          middleware,
+          hook,
+          reason:
+            typeof reason === 'string' || typeof reason === 'number'
+              ? reason
+              : describeThrown(reason),
+        },
+      },
+    );
+    this.middleware = middleware;
+    this.hook = hook;
+    this.reason = reason;
+  }
+}
+
+/** One delivery a partition's rate limit dropped. */
+export interface DroppedDelivery {
+  /** The subscription that did not get the signal. */
+  readonly subscriptionId: string;
+  /** The signal it did not get. */
+  readonly signalId: string;
+  /** Its log position. */
+  readonly logId: string;
+}
+
+/** Most dropped deliveries listed in a {@link RateLimitedError}'s `details`. */
+const MAX_LISTED_DROPS = 20;
+
+/**
+ * A partition's token bucket had fewer tokens than deliveries to admit: the deliveries in
+ * {@link dropped} were not made (the signals are still recorded in the log and can be
+ * replayed). Code `'rate_limited'`; `subscriptionId` and `signalId` name the first drop.
+ */
+export class RateLimitedError extends BusError {
+  /** Partition index. */
+  readonly partition: number;
+  /** Every dropped delivery, in order. */
+  readonly dropped: readonly DroppedDelivery[];
+  /** Deliveries requested in this admission. */
+  readonly requested: number;
+  /** Whole tokens that were available. */
+  readonly available: number;
+
+  constructor(
+    bus: string,
+    partition: number,
+    dropped: readonly DroppedDelivery[],
+    requested: number,
+    available: number,
+  ) {
+    super(
+      'rate_limited',
+      bus,
+      `Partition ${partition} of bus "${bus}" is rate limited: dropped ${dropped.length} of ${requested} deliveries`,
+      {
+        subscriptionId: dropped[0]?.subscriptionId,
+        signalId: dropped[0]?.signalId,
+        retryable: true,
+        details: {
+          partition,
+          droppedCount: dropped.length,
+          requested,
+          available,
+          dropped: dropped.slice(0, MAX_LISTED_DROPS),
+        },
+      },
+    );
+    this.partition = partition;
+    this.dropped = dropped;
+    this.requested = requested;
+    this.available = available;
+  }
+}
+
+/** No snapshot has this id on this bus. Code `'snapshot_not_found'`. */
+export class SnapshotNotFoundError extends BusError {
+  /** The unknown snapshot id. */
+  readonly snapshotId: string;
+
+  constructor(bus: string, snapshotId: string) {
+    super('snapshot_not_found', bus, `Snapshot "${snapshotId}" does not exist on bus "${bus}"`, {
+      details: { snapshotId },
+    });
+    this.snapshotId = snapshotId;
+  }
+}
+
+/** A bus with this name is already registered. Code `'bus_exists'`. */
+export class BusExistsError extends BusError {
+  constructor(bus: string) {
+    super('bus_exists', bus, `A bus named "${bus}" is already registered`);
+  }
+}
+
+/**
+ * A wait (e.g. `SignalSpy.waitFor`) did not see what it waited for in time. Code `'timeout'`.
+ */
+export class WaitTimeoutError extends JidoSignalError {
+  /** The pattern waited for. */
+  readonly pattern: string;
+  /** The timeout in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(pattern: string, timeoutMs: number, what = 'signal') {
+    super('timeout', `No ${what} matching "${pattern}" within ${timeoutMs} ms`, {
+      details: { pattern, timeoutMs, what },
+      retryable: true,
+    });
+    this.pattern = pattern;
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -1,0 +1,228 @@
+import type { SignalBus } from '../core/bus/signal-bus.js';
+import type {
+  BusDispatchTelemetryMessage,
+  BusPublishTelemetryMessage,
+  BusSkipTelemetryMessage,
+} from '../core/bus/signal-bus.js';
+import { WaitTimeoutError } from '../core/errors/bus.error.js';
+import { JidoSignalError } from '../core/errors/jido-signal.error.js';
+import { matches, validatePattern } from '../core/router/pattern.js';
+import type { Signal } from '../core/signal/signal.js';
+import type { RecordedSignal } from '../core/store/signal-store.interface.js';
+import { TelemetryChannel } from '../core/telemetry/channels.js';
+import { telemetryChannel } from '../core/telemetry/telemetry.js';
+
+/** One delivery the spy saw. */
+export interface SpiedDelivery {
+  /** Bus name. */
+  readonly bus: string;
+  /** The delivered signal (after `beforeDispatch`). */
+  readonly signal: Signal;
+  /** Its log position. */
+  readonly logId: string;
+  /** The receiving subscription. */
+  readonly subscriptionId: string;
+  /** `'ok'`, `'error'` (the subscriber failed) or `'skipped'` (middleware skipped it). */
+  readonly outcome: 'ok' | 'error' | 'skipped';
+  /** The failure, for `'error'`. */
+  readonly error?: JidoSignalError;
+}
+
+/** Options of {@link SignalSpy.waitFor}. */
+export interface WaitForOptions {
+  /** Milliseconds to wait before rejecting with a `WaitTimeoutError`. @default 5000 */
+  timeout?: number;
+  /**
+   * `'published'`: resolve when a matching signal is recorded by a publish;
+   * `'dispatched'`: when one is successfully delivered to a subscriber.
+   * @default 'published'
+   */
+  on?: 'published' | 'dispatched';
+}
+
+interface Waiter {
+  readonly pattern: string;
+  readonly on: 'published' | 'dispatched';
+  readonly resolve: (signal: Signal) => void;
+  readonly reject: (error: JidoSignalError) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+const publishChannel = telemetryChannel(TelemetryChannel.BusPublish);
+const dispatchChannel = telemetryChannel(TelemetryChannel.BusDispatch);
+const skipChannel = telemetryChannel(TelemetryChannel.BusDispatchSkipped);
+
+/**
+ * Records what buses publish and deliver, through their telemetry channels, for tests.
+ * Attach to one bus (by instance or name) or to every bus; matching in {@link waitFor}
+ * uses the router's one matcher (`*` one segment, `**` zero or more).
+ *
+ * @example
+ * const spy = new SignalSpy(bus);
+ * await bus.publish(createSignal('order.created'));
+ * await spy.waitFor('order.*');
+ * expect(spy.published.map((s) => s.type)).toEqual(['order.created']);
+ * spy.detach();
+ */
+export class SignalSpy {
+  /** Name of the spied bus, or `undefined` for every bus. */
+  readonly bus: string | undefined;
+  readonly #entries: RecordedSignal[] = [];
+  readonly #deliveries: SpiedDelivery[] = [];
+  #waiters: Waiter[] = [];
+  #attached = true;
+
+  /**
+   * Start recording.
+   * @param bus - the bus to spy on (instance or name) @default every bus
+   */
+  constructor(bus?: SignalBus | string) {
+    this.bus = typeof bus === 'string' ? bus : bus?.name;
+    publishChannel.subscribe(this.#onPublish);
+    dispatchChannel.subscribe(this.#onDispatch);
+    skipChannel.subscribe(this.#onSkip);
+  }
+
+  /** Signals recorded by publishes, in log order. */
+  get published(): readonly Signal[] {
+    return this.#entries.map((e) => e.signal);
+  }
+
+  /** Recorded entries (with log ids), in log order. */
+  get entries(): readonly RecordedSignal[] {
+    return [...this.#entries];
+  }
+
+  /** Every delivery seen (successful, failed and skipped), in the order they settled. */
+  get deliveries(): readonly SpiedDelivery[] {
+    return [...this.#deliveries];
+  }
+
+  /** Signals successfully delivered to a subscriber, in the order deliveries settled. */
+  get dispatched(): readonly Signal[] {
+    return this.#deliveries.filter((d) => d.outcome === 'ok').map((d) => d.signal);
+  }
+
+  /** Whether the spy still records. */
+  get attached(): boolean {
+    return this.#attached;
+  }
+
+  /**
+   * Resolve with the first signal whose type matches `pattern` — immediately when one was
+   * already seen, else when one arrives.
+   * @throws (rejects with) InvalidPatternError for a bad pattern; WaitTimeoutError (code
+   *   `'timeout'`) when nothing matches in time; a `'closed'` error when the spy detaches
+   */
+  waitFor(pattern: string, options: WaitForOptions = {}): Promise<Signal> {
+    try {
+      validatePattern(pattern);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const on = options.on ?? 'published';
+    const seen =
+      on === 'published'
+        ? this.#entries.find((e) => matches(e.signal.type, pattern))?.signal
+        : this.#deliveries.find((d) => d.outcome === 'ok' && matches(d.signal.type, pattern))
+            ?.signal;
+    if (seen !== undefined) return Promise.resolve(seen);
+    if (!this.#attached) return Promise.reject(detachedError());
+    const timeout = options.timeout ?? 5000;
+    return new Promise<Signal>((resolve, reject) => {
+      const waiter: Waiter = {
+        pattern,
+        on,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          reject(
+            new WaitTimeoutError(
+              pattern,
+              timeout,
+              on === 'published' ? 'published signal' : 'delivered signal',
+            ),
+          );
+        }, timeout),
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Forget everything recorded so far (pending waits keep waiting). */
+  clear(): void {
+    this.#entries.length = 0;
+    this.#deliveries.length = 0;
+  }
+
+  /** Stop recording; pending waits reject with code `'closed'`. Idempotent. */
+  detach(): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    publishChannel.unsubscribe(this.#onPublish);
+    dispatchChannel.unsubscribe(this.#onDispatch);
+    skipChannel.unsubscribe(this.#onSkip);
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.reject(detachedError());
+    }
+  }
+
+  #mine(bus: string): boolean {
+    return this.bus === undefined || this.bus === bus;
+  }
+
+  #notify(on: 'published' | 'dispatched', signal: Signal): void {
+    if (this.#waiters.length === 0) return;
+    const kept: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.on === on && matches(signal.type, w.pattern)) {
+        clearTimeout(w.timer);
+        w.resolve(signal);
+      } else kept.push(w);
+    }
+    this.#waiters = kept;
+  }
+
+  readonly #onPublish = (message: unknown): void => {
+    const m = message as BusPublishTelemetryMessage;
+    if (!this.#mine(m.bus)) return;
+    for (const entry of m.entries) {
+      this.#entries.push(entry);
+      this.#notify('published', entry.signal);
+    }
+  };
+
+  readonly #onDispatch = (message: unknown): void => {
+    const m = message as BusDispatchTelemetryMessage;
+    if (!this.#mine(m.bus)) return;
+    this.#deliveries.push({
+      bus: m.bus,
+      signal: m.signal,
+      logId: m.logId,
+      subscriptionId: m.subscriptionId,
+      outcome: m.outcome,
+      ...(m.error === undefined ? {} : { error: m.error }),
+    });
+    if (m.outcome === 'ok') this.#notify('dispatched', m.signal);
+  };
+
+  readonly #onSkip = (message: unknown): void => {
+    const m = message as BusSkipTelemetryMessage;
+    if (!this.#mine(m.bus)) return;
+    this.#deliveries.push({
+      bus: m.bus,
+      signal: m.signal,
+      logId: m.logId,
+      subscriptionId: m.subscriptionId,
+      outcome: 'skipped',
+    });
+  };
+}
+
+function detachedError(): JidoSignalError {
+  return new JidoSignalError('closed', 'The SignalSpy was detached');
+}
