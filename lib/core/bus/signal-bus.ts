@@ -1275,9 +1275,20 @@ export class SignalBus {
     // as far as it knows), so the size is known now; per-bus callbacks avoid closures on
     // this per-publish path once the log is full.
     this.#knownSize = this.#maxLogSize;
-    this.#store
-      .trim(this.name, { maxSize: this.#maxLogSize })
-      .then(this.#trimmed, this.#trimFailed);
+    const store = this.#store;
+    if (store.trimSync !== undefined) {
+      // In-process store: trim now, without a promise per publish.
+      let removed: number;
+      try {
+        removed = store.trimSync(this.name, { maxSize: this.#maxLogSize });
+      } catch (error) {
+        this.#trimFailed(error);
+        return;
+      }
+      this.#trimmed(removed);
+      return;
+    }
+    store.trim(this.name, { maxSize: this.#maxLogSize }).then(this.#trimmed, this.#trimFailed);
   }
 
   readonly #trimmed = (removed: number): void => {

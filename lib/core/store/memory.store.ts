@@ -136,28 +136,30 @@ export class MemoryStore implements SignalStore {
   }
 
   trim(bus: string, options: TrimOptions): Promise<number> {
-    return this.sync(() => {
-      const data = this.bus(bus);
-      const before = data.start;
-      if (options.olderThan !== undefined) {
-        const cut = MemoryStore.search(
-          data,
-          SignalId.lowerBound(Math.max(0, Math.floor(options.olderThan))),
-          true,
-        );
-        data.start = Math.max(data.start, cut);
-      }
-      if (options.maxSize !== undefined) {
-        assertLimit(options.maxSize);
-        data.start = Math.max(data.start, data.entries.length - options.maxSize);
-      }
-      const removed = data.start - before;
-      if (data.start > 1024 && data.start * 2 > data.entries.length) {
-        data.entries = data.entries.slice(data.start);
-        data.start = 0;
-      }
-      return removed;
-    });
+    return this.sync(() => this.trimSync(bus, options));
+  }
+
+  trimSync(bus: string, options: TrimOptions): number {
+    const data = this.bus(bus);
+    const before = data.start;
+    if (options.olderThan !== undefined) {
+      const cut = MemoryStore.search(
+        data,
+        SignalId.lowerBound(Math.max(0, Math.floor(options.olderThan))),
+        true,
+      );
+      data.start = Math.max(data.start, cut);
+    }
+    if (options.maxSize !== undefined) {
+      assertLimit(options.maxSize);
+      data.start = Math.max(data.start, data.entries.length - options.maxSize);
+    }
+    const removed = data.start - before;
+    if (data.start > 1024 && data.start * 2 > data.entries.length) {
+      data.entries = data.entries.slice(data.start);
+      data.start = 0;
+    }
+    return removed;
   }
 
   size(bus: string): Promise<number> {

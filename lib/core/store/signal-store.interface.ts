@@ -105,6 +105,8 @@ export interface SignalStore {
   read(bus: string, query?: LogQuery): Promise<RecordedSignal[]>;
   /** Drop old entries; resolves to the number removed. */
   trim(bus: string, options: TrimOptions): Promise<number>;
+  /** Optional synchronous `trim` for in-process stores (same contract as `appendSync`). */
+  trimSync?(bus: string, options: TrimOptions): number;
   /** Number of entries in the log. */
   size(bus: string): Promise<number>;
 
