@@ -3,8 +3,34 @@ import type { Signal } from '../signal/signal.js';
 
 /** Per-delivery context handed to {@link DispatchAdapter.deliver}. */
 export interface DeliveryContext {
-  /** Aborted when the delivery is cancelled or times out; adapters must stop work on abort. */
+  /**
+   * Aborted when the delivery is cancelled or times out; adapters must stop work on abort.
+   * The `Dispatcher` creates it on first access (an `AbortSignal` costs microseconds), so
+   * hot paths should prefer `aborted` / `onAbort` when the context has them.
+   */
   readonly signal: AbortSignal;
+  /**
+   * Whether the delivery was cancelled or timed out — `signal.aborted` without creating the
+   * `AbortSignal`. Contexts from the `Dispatcher` and from a `DeliveryController` have it; a
+   * hand-built context may leave it out (read `signal.aborted` then).
+   * @default undefined
+   */
+  readonly aborted?: boolean;
+  /**
+   * The abort reason once `aborted` — `signal.reason` without creating the `AbortSignal`.
+   * @default undefined
+   */
+  readonly reason?: unknown;
+  /**
+   * Call `listener` with the abort reason when the delivery aborts — the cheap form of
+   * `signal.addEventListener('abort', …, { once: true })`: no `AbortController`, signal or
+   * event is created. It runs synchronously inside the abort, before `signal`'s listeners,
+   * and is not called when the delivery is already aborted (check `aborted` first).
+   * Present on contexts from the `Dispatcher` and a `DeliveryController`.
+   * @returns a function that removes the listener
+   * @default undefined (listen on `signal` instead)
+   */
+  onAbort?(listener: (reason: unknown) => void): () => void;
   /** 1 for the first try, incremented by retries. */
   readonly attempt: number;
   /**

@@ -22,9 +22,12 @@ import type {
 } from './adapter.interface.js';
 import { createBuiltInAdapters } from './adapters/index.js';
 import type { ConsoleStreams } from './adapters/console.adapter.js';
+import type { HttpAdapterOptions } from './adapters/http.adapter.js';
 import type { DispatchLogger } from './adapters/logger.adapter.js';
 import { createDefaultPubSubRegistry } from './adapters/pubsub.adapter.js';
 import type { BusRegistry } from './bus-registry.interface.js';
+import { DeadlineList } from './deadlines.js';
+import { DeliveryController } from './delivery-controller.js';
 import {
   dispatchEndChannel,
   dispatchErrorChannel,
@@ -63,6 +66,17 @@ export interface DispatcherOptions {
   logger?: DispatchLogger;
   /** Streams of the `console` adapter. @default `process.stdout` / `process.stderr` */
   consoleStreams?: ConsoleStreams;
+  /**
+   * Connection pool (and circuit breaker) of the built-in `http` adapter, e.g.
+   * `{ connections: 128, keepAliveTimeout: 10_000 }` or `{ dispatcher: proxyAgent }`.
+   * @default {} (an owned undici `Agent`: 64 connections per origin, 4 s keep-alive, no pipelining)
+   */
+  http?: HttpAdapterOptions;
+  /**
+   * Connection pool (and circuit breaker) of the built-in `webhook` adapter.
+   * @default {} (an owned undici `Agent`: 64 connections per origin, 4 s keep-alive, no pipelining)
+   */
+  webhook?: HttpAdapterOptions;
 }
 
 /** Per-call options of {@link Dispatcher.dispatch} and {@link Dispatcher.dispatchAsync}. */
@@ -178,32 +192,20 @@ class Scope {
 
 /**
  * The context one delivery gets. Its `AbortSignal` is created on first access only:
- * building one costs microseconds, and most adapters never look at it.
+ * building one costs microseconds, and most adapters never look at it (the built-in `http`
+ * and `webhook` adapters use `aborted` / `onAbort`).
  */
-class Delivery implements DeliveryContext {
-  readonly attempt = 1;
-  readonly failure: DeliveryFailure | undefined;
+class Delivery extends DeliveryController implements DeliveryContext {
   /** Settles the delivery's promise; set while it is in flight. */
   settle: ((outcome: Outcome) => void) | undefined;
-  #controller: AbortController | undefined;
-  #reason: JidoSignalError | undefined;
 
   constructor(failure: DeliveryFailure | undefined) {
-    this.failure = failure;
+    super(failure === undefined ? undefined : { failure });
   }
 
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  abort(reason: JidoSignalError): void {
-    if (this.#reason !== undefined) return;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+  override abort(reason: JidoSignalError): void {
+    if (this.aborted) return;
+    super.abort(reason);
     this.settle?.(reason);
   }
 }
@@ -308,6 +310,8 @@ export class Dispatcher {
   readonly #cache = new WeakMap<object, Resolved>();
   #closed = false;
   readonly #ownedPubSubs: Map<string, PubSub> | undefined;
+  /** Per-delivery timeouts, sharing one timer (`undefined` when `timeout` is 0). */
+  readonly #deadlines: DeadlineList | undefined;
 
   /**
    * @param options adapters, concurrency, timeout and the registries the built-in adapters use
@@ -321,6 +325,7 @@ export class Dispatcher {
       false,
     );
     this.timeout = positiveInteger('timeout', options.timeout, DEFAULT_TIMEOUT, true);
+    this.#deadlines = this.timeout > 0 ? new DeadlineList(this.timeout) : undefined;
     this.receivers = options.receivers ?? new ReceiverRegistry();
     this.#ownedPubSubs = options.pubsubs === undefined ? createDefaultPubSubRegistry() : undefined;
     this.pubsubs = options.pubsubs ?? this.#ownedPubSubs!;
@@ -334,6 +339,8 @@ export class Dispatcher {
             buses: options.buses,
             logger: options.logger,
             consoleStreams: options.consoleStreams,
+            http: options.http,
+            webhook: options.webhook,
           });
     this.adapters = new AdapterRegistry([...builtIns, ...(options.adapters ?? [])]);
   }
@@ -622,12 +629,15 @@ export class Dispatcher {
       if (pending === undefined) return settle();
       return pending.then(settle);
     }
-    const outcome = this.#deliverTree(
-      signal,
-      this.#resolve(config as DispatchConfig),
-      scope,
-      undefined,
-    );
+    const r = this.#resolve(config as DispatchConfig);
+    if (r.fallbacks === undefined) {
+      // The common case: the delivery's own promise rejects with its error, no wrapper.
+      const outcome = this.#deliverOne(signal, r, scope, undefined, true);
+      if (outcome === undefined) return;
+      if (outcome instanceof Promise) return outcome as Promise<unknown> as Promise<void>;
+      throw outcome;
+    }
+    const outcome = this.#deliverTree(signal, r, scope, undefined);
     if (outcome instanceof Promise) {
       return outcome.then((error) => {
         if (error !== undefined) throw error;
@@ -690,12 +700,17 @@ export class Dispatcher {
     return pending === undefined ? outcome : Promise.all(pending).then(() => outcome);
   }
 
-  /** One single-target delivery with telemetry, timeout and abort. Never rejects. */
+  /**
+   * One single-target delivery with telemetry, timeout and abort. Never throws; returns
+   * (or resolves with) the error — or, with `rejects`, the returned promise rejects with it
+   * and only ever resolves with `undefined`.
+   */
   #deliverOne(
     signal: Signal,
     r: Resolved,
     scope: Scope | undefined,
     failure: DeliveryFailure | undefined,
+    rejects = false,
   ): Outcome | Promise<Outcome> {
     if (scope?.reason !== undefined) return scope.reason;
     const observed =
@@ -714,22 +729,21 @@ export class Dispatcher {
       const e = toDispatchError(error, r.name);
       return observed ? this.#observe(signal, r, failure, started, e) : e;
     }
-    return new Promise<Outcome>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+    return new Promise<Outcome>((resolve, reject) => {
+      const deadline = this.#deadlines?.add(() =>
+        context.abort(new DispatchTimeoutError(r.name, this.timeout, { target: r.target })),
+      );
       context.settle = (outcome) => {
         context.settle = undefined;
-        if (timer !== undefined) clearTimeout(timer);
+        deadline?.cancel();
         scope?.live.delete(context);
-        resolve(observed ? this.#observe(signal, r, failure, started, outcome) : outcome);
+        const o = observed ? this.#observe(signal, r, failure, started, outcome) : outcome;
+        if (rejects && o !== undefined) reject(o);
+        else resolve(o);
       };
       scope?.live.add(context);
-      if (this.timeout > 0) {
-        timer = setTimeout(
-          () => context.abort(new DispatchTimeoutError(r.name, this.timeout, { target: r.target })),
-          this.timeout,
-        );
-      }
-      Promise.resolve(result).then(
+      // A native promise is subscribed to directly; other thenables are adopted first.
+      (result instanceof Promise ? result : Promise.resolve(result)).then(
         () => context.settle?.(undefined),
         (error: unknown) => context.settle?.(toDispatchError(error, r.name)),
       );

@@ -1,4 +1,9 @@
 export * from './adapter.interface.js';
+export {
+  DeliveryController,
+  type DeliveryAbortListener,
+  type DeliveryControllerOptions,
+} from './delivery-controller.js';
 export * from './adapter-registry.js';
 export * from './dispatcher.js';
 export type {

@@ -2,11 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import type { Config } from '@jest/types';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
+import { MockAgent } from 'undici';
 import {
   HttpAdapter,
   type DispatchRetryMessage,
 } from '../../../lib/core/dispatch/adapters/http.adapter.js';
 import type { DeliveryContext } from '../../../lib/core/dispatch/adapter.interface.js';
+import { DeliveryController } from '../../../lib/core/dispatch/delivery-controller.js';
+import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import {
   CircuitOpenError,
   DispatchConfigError,
@@ -721,6 +724,145 @@ describe('HttpAdapter', () => {
       );
       expect(down).toMatchObject({ healthy: false, details: { error: 'ECONNREFUSED' } });
     });
+  });
+
+  describe('cancellation and timeouts without an AbortSignal', () => {
+    const socketClosedOnRequest = (): Promise<void> =>
+      new Promise((resolve) => {
+        server.handle((req) => {
+          req.socket.once('close', () => resolve());
+        });
+      });
+
+    it('aborts the in-flight request when a DeliveryController aborts', async () => {
+      const socketClosed = socketClosedOnRequest();
+      const delivery = new DeliveryController();
+      const o = adapter.validateOptions({ url: `${server.origin}/hang`, timeout: 30_000 });
+      const pending = adapter.deliver(signal, o, delivery);
+      await server.waitForRequests(1);
+      delivery.abort('stop');
+      const err = await rejection(pending);
+      expect(err.code).toBe('cancelled');
+      expect(err.cause).toBe('stop');
+      await socketClosed;
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('dispatchAsync(...).cancel() reaches the socket of an in-flight request', async () => {
+      const socketClosed = socketClosedOnRequest();
+      const dispatcher = new Dispatcher();
+      try {
+        const handle = dispatcher.dispatchAsync(signal, {
+          adapter: 'http',
+          url: `${server.origin}/hang`,
+          timeout: 30_000,
+        });
+        await server.waitForRequests(1);
+        handle.cancel('user left');
+        expect((await rejection(handle.result)).code).toBe('cancelled');
+        await socketClosed;
+      } finally {
+        await dispatcher.close();
+      }
+    });
+
+    it('the dispatcher timeout aborts the in-flight request with its DispatchTimeoutError', async () => {
+      const socketClosed = socketClosedOnRequest();
+      const dispatcher = new Dispatcher({ timeout: 100 });
+      try {
+        const err = await rejection(
+          dispatcher.dispatch(signal, {
+            adapter: 'http',
+            url: `${server.origin}/hang`,
+            timeout: 30_000,
+          }),
+        );
+        expect(err).toBeInstanceOf(DispatchTimeoutError);
+        expect((err as DispatchTimeoutError).timeout).toBe(100);
+        await socketClosed;
+        expect(server.requests).toHaveLength(1);
+      } finally {
+        await dispatcher.close();
+      }
+    });
+
+    it('times out a request still waiting for a pooled connection at once, and never sends it', async () => {
+      const socketClosed = socketClosedOnRequest();
+      const own = new HttpAdapter({ connections: 1 });
+      try {
+        const first = new DeliveryController();
+        const hanging = own.deliver(
+          signal,
+          own.validateOptions({ url: `${server.origin}/hang`, timeout: 30_000 }),
+          first,
+        );
+        await server.waitForRequests(1);
+        const started = performance.now();
+        const err = await rejection(
+          own.deliver(
+            signal,
+            own.validateOptions({ url: `${server.origin}/queued`, timeout: 50, retry: false }),
+            new DeliveryController(),
+          ),
+        );
+        expect(err).toBeInstanceOf(DispatchTimeoutError);
+        expect(performance.now() - started).toBeLessThan(1000);
+        // Free the only connection: the timed-out request gets it and is dropped unsent.
+        first.abort();
+        expect((await rejection(hanging)).code).toBe('cancelled');
+        await socketClosed;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(server.requests.map((r) => r.url)).toEqual(['/hang']);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('drains a large 2xx body and keeps only a bounded excerpt of a large error body', async () => {
+      server.handle((req, res) => {
+        res.statusCode = req.url === '/ok' ? 200 : 500;
+        res.end('y'.repeat(200 * 1024));
+      });
+      const ok = adapter.validateOptions({ url: `${server.origin}/ok` });
+      await expect(adapter.deliver(signal, ok, ctx())).resolves.toBeUndefined();
+      const failing = adapter.validateOptions({ url: `${server.origin}/err`, retry: false });
+      const err = (await rejection(adapter.deliver(signal, failing, ctx()))) as HttpStatusError;
+      expect(err.status).toBe(500);
+      expect(err.bodyExcerpt).toBe('y'.repeat(512));
+    });
+  });
+
+  it('new Dispatcher({ http, webhook }) configures the built-in pools', async () => {
+    expect(() => new Dispatcher({ http: { connections: 0 } })).toThrow(DispatchConfigError);
+    expect(() => new Dispatcher({ webhook: { pipelining: 0 } })).toThrow(DispatchConfigError);
+    const mock = new MockAgent();
+    mock.disableNetConnect();
+    const pool = mock.get('http://api.example');
+    pool.intercept({ path: '/events', method: 'POST' }).reply(202, 'accepted');
+    pool
+      .intercept({ path: '/hooks', method: 'POST' })
+      .reply(503, 'busy', { headers: { 'retry-after': '7' } });
+    const dispatcher = new Dispatcher({
+      http: { dispatcher: mock },
+      webhook: { dispatcher: mock },
+    });
+    try {
+      await dispatcher.dispatch(signal, { adapter: 'http', url: 'http://api.example/events' });
+      const err = (await rejection(
+        dispatcher.dispatch(signal, {
+          adapter: 'webhook',
+          url: 'http://api.example/hooks',
+          retry: false,
+        }),
+      )) as HttpStatusError;
+      expect(err.status).toBe(503);
+      expect(err.bodyExcerpt).toBe('busy');
+      expect(err.details.retryAfterMs).toBe(7000);
+      mock.assertNoPendingInterceptors();
+    } finally {
+      await dispatcher.close();
+      await mock.close();
+    }
   });
 
   it('close() is idempotent and a later delivery opens a new pool', async () => {

@@ -1,10 +1,11 @@
-import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
 import {
   DispatchConfigError,
   DispatchError,
   DispatchTimeoutError,
   HttpStatusError,
+  toDispatchError,
 } from '../../errors/dispatch.error.js';
 import { JidoSignalError, isJidoSignalError } from '../../errors/jido-signal.error.js';
 import { toHttp } from '../../signal/serialization/http.js';
@@ -13,6 +14,12 @@ import type { Signal } from '../../signal/signal.js';
 import { TelemetryChannel } from '../../telemetry/channels.js';
 import { emit, telemetryChannel } from '../../telemetry/telemetry.js';
 import type { AdapterHealth, DeliveryContext, DispatchAdapter } from '../adapter.interface.js';
+import { DeadlineList, type Deadline } from '../deadlines.js';
+import {
+  deliveryAbortReason,
+  isDeliveryAborted,
+  watchDeliveryAbort,
+} from '../delivery-controller.js';
 import {
   CircuitBreaker,
   resolveCircuitBreakerSettings,
@@ -24,7 +31,6 @@ import {
   backoffDelay,
   parseRetryAfter,
   resolveRetryPolicy,
-  sleep,
   type RetryOptions,
   type RetryPolicy,
 } from '../retry.js';
@@ -350,46 +356,216 @@ function transportError(
   );
 }
 
-async function readExcerpt(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let total = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    total += buf.length;
-    if (kept < limit) {
-      chunks.push(buf);
-      kept += buf.length;
-    }
-    if (total > DRAIN_LIMIT) break; // leaving the loop destroys the body (and its connection)
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+const chRetry = telemetryChannel(TelemetryChannel.DispatchRetry);
+// A 2xx body is drained up to this size to keep the connection; past it the connection is
+// dropped instead (as undici's `body.dump()` does).
+const SUCCESS_DRAIN_LIMIT = 128 * 1024;
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
-const chRetry = telemetryChannel(TelemetryChannel.DispatchRetry);
-// See HttpTransport#attempt: how long an attempt runs before it watches the delivery's signal.
-const LISTEN_AFTER_MS = 5;
+/**
+ * Wait `ms` ms; rejects with a cancellation error as soon as the delivery aborts (the timer
+ * is cleared, so nothing is left pending).
+ */
+function pause(
+  ms: number,
+  ctx: DeliveryContext,
+  cancelled: (reason: unknown) => Error,
+): Promise<void> {
+  if (isDeliveryAborted(ctx)) return Promise.reject(cancelled(deliveryAbortReason(ctx)));
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unwatch();
+      resolve();
+    }, ms);
+    const unwatch = watchDeliveryAbort(ctx, (reason) => {
+      clearTimeout(timer);
+      reject(cancelled(reason));
+    });
+  });
+}
 
 /**
- * Abort handle of one attempt. undici accepts an EventEmitter with `aborted`/`reason` as
- * its `signal`; building and listening to a fresh `AbortSignal` costs several
- * microseconds per request on Node 20, an EventEmitter a tenth of that.
+ * One attempt, as an undici dispatch handler. It replaces `request()` + `body.dump()`: no
+ * `AsyncResource`, response stream or `AbortSignal` per request. The attempt's timeout is
+ * an entry of a shared {@link DeadlineList}; the delivery's abort is watched with
+ * `onAbort`. Either one settles the attempt at once and aborts the request through undici's
+ * controller, which destroys its socket — or, while the request still waits for a pooled
+ * connection, as soon as undici hands it one, before anything is written.
+ *
+ * Outcomes: a 2xx answer succeeds (its body is drained; an error, timeout or cancellation
+ * while draining only drops the connection); any other status fails with an
+ * `HttpStatusError` carrying the first {@link BODY_EXCERPT_BYTES} bytes of the body.
  */
-class AttemptAbort extends EventEmitter {
-  aborted = false;
-  reason: unknown = undefined;
+class HttpAttempt implements Dispatcher.DispatchHandler {
+  readonly #adapter: string;
+  readonly #req: OutgoingRequest;
+  readonly #attempt: number;
+  readonly #resolve: () => void;
+  readonly #reject: (error: JidoSignalError) => void;
+  #controller: Dispatcher.DispatchController | undefined;
+  /** Error to abort the request with once undici starts it (settled while queued). */
+  #abortWith: Error | undefined;
+  #status = 0;
+  #retryAfter: string | string[] | undefined;
+  #excerpt: Buffer[] | undefined;
+  #kept = 0;
+  #received = 0;
+  #done = false;
+  #deadline: Deadline | undefined;
+  #unwatch: (() => void) | undefined;
 
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.emit('abort');
+  constructor(
+    adapter: string,
+    req: OutgoingRequest,
+    attempt: number,
+    resolve: () => void,
+    reject: (error: JidoSignalError) => void,
+  ) {
+    this.#adapter = adapter;
+    this.#req = req;
+    this.#attempt = attempt;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(dispatcher: Dispatcher, deadlines: DeadlineList, ctx: DeliveryContext): void {
+    const req = this.#req;
+    this.#deadline = deadlines.add(this.#onTimeout);
+    this.#unwatch = watchDeliveryAbort(ctx, this.#onCancel);
+    try {
+      dispatcher.dispatch(
+        {
+          origin: req.origin,
+          path: req.path,
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+        },
+        this,
+      );
+    } catch (error) {
+      this.#fail(transportError(this.#adapter, error, req.target, this.#attempt));
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#abortWith !== undefined) controller.abort(this.#abortWith);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (statusCode < 200 || this.#done) return; // 1xx informational
+    this.#status = statusCode;
+    if (!isSuccess(statusCode)) {
+      this.#retryAfter = headers['retry-after'];
+      this.#excerpt = [];
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#done) return;
+    this.#received += chunk.length;
+    if (this.#excerpt === undefined) {
+      if (this.#received > SUCCESS_DRAIN_LIMIT) {
+        this.#succeed();
+        controller.abort(new Error('response body too large to drain'));
+      }
+      return;
+    }
+    if (this.#kept < BODY_EXCERPT_BYTES) {
+      const part = chunk.subarray(0, BODY_EXCERPT_BYTES - this.#kept);
+      this.#excerpt.push(Buffer.from(part));
+      this.#kept += part.length;
+    }
+    if (this.#received > DRAIN_LIMIT) {
+      const error = this.#statusError();
+      this.#fail(error);
+      controller.abort(error); // too long to drain: drop the connection
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#done) return;
+    if (isSuccess(this.#status)) this.#succeed();
+    else this.#fail(this.#statusError());
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#done) return;
+    // A broken body after a 2xx: the target accepted the request.
+    if (isSuccess(this.#status)) this.#succeed();
+    else this.#fail(transportError(this.#adapter, error, this.#req.target, this.#attempt));
+  }
+
+  readonly #onTimeout = (): void => {
+    this.#deadline = undefined;
+    const req = this.#req;
+    this.#interrupt(
+      new DispatchTimeoutError(this.#adapter, req.timeout, {
+        target: req.target,
+        attempt: this.#attempt,
+      }),
+    );
+  };
+
+  readonly #onCancel = (reason: unknown): void => {
+    this.#unwatch = undefined;
+    this.#interrupt(cancelledError(this.#adapter, reason, this.#req.target));
+  };
+
+  /** Timeout or cancellation: settle now and abort the request. */
+  #interrupt(error: JidoSignalError): void {
+    if (this.#done) return;
+    if (isSuccess(this.#status)) this.#succeed();
+    else this.#fail(error);
+    if (this.#controller === undefined) this.#abortWith = error;
+    else if (!this.#controller.aborted) this.#controller.abort(error);
+  }
+
+  #statusError(): HttpStatusError {
+    const req = this.#req;
+    const body = Buffer.concat(this.#excerpt ?? []).toString('utf8');
+    const excerpt = redactText(body, sensitiveHeaderValues(req.headers));
+    const retryAfter = parseRetryAfter(this.#retryAfter);
+    return new HttpStatusError(this.#adapter, this.#status, excerpt, {
+      target: req.target,
+      attempt: this.#attempt,
+      ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+    });
+  }
+
+  #cleanup(): void {
+    this.#done = true;
+    this.#deadline?.cancel();
+    this.#deadline = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    this.#excerpt = undefined;
+  }
+
+  #succeed(): void {
+    if (this.#done) return;
+    this.#cleanup();
+    this.#resolve();
+  }
+
+  #fail(error: JidoSignalError): void {
+    if (this.#done) return;
+    this.#cleanup();
+    this.#reject(error);
   }
 }
 
 /**
  * The HTTP engine shared by the `http` and `webhook` adapters: an owned keep-alive undici
- * `Agent`, per-attempt timeouts tied to the delivery's `AbortSignal`, retries with
+ * `Agent`, per-attempt timeouts, cancellation from the delivery context, retries with
  * exponential backoff and jitter, and one circuit per `<adapter>:<origin>`.
  * @internal
  */
@@ -398,6 +574,8 @@ export class HttpTransport {
   readonly circuitBreaker: CircuitBreaker;
   readonly #adapter: string;
   readonly #options: HttpAdapterOptions;
+  /** Attempt timeouts by duration, one shared timer each. */
+  readonly #deadlines = new Map<number, DeadlineList>();
   #agent: Agent | undefined;
 
   constructor(adapter: string, options: HttpAdapterOptions = {}) {
@@ -435,19 +613,20 @@ export class HttpTransport {
    *   `DispatchError` with code `connection_error` or `cancelled`)
    */
   async send(req: OutgoingRequest, ctx: DeliveryContext): Promise<void> {
-    const parent = ctx.signal;
     const retry = req.retry;
     const maxAttempts = retry === false ? 1 : retry.maxAttempts;
     const key = req.circuitBreaker === false ? '' : this.circuitKey(req.origin);
+    const cancelled = (reason: unknown): JidoSignalError =>
+      cancelledError(this.#adapter, reason, req.target);
     for (let attempt = 1; ; attempt++) {
-      if (parent.aborted) throw cancelledError(this.#adapter, parent.reason, req.target);
+      if (isDeliveryAborted(ctx)) throw cancelled(deliveryAbortReason(ctx));
       let error: JidoSignalError;
       try {
-        if (req.circuitBreaker === false) await this.#attempt(req, parent, attempt);
+        if (req.circuitBreaker === false) await this.#attempt(req, ctx, attempt);
         else
           await this.circuitBreaker.run(
             key,
-            () => this.#attempt(req, parent, attempt),
+            () => this.#attempt(req, ctx, attempt),
             req.circuitBreaker,
           );
         return;
@@ -459,7 +638,7 @@ export class HttpTransport {
         attempt >= maxAttempts ||
         !error.retryable ||
         error.code === 'circuit_open' ||
-        parent.aborted
+        isDeliveryAborted(ctx)
       ) {
         throw error;
       }
@@ -484,69 +663,24 @@ export class HttpTransport {
             ? { code: error.code, status: error.status }
             : { code: error.code },
       }));
-      try {
-        await sleep(delay, parent);
-      } catch {
-        throw cancelledError(this.#adapter, parent.reason, req.target);
-      }
+      await pause(delay, ctx, cancelled);
     }
   }
 
-  async #attempt(req: OutgoingRequest, parent: AbortSignal, attempt: number): Promise<void> {
-    const abort = new AttemptAbort();
-    let timedOut = false;
-    let listening = false;
-    const onParentAbort = (): void => abort.abort(parent.reason);
-    const onTimeout = (): void => {
-      timedOut = true;
-      abort.abort(undefined);
-    };
-    // Listening to a freshly created AbortSignal costs more than a fast local request, so
-    // the delivery's signal is only watched once the attempt has been in flight for
-    // LISTEN_AFTER_MS; an abort before that is picked up then. Cancellation therefore
-    // reaches the socket within a few milliseconds, and fast deliveries pay nothing.
-    const stage1 = Math.min(req.timeout, LISTEN_AFTER_MS);
-    let timer = setTimeout(() => {
-      if (parent.aborted) return onParentAbort();
-      if (req.timeout <= stage1) return onTimeout();
-      parent.addEventListener('abort', onParentAbort, { once: true });
-      listening = true;
-      timer = setTimeout(onTimeout, req.timeout - stage1);
-    }, stage1);
-    try {
-      const res = await this.dispatcher.request({
-        origin: req.origin,
-        path: req.path,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal: abort,
-      });
-      const status = res.statusCode;
-      if (status >= 200 && status < 300) {
-        await res.body.dump();
-        return;
-      }
-      const excerpt = redactText(
-        await readExcerpt(res.body, BODY_EXCERPT_BYTES),
-        sensitiveHeaderValues(req.headers),
-      );
-      const retryAfter = parseRetryAfter(res.headers['retry-after']);
-      throw new HttpStatusError(this.#adapter, status, excerpt, {
-        target: req.target,
-        attempt,
-        ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
-      });
-    } catch (error) {
-      if (error instanceof JidoSignalError) throw error;
-      if (timedOut)
-        throw new DispatchTimeoutError(this.#adapter, req.timeout, { target: req.target, attempt });
-      if (parent.aborted) throw cancelledError(this.#adapter, parent.reason, req.target);
-      throw transportError(this.#adapter, error, req.target, attempt);
-    } finally {
-      clearTimeout(timer);
-      if (listening) parent.removeEventListener('abort', onParentAbort);
+  #attempt(req: OutgoingRequest, ctx: DeliveryContext, attempt: number): Promise<void> {
+    let deadlines = this.#deadlines.get(req.timeout);
+    if (deadlines === undefined) {
+      deadlines = new DeadlineList(req.timeout);
+      this.#deadlines.set(req.timeout, deadlines);
     }
+    const list = deadlines;
+    return new Promise<void>((resolve, reject) => {
+      new HttpAttempt(this.#adapter, req, attempt, resolve, reject).start(
+        this.dispatcher,
+        list,
+        ctx,
+      );
+    });
   }
 
   /**
@@ -624,8 +758,11 @@ export class HttpTransport {
  *   `TelemetryChannel.DispatchRetry` ({@link DispatchRetryMessage}).
  * - Circuit breaker: one circuit per target origin (`http:<origin>`); every attempt goes
  *   through it, and an open circuit stops the retries.
- * - Cancellation: aborting the delivery's `AbortSignal` aborts the in-flight request and any
- *   backoff wait (code `cancelled`, or the abort reason when it is a library error).
+ * - Cancellation: aborting the delivery (the dispatcher's timeout, `dispatchAsync().cancel()`,
+ *   a call's `AbortSignal`, or `ctx.signal` of a hand-built context) aborts the in-flight
+ *   request — its socket is destroyed synchronously — and any backoff wait (code
+ *   `cancelled`, or the abort reason when it is a library error). The adapter listens with
+ *   `ctx.onAbort` when the context has it, so no `AbortSignal` is created per delivery.
  *
  * @example
  * await dispatcher.dispatch(signal, {
@@ -698,20 +835,24 @@ export class HttpAdapter implements DispatchAdapter<HttpOptions> {
   }
 
   /**
-   * Send `signal`; resolves on a 2xx answer.
-   * @throws JidoSignalError see the class description
+   * Send `signal`; resolves on a 2xx answer (never throws synchronously).
+   * @throws JidoSignalError (as a rejection) see the class description
    */
-  async deliver(signal: Signal, options: HttpOptions, context: DeliveryContext): Promise<void> {
+  deliver(signal: Signal, options: HttpOptions, context: DeliveryContext): Promise<void> {
     let headers = options.headers;
     let body: string | Uint8Array;
-    if (options.mode === 'binary') {
-      const encoded = toHttp(signal, 'binary');
-      headers = { ...options.headers, ...encoded.headers };
-      body = encoded.body;
-    } else {
-      body = stringifySignal(signal);
+    try {
+      if (options.mode === 'binary') {
+        const encoded = toHttp(signal, 'binary');
+        headers = { ...options.headers, ...encoded.headers };
+        body = encoded.body;
+      } else {
+        body = stringifySignal(signal);
+      }
+    } catch (error) {
+      return Promise.reject(toDispatchError(error, this.name));
     }
-    await this.#transport.send(
+    return this.#transport.send(
       {
         origin: options.origin,
         path: options.path,

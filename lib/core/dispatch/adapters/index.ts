@@ -4,7 +4,7 @@ import type { PubSubRegistry } from '../pubsub.js';
 import type { ReceiverRegistry } from '../receiver-registry.js';
 import { BusAdapter } from './bus.adapter.js';
 import { ConsoleAdapter, type ConsoleStreams } from './console.adapter.js';
-import { HttpAdapter } from './http.adapter.js';
+import { HttpAdapter, type HttpAdapterOptions } from './http.adapter.js';
 import { LoggerAdapter, type DispatchLogger } from './logger.adapter.js';
 import { NamedAdapter } from './named.adapter.js';
 import { NoopAdapter } from './noop.adapter.js';
@@ -24,9 +24,23 @@ export interface BuiltInAdapterDependencies {
   logger?: DispatchLogger;
   /** Streams of the `console` adapter. @default `process.stdout` / `process.stderr` */
   consoleStreams?: ConsoleStreams;
+  /**
+   * Connection pool (and circuit breaker) of the `http` adapter: `connections`,
+   * `keepAliveTimeout`, `pipelining`, a `dispatcher` of your own, a shared `circuitBreaker`.
+   * @default {} (an owned undici `Agent`: 64 connections per origin, 4 s keep-alive, no pipelining)
+   */
+  http?: HttpAdapterOptions;
+  /**
+   * Connection pool (and circuit breaker) of the `webhook` adapter; same options as `http`.
+   * @default {} (an owned undici `Agent`: 64 connections per origin, 4 s keep-alive, no pipelining)
+   */
+  webhook?: HttpAdapterOptions;
 }
 
-/** One instance of every built-in adapter, in registration order. */
+/**
+ * One instance of every built-in adapter, in registration order.
+ * @throws DispatchConfigError for out-of-range `http` / `webhook` pool options
+ */
 export function createBuiltInAdapters(
   deps: BuiltInAdapterDependencies = {},
 ): DispatchAdapter<unknown>[] {
@@ -38,7 +52,7 @@ export function createBuiltInAdapters(
     new LoggerAdapter(deps.logger),
     new ConsoleAdapter(deps.consoleStreams),
     new NoopAdapter(),
-    new HttpAdapter(),
-    new WebhookAdapter(),
+    new HttpAdapter(deps.http),
+    new WebhookAdapter(deps.webhook),
   ];
 }

@@ -3,12 +3,14 @@ import {
   DispatchConfigError,
   DispatchError,
   WebhookDeliveryError,
+  toDispatchError,
   type EndpointFailure,
 } from '../../errors/dispatch.error.js';
 import { isJidoSignalError } from '../../errors/jido-signal.error.js';
 import { CLOUDEVENTS_JSON, stringifySignal } from '../../signal/serialization/json.serializer.js';
 import type { Signal } from '../../signal/signal.js';
 import type { AdapterHealth, DeliveryContext, DispatchAdapter } from '../adapter.interface.js';
+import { deliveryAbortReason, isDeliveryAborted } from '../delivery-controller.js';
 import type {
   CircuitBreaker,
   CircuitBreakerSettings,
@@ -374,14 +376,20 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
   }
 
   /**
-   * Sign and send `signal` to every endpoint.
-   * @throws JidoSignalError — with one endpoint, that endpoint's error (`HttpStatusError`,
+   * Sign and send `signal` to every endpoint (never throws synchronously).
+   * @throws JidoSignalError (as a rejection) — with one endpoint, that endpoint's error (`HttpStatusError`,
    *   `DispatchTimeoutError`, `CircuitOpenError`, `DispatchError`); with several, a
    *   `WebhookDeliveryError` listing the failed ones (or the cancellation error)
    */
-  async deliver(signal: Signal, options: WebhookOptions, context: DeliveryContext): Promise<void> {
-    const body = stringifySignal(signal);
-    const headers = this.#signedHeaders(signal, body, options);
+  deliver(signal: Signal, options: WebhookOptions, context: DeliveryContext): Promise<void> {
+    let body: string;
+    let headers: Record<string, string>;
+    try {
+      body = stringifySignal(signal);
+      headers = this.#signedHeaders(signal, body, options);
+    } catch (error) {
+      return Promise.reject(toDispatchError(error, this.name));
+    }
     const endpoints = options.endpoints;
     const send = (e: WebhookEndpoint): Promise<void> =>
       this.#transport.send(
@@ -400,7 +408,15 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
         context,
       );
     if (endpoints.length === 1) return send(endpoints[0]);
+    return this.#deliverAll(endpoints, options.parallel, send, context);
+  }
 
+  async #deliverAll(
+    endpoints: readonly WebhookEndpoint[],
+    parallel: boolean,
+    send: (e: WebhookEndpoint) => Promise<void>,
+    context: DeliveryContext,
+  ): Promise<void> {
     const failures: EndpointFailure[] = [];
     const record = (e: WebhookEndpoint, error: unknown): void => {
       failures.push({
@@ -415,7 +431,7 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
             ),
       });
     };
-    if (options.parallel) {
+    if (parallel) {
       const results = await Promise.allSettled(endpoints.map(send));
       results.forEach((r, i) => {
         if (r.status === 'rejected') record(endpoints[i], r.reason);
@@ -432,8 +448,8 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
       }
     }
     if (failures.length === 0) return;
-    if (context.signal.aborted) {
-      const reason: unknown = context.signal.reason;
+    if (isDeliveryAborted(context)) {
+      const reason = deliveryAbortReason(context);
       const cancelled = failures.find((f) => f.error.code === 'cancelled' || f.error === reason);
       if (cancelled !== undefined) throw cancelled.error;
     }
