@@ -44,7 +44,11 @@ export class SignalHealthIndicator {
   constructor(private readonly health: HealthIndicatorService) {}
 
   /** Up when `store.ping()` resolves in time. */
-  async checkStore(key: string, store: SignalStore, options: StoreHealthOptions = {}): Promise<HealthIndicatorResult> {
+  async checkStore(
+    key: string,
+    store: SignalStore,
+    options: StoreHealthOptions = {},
+  ): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
     const started = performance.now();
     try {
@@ -81,7 +85,12 @@ export class SignalHealthIndicator {
           const h = await dispatcher.healthCheck(config);
           return { adapter: h.adapter, target: h.target, healthy: h.healthy, details: h.details };
         } catch (error) {
-          return { adapter: 'unknown', target: 'invalid config', healthy: false, details: describeError(error) };
+          return {
+            adapter: 'unknown',
+            target: 'invalid config',
+            healthy: false,
+            details: describeError(error),
+          };
         }
       }),
     );

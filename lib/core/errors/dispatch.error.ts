@@ -1,4 +1,8 @@
-import { JidoSignalError, type ErrorDetails, type JidoSignalErrorCode } from './jido-signal.error.js';
+import {
+  JidoSignalError,
+  type ErrorDetails,
+  type JidoSignalErrorCode,
+} from './jido-signal.error.js';
 import { ValidationError, type ValidationIssue } from './validation.error.js';
 
 /** A dispatch config or adapter option is invalid. Nothing was delivered. */
@@ -104,7 +108,12 @@ export class DispatchAggregateError extends JidoSignalError {
     super('dispatch_failed', `${failures.length} of ${total} dispatch targets failed: ${summary}`, {
       details: {
         total,
-        failures: failures.map((f) => ({ index: f.index, adapter: f.adapter, code: f.error.code, message: f.error.message })),
+        failures: failures.map((f) => ({
+          index: f.index,
+          adapter: f.adapter,
+          code: f.error.code,
+          message: f.error.message,
+        })),
       },
       retryable: failures.every((f) => f.error.retryable),
     });

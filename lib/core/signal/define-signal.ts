@@ -23,9 +23,7 @@ export interface StandardSchemaV1Like<D> {
   readonly '~standard': {
     readonly version: 1;
     readonly vendor: string;
-    validate(
-      value: unknown,
-    ):
+    validate(value: unknown):
       | { readonly value: D; readonly issues?: undefined }
       | {
           readonly issues: ReadonlyArray<{
