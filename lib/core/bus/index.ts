@@ -4,6 +4,7 @@ export {
   type ReplayOptions,
   type StreamOptions,
   type CloseOptions,
+  type UnsubscribeOptions,
   type BusStats,
   type BusPublishTelemetryMessage,
   type BusDispatchTelemetryMessage,
@@ -50,3 +51,29 @@ export {
   type HandledSignal,
 } from './delivery-scope.js';
 export { SignalBusRegistry } from './bus-registry.js';
+export {
+  type PersistentSubscription,
+  type PersistentSubscribeOptions,
+  type StartFrom,
+  type OverflowPolicy,
+  type NackOptions,
+  type ReconnectResult,
+  type RedriveResult,
+  type PersistentStats,
+  type PersistentDeliverMessage,
+  type PersistentAckMessage,
+  type PersistentNackMessage,
+  type PersistentRetryMessage,
+  type PersistentBackpressureMessage,
+  type PersistentDeadLetterMessage,
+  type PersistentRedriveMessage,
+} from './persistent-subscription.js';
+export {
+  compileBackoff,
+  DEFAULT_BACKOFF,
+  type BackoffOptions,
+  type BackoffFunction,
+  type ExponentialBackoff,
+  type FixedBackoff,
+} from './backoff.js';
+export { BusDlq, type DlqListOptions, type DlqRedriveOptions } from './dlq.js';

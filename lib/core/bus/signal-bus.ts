@@ -11,6 +11,7 @@ import {
   SubscriberError,
   SubscriptionExistsError,
   SubscriptionNotFoundError,
+  SubscriptionNotPersistentError,
   type DroppedDelivery,
 } from '../errors/bus.error.js';
 import { JidoSignalError } from '../errors/jido-signal.error.js';
@@ -31,6 +32,14 @@ import type {
   PublishContext,
 } from './middleware.interface.js';
 import { Lane, type PartitionStats } from './partition.js';
+import { BusDlq } from './dlq.js';
+import {
+  PersistentSubscription,
+  type NackOptions,
+  type PersistentHost,
+  type PersistentSubscribeOptions,
+  type ReconnectResult,
+} from './persistent-subscription.js';
 import { BusSnapshots, toMillis } from './snapshots.js';
 import {
   Subscription,
@@ -126,6 +135,17 @@ export interface StreamOptions {
   replay?: ReplayOptions;
   /** Priority of the stream's subscription (−100..100). @default 0 */
   priority?: number;
+}
+
+/** Options of {@link SignalBus.unsubscribe}. */
+export interface UnsubscribeOptions {
+  /**
+   * Persistent subscriptions only: also delete the stored state (checkpoint) and the DLQ
+   * entries. Without it the final checkpoint is written and a later `subscribe` with the
+   * same id resumes.
+   * @default false
+   */
+  deletePersistence?: boolean;
 }
 
 /** Options of {@link SignalBus.close}. */
@@ -370,6 +390,8 @@ export class SignalBus {
   readonly errors$: Observable<BusError>;
   /** Point-in-time copies of log entries. */
   readonly snapshots: BusSnapshots;
+  /** Dead-letter queues of the persistent subscriptions. */
+  readonly dlq: BusDlq;
 
   readonly #store: SignalStore;
   readonly #ownsStore: boolean;
@@ -377,6 +399,9 @@ export class SignalBus {
   readonly #ownsDispatcher: boolean;
   readonly #pipeline: MiddlewarePipeline;
   readonly #router = new SignalRouter<Subscription>();
+  /** Persistent subscriptions: fed at record time, outside the ordinary delivery paths. */
+  readonly #persistent = new SignalRouter<PersistentSubscription>();
+  #persistentHost: PersistentHost | undefined;
   readonly #subs = new Map<string, Subscription>();
   readonly #scope: DeliveryScope | undefined;
   readonly #maxLogSize: number;
@@ -477,6 +502,12 @@ export class SignalBus {
     this.snapshots = new BusSnapshots(name, this.#store, (operation) =>
       this.#ensureOpen(operation),
     );
+    this.dlq = new BusDlq(
+      name,
+      this.#store,
+      (operation) => this.#ensureOpen(operation),
+      (id, operation) => this.#persistentFor(id, operation),
+    );
     if (this.#logTtl !== undefined) {
       this.#ttlTimer = setInterval(this.#sweep, this.#logTtl);
       this.#ttlTimer.unref();
@@ -572,6 +603,9 @@ export class SignalBus {
           if (this.#knownSize === undefined && this.#maxLogSize !== Infinity) {
             this.#knownSize = await this.#store.size(this.name);
           }
+          // Persistent subscriptions refuse a publish they cannot take before anything
+          // is recorded (QueueFullError): nobody receives any of its signals.
+          if (this.#persistent.size > 0) this.#checkPersistent(list);
           const store = this.#store;
           entries =
             store.appendSync !== undefined
@@ -598,6 +632,7 @@ export class SignalBus {
           partitioned: this.#lanes !== undefined,
         } satisfies BusPublishTelemetryMessage);
       }
+      const persisting = this.#persistent.size > 0 ? this.#enqueuePersistent(entries) : undefined;
       if (this.#knownSize !== undefined) {
         this.#knownSize += n;
         // Issued now, not awaited: MemoryStore applies it at once; a remote store soon
@@ -645,6 +680,7 @@ export class SignalBus {
           }
         }
       }
+      if (persisting !== undefined) await persisting;
       if (pipeline.hasAfterPublish) {
         const after = pipeline.afterPublish(entries, context!, this.#report);
         if (after !== undefined) await after;
@@ -660,7 +696,10 @@ export class SignalBus {
    * the returned promise settles, so a publish issued right after reaches it.
    *
    * @param pattern - router grammar: `*` one segment, `**` zero or more
-   * @param options - `{ dispatch, priority?, subscriptionId? }`, or just a handler function
+   * @param options - `{ dispatch, priority?, subscriptionId? }`, or just a handler function;
+   *   with `persistent: true` an at-least-once subscription (see `PersistentSubscribeOptions`
+   *   and docs/persistent-subscriptions.md): it resumes from the store when one with this id
+   *   was stored before, and the promise settles once its unacked history is loaded
    * @returns the subscription id
    * @throws (rejects with) InvalidPatternError (`invalid_pattern`), SubscriptionExistsError
    *   (`subscription_exists`), DispatchConfigError / DispatchAggregateError for invalid
@@ -668,7 +707,13 @@ export class SignalBus {
    *   BusOptionError for missing options, BusClosedError after `close()`. Nothing is
    *   registered on error.
    */
-  subscribe(pattern: string, options: SubscribeOptions | SignalHandler): Promise<string> {
+  subscribe(
+    pattern: string,
+    options: SubscribeOptions | PersistentSubscribeOptions | SignalHandler,
+  ): Promise<string> {
+    if (typeof options === 'object' && options !== null && options.persistent === true) {
+      return this.#subscribePersistent(pattern, options);
+    }
     try {
       return Promise.resolve(this.#subscribe(pattern, options));
     } catch (error) {
@@ -678,15 +723,75 @@ export class SignalBus {
 
   /**
    * Remove a subscription. Deliveries already handed over finish; nothing new is delivered.
+   * A persistent one stops redelivering and writes its final checkpoint (unacked signals
+   * stay pending in the store), or deletes its state and DLQ with `deletePersistence`.
    * @throws (rejects with) SubscriptionNotFoundError (`subscription_not_found`), BusClosedError
    */
-  unsubscribe(subscriptionId: string): Promise<void> {
+  unsubscribe(subscriptionId: string, options: UnsubscribeOptions = {}): Promise<void> {
     try {
       this.#ensureOpen('unsubscribe');
       const sub = this.#subs.get(subscriptionId);
       if (sub === undefined) throw new SubscriptionNotFoundError(this.name, String(subscriptionId));
       this.#remove(sub);
+      const ps = sub.persistence;
+      if (ps !== undefined) {
+        return options.deletePersistence === true
+          ? ps.stop(false).then(() => ps.destroy())
+          : ps.stop(true);
+      }
       return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Acknowledge deliveries of a persistent subscription, by log id or signal id (one or a
+   * non-empty list). Every id is checked first: if one is unknown or malformed, nothing is
+   * acked. Acks free in-flight slots (pending signals are delivered) and advance the
+   * checkpoint (written within `checkpointInterval`).
+   * @throws (rejects with) SubscriptionNotFoundError, SubscriptionNotPersistentError,
+   *   UnknownLogIdError (`unknown_log_id`: a UUIDv7 not awaiting an ack),
+   *   InvalidLogIdError (`invalid_log_id`), InvalidAckArgumentError, BusClosedError
+   */
+  ack(subscriptionId: string, ids: string | readonly string[]): Promise<void> {
+    try {
+      this.#persistentFor(subscriptionId, 'ack')!.ack(ids);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Negative-acknowledge a delivery (log id or signal id): redeliver it after `delay` (or
+   * the subscription's backoff) — a failed attempt, dead-lettered once `maxAttempts` is
+   * reached — or dead-letter it at once with `requeue: false`.
+   * @throws (rejects with) the same errors as {@link ack}, BusOptionError for a bad `delay`
+   */
+  nack(subscriptionId: string, id: string, options: NackOptions = {}): Promise<void> {
+    try {
+      this.#persistentFor(subscriptionId, 'nack')!.nack(id, options);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Rebind a persistent subscription to a new receiver (handler or dispatch config) and
+   * send it every delivery not acked yet — in-flight ones and those waiting for a retry —
+   * once, ahead of the never-delivered ones. Only the subscription's own (pattern-matching)
+   * signals are involved and nothing already queued is queued twice.
+   * @returns the checkpoint and how many deliveries were sent again
+   * @throws (rejects with) SubscriptionNotFoundError, SubscriptionNotPersistentError,
+   *   dispatch config errors, BusClosedError
+   */
+  reconnect(subscriptionId: string, receiver: SubscriptionDispatch): Promise<ReconnectResult> {
+    try {
+      const ps = this.#persistentFor(subscriptionId, 'reconnect')!;
+      const { deliver, target } = this.#deliveryFor(receiver);
+      return Promise.resolve(ps.reconnect(deliver, target));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -797,6 +902,111 @@ export class SignalBus {
     return this.#register(id, pattern, opts.priority, 'ordinary', target, deliver).id;
   }
 
+  async #subscribePersistent(pattern: string, opts: PersistentSubscribeOptions): Promise<string> {
+    this.#ensureOpen('subscribe');
+    validatePattern(pattern);
+    const id = opts.subscriptionId ?? SignalId.generate();
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new BusOptionError(
+        this.name,
+        'subscriptionId',
+        'subscriptionId must be a non-empty string',
+      );
+    }
+    if (this.#subs.has(id)) throw new SubscriptionExistsError(this.name, id);
+    const { deliver, target } = this.#deliveryFor(opts.dispatch);
+    const host = (this.#persistentHost ??= {
+      bus: this.name,
+      store: this.#store,
+      scope: this.#scope,
+      report: this.#report,
+    });
+    const ps = new PersistentSubscription(host, id, pattern, opts, deliver, target);
+    const sub = new Subscription(
+      id,
+      pattern,
+      opts.priority ?? 0,
+      'ordinary',
+      0,
+      ps.createdAt,
+      target,
+      deliver,
+      ps,
+    );
+    // Registered synchronously (before the first await): a publish issued right after
+    // `subscribe()` reaches it (buffered until the stored history is loaded).
+    sub.routeId = this.#persistent.add({ pattern, target: ps, priority: opts.priority });
+    this.#subs.set(id, sub);
+    try {
+      await ps.load();
+    } catch (error) {
+      this.#remove(sub);
+      throw error;
+    }
+    return id;
+  }
+
+  /** The persistent machinery of a subscription; `operation` undefined → soft lookup. */
+  #persistentFor(
+    subscriptionId: string,
+    operation: string | undefined,
+  ): PersistentSubscription | undefined {
+    if (operation === undefined) return this.#subs.get(subscriptionId)?.persistence;
+    this.#ensureOpen(operation);
+    const sub = this.#subs.get(subscriptionId);
+    if (sub === undefined) throw new SubscriptionNotFoundError(this.name, String(subscriptionId));
+    if (sub.persistence === undefined) {
+      throw new SubscriptionNotPersistentError(this.name, subscriptionId, operation);
+    }
+    return sub.persistence;
+  }
+
+  /** Refuse the publish when a persistent subscription with `overflow: 'reject'` is full. */
+  #checkPersistent(list: readonly Signal[]): void {
+    const router = this.#persistent;
+    let touched: PersistentSubscription[] | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const subs = router.route(list[i].type);
+      for (let j = 0; j < subs.length; j++) {
+        const ps = subs[j];
+        if (ps.requested++ === 0) (touched ??= []).push(ps);
+      }
+    }
+    if (touched === undefined) return;
+    let refused: BusError | undefined;
+    for (const ps of touched) {
+      refused ??= ps.refuse(ps.requested);
+      ps.requested = 0;
+    }
+    if (refused !== undefined) throw refused;
+  }
+
+  /** Hand recorded entries to the persistent subscriptions (log order). */
+  #enqueuePersistent(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
+    const router = this.#persistent;
+    let touched: PersistentSubscription[] | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const subs = router.route(entry.signal.type);
+      for (let j = 0; j < subs.length; j++) {
+        const ps = subs[j];
+        if (!ps.batching) {
+          ps.beginBatch();
+          (touched ??= []).push(ps);
+        }
+        ps.enqueue(entry.signal, entry.logId);
+      }
+    }
+    if (touched === undefined) return undefined;
+    let waits: PromiseLike<unknown>[] | undefined;
+    for (const ps of touched) {
+      const started = ps.endBatch();
+      if (started !== undefined) (waits ??= []).push(started);
+    }
+    if (waits === undefined) return undefined;
+    return waits.length === 1 ? waits[0] : Promise.all(waits);
+  }
+
   #deliveryFor(dispatch: SubscriptionDispatch | undefined): {
     deliver: DeliverFunction;
     target: string;
@@ -859,7 +1069,10 @@ export class SignalBus {
     if (sub.removed) return;
     sub.removed = true;
     this.#subs.delete(sub.id);
-    this.#router.remove(sub.routeId);
+    if (sub.persistence !== undefined) {
+      this.#persistent.remove(sub.routeId);
+      sub.persistence.halt();
+    } else this.#router.remove(sub.routeId);
   }
 
   // ── publish ────────────────────────────────────────────────────────────────
@@ -879,7 +1092,9 @@ export class SignalBus {
       this.#sequencing = false;
       return;
     }
-    if (waiting === 1 || !this.#pipeline.isEmpty) {
+    // Grouped publishes share one record step; a persistent subscription may refuse a
+    // publish (queue_full), which must fail only that publish — so no grouping then.
+    if (waiting === 1 || !this.#pipeline.isEmpty || this.#persistent.size > 0) {
       const job = queue[this.#head]!;
       queue[this.#head++] = undefined;
       this.#run(job.signals, 1).then(job.resolve, job.reject);
@@ -1457,6 +1672,14 @@ export class SignalBus {
   async #shutdown(timeout: number): Promise<void> {
     this.#closing = true;
     if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
+    // Persistent subscriptions stop (re)delivering at once; unacked signals stay pending.
+    const persistent: PersistentSubscription[] = [];
+    for (const sub of this.#subs.values()) {
+      if (sub.persistence !== undefined) {
+        sub.persistence.halt();
+        persistent.push(sub.persistence);
+      }
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.#idle(),
@@ -1470,6 +1693,8 @@ export class SignalBus {
     this.#streams.clear();
     this.#errors.complete();
     for (const sub of [...this.#subs.values()]) this.#remove(sub);
+    // Final checkpoints, before an owned store closes.
+    await Promise.allSettled(persistent.map((ps) => ps.stop(true)));
     const closing: Promise<unknown>[] = [];
     if (this.#ownsDispatcher) closing.push(this.#dispatcher.close());
     if (this.#ownsStore) closing.push(this.#store.close());

@@ -1,5 +1,6 @@
 import type { DispatchConfig } from '../dispatch/adapter.interface.js';
 import type { Signal } from '../signal/signal.js';
+import type { PersistentStats, PersistentSubscription } from './persistent-subscription.js';
 
 /**
  * A plain subscriber function. It may return anything or a promise; a throw or rejection
@@ -26,6 +27,12 @@ export interface SubscribeOptions {
   priority?: number;
   /** Id of the subscription; must be unique on the bus. @default a new UUIDv7 */
   subscriptionId?: string;
+  /**
+   * `true` makes the subscription persistent (at-least-once, acks, retries, DLQ) — see
+   * `PersistentSubscribeOptions`.
+   * @default false
+   */
+  persistent?: false;
 }
 
 /** Kind of a subscription. Persistent (at-least-once, store-backed) subscriptions come next. */
@@ -41,7 +48,7 @@ export interface SubscriptionInfo {
   readonly priority: number;
   /** `'ordinary'` for `subscribe`, `'stream'` for a `stream()` observer. */
   readonly kind: SubscriptionKind;
-  /** Whether deliveries are tracked for at-least-once delivery (always `false` for now). */
+  /** Whether deliveries are tracked for at-least-once delivery (`subscribe` with `persistent: true`). */
   readonly persistent: boolean;
   /** Partition (lane) that delivers to it; `0` on a bus without partitions. */
   readonly partition: number;
@@ -61,8 +68,10 @@ export interface SubscriptionStats extends SubscriptionInfo {
   readonly skipped: number;
   /** Deliveries a partition's rate limit dropped. */
   readonly rateLimited: number;
-  /** Deliveries started and not settled yet. */
+  /** Deliveries started and not settled yet (persistent: handed over and not acked yet). */
   readonly inFlight: number;
+  /** Flow-control and ack counters of a persistent subscription (absent otherwise). */
+  readonly persistence?: PersistentStats;
 }
 
 /** How a subscription receives a signal: returns the handler's result (maybe a promise). */
@@ -74,7 +83,6 @@ export type DeliverFunction = (signal: Signal, logId: string) => unknown;
  * @internal
  */
 export class Subscription implements SubscriptionInfo {
-  readonly persistent = false;
   delivered = 0;
   failed = 0;
   skipped = 0;
@@ -96,7 +104,14 @@ export class Subscription implements SubscriptionInfo {
     readonly target: string,
     /** Delivers one signal; may throw or return a promise. */
     readonly deliver: DeliverFunction,
+    /** The at-least-once machinery of a persistent subscription. */
+    readonly persistence?: PersistentSubscription,
   ) {}
+
+  /** Whether the subscription is persistent. */
+  get persistent(): boolean {
+    return this.persistence !== undefined;
+  }
 
   /** The frozen description (what middleware get; created once). */
   info(): SubscriptionInfo {
@@ -114,13 +129,15 @@ export class Subscription implements SubscriptionInfo {
 
   /** Description plus counters. */
   stats(): SubscriptionStats {
+    const persistence = this.persistence?.stats();
     return Object.freeze({
       ...this.info(),
-      delivered: this.delivered,
+      delivered: persistence?.delivered ?? this.delivered,
       failed: this.failed,
       skipped: this.skipped,
       rateLimited: this.rateLimited,
-      inFlight: this.inFlight,
+      inFlight: persistence?.inFlight ?? this.inFlight,
+      ...(persistence === undefined ? {} : { persistence }),
     });
   }
 }

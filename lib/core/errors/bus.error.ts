@@ -340,3 +340,112 @@ export class WaitTimeoutError extends JidoSignalError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/** How full a persistent subscription was when it refused more signals. */
+export interface QueueFullDetails {
+  /** Deliveries handed over and not acked yet (dispatching included). */
+  readonly inFlight: number;
+  /** Signals waiting for a delivery slot (never delivered, or waiting for a retry). */
+  readonly pending: number;
+  /** The subscription's `maxInFlight`. */
+  readonly maxInFlight: number;
+  /** The subscription's `maxPending`. */
+  readonly maxPending: number;
+  /** Signals of the refused publish (or redrive) meant for this subscription. */
+  readonly requested: number;
+}
+
+/**
+ * A persistent subscription with `overflow: 'reject'` has `maxInFlight` signals in flight
+ * and `maxPending` waiting, so it cannot take the signals of a publish. The whole publish
+ * was rejected before anything was recorded: no subscriber received any of its signals and
+ * the log does not hold them. Code `'queue_full'`, retryable (acks free capacity).
+ */
+export class QueueFullError extends BusError {
+  /** Occupancy of the subscription when it refused. */
+  readonly occupancy: QueueFullDetails;
+
+  constructor(bus: string, subscriptionId: string, occupancy: QueueFullDetails) {
+    super(
+      'queue_full',
+      bus,
+      `Persistent subscription "${subscriptionId}" of bus "${bus}" is saturated: ${occupancy.inFlight} in flight (max ${occupancy.maxInFlight}), ${occupancy.pending} pending (max ${occupancy.maxPending}); ${occupancy.requested} more refused`,
+      { subscriptionId, retryable: true, details: { ...occupancy } },
+    );
+    this.occupancy = occupancy;
+  }
+}
+
+/**
+ * `ack`/`nack` named a well-formed UUIDv7 that is neither the log id nor the signal id of a
+ * delivery awaiting an ack on this subscription (never delivered, already acked or
+ * dead-lettered, or not this subscription's). Nothing was acked. Code `'unknown_log_id'`.
+ */
+export class UnknownLogIdError extends BusError {
+  /** The id that did not resolve. */
+  readonly id: string;
+
+  constructor(bus: string, subscriptionId: string, id: string) {
+    super(
+      'unknown_log_id',
+      bus,
+      `Persistent subscription "${subscriptionId}" of bus "${bus}" has no delivery awaiting an ack with id "${id}"`,
+      { subscriptionId, details: { id } },
+    );
+    this.id = id;
+  }
+}
+
+/**
+ * `ack`/`nack` named an id that is not a UUIDv7 and not the signal id of a delivery
+ * awaiting an ack. Nothing was acked. Code `'invalid_log_id'`.
+ */
+export class InvalidLogIdError extends BusError {
+  /** The malformed id (bounded to 100 characters). */
+  readonly id: string;
+
+  constructor(bus: string, subscriptionId: string, id: string) {
+    const shown = id.length > 100 ? `${id.slice(0, 100)}…` : id;
+    super(
+      'invalid_log_id',
+      bus,
+      `Persistent subscription "${subscriptionId}" of bus "${bus}": "${shown}" is neither a log id nor the id of a delivered signal`,
+      { subscriptionId, details: { id: shown } },
+    );
+    this.id = shown;
+  }
+}
+
+/**
+ * `ack` got something other than a string or a non-empty list of strings. Nothing was
+ * acked. Code `'invalid_ack_argument'`.
+ */
+export class InvalidAckArgumentError extends BusError {
+  constructor(bus: string, subscriptionId: string, got: string) {
+    super(
+      'invalid_ack_argument',
+      bus,
+      `Persistent subscription "${subscriptionId}" of bus "${bus}": ack expects an id or a non-empty list of ids, got ${got}`,
+      { subscriptionId, details: { got } },
+    );
+  }
+}
+
+/**
+ * `ack`, `nack`, `reconnect` or a DLQ operation named a subscription that is not
+ * persistent. Code `'subscription_not_persistent'`.
+ */
+export class SubscriptionNotPersistentError extends BusError {
+  /** The operation attempted. */
+  readonly operation: string;
+
+  constructor(bus: string, subscriptionId: string, operation: string) {
+    super(
+      'subscription_not_persistent',
+      bus,
+      `Subscription "${subscriptionId}" of bus "${bus}" is not persistent: cannot ${operation}`,
+      { subscriptionId, details: { operation } },
+    );
+    this.operation = operation;
+  }
+}

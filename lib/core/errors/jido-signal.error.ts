@@ -64,6 +64,11 @@ export type JidoSignalErrorCode =
   | 'snapshot_not_found'
   | 'bus_exists'
   | 'store_error'
+  // persistent subscriptions
+  | 'unknown_log_id'
+  | 'invalid_log_id'
+  | 'invalid_ack_argument'
+  | 'subscription_not_persistent'
   | 'internal_error';
 
 /** Structured, secret-free context attached to an error. */

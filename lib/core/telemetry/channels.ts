@@ -79,6 +79,43 @@ export const TelemetryChannel = {
   BusLogTruncated: 'jido.signal.bus.log_truncated',
 
   /**
+   * A persistent subscription handed a signal to its receiver (first delivery or redelivery).
+   * Message: `PersistentDeliverMessage` `{ bus, subscriptionId, signal, logId, attempt }`.
+   */
+  SubscriptionDeliver: 'jido.signal.subscription.deliver',
+  /**
+   * A persistent subscription acked deliveries (explicitly or by `autoAck`).
+   * Message: `PersistentAckMessage` `{ bus, subscriptionId, count, checkpoint }`.
+   */
+  SubscriptionAck: 'jido.signal.subscription.ack',
+  /**
+   * A delivery was nacked. Message: `PersistentNackMessage`
+   * `{ bus, subscriptionId, signalId, logId, requeue, delayMs }`.
+   */
+  SubscriptionNack: 'jido.signal.subscription.nack',
+  /**
+   * A failed delivery (dispatch error, nack, ack timeout) is scheduled again. Message:
+   * `PersistentRetryMessage` `{ bus, subscriptionId, signalId, logId, attempt, delayMs, reason }`.
+   */
+  SubscriptionRetry: 'jido.signal.subscription.retry',
+  /**
+   * A persistent subscription was full when signals arrived (`queue_full` or overflow
+   * dead-lettering). Message: `PersistentBackpressureMessage`
+   * `{ bus, subscriptionId, inFlight, pending, requested, overflow }`.
+   */
+  SubscriptionBackpressure: 'jido.signal.subscription.backpressure',
+  /**
+   * A signal was dead-lettered. Message: `PersistentDeadLetterMessage`
+   * `{ bus, subscriptionId, signalId, logId, dlqId, attempts, reason }`.
+   */
+  SubscriptionDeadLetter: 'jido.signal.subscription.dlq',
+  /**
+   * `bus.dlq.redrive` sent DLQ entries back through their subscription.
+   * Message: `PersistentRedriveMessage` `{ bus, subscriptionId, redriven, failed }`.
+   */
+  BusDlqRedrive: 'jido.signal.bus.dlq.redrive',
+
+  /**
    * A journal recorded a signal (or accepted an identical re-record).
    * Message: `JournalRecordMessage` `{ journal, signalId, signalType, causeId, conversationId, duplicate }`.
    */

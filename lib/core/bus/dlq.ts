@@ -1,0 +1,73 @@
+import type { DlqEntry, SignalStore } from '../store/signal-store.interface.js';
+import type { PersistentSubscription, RedriveResult } from './persistent-subscription.js';
+
+/** Options of {@link BusDlq.list}. */
+export interface DlqListOptions {
+  /** At most this many entries, oldest first. @default undefined (all) */
+  limit?: number;
+}
+
+/** Options of {@link BusDlq.redrive}. */
+export interface DlqRedriveOptions {
+  /** Redrive at most this many entries, oldest first. @default undefined (all) */
+  limit?: number;
+}
+
+/**
+ * The dead-letter queues of a bus's persistent subscriptions (`bus.dlq`). Entries live in
+ * the bus's store, so they survive restarts with a durable store.
+ */
+export class BusDlq {
+  /** @internal — created by `SignalBus`. */
+  constructor(
+    readonly bus: string,
+    private readonly store: SignalStore,
+    private readonly ensureOpen: (operation: string) => void,
+    private readonly lookup: (
+      subscriptionId: string,
+      /** `undefined`: look up softly (no error when missing or not persistent). */
+      operation: string | undefined,
+    ) => PersistentSubscription | undefined,
+  ) {}
+
+  /**
+   * Dead-lettered signals of a subscription (active or not), oldest first, with attempts,
+   * last error and timestamps.
+   * @throws (rejects with) BusClosedError, a `ValidationError` for a bad `limit`
+   */
+  async list(subscriptionId: string, options: DlqListOptions = {}): Promise<DlqEntry[]> {
+    this.ensureOpen('list the DLQ');
+    return this.store.listDlq(this.bus, subscriptionId, options);
+  }
+
+  /**
+   * Send DLQ entries back through their (active, persistent) subscription as fresh
+   * deliveries — attempts start over, flow control applies. An entry leaves the DLQ once
+   * its redelivery is acked; if it fails `maxAttempts` times again it is replaced by a new
+   * entry. Entries that do not fit (subscription full) stay and count as `failed`.
+   * @throws (rejects with) SubscriptionNotFoundError, SubscriptionNotPersistentError,
+   *   BusClosedError
+   */
+  async redrive(subscriptionId: string, options: DlqRedriveOptions = {}): Promise<RedriveResult> {
+    this.ensureOpen('redrive the DLQ');
+    const sub = this.lookup(subscriptionId, 'redrive the DLQ')!;
+    return sub.redrive(options.limit);
+  }
+
+  /**
+   * Delete every DLQ entry of a subscription (active or not); resolves to how many.
+   * @throws (rejects with) BusClosedError
+   */
+  async clear(subscriptionId: string): Promise<number> {
+    this.ensureOpen('clear the DLQ');
+    const removed = await this.store.clearDlq(this.bus, subscriptionId);
+    this.lookup(subscriptionId, undefined)?.forgetRedrives();
+    return removed;
+  }
+
+  /** Number of DLQ entries of one subscription, or of the whole bus. */
+  async size(subscriptionId?: string): Promise<number> {
+    this.ensureOpen('read the DLQ size');
+    return this.store.dlqSize(this.bus, subscriptionId);
+  }
+}
