@@ -1,0 +1,138 @@
+import type { DispatchAdapter, DispatchAdapterClass } from '../core/dispatch/adapter.interface.js';
+import type { DispatcherOptions } from '../core/dispatch/dispatcher.js';
+import type { BusMiddleware } from '../core/bus/middleware.interface.js';
+import type { PersistentSubscribeOptions } from '../core/bus/persistent-subscription.js';
+import type { SignalBusOptions } from '../core/bus/signal-bus.js';
+import type { SignalFactoryOptions } from '../core/signal/signal.js';
+
+/**
+ * One bus of the module: the `SignalBus` options without those the module supplies
+ * (`dispatcher`, `buses`). Buses share the module's `Dispatcher`.
+ */
+export interface SignalBusConfig extends Omit<SignalBusOptions, 'dispatcher' | 'buses'> {
+  /** Name of the bus; its token is `getSignalBusToken(name)`. Required. */
+  name: string;
+}
+
+/** Dispatcher defaults of the module (the registries are supplied by the module). */
+export type JidoSignalDispatcherOptions = Omit<
+  DispatcherOptions,
+  'adapters' | 'buses' | 'receivers'
+>;
+
+/** Options of `JidoSignalModule.forRoot` / the factory result of `forRootAsync`. */
+export interface JidoSignalModuleOptions {
+  /**
+   * The buses of the application. Every bus gets the module's `Dispatcher` and middleware.
+   * With `forRootAsync`, the buses to inject by token must also be listed in `busNames`.
+   * @default [{ name: 'default' }]
+   */
+  buses?: readonly SignalBusConfig[];
+  /**
+   * Options of the module's `Dispatcher` (`timeout`, `maxConcurrency`, `http`, `webhook`,
+   * `logger`, `pubsubs`, …).
+   * @default {}
+   */
+  dispatcher?: JidoSignalDispatcherOptions;
+  /**
+   * Extra dispatch adapters (objects or classes instantiated without arguments). For
+   * adapters with dependencies use an `@SignalAdapter(name)` provider instead.
+   * @default []
+   */
+  adapters?: readonly (DispatchAdapter<unknown> | DispatchAdapterClass)[];
+  /**
+   * Middleware of every bus, run before each bus's own `middleware` and before
+   * `@SignalMiddleware` providers.
+   * @default []
+   */
+  middleware?: readonly BusMiddleware[];
+  /**
+   * Options of the application's `SignalFactory` provider (default `source`, extensions,
+   * size limit). The module does not change the process-wide factory behind `createSignal`.
+   * @default {} (source '/app')
+   */
+  signals?: SignalFactoryOptions;
+  /**
+   * Discover `@OnSignal` handlers, `@SignalAdapter` and `@SignalMiddleware` providers.
+   * `false` gives an API-only instance (buses, dispatcher, registry, factory).
+   * @default true
+   */
+  registerHandlers?: boolean;
+  /**
+   * Longest the shutdown waits for in-flight deliveries and queued publishes of each bus,
+   * in ms, before it closes anyway.
+   * @default 10_000
+   */
+  shutdownTimeout?: number;
+}
+
+/** Extra options of `forRoot` / `forRootAsync` that shape the module definition itself. */
+export interface JidoSignalModuleExtras {
+  /** Register the module globally (its providers are injectable everywhere). @default true */
+  isGlobal?: boolean;
+  /**
+   * Buses that get an injection token (`getSignalBusToken(name)`) with `forRootAsync`,
+   * where the bus list is only known at runtime. A listed bus the factory does not
+   * configure is created with default options. Ignored by `forRoot` (it uses `buses`).
+   * @default ['default']
+   */
+  busNames?: readonly string[];
+}
+
+/** Options of `JidoSignalModule.forFeature`. */
+export interface JidoSignalFeatureOptions {
+  /** Buses to add to the application's registry, each injectable by its token. Required. */
+  buses: readonly SignalBusConfig[];
+}
+
+/**
+ * Persistent options of `@OnSignal({ persistent })`: the bus's persistent subscription
+ * options without `persistent`, `dispatch` and `priority` (set by the decorator).
+ */
+export type OnSignalPersistentOptions = Omit<
+  PersistentSubscribeOptions,
+  'persistent' | 'dispatch' | 'priority' | 'autoAck'
+>;
+
+/** What a signal handler does with an error (after logging it). */
+export type SignalHandlerErrorMode = 'log' | 'rethrow';
+
+/** Options of `@OnSignal`. */
+export interface OnSignalOptions {
+  /** Bus to subscribe on. @default 'default' */
+  bus?: string;
+  /** Integer −100..100; higher runs first. @default 0 */
+  priority?: number;
+  /**
+   * `'log'`: the error is logged (with its stack) and the delivery counts as successful.
+   * `'rethrow'`: it is logged and the delivery fails — counted as failed in `stats()` and
+   * reported on the bus's `errors$` as a `SubscriberError`. Persistent handlers always
+   * rethrow (a failure nacks).
+   * @default 'log'
+   */
+  onError?: SignalHandlerErrorMode;
+  /**
+   * Make the subscription persistent (at-least-once, store-backed): a handler that
+   * returns/resolves acks the signal, one that throws is retried with backoff and
+   * dead-lettered after `maxAttempts`. `subscriptionId` defaults to `ClassName.methodName`.
+   * Not available on request-scoped providers.
+   * @default undefined (an ordinary subscription)
+   */
+  persistent?: true | OnSignalPersistentOptions;
+}
+
+/** One `@OnSignal` application, as stored in metadata. */
+export interface OnSignalMetadata {
+  /** Patterns (one subscription each). */
+  readonly patterns: readonly string[];
+  /** Options. */
+  readonly options: Readonly<OnSignalOptions>;
+}
+
+/** Options of `@SignalMiddleware`. */
+export interface SignalMiddlewareOptions {
+  /** Bus to add the middleware to. @default every bus of the application */
+  bus?: string;
+  /** Lower runs first among `@SignalMiddleware` providers (ties: discovery order). @default 0 */
+  order?: number;
+}

@@ -1,0 +1,35 @@
+/**
+ * Every user-facing message of the Nest layer, in one place (as `bull.messages.ts`).
+ * @internal
+ */
+export const JidoSignalMessages = {
+  invalidPattern: (where: string, pattern: unknown, reason: string): string =>
+    `@OnSignal(${JSON.stringify(pattern)}) on ${where} has an invalid pattern: ${reason}`,
+  noPatterns: (where: string): string =>
+    `@OnSignal() on ${where} needs at least one pattern (a string or a non-empty array)`,
+  unknownBus: (where: string, bus: string, known: readonly string[]): string =>
+    `@OnSignal() on ${where} names bus "${bus}", which is not registered (known buses: ${known.join(', ') || 'none'}). Declare it in JidoSignalModule.forRoot({ buses }) or JidoSignalModule.forFeature({ buses })`,
+  invalidOnError: (where: string, value: unknown): string =>
+    `@OnSignal() on ${where} has onError ${JSON.stringify(value)}; use 'log' or 'rethrow'`,
+  persistentRequestScoped: (where: string): string =>
+    `@OnSignal({ persistent }) on ${where} is not supported: the provider is request-scoped, and a persistent subscription needs one long-lived receiver. Make the provider a singleton (default scope)`,
+  persistentUnsupported: (where: string): string =>
+    `@OnSignal({ persistent }) on ${where}: this SignalBus does not support persistent subscriptions`,
+  subscribeFailed: (where: string, bus: string, reason: string): string =>
+    `@OnSignal() on ${where} could not subscribe on bus "${bus}": ${reason}`,
+  handlerFailed: (subscriptionId: string, signalType: string, signalId: string): string =>
+    `Signal handler ${subscriptionId} failed on ${signalType} (${signalId})`,
+  adapterInvalid: (className: string, name: string, reason: string): string =>
+    `@SignalAdapter(${JSON.stringify(name)}) on ${className}: ${reason}`,
+  adapterName: (className: string): string =>
+    `@SignalAdapter() on ${className} needs a non-empty adapter name`,
+  middlewareInvalid: (className: string, reason: string): string =>
+    `@SignalMiddleware() on ${className}: ${reason}`,
+  middlewareUnknownBus: (className: string, bus: string, known: readonly string[]): string =>
+    `@SignalMiddleware({ bus: ${JSON.stringify(bus)} }) on ${className} names an unknown bus (known buses: ${known.join(', ') || 'none'})`,
+  featureWithoutRoot: (): string =>
+    'JidoSignalModule.forFeature() needs JidoSignalModule.forRoot() (or forRootAsync()) in the application, and a global root module (isGlobal, the default) or an import of it',
+  invalidShutdownTimeout: (value: unknown): string =>
+    `JidoSignalModule option "shutdownTimeout" must be an integer ≥ 0, got ${String(value)}`,
+  invalidBuses: (reason: string): string => `JidoSignalModule option "buses": ${reason}`,
+} as const;

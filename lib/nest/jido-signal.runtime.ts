@@ -1,0 +1,112 @@
+import { SignalBusRegistry } from '../core/bus/bus-registry.js';
+import type { SignalBus } from '../core/bus/signal-bus.js';
+import { Dispatcher } from '../core/dispatch/dispatcher.js';
+import { BusClosedError, BusOptionError } from '../core/errors/bus.error.js';
+import { SignalFactory } from '../core/signal/signal.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_SIGNAL_BUS } from './jido-signal.constants.js';
+import { JidoSignalMessages } from './jido-signal.messages.js';
+import type { JidoSignalModuleOptions, SignalBusConfig } from './jido-signal-options.interface.js';
+import { GatedSignalBus } from './gated-signal-bus.js';
+import type { SignalReadinessWatcher } from './signal-readiness.watcher.js';
+
+/**
+ * Everything one application's signal layer owns: the bus registry, the shared
+ * dispatcher, the signal factory and the readiness gate. Created per application by the
+ * module (no static state), closed on shutdown.
+ * @internal
+ */
+export class JidoSignalRuntime {
+  readonly registry = new SignalBusRegistry();
+  readonly dispatcher: Dispatcher;
+  readonly factory: SignalFactory;
+  readonly shutdownTimeout: number;
+  readonly registerHandlers: boolean;
+  readonly #options: JidoSignalModuleOptions;
+  readonly #readiness: SignalReadinessWatcher;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: JidoSignalModuleOptions, readiness: SignalReadinessWatcher) {
+    this.#options = options;
+    this.#readiness = readiness;
+    const timeout = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+    if (!Number.isInteger(timeout) || timeout < 0) {
+      throw new BusOptionError(
+        '(module)',
+        'shutdownTimeout',
+        JidoSignalMessages.invalidShutdownTimeout(timeout),
+      );
+    }
+    this.shutdownTimeout = timeout;
+    this.registerHandlers = options.registerHandlers ?? true;
+    this.factory = new SignalFactory(options.signals ?? {});
+    this.dispatcher = new Dispatcher({
+      ...options.dispatcher,
+      adapters: options.adapters ?? [],
+      buses: this.registry,
+    });
+  }
+
+  /** Create the buses of the root options, plus `extraNames` with defaults. */
+  createRootBuses(extraNames: readonly string[] = []): void {
+    const buses: unknown = this.#options.buses ?? [{ name: DEFAULT_SIGNAL_BUS }];
+    if (!Array.isArray(buses)) {
+      throw new BusOptionError(
+        '(module)',
+        'buses',
+        JidoSignalMessages.invalidBuses('must be an array'),
+      );
+    }
+    for (const config of buses as SignalBusConfig[]) this.createBus(config);
+    for (const name of extraNames) if (!this.registry.has(name)) this.createBus({ name });
+  }
+
+  /**
+   * Create and register one bus: module middleware first, then the bus's own; the shared
+   * dispatcher; publishes held until the handlers are subscribed.
+   * @throws BusExistsError for a taken name, BusOptionError for bad options
+   */
+  createBus(config: SignalBusConfig): SignalBus {
+    if (typeof config !== 'object' || config === null) {
+      throw new BusOptionError(
+        '(module)',
+        'buses',
+        JidoSignalMessages.invalidBuses('each bus must be an object with a name'),
+      );
+    }
+    const bus = new GatedSignalBus(
+      {
+        ...config,
+        middleware: [...(this.#options.middleware ?? []), ...(config.middleware ?? [])],
+        dispatcher: this.dispatcher,
+      },
+      this.#readiness,
+    );
+    this.registry.register(bus);
+    return bus;
+  }
+
+  /**
+   * Stop intake and drain every bus (up to `shutdownTimeout` each, in parallel), then close
+   * the dispatcher. Stores the module created are closed by their bus; stores passed in
+   * options are not. Idempotent.
+   */
+  close(): Promise<void> {
+    return (this.#closed ??= this.#close());
+  }
+
+  async #close(): Promise<void> {
+    const buses = this.registry.list();
+    if (!this.#readiness.isReady) {
+      const names = buses.map((b) => b.name).join(', ');
+      this.#readiness.setErrored(
+        new BusClosedError(
+          names,
+          'publish: the application closed before it finished bootstrapping',
+        ),
+      );
+    }
+    await Promise.allSettled(buses.map((bus) => bus.close({ timeout: this.shutdownTimeout })));
+    await this.registry.closeAll();
+    await this.dispatcher.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,59 @@
+import type { ArgumentsHost } from '@nestjs/common';
+import type { Signal } from '../core/signal/signal.js';
+import { SIGNAL_CONTEXT_TYPE } from './jido-signal.constants.js';
+import { SignalParamtype } from './decorators/signal-params.decorator.js';
+
+/**
+ * What a signal handler receives as its second argument (and `ExecutionContext.getArgByIndex(1)`):
+ * where the signal came from.
+ */
+export interface SignalHandlerContext {
+  /** Name of the bus delivering. */
+  readonly bus: string;
+  /** Subscription id (`ClassName.method`, suffixed `#2`, `#3`… when one method subscribes several times). */
+  readonly subscriptionId: string;
+  /** The pattern the subscription was made with. */
+  readonly pattern: string;
+}
+
+/**
+ * Whether an `ArgumentsHost` / `ExecutionContext` is a signal handler invocation
+ * (`getType() === 'jido-signal'`). `host.getArgByIndex(0)` is then the `Signal` and
+ * `host.getArgByIndex(1)` the {@link SignalHandlerContext}.
+ *
+ * @example
+ * canActivate(ctx: ExecutionContext) {
+ *   if (isSignalContext(ctx)) return ctx.getArgByIndex<Signal>(0).source === '/trusted';
+ *   return true;
+ * }
+ */
+export function isSignalContext(host: ArgumentsHost): boolean {
+  return host.getType<string>() === SIGNAL_CONTEXT_TYPE;
+}
+
+/** Reads `path` (dotted) inside `value`; `undefined` when a step is missing. @internal */
+export function readPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split('.')) {
+    if (current === null || current === undefined || typeof current !== 'object') return undefined;
+    if (!Object.prototype.hasOwnProperty.call(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** Nest's `ParamsFactory` for signal handlers. @internal */
+export class SignalParamsFactory {
+  exchangeKeyForValue(type: number, data: unknown, args: unknown[]): unknown {
+    const signal = args[0] as Signal | undefined;
+    if (signal === undefined) return undefined;
+    switch (type) {
+      case SignalParamtype.DATA:
+        return typeof data === 'string' && data !== '' ? readPath(signal.data, data) : signal.data;
+      case SignalParamtype.PAYLOAD:
+        return signal;
+      default:
+        return undefined;
+    }
+  }
+}
