@@ -5,3 +5,4 @@ export * from './router/index.js';
 export * from './store/index.js';
 export * from './dispatch/index.js';
 export * from './bus/index.js';
+export * from './journal/index.js';

@@ -23,6 +23,9 @@ import { MemoryStore } from '../store/memory.store.js';
 import type { RecordedSignal, SignalStore } from '../store/signal-store.interface.js';
 import { TelemetryChannel } from '../telemetry/channels.js';
 import { emit, telemetryChannel } from '../telemetry/telemetry.js';
+import { CausalityContext, causalityDeliveryScope } from '../journal/causality-context.js';
+import { recordPublished } from '../journal/record-published.js';
+import type { SignalJournal } from '../journal/signal-journal.js';
 import type { DeliveryScope } from './delivery-scope.js';
 import { MiddlewarePipeline, isThenable, type DispatchVerdict } from './middleware-pipeline.js';
 import type {
@@ -108,6 +111,23 @@ export interface SignalBusOptions {
    * @default undefined (deliveries run in the publisher's context)
    */
   deliveryScope?: DeliveryScope;
+  /**
+   * Causality journal: every published signal is recorded with its cause (its
+   * `causationid`) right after it is logged, before delivery, so causes always precede
+   * effects. Journal failures never fail a publish; they are published on
+   * `TelemetryChannel.JournalRecordError`.
+   * @default undefined (no journal)
+   */
+  journal?: SignalJournal;
+  /**
+   * Automatic causality (DESIGN decision 9): handlers run inside a `CausalityContext`, and
+   * a signal published while one runs gets `causationid` = the handled signal's id, and
+   * inherits its `correlationid` and (a child of) its `traceparent`, unless it sets them
+   * itself. It costs an `AsyncLocalStorage` scope per delivery (noticeable on Node 20).
+   * Ignored when `deliveryScope` is given.
+   * @default true when a `journal` is set, otherwise false
+   */
+  causality?: boolean;
 }
 
 /** Options of {@link SignalBus.replay}. */
@@ -404,6 +424,8 @@ export class SignalBus {
   #persistentHost: PersistentHost | undefined;
   readonly #subs = new Map<string, Subscription>();
   readonly #scope: DeliveryScope | undefined;
+  readonly #journal: SignalJournal | undefined;
+  readonly #causality: boolean;
   readonly #maxLogSize: number;
   readonly #logTtl: number | undefined;
   readonly #lanes: readonly Lane[] | undefined;
@@ -493,7 +515,9 @@ export class SignalBus {
       this.#partitionCount > 1
         ? Array.from({ length: this.#partitionCount }, (_, i) => new Lane(i, rate, burst))
         : undefined;
-    this.#scope = options.deliveryScope;
+    this.#journal = options.journal;
+    this.#causality = options.causality ?? options.journal !== undefined;
+    this.#scope = options.deliveryScope ?? (this.#causality ? causalityDeliveryScope : undefined);
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? new MemoryStore();
     this.#ownsDispatcher = options.dispatcher === undefined;
@@ -571,6 +595,10 @@ export class SignalBus {
     } else {
       return Promise.reject(new InvalidSignalsError(this.name, -1, describeValue(signals)));
     }
+    // Published from inside a handler: link the new signals to the handled one.
+    if (this.#causality && CausalityContext.current() !== undefined) {
+      list = list.map((s) => CausalityContext.applyCausality(s));
+    }
     this.#active++;
     if (!this.#sequencing) {
       // Idle bus: start at once.
@@ -611,6 +639,8 @@ export class SignalBus {
             store.appendSync !== undefined
               ? store.appendSync(this.name, list)
               : await store.append(this.name, list);
+          // Recorded before delivery (and in publish order), so causes precede effects.
+          if (this.#journal !== undefined) void recordPublished(this.#journal, list);
         }
       } catch (error) {
         this.#pump();
@@ -874,6 +904,24 @@ export class SignalBus {
    */
   close(options: CloseOptions = {}): Promise<void> {
     return (this.#closed ??= this.#shutdown(options.timeout ?? DEFAULT_CLOSE_TIMEOUT));
+  }
+
+  /**
+   * Report a subscriber failure the bus did not see itself — e.g. a handler wrapper that
+   * catches the error so the delivery still counts as successful (the Nest layer's
+   * `onError: 'log'`). The `SubscriberError` goes the same way as the bus's own: onto
+   * {@link SignalBus.errors$} and the `jido.signal.bus.error` channel. Counters are not
+   * touched. Once the bus has closed `errors$` has completed, so only the channel sees it.
+   *
+   * @param subscriptionId - the failing subscription (need not be registered on this bus)
+   * @param signalId - id of the signal it failed on
+   * @param cause - what the subscriber threw
+   * @returns the reported error
+   */
+  reportSubscriberError(subscriptionId: string, signalId: string, cause: unknown): SubscriberError {
+    const error = new SubscriberError(this.name, subscriptionId, signalId, cause);
+    this.#report(error);
+    return error;
   }
 
   // ── subscribe ──────────────────────────────────────────────────────────────

@@ -5,3 +5,4 @@ export * from './dispatch.error.js';
 export * from './router.error.js';
 export * from './store.error.js';
 export * from './bus.error.js';
+export * from './journal.error.js';

@@ -197,6 +197,36 @@ describe('SignalBus publish / subscribe', () => {
   });
 
   describe('isolation of failing subscribers', () => {
+    it('reportSubscriberError emits a SubscriberError on errors$ and the channel, counters untouched', async () => {
+      const bus = newBus();
+      const errors = collectErrors(bus);
+      const telemetry = listen<{ error: BusError; subscriptionId: string; signalId: string }>(
+        TelemetryChannel.BusError,
+      );
+      await bus.subscribe('t', { dispatch: () => undefined, subscriptionId: 'handled' });
+      const cause = new Error('caught by a wrapper');
+      const reported = bus.reportSubscriberError('handled', 'sig-1', cause);
+      telemetry.stop();
+      expect(reported).toBeInstanceOf(SubscriberError);
+      expect(reported).toMatchObject({
+        code: 'subscriber_failed',
+        bus: bus.name,
+        subscriptionId: 'handled',
+        signalId: 'sig-1',
+        reason: 'dispatch_error',
+        cause,
+      });
+      expect(errors).toEqual([reported]);
+      expect(telemetry.messages).toEqual([
+        expect.objectContaining({ error: reported, subscriptionId: 'handled', signalId: 'sig-1' }),
+      ]);
+      const stats = await bus.stats();
+      expect(stats.subscriptions[0]).toMatchObject({ delivered: 0, failed: 0 });
+      await bus.close();
+      expect(() => bus.reportSubscriberError('handled', 'sig-2', cause)).not.toThrow();
+      expect(errors).toHaveLength(1);
+    });
+
     it('a throwing or rejecting subscriber neither fails the publish nor affects others; errors are reported', async () => {
       const bus = newBus();
       const errors = collectErrors(bus);
