@@ -104,10 +104,11 @@ export interface OnSignalOptions {
   /** Integer −100..100; higher runs first. @default 0 */
   priority?: number;
   /**
-   * `'log'`: the error is logged (with its stack) and the delivery counts as successful.
-   * `'rethrow'`: it is logged and the delivery fails — counted as failed in `stats()` and
-   * reported on the bus's `errors$` as a `SubscriberError`. Persistent handlers always
-   * rethrow (a failure nacks).
+   * Either way the error is logged (with its stack) and reported on the bus's `errors$` as a
+   * `SubscriberError`.
+   * `'log'`: the delivery counts as successful (`delivered` in `stats()`).
+   * `'rethrow'`: the delivery fails — counted as `failed` in `stats()`. Persistent handlers
+   * always rethrow (a failure nacks).
    * @default 'log'
    */
   onError?: SignalHandlerErrorMode;

@@ -319,7 +319,7 @@ export class SignalSubscribersExplorer
       });
       const { invoke, invocation } = this.#createInvoker(plan, context);
       const rethrow = persistent !== undefined || plan.options.onError === 'rethrow';
-      const handler = this.#guardErrors(invoke, context, rethrow);
+      const handler = this.#guardErrors(invoke, context, rethrow, plan.bus);
       try {
         if (persistent !== undefined) {
           const { subscriptionId: _ignored, ...rest } = persistent === true ? {} : persistent;
@@ -518,14 +518,18 @@ export class SignalSubscribersExplorer
   }
 
   /**
-   * Log every failure with its stack; with `rethrow` fail the delivery (→ `errors$`, failed
-   * counter, persistent retry). A guard returning `false` skips the handler: not an error.
-   * Synchronous handlers stay synchronous (no promise on the bus's fast path).
+   * Log every failure with its stack, and make it visible on the bus's `errors$` in both
+   * modes: with `rethrow` the delivery fails (the bus reports it, counts it failed, a
+   * persistent subscription retries); with `log` the delivery succeeds and the error is
+   * reported through `bus.reportSubscriberError`. A guard returning `false` skips the
+   * handler: not an error. Synchronous handlers stay synchronous (no promise on the bus's
+   * fast path).
    */
   #guardErrors(
     invoke: (signal: Signal) => unknown,
     context: SignalHandlerContext,
     rethrow: boolean,
+    bus: SignalBus,
   ): SignalHandler {
     const fail = (error: unknown, signal: Signal): undefined => {
       if (error instanceof ForbiddenException && error.message === GUARD_REJECTED_MESSAGE) {
@@ -538,6 +542,7 @@ export class SignalSubscribersExplorer
         error instanceof Error ? error.stack : undefined,
       );
       if (rethrow) throw error;
+      bus.reportSubscriberError(context.subscriptionId, signal.id, error);
       return undefined;
     };
     return (signal) => {

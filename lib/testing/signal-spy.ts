@@ -65,8 +65,9 @@ const skipChannel = telemetryChannel(TelemetryChannel.BusDispatchSkipped);
  * spy.detach();
  */
 export class SignalSpy {
-  /** Name of the spied bus, or `undefined` for every bus. */
+  /** Name of the spied bus, or `undefined` for every bus (or buses chosen by a filter). */
   readonly bus: string | undefined;
+  readonly #filter: ((bus: string) => boolean) | undefined;
   readonly #entries: RecordedSignal[] = [];
   readonly #deliveries: SpiedDelivery[] = [];
   #waiters: Waiter[] = [];
@@ -74,10 +75,12 @@ export class SignalSpy {
 
   /**
    * Start recording.
-   * @param bus - the bus to spy on (instance or name) @default every bus
+   * @param bus - the bus to spy on (instance or name), or a filter on bus names (e.g. the
+   *   buses of one application's registry) @default every bus
    */
-  constructor(bus?: SignalBus | string) {
-    this.bus = typeof bus === 'string' ? bus : bus?.name;
+  constructor(bus?: SignalBus | string | ((bus: string) => boolean)) {
+    this.#filter = typeof bus === 'function' ? bus : undefined;
+    this.bus = typeof bus === 'string' ? bus : typeof bus === 'object' ? bus.name : undefined;
     publishChannel.subscribe(this.#onPublish);
     dispatchChannel.subscribe(this.#onDispatch);
     skipChannel.subscribe(this.#onSkip);
@@ -172,6 +175,7 @@ export class SignalSpy {
   }
 
   #mine(bus: string): boolean {
+    if (this.#filter !== undefined) return this.#filter(bus);
     return this.bus === undefined || this.bus === bus;
   }
 

@@ -93,30 +93,42 @@ describe('Nest enhancers on signal handlers (e2e)', () => {
     expect(errors).toEqual([]);
   });
 
-  it("errors are logged with their stack; 'rethrow' fails the delivery onto errors$", async () => {
+  it("errors are logged with their stack and reported on errors$ in both modes; only 'rethrow' fails the delivery", async () => {
     const { app, bus, logger, errors } = await boot([FailingConsumer]);
-    await bus.publish(createSignal('fail.log'));
-    expect(errors).toEqual([]);
+    const [logged] = await bus.publish(createSignal('fail.log'));
     expect(logger.errors).toHaveLength(1);
     expect(logger.errors[0]?.message).toContain('logged only');
     expect(logger.errors[0]?.stack).toContain('FailingConsumer.quiet');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      code: 'subscriber_failed',
+      subscriptionId: 'FailingConsumer.quiet',
+      signalId: logged?.signal.id,
+    });
+    expect((errors[0]?.cause as Error).message).toBe('logged only');
+
+    await bus.publish(createSignal('fail.log.async'));
+    expect(errors).toHaveLength(2);
+    expect((errors[1] as SubscriberError).subscriptionId).toBe('FailingConsumer.quietAsync');
+    expect(logger.errors[1]?.stack).toContain('logged only, async');
 
     await bus.publish(createSignal('fail.rethrow'));
-    expect(errors).toHaveLength(1);
-    expect((errors[0] as SubscriberError).subscriptionId).toBe('FailingConsumer.loud');
-    expect((errors[0]?.cause as Error).message).toBe('rethrown');
-    expect(logger.errors[1]?.stack).toContain('rethrown');
+    expect(errors).toHaveLength(3);
+    expect((errors[2] as SubscriberError).subscriptionId).toBe('FailingConsumer.loud');
+    expect((errors[2]?.cause as Error).message).toBe('rethrown');
+    expect(logger.errors[2]?.stack).toContain('rethrown');
     const stats = await bus.stats();
     expect(stats.subscriptions.map((s) => [s.id, s.delivered, s.failed])).toEqual([
       ['FailingConsumer.quiet', 1, 0],
+      ['FailingConsumer.quietAsync', 1, 0],
       ['FailingConsumer.loud', 0, 1],
     ]);
-    // Neither handler has enhancers or parameter decorators: both take the direct path.
+    // No handler has enhancers or parameter decorators: all take the direct path.
     expect(
       app
         .get(SignalSubscribersExplorer)
         .handlers()
         .map((h) => h.invocation),
-    ).toEqual(['direct', 'direct']);
+    ).toEqual(['direct', 'direct', 'direct']);
   });
 });
