@@ -44,31 +44,56 @@ function hexByte(at: number, byte: number): void {
   out[at + 1] = HEX_CODES[byte * 2 + 1];
 }
 
-function format(ms: number, seq: number, at: number): string {
+/**
+ * The parts of a UUIDv7 as numbers: `ms` (48-bit timestamp), `seq` (12-bit counter) and the
+ * 62 random bits as `hi` (30 bits) and `lo` (32 bits). Their numeric order (ms, seq, hi, lo)
+ * is the ids' string order. Internal: lets in-memory logs keep ids in typed arrays instead
+ * of one string per entry.
+ * @internal
+ */
+export interface IdParts {
+  ms: number;
+  seq: number;
+  hi: number;
+  lo: number;
+}
+
+/** Format id parts as the canonical lowercase string. @internal */
+export function formatIdParts(ms: number, seq: number, hi: number, lo: number): string {
   // 48-bit timestamp: high 16 bits and low 32 bits (bit ops are 32-bit in JS).
-  const hi = Math.floor(ms / 0x100000000);
-  const lo = ms >>> 0;
-  hexByte(0, (hi >>> 8) & 0xff);
-  hexByte(2, hi & 0xff);
-  hexByte(4, lo >>> 24);
-  hexByte(6, (lo >>> 16) & 0xff);
-  hexByte(9, (lo >>> 8) & 0xff);
-  hexByte(11, lo & 0xff);
+  const th = Math.floor(ms / 0x100000000);
+  const tl = ms >>> 0;
+  hexByte(0, (th >>> 8) & 0xff);
+  hexByte(2, th & 0xff);
+  hexByte(4, tl >>> 24);
+  hexByte(6, (tl >>> 16) & 0xff);
+  hexByte(9, (tl >>> 8) & 0xff);
+  hexByte(11, tl & 0xff);
   out[15] = HEX_CODES[(seq >>> 8) * 2 + 1];
   hexByte(16, seq & 0xff);
-  hexByte(19, 0x80 | (pool[at] & 0x3f));
-  hexByte(21, pool[at + 1]);
-  hexByte(24, pool[at + 2]);
-  hexByte(26, pool[at + 3]);
-  hexByte(28, pool[at + 4]);
-  hexByte(30, pool[at + 5]);
-  hexByte(32, pool[at + 6]);
-  hexByte(34, pool[at + 7]);
+  hexByte(19, 0x80 | (hi >>> 24));
+  hexByte(21, (hi >>> 16) & 0xff);
+  hexByte(24, (hi >>> 8) & 0xff);
+  hexByte(26, hi & 0xff);
+  hexByte(28, lo >>> 24);
+  hexByte(30, (lo >>> 16) & 0xff);
+  hexByte(32, (lo >>> 8) & 0xff);
+  hexByte(34, lo & 0xff);
   // prettier-ignore
   return String.fromCharCode(out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8], out[9], out[10], out[11], out[12], out[13], out[14], out[15], out[16], out[17], out[18], out[19], out[20], out[21], out[22], out[23], out[24], out[25], out[26], out[27], out[28], out[29], out[30], out[31], out[32], out[33], out[34], out[35]);
 }
 
-function next(now: number): string {
+/** Parse a valid UUIDv7 string (any case) into `into`. @internal */
+export function parseIdParts(id: string, into: IdParts): IdParts {
+  into.ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  into.seq = parseInt(id.slice(15, 18), 16);
+  into.hi = parseInt(id.slice(19, 23) + id.slice(24, 28), 16) & 0x3fffffff;
+  into.lo = parseInt(id.slice(28, 36), 16);
+  return into;
+}
+
+/** Generate the next id of the process into `into`, without formatting it. @internal */
+export function nextIdParts(into: IdParts, now: number = Date.now()): IdParts {
   if (now > lastMs) {
     lastMs = now;
     // Seed the counter randomly in the lower half so a burst still has room to count up.
@@ -79,15 +104,20 @@ function next(now: number): string {
     lastMs++;
     counter = 0;
   }
-  return format(lastMs, counter, random8());
+  const at = random8();
+  into.ms = lastMs;
+  into.seq = counter;
+  into.hi = ((pool[at] & 0x3f) << 24) | (pool[at + 1] << 16) | (pool[at + 2] << 8) | pool[at + 3];
+  into.lo =
+    ((pool[at + 4] << 24) | (pool[at + 5] << 16) | (pool[at + 6] << 8) | pool[at + 7]) >>> 0;
+  return into;
 }
 
-/**
- * Millisecond timestamp of the id generated last in this process (internal: lets hot paths
- * read it without allocating a {@link GeneratedId}).
- */
-export function lastGeneratedTimestamp(): number {
-  return lastMs;
+const scratch: IdParts = { ms: 0, seq: 0, hi: 0, lo: 0 };
+
+function next(now: number): string {
+  nextIdParts(scratch, now);
+  return formatIdParts(scratch.ms, scratch.seq, scratch.hi, scratch.lo);
 }
 
 /** Result of {@link SignalId.generateWithTimestamp}. */

@@ -2,7 +2,8 @@ import { StoreClosedError } from '../errors/store.error.js';
 import { ValidationError } from '../errors/validation.error.js';
 import { matches, validatePattern } from '../router/pattern.js';
 import type { Signal } from '../signal/signal.js';
-import { lastGeneratedTimestamp, SignalId } from '../signal/signal-id.js';
+import { nextIdParts, parseIdParts, SignalId, type IdParts } from '../signal/signal-id.js';
+import { LogRing } from './log-ring.js';
 import type {
   DlqEntry,
   LogQuery,
@@ -14,10 +15,7 @@ import type {
 } from './signal-store.interface.js';
 
 interface BusData {
-  // The log is `entries[start..]`; trimming advances `start` and compacts occasionally, so
-  // trimming after every publish stays O(removed) instead of O(log size).
-  entries: RecordedSignal[];
-  start: number;
+  log: LogRing;
   subscriptions: Map<string, SubscriptionState>;
   dlq: Map<string, DlqEntry[]>;
   snapshots: Map<string, SnapshotRecord>;
@@ -48,6 +46,7 @@ function assertLimit(limit: number | undefined): void {
  */
 export class MemoryStore implements SignalStore {
   private readonly buses = new Map<string, BusData>();
+  private readonly parts: IdParts = { ms: 0, seq: 0, hi: 0, lo: 0 };
   private closed = false;
 
   private bus(name: string): BusData {
@@ -55,8 +54,7 @@ export class MemoryStore implements SignalStore {
     let data = this.buses.get(name);
     if (data === undefined) {
       data = {
-        entries: [],
-        start: 0,
+        log: new LogRing(),
         subscriptions: new Map(),
         dlq: new Map(),
         snapshots: new Map(),
@@ -66,17 +64,21 @@ export class MemoryStore implements SignalStore {
     return data;
   }
 
-  /** First index in `[start, length)` whose logId is greater than (or equal to, if inclusive) `id`. */
-  private static search(data: BusData, id: string, inclusive: boolean): number {
-    let lo = data.start;
-    let hi = data.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const at = data.entries[mid].logId;
-      if (at < id || (!inclusive && at === id)) lo = mid + 1;
-      else hi = mid;
+  /** Log-id parts of a cursor id. @throws ValidationError (`invalid_id`) for a malformed id */
+  private static cursor(id: string): IdParts {
+    if (!SignalId.isValid(id)) {
+      throw new ValidationError(
+        'invalid_id',
+        'afterLogId',
+        `"${String(id)}" is not a log id (UUIDv7)`,
+      );
     }
-    return lo;
+    return parseIdParts(id, { ms: 0, seq: 0, hi: 0, lo: 0 });
+  }
+
+  /** Smallest id parts of a millisecond (every entry recorded at or after it compares ≥). */
+  private static at(ms: number): IdParts {
+    return { ms: Math.max(0, Math.floor(ms)), seq: 0, hi: 0, lo: 0 };
   }
 
   append(bus: string, signals: readonly Signal[]): Promise<RecordedSignal[]> {
@@ -88,18 +90,15 @@ export class MemoryStore implements SignalStore {
   }
 
   appendSync(bus: string, signals: readonly Signal[]): RecordedSignal[] {
-    // The hot path of every publish: no per-entry allocation beyond the entry itself.
-    const data = this.bus(bus);
+    // The hot path of every publish: the log keeps no per-entry object (see LogRing); only
+    // the returned entries are allocated, and they die young unless the caller keeps them.
+    const log = this.bus(bus).log;
+    const parts = this.parts;
     const out = new Array<RecordedSignal>(signals.length);
     for (let i = 0; i < signals.length; i++) {
-      const logId = SignalId.generate();
-      const entry: RecordedSignal = {
-        logId,
-        recordedAt: lastGeneratedTimestamp(),
-        signal: signals[i],
-      };
-      data.entries.push(entry);
-      out[i] = entry;
+      nextIdParts(parts);
+      const signal = signals[i];
+      out[i] = { logId: log.push(parts, signal), recordedAt: parts.ms, signal };
     }
     return out;
   }
@@ -108,28 +107,24 @@ export class MemoryStore implements SignalStore {
     return this.sync(() => {
       assertLimit(query.limit);
       if (query.pattern !== undefined) validatePattern(query.pattern);
-      const data = this.bus(bus);
-      let from = data.start;
+      const log = this.bus(bus).log;
+      let from = 0;
       if (query.afterLogId !== undefined)
-        from = MemoryStore.search(data, query.afterLogId.toLowerCase(), false);
-      if (query.since !== undefined) {
-        from = Math.max(
-          from,
-          MemoryStore.search(data, SignalId.lowerBound(Math.max(0, Math.floor(query.since))), true),
-        );
-      }
+        from = log.search(MemoryStore.cursor(query.afterLogId), false);
+      if (query.since !== undefined)
+        from = Math.max(from, log.search(MemoryStore.at(query.since), true));
       const limit = query.limit ?? Infinity;
       const out: RecordedSignal[] = [];
-      for (let i = from; i < data.entries.length && out.length < limit; i++) {
-        const entry = data.entries[i];
-        if (query.until !== undefined && entry.recordedAt > query.until) break;
-        if (query.pattern !== undefined && !matches(entry.signal.type, query.pattern)) continue;
+      for (let i = from; i < log.size && out.length < limit; i++) {
+        if (query.until !== undefined && log.recordedAt(i) > query.until) break;
+        const signal = log.signal(i);
+        if (query.pattern !== undefined && !matches(signal.type, query.pattern)) continue;
         if (
           query.correlationId !== undefined &&
-          entry.signal.extensions.correlationid !== query.correlationId
+          signal.extensions.correlationid !== query.correlationId
         )
           continue;
-        out.push(entry);
+        out.push(log.entry(i));
       }
       return out;
     });
@@ -140,32 +135,20 @@ export class MemoryStore implements SignalStore {
   }
 
   trimSync(bus: string, options: TrimOptions): number {
-    const data = this.bus(bus);
-    const before = data.start;
-    if (options.olderThan !== undefined) {
-      const cut = MemoryStore.search(
-        data,
-        SignalId.lowerBound(Math.max(0, Math.floor(options.olderThan))),
-        true,
-      );
-      data.start = Math.max(data.start, cut);
-    }
+    const log = this.bus(bus).log;
+    let drop = 0;
+    if (options.olderThan !== undefined) drop = log.search(MemoryStore.at(options.olderThan), true);
     if (options.maxSize !== undefined) {
       assertLimit(options.maxSize);
-      data.start = Math.max(data.start, data.entries.length - options.maxSize);
+      drop = Math.max(drop, log.size - options.maxSize);
     }
-    const removed = data.start - before;
-    if (data.start > 1024 && data.start * 2 > data.entries.length) {
-      data.entries = data.entries.slice(data.start);
-      data.start = 0;
-    }
-    return removed;
+    log.dropOldest(drop);
+    return drop;
   }
 
   size(bus: string): Promise<number> {
     return this.sync(() => {
-      const data = this.bus(bus);
-      return data.entries.length - data.start;
+      return this.bus(bus).log.size;
     });
   }
 

@@ -97,3 +97,23 @@ describe('SignalId', () => {
     expect(() => SignalId.lowerBound(-1)).toThrow(ValidationError);
   });
 });
+
+describe('id parts (internal)', () => {
+  it('format(parse(id)) is the id, and part order is string order', async () => {
+    const { formatIdParts, parseIdParts, nextIdParts } =
+      await import('../../../lib/core/signal/signal-id.js');
+    const ids = SignalId.generateBatch(2000);
+    const parts = ids.map((id) => parseIdParts(id, { ms: 0, seq: 0, hi: 0, lo: 0 }));
+    parts.forEach((p, i) => expect(formatIdParts(p.ms, p.seq, p.hi, p.lo)).toBe(ids[i]));
+    for (let i = 1; i < parts.length; i++) {
+      const a = parts[i - 1];
+      const b = parts[i];
+      const cmp = a.ms - b.ms || a.seq - b.seq || a.hi - b.hi || a.lo - b.lo;
+      expect(Math.sign(cmp)).toBe(-1);
+    }
+    const fresh = nextIdParts({ ms: 0, seq: 0, hi: 0, lo: 0 });
+    const id = formatIdParts(fresh.ms, fresh.seq, fresh.hi, fresh.lo);
+    expect(SignalId.isValid(id)).toBe(true);
+    expect(id > ids[ids.length - 1]).toBe(true);
+  });
+});
