@@ -1,60 +1,73 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { Dispatcher, MemoryStore, type SignalBus } from '../lib/index.js';
-import { SignalHealthIndicator } from '../lib/terminus/index.js';
-import { OrdersService, type OrderInput } from './orders.service.js';
-import { ORDERS_BUS } from './signals.module.js';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UseFilters,
+} from '@nestjs/common';
+import { InventoryService } from './inventory.service.js';
+import { OrdersService, type OrderInput, type OrderView } from './orders.service.js';
+import { PartnerService } from './partner.service.js';
+import { PaymentsService } from './payments.service.js';
+import { SignalErrorFilter } from './signal-error.filter.js';
+import { TraceService, type TraceView } from './trace.js';
 
+/** The shop's HTTP side: placing orders publishes signals, the rest reads what handlers did. */
 @Controller()
+@UseFilters(SignalErrorFilter)
 export class OrdersController {
   constructor(
     private readonly orders: OrdersService,
-    @Inject(ORDERS_BUS) private readonly bus: SignalBus,
-    private readonly store: MemoryStore,
-    private readonly dispatcher: Dispatcher,
-    private readonly health: HealthCheckService,
-    private readonly signals: SignalHealthIndicator,
+    private readonly inventory: InventoryService,
+    private readonly payments: PaymentsService,
+    private readonly partner: PartnerService,
+    private readonly traces: TraceService,
   ) {}
 
   /** Publishes `order.created`; invalid input is a 400 listing every failing field. */
   @Post('orders')
   @HttpCode(202)
-  async place(@Body() body: OrderInput) {
-    const signal = await this.orders.place(body);
-    return { id: signal.id, type: signal.type, data: signal.data };
+  place(@Body() body: OrderInput): Promise<OrderView> {
+    return this.orders.place(body);
   }
 
-  @Get('stock')
-  stock() {
-    return Object.fromEntries(this.orders.stock);
+  @Get('orders')
+  list(): OrderView[] {
+    return this.orders.list();
   }
 
-  /** Replays the log: `/signals?pattern=order.**&limit=10`. */
-  @Get('signals')
-  async signalsLog(@Query('pattern') pattern = '**', @Query('limit') limit?: string) {
-    const entries = await this.bus.replay(pattern, {
-      limit: limit === undefined ? undefined : Number(limit),
-    });
-    return entries.map((e) => ({ logId: e.logId, signal: e.signal }));
+  @Get('orders/:id')
+  get(@Param('id') id: string): OrderView {
+    const order = this.orders.get(id);
+    if (order === undefined) throw new NotFoundException(`No order ${id}`);
+    return order;
   }
 
-  @Get('stats')
-  stats() {
-    return this.bus.stats();
+  /** The order's causality tree from the journal: `order.created` and everything it caused. */
+  @Get('orders/:id/trace')
+  trace(@Param('id') id: string): Promise<TraceView> {
+    return this.traces.trace(this.get(id).signalId);
   }
 
-  @Get('partner')
-  partner() {
-    return this.orders.partner.received;
+  @Get('inventory')
+  stock(): Record<string, number> {
+    return this.inventory.levels();
   }
 
-  @Get('health')
-  @HealthCheck()
-  check() {
-    return this.health.check([
-      () => this.signals.checkStore('signal-store', this.store),
-      () =>
-        this.signals.checkDispatchTargets('audit-logger', this.dispatcher, [{ adapter: 'logger' }]),
-    ]);
+  /** The customer fixed the card: later charges (retries, a DLQ redrive) succeed. */
+  @Post('payments/cards/:card/fix')
+  @HttpCode(200)
+  fixCard(@Param('card') card: string): { card: string; fixed: boolean; declined: string[] } {
+    const fixed = this.payments.fixCard(card);
+    return { card, fixed, declined: this.payments.declinedCards() };
+  }
+
+  /** What the partner received and verified (Standard Webhooks signatures). */
+  @Get('partner/webhooks')
+  partnerWebhooks() {
+    return { received: this.partner.received, rejected: this.partner.rejected };
   }
 }

@@ -1,87 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { InjectSignalBus, OnSignal, type Signal, type SignalBus } from '../lib/index.js';
 import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnModuleDestroy,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { defineSignal, type Signal, type SignalBus } from '../lib/index.js';
-import { ORDERS_BUS } from './signals.module.js';
-import { WebhookReceiver } from './webhook-receiver.js';
+  CATALOG,
+  InventoryRejected,
+  InventoryReserved,
+  OrderCreated,
+  PaymentCaptured,
+  PaymentDeclined,
+  type OrderCreatedData,
+} from './signals.js';
 
+/** Body of `POST /orders`. */
 export interface OrderInput {
-  sku: string;
-  quantity: number;
+  sku?: unknown;
+  quantity?: unknown;
+  card?: unknown;
 }
 
-/** Typed signal: `create()` validates the data and lists every failing field. */
-export const OrderCreated = defineSignal({
-  type: 'order.created',
-  schema: (d: unknown) => {
-    const o = d as Partial<OrderInput & { orderId: string }> | null;
-    const issues = [];
-    if (typeof o?.orderId !== 'string')
-      issues.push({ path: 'orderId', message: 'must be a string' });
-    if (typeof o?.sku !== 'string' || o.sku === '')
-      issues.push({ path: 'sku', message: 'must be a non-empty string' });
-    if (!Number.isInteger(o?.quantity) || (o?.quantity ?? 0) < 1) {
-      issues.push({ path: 'quantity', message: 'must be a positive integer' });
-    }
-    return issues.length > 0 ? { issues } : { value: o as OrderInput & { orderId: string } };
-  },
-});
+/** An order as `GET /orders/:id` shows it: the data plus what the other services reported. */
+export interface OrderView extends OrderCreatedData {
+  /** Id of the `order.created` signal (the root of the order's trace). */
+  signalId: string;
+  stock: 'pending' | 'reserved' | 'rejected';
+  payment: 'pending' | 'declined' | 'captured';
+  /** `payment.declined` signals seen so far. */
+  declines: number;
+}
 
-// Standard Webhooks secret shared with the partner ("whsec_" + base64 key).
-const WEBHOOK_SECRET = 'whsec_c2FtcGxlLXNlY3JldC1mb3ItdGhlLW9yZGVycy1hcHA=';
-
+/**
+ * Orders: `place()` publishes `order.created`; the order views are a projection of the
+ * inventory and payment signals (an `@OnSignal` handler with two patterns).
+ */
 @Injectable()
-export class OrdersService implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('Orders');
-  readonly partner = new WebhookReceiver(WEBHOOK_SECRET);
-  readonly stock = new Map<string, number>([
-    ['book', 10],
-    ['pen', 100],
-  ]);
+export class OrdersService {
+  private readonly orders = new Map<string, OrderView>();
   private next = 1;
 
-  constructor(@Inject(ORDERS_BUS) private readonly bus: SignalBus) {}
+  constructor(@InjectSignalBus() private readonly bus: SignalBus) {}
 
-  async onModuleInit(): Promise<void> {
-    const partnerUrl = await this.partner.start();
-    // Inventory: an ordinary in-process handler.
-    await this.bus.subscribe('order.created', {
-      subscriptionId: 'inventory',
-      dispatch: (signal: Signal) => this.reserve(signal as Signal<OrderInput>),
-    });
-    // Audit: sees everything (`**` matches any type, including single-segment ones).
-    await this.bus.subscribe('**', {
-      subscriptionId: 'audit',
-      priority: -10,
-      dispatch: { adapter: 'logger', format: '$type from $source ($id)', includeData: false },
-    });
-    // Partner webhook, signed with Standard Webhooks.
-    await this.bus.subscribe('order.*', {
-      subscriptionId: 'partner-webhook',
-      dispatch: { adapter: 'webhook', url: partnerUrl, secret: WEBHOOK_SECRET },
-    });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.partner.stop();
-  }
-
-  async place(input: OrderInput): Promise<Signal> {
+  /** Validates the input (400 listing every failing field) and publishes `order.created`. */
+  async place(input: OrderInput): Promise<OrderView> {
+    const { sku, quantity, card = 'tok_visa' } = input ?? {};
+    const price = typeof sku === 'string' && Object.hasOwn(CATALOG, sku) ? CATALOG[sku].price : 0;
+    const amount = Number.isInteger(quantity) ? price * (quantity as number) : 0;
+    const orderId = `o-${this.next}`;
     const signal = OrderCreated.create(
-      { orderId: `o-${this.next++}`, ...input },
-      { subject: input.sku },
+      { orderId, sku, quantity, amount, card } as OrderCreatedData,
+      { subject: orderId },
     );
+    this.next++;
+    const view: OrderView = {
+      ...signal.data,
+      signalId: signal.id,
+      stock: 'pending',
+      payment: 'pending',
+      declines: 0,
+    };
+    this.orders.set(orderId, view);
     await this.bus.publish(signal);
-    return signal;
+    return view;
   }
 
-  private reserve(signal: Signal<OrderInput>): void {
-    const left = (this.stock.get(signal.data.sku) ?? 0) - signal.data.quantity;
-    this.stock.set(signal.data.sku, left);
-    this.logger.log(`reserved ${signal.data.quantity} × ${signal.data.sku}, ${left} left`);
+  get(orderId: string): OrderView | undefined {
+    return this.orders.get(orderId);
+  }
+
+  list(): OrderView[] {
+    return [...this.orders.values()];
+  }
+
+  @OnSignal(['inventory.*', 'payment.*'])
+  project(signal: Signal): void {
+    const order = this.orders.get((signal.data as { orderId?: string } | undefined)?.orderId ?? '');
+    if (order === undefined) return;
+    if (InventoryReserved.is(signal)) order.stock = 'reserved';
+    else if (InventoryRejected.is(signal)) order.stock = 'rejected';
+    else if (PaymentCaptured.is(signal)) order.payment = 'captured';
+    else if (PaymentDeclined.is(signal)) {
+      order.declines++;
+      if (order.payment !== 'captured') order.payment = 'declined';
+    }
   }
 }
