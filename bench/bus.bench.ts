@@ -289,17 +289,17 @@ async function oneHandlerSection(): Promise<BenchSection> {
           ee2,
           1,
         ),
-        target: '≥ 1× (info)',
+        info: true,
       },
     ],
     notes: [
-      `The MemoryStore append (a UUIDv7 log id and a frozen entry per signal, kept in the log) costs ` +
+      `The MemoryStore append (a UUIDv7 log id per signal, kept as numbers in a columnar ring) costs ` +
         `${formatNs(bus.nsPerOp - reference.nsPerOp)} of the ${formatNs(bus.nsPerOp)} per logged publish; the bus itself ` +
         `(validate, FIFO queue, route, call, await) costs ${formatNs(reference.nsPerOp)}, ` +
         `${(reference.nsPerOp / rawAwait.nsPerOp).toFixed(1)}× the awaited node:events floor. EventEmitter2 keeps no log.`,
-      'One awaited publish at a time is latency-bound: the store append is asynchronous by contract (one more ' +
-        'microtask hop than emitAsync) and the MemoryStore builds a UUIDv7 log id and a frozen entry per signal. With ' +
-        'publishes in flight, queued publishes share one store append (group commit) and the bus pulls ahead.',
+      'The bus records through MemoryStore.appendSync (no extra microtask), and the log keeps no object per entry, ' +
+        'so a full 100k-entry log adds no major-GC work per publish. With publishes in flight, queued publishes share ' +
+        'one store append (group commit).',
     ],
   };
 }
@@ -365,7 +365,7 @@ async function fanoutSection(): Promise<BenchSection> {
           ee2Async,
           1,
         ),
-        target: '≥ 1× (info)',
+        info: true,
       },
     ],
     notes: [
@@ -509,7 +509,7 @@ async function selectiveSection(): Promise<BenchSection> {
           ee2,
           5,
         ),
-        target: '≥ 5× (info)',
+        info: true,
       },
     ],
     notes: [

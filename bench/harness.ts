@@ -14,6 +14,8 @@ export interface BenchCheck {
   actual: string;
   target: string;
   pass: boolean;
+  /** An informational comparison, not an issue's target: reported, never a failure. */
+  info?: boolean;
 }
 
 /** What one bench file reports. */

@@ -3,7 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatNs, type BenchSection } from './harness.js';
+import { formatNs, type BenchCheck, type BenchSection } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv.slice(2);
@@ -11,6 +11,10 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => filter.length === 0 || filter.some((name) => f.includes(name)))
   .sort();
+
+function verdict(c: BenchCheck): string {
+  return c.info ? 'INFO' : c.pass ? 'PASS' : 'FAIL';
+}
 
 const sections: BenchSection[] = [];
 for (const file of files) {
@@ -24,7 +28,7 @@ for (const file of files) {
     for (const row of section.rows)
       console.log(`  ${row.name.padEnd(60)} ${formatNs(row.nsPerOp)}`);
     for (const c of section.checks)
-      console.log(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.actual} (target ${c.target})`);
+      console.log(`  ${verdict(c)} ${c.name}: ${c.actual} (target ${c.target})`);
   }
 }
 
@@ -55,7 +59,7 @@ for (const s of sections) {
   if (s.checks.length > 0) {
     lines.push('', '| target | actual | required | |', '|---|---:|---:|---|');
     for (const c of s.checks)
-      lines.push(`| ${c.name} | ${c.actual} | ${c.target} | ${c.pass ? 'pass' : '**FAIL**'} |`);
+      lines.push(`| ${c.name} | ${c.actual} | ${c.target} | ${verdict(c).toLowerCase()} |`);
   }
   for (const n of s.notes ?? []) lines.push('', n);
   lines.push('');

@@ -476,9 +476,10 @@ export class SignalSubscribersExplorer
     const contextOptions = { guards: true, interceptors: true, filters };
 
     if (!wrapper.isDependencyTreeStatic()) {
-      // The signal is the request: a new context (and provider instance) per signal.
+      // The signal is the request: a new context (and provider instance) per signal, unless
+      // an applied ContextIdStrategy maps it to a durable sub-tree (e.g. per tenant).
       const invoke = async (signal: Signal): Promise<unknown> => {
-        const contextId = ContextIdFactory.create();
+        const contextId = ContextIdFactory.getByRequest(signal);
         this.moduleRef.registerRequestByContextId(signal, contextId);
         const scoped = await this.moduleRef.resolve<unknown, object>(wrapper.token, contextId, {
           strict: false,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Provider, Type } from '@nestjs/common';
+import { ContextIdFactory, type ContextIdStrategy } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { SignalBusRegistry } from '../../lib/core/bus/bus-registry.js';
 import type { SignalBus } from '../../lib/core/bus/signal-bus.js';
@@ -20,6 +21,9 @@ import {
   AuditConsumer,
   AuditFeatureModule,
   BadPatternConsumer,
+  DurableTenantConsumer,
+  PersistentRequestScopedConsumer,
+  TenantContextStrategy,
   EarlyConsumer,
   EarlyPublisher,
   PersistentConsumer,
@@ -155,6 +159,52 @@ describe('JidoSignalModule (e2e)', () => {
     expect(seen.every((s) => s.same)).toBe(true);
     expect(seen[0]?.instance).not.toBe(seen[1]?.instance);
     expect(app.get(SignalSubscribersExplorer).handlers()[0]?.invocation).toBe('request');
+  });
+
+  it('durable providers: a ContextIdStrategy maps signals to long-lived sub-trees', async () => {
+    ContextIdFactory.apply(new TenantContextStrategy());
+    try {
+      const app = await boot([DurableTenantConsumer]);
+      const bus = app.get<SignalBus>(getSignalBusToken());
+      await bus.publish([
+        createSignal('tenant.a', 1, { extensions: { tenant: 'acme' } }),
+        createSignal('tenant.b', 2, { extensions: { tenant: 'globex' } }),
+        createSignal('tenant.c', 3, { extensions: { tenant: 'acme' } }),
+      ]);
+      const seen = app.get(Recorder).of('tenant') as Array<{
+        tenant: string;
+        type: string;
+        instance: object;
+      }>;
+      // Handlers of different signals may finish in any order: look them up by type.
+      const by = new Map(seen.map((s) => [s.type, s] as const));
+      expect([...by.keys()].sort()).toEqual(['tenant.a', 'tenant.b', 'tenant.c']);
+      expect([
+        by.get('tenant.a')?.tenant,
+        by.get('tenant.b')?.tenant,
+        by.get('tenant.c')?.tenant,
+      ]).toEqual(['acme', 'globex', 'acme']);
+      expect(by.get('tenant.a')?.instance).toBe(by.get('tenant.c')?.instance); // same tenant, same durable instance
+      expect(by.get('tenant.a')?.instance).not.toBe(by.get('tenant.b')?.instance);
+    } finally {
+      // Nest keeps the strategy in a static; restore the default for the other tests.
+      (ContextIdFactory as unknown as { strategy?: ContextIdStrategy }).strategy = undefined;
+    }
+  });
+
+  it('a persistent handler on a request-scoped provider fails the bootstrap clearly', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [JidoSignalModule.forRoot()],
+      providers: [PersistentRequestScopedConsumer],
+    }).compile();
+    open.push(moduleRef);
+    const error = await moduleRef.init().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SignalRegistrationError);
+    expect((error as Error).message).toContain('PersistentRequestScopedConsumer.handle');
+    expect((error as Error).message).toContain('request-scoped');
   });
 
   it('forFeature adds named buses, injectable with @InjectSignalBus(name)', async () => {
