@@ -12,6 +12,7 @@ import { CircuitOpenError, DispatchConfigError } from '../errors/dispatch.error.
 import { isJidoSignalError } from '../errors/jido-signal.error.js';
 import { TelemetryChannel } from '../telemetry/channels.js';
 import { emit, telemetryChannel } from '../telemetry/telemetry.js';
+import { integerInRange } from './adapters/options.js';
 
 /** Per-circuit thresholds (the `circuitBreaker` option of the `http` and `webhook` adapters). */
 export interface CircuitBreakerSettings {
@@ -83,23 +84,6 @@ export const DEFAULT_CIRCUIT_BREAKER_SETTINGS: ResolvedCircuitBreakerSettings = 
   halfOpenAfter: 30_000,
 });
 
-function checkInt(
-  adapter: string,
-  field: string,
-  value: unknown,
-  min: number,
-  max: number,
-): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new DispatchConfigError(
-      adapter,
-      field,
-      `"${field}" must be an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
-}
-
 /**
  * Validate the `circuitBreaker` option: `false` (no breaker), `undefined`/`true` (the
  * defaults) or partial {@link CircuitBreakerSettings}.
@@ -133,15 +117,15 @@ export function resolveCircuitBreakerSettings(
     threshold:
       v.threshold === undefined
         ? d.threshold
-        : checkInt(adapter, 'circuitBreaker.threshold', v.threshold, 1, 1000),
+        : integerInRange(adapter, 'circuitBreaker.threshold', v.threshold, 1, 1000),
     windowMs:
       v.windowMs === undefined
         ? d.windowMs
-        : checkInt(adapter, 'circuitBreaker.windowMs', v.windowMs, 1, 3_600_000),
+        : integerInRange(adapter, 'circuitBreaker.windowMs', v.windowMs, 1, 3_600_000),
     halfOpenAfter:
       v.halfOpenAfter === undefined
         ? d.halfOpenAfter
-        : checkInt(adapter, 'circuitBreaker.halfOpenAfter', v.halfOpenAfter, 1, 3_600_000),
+        : integerInRange(adapter, 'circuitBreaker.halfOpenAfter', v.halfOpenAfter, 1, 3_600_000),
   });
 }
 

@@ -1,4 +1,5 @@
 import { DispatchConfigError } from '../errors/dispatch.error.js';
+import { integerInRange } from './adapters/options.js';
 
 /** Retry settings of the `http` and `webhook` adapters (`retry` option). */
 export interface RetryOptions {
@@ -32,23 +33,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   jitter: true,
 });
 
-function intInRange(
-  adapter: string,
-  field: string,
-  value: unknown,
-  min: number,
-  max: number,
-): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new DispatchConfigError(
-      adapter,
-      field,
-      `"${field}" must be an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
-}
-
 /**
  * Validate the `retry` option: `false` (no retry), `undefined` (the defaults) or a partial
  * {@link RetryOptions} merged over the defaults.
@@ -74,15 +58,15 @@ export function resolveRetryPolicy(adapter: string, value: unknown): RetryPolicy
   const maxAttempts =
     v.maxAttempts === undefined
       ? d.maxAttempts
-      : intInRange(adapter, 'retry.maxAttempts', v.maxAttempts, 1, 10);
+      : integerInRange(adapter, 'retry.maxAttempts', v.maxAttempts, 1, 10);
   const baseDelay =
     v.baseDelay === undefined
       ? d.baseDelay
-      : intInRange(adapter, 'retry.baseDelay', v.baseDelay, 1, 60_000);
+      : integerInRange(adapter, 'retry.baseDelay', v.baseDelay, 1, 60_000);
   const maxDelay =
     v.maxDelay === undefined
       ? Math.max(d.maxDelay, baseDelay)
-      : intInRange(adapter, 'retry.maxDelay', v.maxDelay, 1, 60_000);
+      : integerInRange(adapter, 'retry.maxDelay', v.maxDelay, 1, 60_000);
   if (maxDelay < baseDelay) {
     throw new DispatchConfigError(
       adapter,

@@ -2,6 +2,7 @@ import {
   JidoSignalError,
   type ErrorDetails,
   type JidoSignalErrorCode,
+  describeThrown,
 } from './jido-signal.error.js';
 
 /** Options of the {@link BusError} constructor. */
@@ -20,18 +21,6 @@ export interface BusErrorOptions {
 
 /** The hooks a bus middleware may implement. */
 export type MiddlewareHook = 'beforePublish' | 'afterPublish' | 'beforeDispatch' | 'afterDispatch';
-
-/** Message of an arbitrary thrown value, bounded and never throwing. */
-function describeThrown(value: unknown): string {
-  let text: string;
-  try {
-    text =
-      value instanceof Error ? value.message : typeof value === 'string' ? value : String(value);
-  } catch {
-    text = Object.prototype.toString.call(value);
-  }
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
-}
 
 /**
  * Root of the signal bus errors. Every error a bus reports — as a rejection or on
@@ -151,7 +140,7 @@ export class SubscriberError extends BusError {
     super(
       'subscriber_failed',
       bus,
-      `Subscriber "${subscriptionId}" of bus "${bus}" failed on signal ${signalId}: ${describeThrown(cause)}`,
+      `Subscriber "${subscriptionId}" of bus "${bus}" failed on signal ${signalId}: ${describeThrown(cause, 300)}`,
       {
         subscriptionId,
         signalId,
@@ -188,7 +177,7 @@ export class MiddlewareError extends BusError {
       bus,
       timedOut
         ? `Middleware "${middleware}" ${hook} timed out after ${failure.timeoutMs} ms on bus "${bus}"`
-        : `Middleware "${middleware}" ${hook} failed on bus "${bus}": ${describeThrown(failure.cause)}`,
+        : `Middleware "${middleware}" ${hook} failed on bus "${bus}": ${describeThrown(failure.cause, 300)}`,
       {
         ...options,
         cause: timedOut ? undefined : failure.cause,
@@ -224,7 +213,7 @@ export class MiddlewareHaltError extends BusError {
     super(
       'halted',
       bus,
-      `Middleware "${middleware}" halted ${hook === 'beforePublish' ? 'the publish' : 'a delivery'} on bus "${bus}": ${describeThrown(reason)}`,
+      `Middleware "${middleware}" halted ${hook === 'beforePublish' ? 'the publish' : 'a delivery'} on bus "${bus}": ${describeThrown(reason, 300)}`,
       {
         ...options,
         details: {
@@ -233,7 +222,7 @@ export class MiddlewareHaltError extends BusError {
           reason:
             typeof reason === 'string' || typeof reason === 'number'
               ? reason
-              : describeThrown(reason),
+              : describeThrown(reason, 300),
         },
       },
     );

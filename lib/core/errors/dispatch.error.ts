@@ -2,6 +2,7 @@ import {
   JidoSignalError,
   type ErrorDetails,
   type JidoSignalErrorCode,
+  describeThrown,
 } from './jido-signal.error.js';
 import { ValidationError, type ValidationIssue } from './validation.error.js';
 
@@ -164,18 +165,6 @@ export class WebhookVerificationError extends JidoSignalError {
   constructor(message: string, details: ErrorDetails = {}) {
     super('invalid_webhook_signature', message, { details });
   }
-}
-
-/** Message of an arbitrary thrown value, bounded and never throwing. */
-function describeThrown(value: unknown): string {
-  let text: string;
-  try {
-    text =
-      value instanceof Error ? value.message : typeof value === 'string' ? value : String(value);
-  } catch {
-    text = Object.prototype.toString.call(value);
-  }
-  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
 /**

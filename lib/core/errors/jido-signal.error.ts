@@ -130,3 +130,19 @@ export function isJidoSignalError(
 ): value is JidoSignalError {
   return value instanceof JidoSignalError && (code === undefined || value.code === code);
 }
+
+/**
+ * Message of an arbitrary thrown value, bounded to `max` characters and never throwing
+ * (for error messages built from causes).
+ * @internal
+ */
+export function describeThrown(value: unknown, max = 500): string {
+  let text: string;
+  try {
+    text =
+      value instanceof Error ? value.message : typeof value === 'string' ? value : String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -8,7 +8,11 @@ import {
   optionalUriReference,
   requireString,
 } from './attributes.js';
-import { createExtensionRegistry, type ExtensionRegistry } from './extensions.js';
+import {
+  createExtensionRegistry,
+  RESERVED_ATTRIBUTE_NAMES,
+  type ExtensionRegistry,
+} from './extensions.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, assertSafeKeys, parseJsonSafely } from './safe-input.js';
 import { SignalId, type GeneratedId } from './signal-id.js';
 
@@ -63,19 +67,6 @@ export interface SignalParseOptions {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-const CORE_KEYS = new Set([
-  'specversion',
-  'id',
-  'source',
-  'type',
-  'subject',
-  'time',
-  'datacontenttype',
-  'dataschema',
-  'data',
-  'data_base64',
-  'extensions',
-]);
 // jido_signal's flattened attribute names that predate CloudEvents naming rules.
 const JIDO_RENAMED: Readonly<Record<string, string>> = {
   causation_id: 'causationid',
@@ -230,7 +221,7 @@ export class Signal<D = unknown, T extends string = string> {
       extensions = { ...(nested as Record<string, unknown>) };
     }
     for (const key of Object.keys(v)) {
-      if (CORE_KEYS.has(key) || JIDO_DROPPED.has(key)) continue;
+      if (RESERVED_ATTRIBUTE_NAMES.has(key) || JIDO_DROPPED.has(key)) continue;
       (extensions ??= {})[JIDO_RENAMED[key] ?? key] = v[key];
     }
     return new Signal(

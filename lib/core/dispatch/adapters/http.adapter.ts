@@ -42,6 +42,7 @@ import {
   sensitiveHeaderValues,
   validateHeaders,
 } from '../url.js';
+import { integerInRange, rejectUnknownKeys } from './options.js';
 
 /** Options of an {@link HttpAdapter} (or {@link WebhookAdapter}) instance: its connection pool. */
 export interface HttpAdapterOptions {
@@ -187,45 +188,6 @@ export function protectOptions<T extends object>(
   return Object.freeze(options);
 }
 
-function checkInt(
-  adapter: string,
-  field: string,
-  value: unknown,
-  min: number,
-  max: number,
-): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new DispatchConfigError(
-      adapter,
-      field,
-      `"${field}" must be an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
-}
-
-/**
- * Reject option names the adapter does not know (typos such as `retries` would otherwise
- * be silently ignored). The dispatcher has already removed `adapter` and `onFailure`.
- * @throws DispatchConfigError
- * @internal
- */
-export function rejectUnknownOptions(
-  adapter: string,
-  options: Readonly<Record<string, unknown>>,
-  known: ReadonlySet<string>,
-): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      throw new DispatchConfigError(
-        adapter,
-        key,
-        `unknown option "${key}"; known options: ${[...known].join(', ')}`,
-      );
-    }
-  }
-}
-
 const HTTP_KEYS: ReadonlySet<string> = new Set([
   'url',
   'method',
@@ -273,7 +235,7 @@ export function resolveCommonHttpOptions(
     timeout:
       options.timeout === undefined
         ? 5000
-        : checkInt(adapter, 'timeout', options.timeout, 1, 60_000),
+        : integerInRange(adapter, 'timeout', options.timeout, 1, 60_000),
     retry: resolveRetryPolicy(adapter, options.retry),
     circuitBreaker: resolveCircuitBreakerSettings(adapter, options.circuitBreaker),
   };
@@ -581,11 +543,11 @@ export class HttpTransport {
   constructor(adapter: string, options: HttpAdapterOptions = {}) {
     this.#adapter = adapter;
     if (options.connections !== undefined)
-      checkInt(adapter, 'connections', options.connections, 1, 100_000);
+      integerInRange(adapter, 'connections', options.connections, 1, 100_000);
     if (options.keepAliveTimeout !== undefined)
-      checkInt(adapter, 'keepAliveTimeout', options.keepAliveTimeout, 1, 3_600_000);
+      integerInRange(adapter, 'keepAliveTimeout', options.keepAliveTimeout, 1, 3_600_000);
     if (options.pipelining !== undefined)
-      checkInt(adapter, 'pipelining', options.pipelining, 1, 100);
+      integerInRange(adapter, 'pipelining', options.pipelining, 1, 100);
     this.#options = options;
     this.circuitBreaker =
       options.circuitBreaker ??
@@ -793,7 +755,7 @@ export class HttpAdapter implements DispatchAdapter<HttpOptions> {
    * @throws DispatchConfigError
    */
   validateOptions(options: Readonly<Record<string, unknown>>): HttpOptions {
-    rejectUnknownOptions(this.name, options, HTTP_KEYS);
+    rejectUnknownKeys(this.name, options, HTTP_KEYS);
     const url = parseHttpUrl(this.name, 'url', options.url);
     const common = resolveCommonHttpOptions(this.name, options);
     let mode: HttpContentMode = 'structured';

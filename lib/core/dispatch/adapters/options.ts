@@ -20,6 +20,24 @@ export function rejectUnknownKeys(
   }
 }
 
+/** An integer in `min..max` (inclusive). */
+export function integerInRange(
+  adapter: string,
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new DispatchConfigError(
+      adapter,
+      field,
+      `"${field}" must be an integer from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
 /** An optional boolean, `fallback` when absent. */
 export function optionalBoolean(
   adapter: string,

@@ -36,12 +36,12 @@ import {
   HttpTransport,
   protectHeaders,
   protectOptions,
-  rejectUnknownOptions,
   resolveCommonHttpOptions,
   type HttpAdapterOptions,
   type HttpHeadersInit,
   type HttpMethod,
 } from './http.adapter.js';
+import { rejectUnknownKeys } from './options.js';
 
 /**
  * Options of a `webhook` dispatch target, as written in a dispatch config:
@@ -207,7 +207,7 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
    */
   validateOptions(options: Readonly<Record<string, unknown>>): WebhookOptions {
     const adapter = this.name;
-    rejectUnknownOptions(adapter, options, WEBHOOK_KEYS);
+    rejectUnknownKeys(adapter, options, WEBHOOK_KEYS);
     if ((options.url === undefined) === (options.urls === undefined)) {
       throw new DispatchConfigError(adapter, 'url', 'give exactly one of "url" and "urls"');
     }
