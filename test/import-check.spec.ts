@@ -85,6 +85,15 @@ describe('import check', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('lib/core imports nothing from Nest or from the Nest layer', () => {
+    const offenders = sourceFiles(join(root, 'lib/core')).filter((file) =>
+      /^import[^;]*from\s+['"](@nestjs\/[^'"]*|(\.\.\/)+nest\/[^'"]*)['"]/m.test(
+        readFileSync(file, 'utf8'),
+      ),
+    );
+    expect(offenders.map((f) => relative(root, f))).toEqual([]);
+  });
+
   it('a missing optional peer is a typed error naming the package', () => {
     try {
       loadOptionalPeer('definitely-not-installed-peer', 'The test feature');
