@@ -61,7 +61,7 @@ export interface SignalBusOptions {
   /** Name of the bus: scopes its data in the store and appears in errors and telemetry. Required. */
   name: string;
   /**
-   * Where the log, snapshots (and, next, persistent subscription state) live. A store
+   * Where the log, snapshots, persistent subscription state and the DLQ live. A store
    * passed in is shared and not closed by the bus.
    * @default a new `MemoryStore`, owned (closed with the bus)
    */

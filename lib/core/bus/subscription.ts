@@ -35,7 +35,7 @@ export interface SubscribeOptions {
   persistent?: false;
 }
 
-/** Kind of a subscription. Persistent (at-least-once, store-backed) subscriptions come next. */
+/** Kind of a subscription (`subscribe` or `stream`); see `SubscriptionInfo.persistent` for at-least-once ones. */
 export type SubscriptionKind = 'ordinary' | 'stream';
 
 /** Public, read-only description of a subscription (what middleware and `stats()` see). */
