@@ -11,6 +11,7 @@ import { createSignal, type Signal } from '../lib/core/signal/signal.js';
 import { MemoryStore } from '../lib/core/store/memory.store.js';
 import type { RecordedSignal } from '../lib/core/store/signal-store.interface.js';
 import { fasterBy, formatNs, type BenchRow, type BenchSection } from './harness.js';
+import { buildScenario, SELECTIVE } from './scenarios.js';
 
 const { EventEmitter2 } = eventemitter2;
 
@@ -378,69 +379,13 @@ async function fanoutSection(): Promise<BenchSection> {
 
 // ── 10,000 subscriptions, the router bench's "selective" scenario ─────────────
 
-/** mulberry32: small, fast, deterministic (same generator as the router bench). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * The router bench's "selective" scenario (performance-and-dependencies.md §1.3): types
- * `d.e.a` / `d.e.s.a` over a 160,000-type universe; 10,000 subscriptions — 70 % exact,
- * 20 % `*` patterns, 10 % `**` patterns.
- */
-function selectiveScenario(topicCount: number): { subscriptions: string[]; topics: string[] } {
-  const random = prng(0x5e1ec7);
-  const pick = (n: number): number => Math.floor(random() * n);
-  const dims = { domains: 32, entities: 25, subs: 9, actions: 20 };
-  const d = (): string => `d${pick(dims.domains)}`;
-  const e = (): string => `e${pick(dims.entities)}`;
-  const s = (): string => `s${pick(dims.subs)}`;
-  const a = (): string => `a${pick(dims.actions)}`;
-  const three = dims.domains * dims.entities * dims.actions;
-  const universe = three * (1 + dims.subs);
-  const randomType = (): string =>
-    pick(universe) < three ? `${d()}.${e()}.${a()}` : `${d()}.${e()}.${s()}.${a()}`;
-  const subscriptions: string[] = [];
-  for (let i = 0; i < 7_000; i++) subscriptions.push(randomType());
-  const starShapes = [
-    () => `${d()}.*.${a()}`,
-    () => `${d()}.${e()}.*`,
-    () => `*.${e()}.${a()}`,
-    () => `${d()}.*.${s()}.*`,
-    () => `${d()}.${e()}.*.${a()}`,
-  ];
-  for (let i = 0; i < 2_000; i++) subscriptions.push(starShapes[pick(starShapes.length)]());
-  for (let i = 0; i < 1_000; i++) {
-    const r = i / 1_000;
-    subscriptions.push(
-      r < 0.6
-        ? `${d()}.${e()}.**`
-        : r < 0.85
-          ? `${d()}.**.${a()}`
-          : r < 0.95
-            ? `${d()}.**`
-            : `**.${a()}`,
-    );
-  }
-  for (let i = subscriptions.length - 1; i > 0; i--) {
-    const j = pick(i + 1);
-    [subscriptions[i], subscriptions[j]] = [subscriptions[j], subscriptions[i]];
-  }
-  const topics: string[] = [];
-  for (let i = 0; i < topicCount; i++) topics.push(randomType());
-  return { subscriptions, topics };
-}
-
 async function selectiveSection(): Promise<BenchSection> {
   const N = 10_000;
-  const { subscriptions, topics } = selectiveScenario(N);
+  // The router bench's "selective" scenario: 10,000 subscriptions, N topics.
+  const { subscriptions, topics } = buildScenario('selective', SELECTIVE.dims, SELECTIVE.seed, {
+    subscriptions: 10_000,
+    topics: N,
+  });
   const signals = topics.map((t) => createSignal(t));
   let deliveries = 0;
   const count = (): void => {

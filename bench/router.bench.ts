@@ -14,6 +14,7 @@ import {
   type BenchRow,
   type BenchSection,
 } from './harness.js';
+import { buildScenario, FANOUT, SELECTIVE, type Scenario } from './scenarios.js';
 
 interface QlobberOptions {
   separator: string;
@@ -39,83 +40,6 @@ const SUBSCRIPTIONS = 10_000;
 const TOPICS = 100_000;
 /** EventEmitter2 is ~35 µs per lookup: a 10k-topic sample keeps its rows under a minute. */
 const EE2_TOPICS = 10_000;
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Dimensions {
-  domains: number;
-  entities: number;
-  subs: number;
-  actions: number;
-}
-
-interface Scenario {
-  name: string;
-  universe: number;
-  subscriptions: string[];
-  topics: string[];
-}
-
-/**
- * Types are `d.e.a` or `d.e.s.a`, uniform over that universe. Subscriptions: 70 % exact
- * types; 20 % `*` patterns (`d.*.a`, `d.e.*`, `*.e.a`, `d.*.s.*`, `d.e.*.a`, equally often);
- * 10 % `**` patterns (60 % `d.e.**`, 25 % `d.**.a`, 10 % `d.**`, 5 % `**.a`).
- */
-function buildScenario(name: string, dims: Dimensions, seed: number): Scenario {
-  const random = prng(seed);
-  const pick = (n: number): number => Math.floor(random() * n);
-  const d = (): string => `d${pick(dims.domains)}`;
-  const e = (): string => `e${pick(dims.entities)}`;
-  const s = (): string => `s${pick(dims.subs)}`;
-  const a = (): string => `a${pick(dims.actions)}`;
-  const three = dims.domains * dims.entities * dims.actions;
-  const universe = three * (1 + dims.subs);
-  const randomType = (): string =>
-    pick(universe) < three ? `${d()}.${e()}.${a()}` : `${d()}.${e()}.${s()}.${a()}`;
-
-  const subscriptions: string[] = [];
-  for (let i = 0; i < SUBSCRIPTIONS * 0.7; i++) subscriptions.push(randomType());
-  const starShapes = [
-    () => `${d()}.*.${a()}`,
-    () => `${d()}.${e()}.*`,
-    () => `*.${e()}.${a()}`,
-    () => `${d()}.*.${s()}.*`,
-    () => `${d()}.${e()}.*.${a()}`,
-  ];
-  for (let i = 0; i < SUBSCRIPTIONS * 0.2; i++)
-    subscriptions.push(starShapes[pick(starShapes.length)]());
-  const globstars = SUBSCRIPTIONS * 0.1;
-  for (let i = 0; i < globstars; i++) {
-    const r = i / globstars;
-    subscriptions.push(
-      r < 0.6
-        ? `${d()}.${e()}.**`
-        : r < 0.85
-          ? `${d()}.**.${a()}`
-          : r < 0.95
-            ? `${d()}.**`
-            : `**.${a()}`,
-    );
-  }
-  // Shuffle so registration order does not group the kinds.
-  for (let i = subscriptions.length - 1; i > 0; i--) {
-    const j = pick(i + 1);
-    [subscriptions[i], subscriptions[j]] = [subscriptions[j], subscriptions[i]];
-  }
-  const topics: string[] = [];
-  for (let i = 0; i < TOPICS; i++) topics.push(randomType());
-  return { name, universe, subscriptions, topics };
-}
 
 let sink = 0;
 
@@ -277,16 +201,9 @@ async function cacheAndMatcherSection(fanout: Scenario): Promise<BenchSection> {
 }
 
 export default async function routerBench(): Promise<BenchSection[]> {
-  const selective = buildScenario(
-    'selective',
-    { domains: 32, entities: 25, subs: 9, actions: 20 },
-    0x5e1ec7,
-  );
-  const fanout = buildScenario(
-    'fanout',
-    { domains: 10, entities: 12, subs: 8, actions: 10 },
-    0xfa0047,
-  );
+  const counts = { subscriptions: SUBSCRIPTIONS, topics: TOPICS };
+  const selective = buildScenario('selective', SELECTIVE.dims, SELECTIVE.seed, counts);
+  const fanout = buildScenario('fanout', FANOUT.dims, FANOUT.seed, counts);
   const sections: BenchSection[] = [];
   const sel = await scenarioSection(selective);
   sections.push(sel.section);

@@ -12,30 +12,10 @@ import {
   DispatchError,
   DispatchTimeoutError,
 } from '../../../lib/core/errors/dispatch.error.js';
-import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { createSignal, type Signal } from '../../../lib/core/signal/signal.js';
+import { rejection, thrown } from '../../helpers/errors.js';
 
 const signal = createSignal('order.created', { orderId: 'o-1' }, { source: '/orders' });
-
-async function rejection(p: Promise<unknown>): Promise<JidoSignalError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(JidoSignalError);
-    return error as JidoSignalError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(fn: () => unknown): JidoSignalError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(JidoSignalError);
-    return error as JidoSignalError;
-  }
-  throw new Error('expected a throw');
-}
 
 /** An adapter that records deliveries and waits `delay` ms (`0` = synchronous). */
 class SlowAdapter implements DispatchAdapter<{ delay: number; fail?: unknown }> {

@@ -20,6 +20,7 @@ import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { fromHttp } from '../../../lib/core/signal/serialization/http.js';
 import { createSignal, Signal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
+import { rejection } from '../../helpers/errors.js';
 import { closedPort, startServer, type TestServer } from './http-test-server.js';
 
 // Everything but Date: HTTP, sockets and timers must keep running for real.
@@ -45,16 +46,6 @@ const ctx = (signal: AbortSignal = new AbortController().signal): DeliveryContex
   attempt: 1,
 });
 const fast = { maxAttempts: 3, baseDelay: 1, maxDelay: 5 };
-
-async function rejection(p: Promise<unknown>): Promise<JidoSignalError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(JidoSignalError);
-    return error as JidoSignalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function configError(fn: () => unknown): DispatchConfigError {
   try {

@@ -4,23 +4,13 @@ import { NamedAdapter } from '../../../lib/core/dispatch/adapters/named.adapter.
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import { ReceiverRegistry } from '../../../lib/core/dispatch/receiver-registry.js';
 import { DispatchConfigError, DispatchError } from '../../../lib/core/errors/dispatch.error.js';
-import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { createSignal, type Signal } from '../../../lib/core/signal/signal.js';
+import { rejection } from '../../helpers/errors.js';
 
 const signal = createSignal('audit.logged', { by: 'ada' });
 const receivers = new ReceiverRegistry();
 const dispatcher = new Dispatcher({ receivers });
 afterAll(() => dispatcher.close());
-
-async function rejection(p: Promise<unknown>): Promise<JidoSignalError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(JidoSignalError);
-    return error as JidoSignalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('ReceiverRegistry', () => {
   it('registers, finds, lists and unregisters receivers', () => {

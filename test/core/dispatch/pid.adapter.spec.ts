@@ -12,23 +12,13 @@ import {
   DispatchError,
   DispatchTimeoutError,
 } from '../../../lib/core/errors/dispatch.error.js';
-import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { createSignal, Signal, type StructuredSignal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
+import { rejection } from '../../helpers/errors.js';
 
 const signal = createSignal('user.created', { name: 'Ada' }, { source: '/users' });
 const dispatcher = new Dispatcher();
 const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function rejection(p: Promise<unknown>): Promise<JidoSignalError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(JidoSignalError);
-    return error as JidoSignalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 afterAll(() => dispatcher.close());
 

@@ -7,21 +7,11 @@ import type { ReceiverErrorTelemetryMessage } from '../../../lib/core/dispatch/d
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import { InProcessPubSub, type PubSub } from '../../../lib/core/dispatch/pubsub.js';
 import { DispatchConfigError } from '../../../lib/core/errors/dispatch.error.js';
-import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { createSignal, type Signal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
+import { rejection } from '../../helpers/errors.js';
 
 const signal = createSignal('metrics.tick', { n: 1 });
-
-async function rejection(p: Promise<unknown>): Promise<JidoSignalError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(JidoSignalError);
-    return error as JidoSignalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function expectConfigError(fn: () => unknown, field: string): void {
   try {

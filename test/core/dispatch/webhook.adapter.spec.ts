@@ -15,6 +15,7 @@ import {
 import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { createSignal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
+import { rejection } from '../../helpers/errors.js';
 import { closedPort, startServer, type TestServer } from './http-test-server.js';
 
 const ctx = (signal: AbortSignal = new AbortController().signal): DeliveryContext => ({
@@ -24,16 +25,6 @@ const ctx = (signal: AbortSignal = new AbortController().signal): DeliveryContex
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const OLD_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const fast = { maxAttempts: 3, baseDelay: 1, maxDelay: 5 };
-
-async function rejection(p: Promise<unknown>): Promise<JidoSignalError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(JidoSignalError);
-    return error as JidoSignalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function plainHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};

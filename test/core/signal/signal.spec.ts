@@ -4,7 +4,6 @@ import {
   createExtensionRegistry,
   createSignal,
   getDefaultSignalFactory,
-  JidoSignalError,
   PayloadTooLargeError,
   Signal,
   SignalFactory,
@@ -13,16 +12,7 @@ import {
   SignalValidationError,
   UnsafeKeyError,
 } from '../../../lib/index.js';
-
-function thrown(fn: () => unknown): JidoSignalError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(JidoSignalError);
-    return error as JidoSignalError;
-  }
-  throw new Error('expected a JidoSignalError, nothing was thrown');
-}
+import { thrown } from '../../helpers/errors.js';
 
 const valid = {
   specversion: '1.0',
