@@ -7,6 +7,7 @@ export {
   type UnsubscribeOptions,
   type BusStats,
   type BusPublishTelemetryMessage,
+  type BusDeliveryTelemetryFields,
   type BusDispatchTelemetryMessage,
   type BusSkipTelemetryMessage,
   type BusErrorTelemetryMessage,

@@ -208,20 +208,24 @@ export interface BusPublishTelemetryMessage {
   readonly partitioned: boolean;
 }
 
-/** Message on {@link TelemetryChannel.BusDispatch}. */
-export interface BusDispatchTelemetryMessage {
+/** Fields shared by the per-delivery bus telemetry messages. */
+export interface BusDeliveryTelemetryFields {
   /** Name of the bus. */
   readonly bus: string;
-  /** The receiving subscription. */
+  /** The subscription concerned. */
   readonly subscriptionId: string;
   /** Its pattern. */
   readonly pattern: string;
-  /** Partition (lane) that delivered; `0` without partitions. */
+  /** Partition (lane); `0` without partitions. */
   readonly partition: number;
-  /** The delivered signal (after `beforeDispatch`). */
+  /** The signal (after `beforeDispatch` for deliveries). */
   readonly signal: Signal;
-  /** Log position of the signal. */
+  /** Its log position. */
   readonly logId: string;
+}
+
+/** Message on {@link TelemetryChannel.BusDispatch}. */
+export interface BusDispatchTelemetryMessage extends BusDeliveryTelemetryFields {
   /** Milliseconds from handing the signal over to the delivery settling. */
   readonly durationMs: number;
   /** Whether the delivery succeeded. */
@@ -233,19 +237,7 @@ export interface BusDispatchTelemetryMessage {
 }
 
 /** Message on {@link TelemetryChannel.BusDispatchSkipped}. */
-export interface BusSkipTelemetryMessage {
-  /** Name of the bus. */
-  readonly bus: string;
-  /** The subscription that did not get the signal. */
-  readonly subscriptionId: string;
-  /** Its pattern. */
-  readonly pattern: string;
-  /** Partition (lane); `0` without partitions. */
-  readonly partition: number;
-  /** The skipped signal. */
-  readonly signal: Signal;
-  /** Its log position. */
-  readonly logId: string;
+export interface BusSkipTelemetryMessage extends BusDeliveryTelemetryFields {
   /** The middleware that skipped. */
   readonly middleware: string;
   /** Its reason, if it gave one. */
