@@ -64,6 +64,7 @@ export type JidoSignalErrorCode =
   | 'snapshot_not_found'
   | 'bus_exists'
   | 'store_error'
+  | 'store_unavailable'
   // persistent subscriptions
   | 'unknown_log_id'
   | 'invalid_log_id'

@@ -16,3 +16,17 @@ export class StoreClosedError extends JidoSignalError {
     super('closed', `${store} is closed`, { details: { store } });
   }
 }
+
+/**
+ * A remote store (NATS JetStream) is disconnected and did not come back within the
+ * configured bound. Nothing was written; retrying later is safe.
+ */
+export class StoreUnavailableError extends JidoSignalError {
+  constructor(store: string, operation: string, waitedMs: number, cause?: unknown) {
+    super(
+      'store_unavailable',
+      `${store} is unavailable: ${operation} gave up after waiting ${waitedMs} ms for the connection`,
+      { details: { store, operation, waitedMs }, cause, retryable: true },
+    );
+  }
+}

@@ -1,0 +1,205 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import { StoreError, StoreUnavailableError } from '../../errors/store.error.js';
+import { loadOptionalPeer } from '../../signal/optional-peer.js';
+
+type TransportModule = typeof import('@nats-io/transport-node');
+type JetStreamModule = typeof import('@nats-io/jetstream');
+
+/** Load `@nats-io/transport-node` and `@nats-io/jetstream` (optional peers) on first use. */
+export function loadNats(feature: string): { transport: TransportModule; js: JetStreamModule } {
+  return {
+    transport: loadOptionalPeer<TransportModule>('@nats-io/transport-node', feature),
+    js: loadOptionalPeer<JetStreamModule>('@nats-io/jetstream', feature),
+  };
+}
+
+/** How to reach NATS. Credentials are passed to the client only, never logged or put in errors. */
+export interface NatsConnectionOptions {
+  /**
+   * Server URLs (`nats://host:port`). Ignored when `connection` is given.
+   * @default 'nats://127.0.0.1:4222'
+   */
+  servers?: string | string[];
+  /**
+   * An open connection to use instead of connecting. It is not closed by `close()`.
+   * @default undefined (connect to `servers`)
+   */
+  connection?: NatsConnection;
+  /** Client name shown by the server's monitoring. @default 'nestjs-jido-signal' */
+  name?: string;
+  /** User name. @default undefined */
+  user?: string;
+  /** Password (secret). @default undefined */
+  pass?: string;
+  /** Auth token (secret). @default undefined */
+  token?: string;
+  /** Give up on the first connect after this many ms. @default 5_000 */
+  connectTimeout?: number;
+  /** Reconnect attempts per server after a connection loss; `-1` retries forever. @default -1 */
+  maxReconnectAttempts?: number;
+  /** Pause between reconnect attempts to one server, in ms. @default 1_000 */
+  reconnectTimeWait?: number;
+  /**
+   * While disconnected, an operation waits at most this many ms for the connection to come
+   * back, then rejects with `StoreUnavailableError` (`store_unavailable`). `0` fails at once.
+   * @default 5_000
+   */
+  disconnectedWait?: number;
+  /** Timeout of one JetStream API request or publish acknowledgement, in ms. @default 5_000 */
+  requestTimeout?: number;
+}
+
+/** Remove credentials from a server URL so it can appear in messages. */
+export function redactServer(server: string): string {
+  return server.replace(/\/\/[^@/]*@/, '//');
+}
+
+/**
+ * One NATS connection with its JetStream client and manager, connection-state tracking and
+ * a bounded wait for reconnects. Shared by the JetStream store, journal and pubsub.
+ */
+export class NatsLink {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly disconnectedWait: number;
+  readonly requestTimeout: number;
+  readonly module: JetStreamModule;
+  readonly #owned: boolean;
+  #connected = true;
+  #closed = false;
+  readonly #listeners = new Set<(connected: boolean) => void>();
+  #waiters: Array<() => void> = [];
+
+  private constructor(
+    nc: NatsConnection,
+    jsm: JetStreamManager,
+    module: JetStreamModule,
+    owned: boolean,
+    options: NatsConnectionOptions,
+  ) {
+    this.nc = nc;
+    this.jsm = jsm;
+    this.js = jsm.jetstream();
+    this.module = module;
+    this.#owned = owned;
+    this.disconnectedWait = options.disconnectedWait ?? 5_000;
+    this.requestTimeout = options.requestTimeout ?? 5_000;
+    void this.#watch();
+  }
+
+  /**
+   * Connect (or adopt `options.connection`) and check that JetStream is enabled.
+   * @throws MissingPeerDependencyError without the NATS packages; StoreUnavailableError when
+   *   no server answers in time; StoreError when JetStream is not enabled
+   */
+  static async open(options: NatsConnectionOptions, feature: string): Promise<NatsLink> {
+    const { transport, js } = loadNats(feature);
+    const owned = options.connection === undefined;
+    let nc: NatsConnection;
+    if (options.connection !== undefined) nc = options.connection;
+    else {
+      const servers = options.servers ?? 'nats://127.0.0.1:4222';
+      const connectOptions: NodeConnectionOptions = {
+        servers,
+        name: options.name ?? 'nestjs-jido-signal',
+        timeout: options.connectTimeout ?? 5_000,
+        maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+        reconnectTimeWait: options.reconnectTimeWait ?? 1_000,
+        user: options.user,
+        pass: options.pass,
+        token: options.token,
+      };
+      try {
+        nc = await transport.connect(connectOptions);
+      } catch (cause) {
+        const list = (Array.isArray(servers) ? servers : [servers]).map(redactServer).join(', ');
+        throw new StoreUnavailableError(
+          `NATS (${list})`,
+          'connect',
+          connectOptions.timeout ?? 5_000,
+          describeCause(cause),
+        );
+      }
+    }
+    try {
+      const jsm = await js.jetstreamManager(nc, { timeout: options.requestTimeout ?? 5_000 });
+      return new NatsLink(nc, jsm, js, owned, options);
+    } catch (cause) {
+      if (owned) await nc.close().catch(() => undefined);
+      throw new StoreError('NATS server has no JetStream (start it with -js)', {
+        cause: describeCause(cause),
+      });
+    }
+  }
+
+  /** Whether the connection is up right now. */
+  get connected(): boolean {
+    return this.#connected && !this.#closed;
+  }
+
+  /** Listen to connection changes. @returns a function that removes the listener */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Resolve once connected, waiting at most `disconnectedWait` ms.
+   * @throws StoreUnavailableError when the connection does not come back in time
+   */
+  async ready(store: string, operation: string): Promise<void> {
+    if (this.connected) return;
+    const wait = this.disconnectedWait;
+    if (wait > 0 && !this.#closed) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let resolveWait!: () => void;
+      const up = new Promise<void>((resolve) => (resolveWait = resolve));
+      this.#waiters.push(resolveWait);
+      await Promise.race([up, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+      clearTimeout(timer);
+      this.#waiters = this.#waiters.filter((w) => w !== resolveWait);
+      if (this.connected) return;
+    }
+    throw new StoreUnavailableError(store, operation, wait);
+  }
+
+  /** Close the connection when this link opened it (drains pending publishes first). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#waiters) w();
+    this.#waiters = [];
+    if (this.#owned && !this.nc.isClosed()) {
+      await this.nc.drain().catch(() => this.nc.close());
+    }
+  }
+
+  async #watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnecting') this.#set(false);
+      else if (status.type === 'reconnect') this.#set(true);
+      else if (status.type === 'close') {
+        this.#set(false);
+        break;
+      }
+    }
+  }
+
+  #set(connected: boolean): void {
+    if (this.#connected === connected) return;
+    this.#connected = connected;
+    if (connected) {
+      for (const w of this.#waiters) w();
+      this.#waiters = [];
+    }
+    for (const listener of this.#listeners) listener(connected);
+  }
+}
+
+/** A secret-free description of a client error (NATS errors never carry credentials). */
+export function describeCause(cause: unknown): Error {
+  if (cause instanceof Error) return new Error(redactServer(cause.message));
+  return new Error(String(cause));
+}
