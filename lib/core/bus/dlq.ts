@@ -1,5 +1,5 @@
 import type { DlqEntry, SignalStore } from '../store/signal-store.interface.js';
-import type { PersistentSubscription, RedriveResult } from './persistent-subscription.js';
+import type { PersistentEngine, RedriveResult } from './persistent-subscription.js';
 
 /** Options of {@link BusDlq.list}. */
 export interface DlqListOptions {
@@ -27,7 +27,7 @@ export class BusDlq {
       subscriptionId: string,
       /** `undefined`: look up softly (no error when missing or not persistent). */
       operation: string | undefined,
-    ) => PersistentSubscription | undefined,
+    ) => PersistentEngine | undefined,
   ) {}
 
   /**

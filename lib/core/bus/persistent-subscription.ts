@@ -263,15 +263,16 @@ interface HeapItem {
   readonly d: Delivery;
 }
 
-/** Resolved `startFrom`, as stored in the subscription state. */
-interface StartSpec {
+/** Resolved `startFrom`, as stored in the subscription state. @internal */
+export interface StartSpec {
   /** Exclusive log cursor. */
   readonly after?: string;
   /** Ms since the epoch (inclusive). */
   readonly since?: number;
 }
 
-function describeError(error: unknown): LastError {
+/** @internal */
+export function describeError(error: unknown): LastError {
   const code = error instanceof JidoSignalError ? error.code : 'dispatch_error';
   let message: string;
   try {
@@ -282,11 +283,126 @@ function describeError(error: unknown): LastError {
   return { code, message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
 }
 
-function describeValue(value: unknown): string {
+/** @internal */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value))
     return value.length === 0 ? 'an empty list' : 'a list with a non-string';
   return typeof value;
+}
+
+/** Validated persistent-subscription options (shared by the in-process and remote engines). */
+export interface ResolvedPersistentOptions {
+  readonly maxInFlight: number;
+  readonly maxPending: number;
+  readonly maxAttempts: number;
+  readonly ackTimeout: number;
+  readonly checkpointInterval: number;
+  readonly overflow: OverflowPolicy;
+  readonly autoAck: boolean;
+  readonly backoff: BackoffFunction;
+  readonly start: StartSpec;
+  /** JSON-safe form kept in the subscription state. */
+  readonly persisted: Record<string, unknown>;
+}
+
+/**
+ * Validate and default the options of a persistent subscription.
+ * @throws BusOptionError naming the bad option
+ * @internal
+ */
+export function resolvePersistentOptions(
+  bus: string,
+  options: PersistentSubscribeOptions,
+): ResolvedPersistentOptions {
+  const integer = (name: string, value: unknown, fallback: number, min: number): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      throw new BusOptionError(
+        bus,
+        name,
+        `option "${name}" must be an integer ≥ ${min}, got ${typeof value === 'number' ? value : typeof value}`,
+      );
+    }
+    return value;
+  };
+  const maxInFlight = integer('maxInFlight', options.maxInFlight, 1000, 1);
+  const maxPending = integer('maxPending', options.maxPending, 10_000, 0);
+  const maxAttempts = integer('maxAttempts', options.maxAttempts, 5, 1);
+  const ackTimeout = integer('ackTimeout', options.ackTimeout, 30_000, 0);
+  const checkpointInterval = integer('checkpointInterval', options.checkpointInterval, 100, 0);
+  const overflow = options.overflow ?? 'reject';
+  if (overflow !== 'reject' && overflow !== 'dead-letter') {
+    throw new BusOptionError(
+      bus,
+      'overflow',
+      `option "overflow" must be 'reject' or 'dead-letter', got ${String(overflow)}`,
+    );
+  }
+  if (options.autoAck !== undefined && typeof options.autoAck !== 'boolean') {
+    throw new BusOptionError(bus, 'autoAck', 'option "autoAck" must be a boolean');
+  }
+  const autoAck = options.autoAck ?? false;
+  const backoff = compileBackoff(bus, options.backoff, options.retryInterval);
+  const start = resolveStart(bus, options.startFrom);
+  const persisted = {
+    maxInFlight,
+    maxPending,
+    maxAttempts,
+    ackTimeout,
+    overflow,
+    autoAck,
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    ...(options.retryInterval === undefined ? {} : { retryInterval: options.retryInterval }),
+    start: { ...start },
+  };
+  return {
+    maxInFlight,
+    maxPending,
+    maxAttempts,
+    ackTimeout,
+    checkpointInterval,
+    overflow,
+    autoAck,
+    backoff,
+    start,
+    persisted,
+  };
+}
+
+function resolveStart(bus: string, startFrom: StartFrom | undefined): StartSpec {
+  if (startFrom === undefined || startFrom === 'current') return { after: SignalId.generate() };
+  if (startFrom === 'origin') return {};
+  const ms = startFrom instanceof Date ? startFrom.getTime() : startFrom;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new BusOptionError(
+      bus,
+      'startFrom',
+      `option "startFrom" must be 'origin', 'current', a Date or ms since the epoch, got ${String(startFrom)}`,
+    );
+  }
+  return { since: Math.floor(ms) };
+}
+
+/**
+ * What a bus needs of a persistent subscription's machinery: the in-process
+ * {@link PersistentSubscription} or the remote one over a distributed store.
+ * @internal
+ */
+export interface PersistentEngine {
+  readonly id: string;
+  readonly pattern: string;
+  readonly createdAt: number;
+  load(): Promise<void>;
+  halt(): void;
+  stop(persist: boolean): Promise<void>;
+  destroy(): Promise<void>;
+  ack(ids: string | readonly string[]): void;
+  nack(id: string, options?: NackOptions): void;
+  reconnect(deliver: DeliverFunction, target: string): ReconnectResult;
+  redrive(limit: number | undefined): Promise<RedriveResult>;
+  forgetRedrives(): void;
+  stats(): PersistentStats;
 }
 
 /**
@@ -299,7 +415,7 @@ function describeValue(value: unknown): string {
  * monotonically) and a heap of retry times — no per-signal timers.
  * @internal — use it through `SignalBus`.
  */
-export class PersistentSubscription {
+export class PersistentSubscription implements PersistentEngine {
   readonly maxInFlight: number;
   readonly maxPending: number;
   readonly maxAttempts: number;
@@ -367,68 +483,22 @@ export class PersistentSubscription {
     target: string,
   ) {
     this.#host = host;
-    const bus = host.bus;
-    const integer = (name: string, value: unknown, fallback: number, min: number): number => {
-      if (value === undefined) return fallback;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-        throw new BusOptionError(
-          bus,
-          name,
-          `option "${name}" must be an integer ≥ ${min}, got ${typeof value === 'number' ? value : typeof value}`,
-        );
-      }
-      return value;
-    };
-    this.maxInFlight = integer('maxInFlight', options.maxInFlight, 1000, 1);
-    this.maxPending = integer('maxPending', options.maxPending, 10_000, 0);
-    this.maxAttempts = integer('maxAttempts', options.maxAttempts, 5, 1);
-    this.ackTimeout = integer('ackTimeout', options.ackTimeout, 30_000, 0);
-    this.checkpointInterval = integer('checkpointInterval', options.checkpointInterval, 100, 0);
-    const overflow = options.overflow ?? 'reject';
-    if (overflow !== 'reject' && overflow !== 'dead-letter') {
-      throw new BusOptionError(
-        bus,
-        'overflow',
-        `option "overflow" must be 'reject' or 'dead-letter', got ${String(overflow)}`,
-      );
-    }
-    this.overflow = overflow;
-    if (options.autoAck !== undefined && typeof options.autoAck !== 'boolean') {
-      throw new BusOptionError(bus, 'autoAck', 'option "autoAck" must be a boolean');
-    }
-    this.autoAck = options.autoAck ?? false;
-    this.#backoff = compileBackoff(bus, options.backoff, options.retryInterval);
-    this.#start = PersistentSubscription.#resolveStart(bus, options.startFrom);
+    const o = resolvePersistentOptions(host.bus, options);
+    this.maxInFlight = o.maxInFlight;
+    this.maxPending = o.maxPending;
+    this.maxAttempts = o.maxAttempts;
+    this.ackTimeout = o.ackTimeout;
+    this.checkpointInterval = o.checkpointInterval;
+    this.overflow = o.overflow;
+    this.autoAck = o.autoAck;
+    this.#backoff = o.backoff;
+    this.#start = o.start;
     // Slack lets one timer wake-up handle many ack deadlines (≤ 5% late, at most 1 s).
     this.#ackSlack = Math.min(1000, Math.floor(this.ackTimeout / 20));
-    this.#persisted = {
-      maxInFlight: this.maxInFlight,
-      maxPending: this.maxPending,
-      maxAttempts: this.maxAttempts,
-      ackTimeout: this.ackTimeout,
-      overflow: this.overflow,
-      autoAck: this.autoAck,
-      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
-      ...(options.retryInterval === undefined ? {} : { retryInterval: options.retryInterval }),
-      start: { ...this.#start },
-    };
+    this.#persisted = o.persisted;
     this.#deliver = deliver;
     this.#target = target;
     this.createdAt = Date.now();
-  }
-
-  static #resolveStart(bus: string, startFrom: StartFrom | undefined): StartSpec {
-    if (startFrom === undefined || startFrom === 'current') return { after: SignalId.generate() };
-    if (startFrom === 'origin') return {};
-    const ms = startFrom instanceof Date ? startFrom.getTime() : startFrom;
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-      throw new BusOptionError(
-        bus,
-        'startFrom',
-        `option "startFrom" must be 'origin', 'current', a Date or ms since the epoch, got ${String(startFrom)}`,
-      );
-    }
-    return { since: Math.floor(ms) };
   }
 
   // ── lifecycle ──────────────────────────────────────────────────────────────

@@ -21,6 +21,11 @@ import { Signal } from '../signal/signal.js';
 import { SignalId } from '../signal/signal-id.js';
 import { MemoryStore } from '../store/memory.store.js';
 import type { RecordedSignal, SignalStore } from '../store/signal-store.interface.js';
+import {
+  isDistributedStore,
+  type DistributedSignalStore,
+  type LogTail,
+} from '../store/distributed-store.interface.js';
 import { TelemetryChannel } from '../telemetry/channels.js';
 import { emit, telemetryChannel } from '../telemetry/telemetry.js';
 import { CausalityContext, causalityDeliveryScope } from '../journal/causality-context.js';
@@ -39,10 +44,12 @@ import { BusDlq } from './dlq.js';
 import {
   PersistentSubscription,
   type NackOptions,
+  type PersistentEngine,
   type PersistentHost,
   type PersistentSubscribeOptions,
   type ReconnectResult,
 } from './persistent-subscription.js';
+import { RemotePersistentSubscription } from './remote-persistent-subscription.js';
 import { BusSnapshots, toMillis } from './snapshots.js';
 import {
   Subscription,
@@ -312,6 +319,8 @@ class QueuedPublish {
     readonly signals: readonly Signal[],
     readonly resolve: (entries: RecordedSignal[]) => void,
     readonly reject: (error: unknown) => void,
+    /** Entries another instance recorded (distributed store): deliver only. */
+    readonly recorded?: RecordedSignal[],
   ) {}
 }
 
@@ -407,6 +416,10 @@ export class SignalBus {
 
   readonly #store: SignalStore;
   readonly #ownsStore: boolean;
+  /** Set when the store is shared by several processes. */
+  readonly #distributed: DistributedSignalStore | undefined;
+  /** Feed of entries other instances record (distributed store only). */
+  #tail: Promise<LogTail | undefined> | undefined;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #pipeline: MiddlewarePipeline;
@@ -512,6 +525,7 @@ export class SignalBus {
     this.#scope = options.deliveryScope ?? (this.#causality ? causalityDeliveryScope : undefined);
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? new MemoryStore();
+    this.#distributed = isDistributedStore(this.#store) ? this.#store : undefined;
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Dispatcher({ buses: options.buses });
     this.errors$ = this.#errors.asObservable();
@@ -527,6 +541,37 @@ export class SignalBus {
     if (this.#logTtl !== undefined) {
       this.#ttlTimer = setInterval(this.#sweep, this.#logTtl);
       this.#ttlTimer.unref();
+    }
+    if (this.#distributed !== undefined) this.#tail = this.#follow(this.#distributed);
+  }
+
+  /**
+   * Resolves once the bus receives what other instances publish (a distributed store's
+   * feed is running); at once on a local store. Subscriptions made before it resolves may
+   * miss signals other instances published meanwhile.
+   */
+  async ready(): Promise<void> {
+    await this.#tail;
+  }
+
+  /** Deliver entries other instances record, through the publish queue (log order). */
+  async #follow(store: DistributedSignalStore): Promise<LogTail | undefined> {
+    try {
+      return await store.tail(this.name, (entry, origin) => {
+        if (origin === store.instanceId || this.#closing) return;
+        this.#active++;
+        const recorded = [entry];
+        const settle = (): void => undefined;
+        if (!this.#sequencing) {
+          this.#sequencing = true;
+          this.#run([entry.signal], 1, recorded).then(settle, settle);
+        } else {
+          this.#queue.push(new QueuedPublish([entry.signal], settle, settle, recorded));
+        }
+      });
+    } catch (error) {
+      this.#report(this.#storeError('Following the shared log failed', error));
+      return undefined;
     }
   }
 
@@ -609,7 +654,11 @@ export class SignalBus {
    * Record `list` and deliver it; the caller holds the turn. `count` publishes are settled
    * (for `close()`) when it ends: more than one when queued publishes were grouped.
    */
-  async #run(list: readonly Signal[], count: number): Promise<RecordedSignal[]> {
+  async #run(
+    list: readonly Signal[],
+    count: number,
+    recorded?: RecordedSignal[],
+  ): Promise<RecordedSignal[]> {
     try {
       const pipeline = this.#pipeline;
       const context: PublishContext | undefined = pipeline.isEmpty
@@ -617,9 +666,13 @@ export class SignalBus {
         : { bus: this.name, publishedAt: Date.now(), metadata: new Map<string, unknown>() };
       let entries: RecordedSignal[];
       try {
-        if (pipeline.hasBeforePublish) list = await pipeline.beforePublish(list, context!);
-        if (list.length === 0) entries = [];
-        else {
+        if (recorded !== undefined) entries = recorded;
+        else if (
+          pipeline.hasBeforePublish &&
+          (list = await pipeline.beforePublish(list, context!)).length === 0
+        ) {
+          entries = [];
+        } else {
           if (this.#knownSize === undefined && this.#maxLogSize !== Infinity) {
             this.#knownSize = await this.#store.size(this.name);
           }
@@ -645,8 +698,8 @@ export class SignalBus {
         this.#pump();
         return entries;
       }
-      this.#published += n;
-      if (publishChannel.hasSubscribers) {
+      if (recorded === undefined) this.#published += n;
+      if (recorded === undefined && publishChannel.hasSubscribers) {
         publishChannel.publish({
           bus: this.name,
           count: n,
@@ -655,7 +708,7 @@ export class SignalBus {
         } satisfies BusPublishTelemetryMessage);
       }
       const persisting = this.#persistent.size > 0 ? this.#enqueuePersistent(entries) : undefined;
-      if (this.#knownSize !== undefined) {
+      if (this.#knownSize !== undefined && recorded === undefined) {
         this.#knownSize += n;
         // Issued now, not awaited: MemoryStore applies it at once; a remote store soon
         // after. `close()` waits for it and failures are reported on errors$.
@@ -703,7 +756,7 @@ export class SignalBus {
         }
       }
       if (persisting !== undefined) await persisting;
-      if (pipeline.hasAfterPublish) {
+      if (pipeline.hasAfterPublish && recorded === undefined) {
         const after = pipeline.afterPublish(entries, context!, this.#report);
         if (after !== undefined) await after;
       }
@@ -955,6 +1008,9 @@ export class SignalBus {
     }
     if (this.#subs.has(id)) throw new SubscriptionExistsError(this.name, id);
     const { deliver, target } = this.#deliveryFor(opts.dispatch);
+    if (this.#distributed !== undefined) {
+      return this.#subscribeRemote(this.#distributed, id, pattern, opts, deliver, target);
+    }
     const host = (this.#persistentHost ??= {
       bus: this.name,
       store: this.#store,
@@ -986,11 +1042,49 @@ export class SignalBus {
     return id;
   }
 
+  /** A persistent subscription on a distributed store: a durable consumer shared by instances. */
+  async #subscribeRemote(
+    store: DistributedSignalStore,
+    id: string,
+    pattern: string,
+    opts: PersistentSubscribeOptions,
+    deliver: DeliverFunction,
+    target: string,
+  ): Promise<string> {
+    const ps = new RemotePersistentSubscription(
+      { bus: this.name, store, scope: this.#scope, report: this.#report },
+      id,
+      pattern,
+      opts,
+      deliver,
+      target,
+    );
+    const sub = new Subscription(
+      id,
+      pattern,
+      opts.priority ?? 0,
+      'ordinary',
+      0,
+      ps.createdAt,
+      target,
+      deliver,
+      ps,
+    );
+    this.#subs.set(id, sub);
+    try {
+      await ps.load();
+    } catch (error) {
+      this.#remove(sub);
+      throw error;
+    }
+    return id;
+  }
+
   /** The persistent machinery of a subscription; `operation` undefined → soft lookup. */
   #persistentFor(
     subscriptionId: string,
     operation: string | undefined,
-  ): PersistentSubscription | undefined {
+  ): PersistentEngine | undefined {
     if (operation === undefined) return this.#subs.get(subscriptionId)?.persistence;
     this.#ensureOpen(operation);
     const sub = this.#subs.get(subscriptionId);
@@ -1110,7 +1204,7 @@ export class SignalBus {
     sub.removed = true;
     this.#subs.delete(sub.id);
     if (sub.persistence !== undefined) {
-      this.#persistent.remove(sub.routeId);
+      if (sub.persistence instanceof PersistentSubscription) this.#persistent.remove(sub.routeId);
       sub.persistence.halt();
     } else this.#router.remove(sub.routeId);
   }
@@ -1134,15 +1228,28 @@ export class SignalBus {
     }
     // Grouped publishes share one record step; a persistent subscription may refuse a
     // publish (queue_full), which must fail only that publish — so no grouping then.
-    if (waiting === 1 || !this.#pipeline.isEmpty || this.#persistent.size > 0) {
-      const job = queue[this.#head]!;
+    const first = queue[this.#head]!;
+    if (
+      waiting === 1 ||
+      !this.#pipeline.isEmpty ||
+      this.#persistent.size > 0 ||
+      first.recorded !== undefined
+    ) {
       queue[this.#head++] = undefined;
-      this.#run(job.signals, 1).then(job.resolve, job.reject);
+      this.#run(first.signals, 1, first.recorded).then(first.resolve, first.reject);
       return;
     }
-    const jobs = queue.slice(this.#head) as QueuedPublish[];
-    queue.length = 0;
-    this.#head = 0;
+    // Group the local publishes up to the next entry recorded by another instance.
+    let end = this.#head + 1;
+    while (end < queue.length && queue[end]!.recorded === undefined) end++;
+    const jobs = queue.slice(this.#head, end) as QueuedPublish[];
+    if (end === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+    } else {
+      queue.fill(undefined, this.#head, end);
+      this.#head = end;
+    }
     const all: Signal[] = [];
     for (const job of jobs) for (const signal of job.signals) all.push(signal);
     this.#run(all, jobs.length).then(
@@ -1713,7 +1820,7 @@ export class SignalBus {
     this.#closing = true;
     if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
     // Persistent subscriptions stop (re)delivering at once; unacked signals stay pending.
-    const persistent: PersistentSubscription[] = [];
+    const persistent: PersistentEngine[] = [];
     for (const sub of this.#subs.values()) {
       if (sub.persistence !== undefined) {
         sub.persistence.halt();
@@ -1735,6 +1842,12 @@ export class SignalBus {
     for (const sub of [...this.#subs.values()]) this.#remove(sub);
     // Final checkpoints, before an owned store closes.
     await Promise.allSettled(persistent.map((ps) => ps.stop(true)));
+    if (this.#tail !== undefined) {
+      const tail = await this.#tail;
+      await tail?.stop().catch((error: unknown) => {
+        this.#report(this.#storeError('Stopping the shared log feed failed', error));
+      });
+    }
     const closing: Promise<unknown>[] = [];
     if (this.#ownsDispatcher) closing.push(this.#dispatcher.close());
     if (this.#ownsStore) closing.push(this.#store.close());

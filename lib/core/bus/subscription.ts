@@ -1,6 +1,6 @@
 import type { DispatchConfig } from '../dispatch/adapter.interface.js';
 import type { Signal } from '../signal/signal.js';
-import type { PersistentStats, PersistentSubscription } from './persistent-subscription.js';
+import type { PersistentEngine, PersistentStats } from './persistent-subscription.js';
 
 /**
  * A plain subscriber function. It may return anything or a promise; a throw or rejection
@@ -105,7 +105,7 @@ export class Subscription implements SubscriptionInfo {
     /** Delivers one signal; may throw or return a promise. */
     readonly deliver: DeliverFunction,
     /** The at-least-once machinery of a persistent subscription. */
-    readonly persistence?: PersistentSubscription,
+    readonly persistence?: PersistentEngine,
   ) {}
 
   /** Whether the subscription is persistent. */

@@ -1,0 +1,620 @@
+import {
+  BusError,
+  BusOptionError,
+  InvalidAckArgumentError,
+  InvalidLogIdError,
+  SubscriberError,
+  UnknownLogIdError,
+} from '../errors/bus.error.js';
+import type { Signal } from '../signal/signal.js';
+import { SignalId } from '../signal/signal-id.js';
+import type {
+  ConsumerStart,
+  DistributedSignalStore,
+  DurableConsumer,
+  DurableMessage,
+} from '../store/distributed-store.interface.js';
+import type { DlqEntry } from '../store/signal-store.interface.js';
+import { TelemetryChannel } from '../telemetry/channels.js';
+import { emit, telemetryChannel } from '../telemetry/telemetry.js';
+import type { BackoffFunction } from './backoff.js';
+import type { DeliveryScope } from './delivery-scope.js';
+import { isThenable } from './middleware-pipeline.js';
+import {
+  describeError,
+  describeValue,
+  resolvePersistentOptions,
+  type NackOptions,
+  type PersistentAckMessage,
+  type PersistentDeadLetterMessage,
+  type PersistentDeliverMessage,
+  type PersistentEngine,
+  type PersistentNackMessage,
+  type PersistentRedriveMessage,
+  type PersistentRetryMessage,
+  type PersistentStats,
+  type PersistentSubscribeOptions,
+  type ReconnectResult,
+  type RedriveResult,
+} from './persistent-subscription.js';
+import type { DeliverFunction } from './subscription.js';
+
+/** What a remote persistent subscription needs of its bus. @internal */
+export interface RemotePersistentHost {
+  readonly bus: string;
+  readonly store: DistributedSignalStore;
+  readonly scope: DeliveryScope | undefined;
+  readonly report: (error: BusError) => void;
+}
+
+const deliverChannel = telemetryChannel(TelemetryChannel.SubscriptionDeliver);
+const ackChannel = telemetryChannel(TelemetryChannel.SubscriptionAck);
+const nackChannel = telemetryChannel(TelemetryChannel.SubscriptionNack);
+const retryChannel = telemetryChannel(TelemetryChannel.SubscriptionRetry);
+const deadLetterChannel = telemetryChannel(TelemetryChannel.SubscriptionDeadLetter);
+const redriveChannel = telemetryChannel(TelemetryChannel.BusDlqRedrive);
+
+/** `ack_wait` used when `ackTimeout` is 0 (disabled): one day. */
+const NO_ACK_TIMEOUT = 86_400_000;
+
+type LastError = { readonly code: string; readonly message: string };
+
+/** One delivery on this instance: from the durable consumer, or redriven from the DLQ. */
+class RemoteDelivery {
+  /** Dispatch running (not settled). */
+  dispatching = false;
+  done = false;
+  firstAttemptAt: number;
+  lastAttemptAt = 0;
+  timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    /** Key in the tracking map: the log id, or `dlq:<id>` for a redrive of a tracked one. */
+    readonly key: string,
+    readonly signal: Signal,
+    readonly logId: string | undefined,
+    /** The server's delivery (undefined for a DLQ redrive). */
+    readonly message: DurableMessage | undefined,
+    /** Attempts including this one (the server's count for consumer deliveries). */
+    public attempts: number,
+    readonly dlqId: string | undefined,
+  ) {
+    this.firstAttemptAt = Date.now();
+  }
+}
+
+/**
+ * A persistent subscription over a {@link DistributedSignalStore}: a durable consumer shared
+ * by every instance of the bus (competing consumers). The server keeps the delivery state —
+ * `maxInFlight` is `max_ack_pending` across instances, `ackTimeout` is `ack_wait`, retries
+ * are `nak(backoff delay)` and `maxAttempts` bounds the server's delivery count (one extra
+ * delivery is reserved to dead-letter an entry whose last attempt timed out, so nothing is
+ * dropped silently). This instance tracks only its own deliveries for `ack`/`nack`.
+ * @internal — use it through `SignalBus`.
+ */
+export class RemotePersistentSubscription implements PersistentEngine {
+  readonly maxInFlight: number;
+  readonly maxAttempts: number;
+  readonly ackTimeout: number;
+  readonly autoAck: boolean;
+  createdAt: number;
+
+  readonly #host: RemotePersistentHost;
+  readonly #backoff: BackoffFunction;
+  readonly #persisted: Record<string, unknown>;
+  readonly #start: ConsumerStart;
+  #deliver: DeliverFunction;
+  #target: string;
+  readonly #byKey = new Map<string, RemoteDelivery>();
+  readonly #bySignal = new Map<string, RemoteDelivery>();
+  readonly #redriving = new Set<string>();
+  readonly #work = new Set<Promise<unknown>>();
+  #consumer: DurableConsumer | undefined;
+  #loaded: Promise<void> | undefined;
+  #halted = false;
+  #inFlight = 0;
+  #waiting = 0;
+  #delivered = 0;
+  #acked = 0;
+  #retried = 0;
+  #deadLettered = 0;
+  #redriven = 0;
+
+  constructor(
+    host: RemotePersistentHost,
+    readonly id: string,
+    readonly pattern: string,
+    options: PersistentSubscribeOptions,
+    deliver: DeliverFunction,
+    target: string,
+  ) {
+    this.#host = host;
+    const o = resolvePersistentOptions(host.bus, options);
+    this.maxInFlight = o.maxInFlight;
+    this.maxAttempts = o.maxAttempts;
+    this.ackTimeout = o.ackTimeout;
+    this.autoAck = o.autoAck;
+    this.#backoff = o.backoff;
+    this.#persisted = o.persisted;
+    this.#start =
+      o.start.since !== undefined
+        ? o.start.since
+        : o.start.after !== undefined
+          ? 'current'
+          : 'origin';
+    this.#deliver = deliver;
+    this.#target = target;
+    this.createdAt = Date.now();
+  }
+
+  /**
+   * Store the subscription state (or check the stored one) and start pulling from the
+   * shared durable consumer.
+   * @throws BusOptionError when the stored subscription has another pattern; store errors
+   */
+  load(): Promise<void> {
+    return (this.#loaded ??= this.#load());
+  }
+
+  async #load(): Promise<void> {
+    const { store, bus } = this.#host;
+    const existing = await store.getSubscription(bus, this.id);
+    if (existing !== undefined) {
+      if (existing.pattern !== this.pattern) {
+        throw new BusOptionError(
+          bus,
+          'pattern',
+          `persistent subscription "${this.id}" is stored with pattern "${existing.pattern}", not "${this.pattern}"; unsubscribe it with { deletePersistence: true } first`,
+        );
+      }
+      this.createdAt = existing.createdAt;
+    } else {
+      await store.putSubscription(bus, {
+        subscriptionId: this.id,
+        pattern: this.pattern,
+        options: this.#persisted,
+        acked: [],
+        attempts: {},
+        createdAt: this.createdAt,
+      });
+    }
+    const consumer = await store.openConsumer(
+      bus,
+      {
+        subscriptionId: this.id,
+        pattern: this.pattern,
+        maxAckPending: this.maxInFlight,
+        // One delivery more than attempts: an entry whose last attempt timed out comes
+        // back once more and is dead-lettered instead of being dropped by the server.
+        maxDeliver: this.maxAttempts + 1,
+        ackWait: this.ackTimeout > 0 ? this.ackTimeout : NO_ACK_TIMEOUT,
+        startFrom: this.#start,
+      },
+      (message) => this.#receive(message),
+    );
+    if (this.#halted) await consumer.stop();
+    else this.#consumer = consumer;
+  }
+
+  /** Stop pulling; deliveries on this instance are no longer redelivered here. */
+  halt(): void {
+    if (this.#halted) return;
+    this.#halted = true;
+    for (const d of this.#byKey.values()) {
+      if (d.timer !== undefined) clearTimeout(d.timer);
+      d.timer = undefined;
+    }
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    if (consumer !== undefined) this.#track(consumer.stop());
+  }
+
+  /**
+   * Halt, let running dispatches finish, and hand every delivery still awaiting an ack back
+   * to the server at once (another instance, or this subscription's next start, gets it).
+   * Errors are reported, never thrown.
+   */
+  async stop(): Promise<void> {
+    this.halt();
+    if (this.#loaded !== undefined) await this.#loaded.catch(() => undefined);
+    await this.#settle();
+    for (const d of [...this.#byKey.values()]) {
+      if (d.done) continue;
+      this.#forget(d);
+      d.message?.nak();
+    }
+    await this.#settle();
+  }
+
+  /** Delete the durable consumer, the stored state and the DLQ of this subscription. */
+  async destroy(): Promise<void> {
+    const { store, bus } = this.#host;
+    await this.#settle();
+    await store.deleteConsumer(bus, this.id);
+    await store.deleteSubscription(bus, this.id);
+    await store.clearDlq(bus, this.id);
+  }
+
+  // ── deliveries ─────────────────────────────────────────────────────────────
+
+  #receive(message: DurableMessage): void {
+    if (this.#halted) {
+      message.nak();
+      return;
+    }
+    const { entry } = message;
+    const d = new RemoteDelivery(
+      entry.logId,
+      entry.signal,
+      entry.logId,
+      message,
+      message.deliveryCount,
+      undefined,
+    );
+    const previous = this.#byKey.get(d.key);
+    if (previous !== undefined) this.#forget(previous); // redelivered to us (ack timed out)
+    this.#byKey.set(d.key, d);
+    this.#bySignal.set(d.signal.id, d);
+    this.#inFlight++;
+    if (d.attempts > this.maxAttempts) {
+      // Every attempt was used up by ack timeouts: dead-letter, never drop.
+      this.#deadLetter(d, {
+        code: 'ack_timeout',
+        message: `not acked within ${this.ackTimeout} ms in ${this.maxAttempts} attempts`,
+      });
+      return;
+    }
+    this.#dispatch(d);
+  }
+
+  #dispatch(d: RemoteDelivery): void {
+    d.dispatching = true;
+    d.lastAttemptAt = Date.now();
+    const bus = this.#host.bus;
+    const logId = d.logId ?? d.key;
+    emit(deliverChannel, (): PersistentDeliverMessage => ({
+      bus,
+      subscriptionId: this.id,
+      signal: d.signal,
+      logId: d.logId,
+      attempt: d.attempts,
+    }));
+    let result: unknown;
+    try {
+      const scope = this.#host.scope;
+      result =
+        scope === undefined
+          ? this.#deliver(d.signal, logId)
+          : scope.run({ bus, signal: d.signal, logId, subscriptionId: this.id }, () =>
+              this.#deliver(d.signal, logId),
+            );
+    } catch (error) {
+      this.#failed(d, error);
+      return;
+    }
+    if (isThenable(result)) {
+      this.#track(
+        Promise.resolve(result).then(
+          () => this.#succeeded(d),
+          (error: unknown) => this.#failed(d, error),
+        ),
+      );
+    } else this.#succeeded(d);
+  }
+
+  #succeeded(d: RemoteDelivery): void {
+    d.dispatching = false;
+    if (d.done) return;
+    this.#delivered++;
+    if (this.autoAck) this.#complete([d]);
+  }
+
+  #failed(d: RemoteDelivery, error: unknown): void {
+    d.dispatching = false;
+    if (d.done) return;
+    this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, error));
+    this.#retryOrDeadLetter(d, describeError(error), undefined);
+  }
+
+  #retryOrDeadLetter(d: RemoteDelivery, error: LastError, delay: number | undefined): void {
+    if (d.attempts >= this.maxAttempts) {
+      this.#deadLetter(d, error);
+      return;
+    }
+    this.#retried++;
+    const wait = delay ?? this.#backoff(d.attempts);
+    emit(retryChannel, (): PersistentRetryMessage => ({
+      bus: this.#host.bus,
+      subscriptionId: this.id,
+      signalId: d.signal.id,
+      logId: d.logId,
+      attempt: d.attempts,
+      delayMs: wait,
+      reason: error.code,
+    }));
+    if (d.message !== undefined) {
+      // The server redelivers it after `wait`, to whichever instance pulls first.
+      this.#forget(d);
+      d.message.nak(wait);
+      return;
+    }
+    // A DLQ redrive retries here (its entry stays in the DLQ until it succeeds).
+    if (this.#halted) {
+      this.#forget(d);
+      this.#redriving.delete(d.dlqId!);
+      return;
+    }
+    this.#inFlight--;
+    this.#waiting++;
+    d.timer = setTimeout(() => {
+      d.timer = undefined;
+      this.#waiting--;
+      this.#inFlight++;
+      d.attempts++;
+      this.#dispatch(d);
+    }, wait);
+    d.timer.unref?.();
+  }
+
+  #complete(list: readonly RemoteDelivery[]): void {
+    const { store, bus } = this.#host;
+    for (const d of list) {
+      this.#forget(d);
+      this.#acked++;
+      if (d.message !== undefined) {
+        this.#track(
+          d.message.ack().catch((error: unknown) => {
+            // Not confirmed: the server redelivers it (at least once).
+            this.#host.report(this.#storeError('Acknowledging a delivery failed', error));
+          }),
+        );
+      } else {
+        this.#redriving.delete(d.dlqId!);
+        this.#write(store.deleteDlq(bus, this.id, [d.dlqId!]));
+      }
+    }
+    emit(ackChannel, (): PersistentAckMessage => ({
+      bus,
+      subscriptionId: this.id,
+      count: list.length,
+      checkpoint: undefined,
+    }));
+  }
+
+  /** Write a DLQ entry, then `term` the server's delivery (a failed write naks it instead). */
+  #deadLetter(d: RemoteDelivery, error: LastError): void {
+    this.#forget(d);
+    this.#deadLettered++;
+    const now = Date.now();
+    const entry: DlqEntry = {
+      id: SignalId.generate(),
+      subscriptionId: this.id,
+      ...(d.logId === undefined ? {} : { logId: d.logId }),
+      signal: d.signal,
+      attempts: Math.min(d.attempts, this.maxAttempts),
+      lastError: error,
+      firstAttemptAt: d.firstAttemptAt,
+      lastAttemptAt: d.lastAttemptAt === 0 ? now : d.lastAttemptAt,
+      insertedAt: now,
+    };
+    const { store, bus } = this.#host;
+    const previous = d.dlqId;
+    if (previous !== undefined) this.#redriving.delete(previous);
+    const message = d.message;
+    this.#write(
+      store.putDlq(bus, entry).then(
+        async () => {
+          message?.term();
+          if (previous !== undefined) await store.deleteDlq(bus, this.id, [previous]);
+        },
+        (failure: unknown) => {
+          message?.nak(this.#backoff(d.attempts));
+          throw failure;
+        },
+      ),
+    );
+    emit(deadLetterChannel, (): PersistentDeadLetterMessage => ({
+      bus,
+      subscriptionId: this.id,
+      signalId: d.signal.id,
+      logId: d.logId,
+      dlqId: entry.id,
+      attempts: entry.attempts,
+      reason: error.code,
+    }));
+  }
+
+  #forget(d: RemoteDelivery): void {
+    if (d.done) return;
+    d.done = true;
+    if (d.timer !== undefined) {
+      clearTimeout(d.timer);
+      d.timer = undefined;
+      this.#waiting--;
+    } else this.#inFlight--;
+    if (this.#byKey.get(d.key) === d) this.#byKey.delete(d.key);
+    if (this.#bySignal.get(d.signal.id) === d) this.#bySignal.delete(d.signal.id);
+  }
+
+  // ── ack / nack / reconnect ────────────────────────────────────────────────
+
+  #resolve(id: unknown): RemoteDelivery {
+    if (typeof id !== 'string') {
+      throw new InvalidAckArgumentError(this.#host.bus, this.id, describeValue(id));
+    }
+    const d = this.#byKey.get(id) ?? this.#bySignal.get(id);
+    if (d !== undefined && !d.done) return d;
+    throw SignalId.isValid(id)
+      ? new UnknownLogIdError(this.#host.bus, this.id, id)
+      : new InvalidLogIdError(this.#host.bus, this.id, id);
+  }
+
+  /**
+   * Ack deliveries of this instance by log id or signal id; one bad id throws and nothing
+   * is acked.
+   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError
+   */
+  ack(ids: string | readonly string[]): void {
+    let resolved: RemoteDelivery[];
+    if (typeof ids === 'string') resolved = [this.#resolve(ids)];
+    else if (Array.isArray(ids) && ids.length > 0) {
+      resolved = (ids as readonly unknown[]).map((id) => this.#resolve(id));
+    } else {
+      throw new InvalidAckArgumentError(this.#host.bus, this.id, describeValue(ids));
+    }
+    this.#complete([...new Set(resolved)]);
+  }
+
+  /**
+   * Redeliver after `delay` (default: the backoff; a failed attempt) or dead-letter now with
+   * `requeue: false`.
+   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError, BusOptionError
+   */
+  nack(id: string, options: NackOptions = {}): void {
+    const { requeue = true, delay, reason } = options;
+    if (delay !== undefined && (typeof delay !== 'number' || !(delay >= 0))) {
+      throw new BusOptionError(
+        this.#host.bus,
+        'delay',
+        `nack option "delay" must be a number ≥ 0, got ${String(delay)}`,
+      );
+    }
+    const d = this.#resolve(id);
+    emit(nackChannel, (): PersistentNackMessage => ({
+      bus: this.#host.bus,
+      subscriptionId: this.id,
+      signalId: d.signal.id,
+      logId: d.logId,
+      requeue,
+      delayMs: delay,
+    }));
+    const error = {
+      code: 'nacked',
+      message: reason ?? (requeue ? 'nacked' : 'nacked without requeue'),
+    };
+    if (d.timer !== undefined) {
+      clearTimeout(d.timer);
+      d.timer = undefined;
+      this.#waiting--;
+      this.#inFlight++;
+    }
+    if (!requeue) this.#deadLetter(d, error);
+    else this.#retryOrDeadLetter(d, error, delay);
+  }
+
+  /**
+   * Deliver to a new receiver from now on. Deliveries of this instance awaiting an ack are
+   * handed back to the server at once, so they are redelivered (to any instance) without
+   * waiting for `ackTimeout`.
+   */
+  reconnect(deliver: DeliverFunction, target: string): ReconnectResult {
+    this.#deliver = deliver;
+    this.#target = target;
+    let redelivered = 0;
+    for (const d of [...this.#byKey.values()]) {
+      if (d.dispatching || d.message === undefined) continue;
+      this.#forget(d);
+      d.message.nak();
+      redelivered++;
+    }
+    return { checkpoint: undefined, redelivered };
+  }
+
+  // ── DLQ redrive ────────────────────────────────────────────────────────────
+
+  /**
+   * Dispatch up to `limit` DLQ entries again on this instance, with fresh attempts and the
+   * subscription's backoff between them. An entry leaves the DLQ once its redelivery is
+   * acked (or is replaced by a new entry when every attempt fails).
+   */
+  async redrive(limit: number | undefined): Promise<RedriveResult> {
+    const { store, bus } = this.#host;
+    const entries = await store.listDlq(bus, this.id, limit === undefined ? {} : { limit });
+    let redriven = 0;
+    let failed = 0;
+    for (const entry of entries) {
+      if (this.#redriving.has(entry.id)) continue;
+      if (this.#halted) {
+        failed++;
+        continue;
+      }
+      const key =
+        entry.logId !== undefined && !this.#byKey.has(entry.logId)
+          ? entry.logId
+          : `dlq:${entry.id}`;
+      const d = new RemoteDelivery(key, entry.signal, entry.logId, undefined, 1, entry.id);
+      this.#redriving.add(entry.id);
+      this.#byKey.set(d.key, d);
+      if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
+      this.#inFlight++;
+      redriven++;
+      this.#dispatch(d);
+    }
+    this.#redriven += redriven;
+    emit(redriveChannel, (): PersistentRedriveMessage => ({
+      bus,
+      subscriptionId: this.id,
+      redriven,
+      failed,
+    }));
+    return { redriven, failed };
+  }
+
+  /** The DLQ was cleared: entries being redriven no longer have an entry to delete. */
+  forgetRedrives(): void {
+    this.#redriving.clear();
+  }
+
+  // ── bookkeeping ────────────────────────────────────────────────────────────
+
+  #track(promise: Promise<unknown>): void {
+    const tracked: Promise<unknown> = promise.then(
+      () => this.#work.delete(tracked),
+      () => this.#work.delete(tracked),
+    );
+    this.#work.add(tracked);
+  }
+
+  #write(promise: Promise<unknown>): void {
+    this.#track(
+      promise.catch((error: unknown) => {
+        this.#host.report(this.#storeError('Writing to the dead-letter queue failed', error));
+      }),
+    );
+  }
+
+  async #settle(): Promise<void> {
+    while (this.#work.size > 0) await Promise.all([...this.#work]);
+  }
+
+  #storeError(message: string, error: unknown): BusError {
+    return error instanceof BusError
+      ? error
+      : new BusError(
+          'store_error',
+          this.#host.bus,
+          `${message} (subscription "${this.id}"): ${error instanceof Error ? error.message : String(error)}`,
+          { subscriptionId: this.id, cause: error },
+        );
+  }
+
+  /**
+   * Counters of this instance. `pending` counts DLQ redrives waiting for a retry here;
+   * entries not delivered yet live on the server (see the store's consumer info).
+   */
+  stats(): PersistentStats {
+    return Object.freeze({
+      inFlight: this.#inFlight,
+      pending: this.#waiting,
+      delivered: this.#delivered,
+      acked: this.#acked,
+      retried: this.#retried,
+      deadLettered: this.#deadLettered,
+      redriven: this.#redriven,
+      checkpoint: undefined,
+      maxInFlight: this.maxInFlight,
+      maxPending: 0,
+      target: this.#target,
+    });
+  }
+}
