@@ -65,6 +65,7 @@ export type JidoSignalErrorCode =
   | 'bus_exists'
   | 'store_error'
   | 'store_unavailable'
+  | 'invalid_bus_name'
   // persistent subscriptions
   | 'unknown_log_id'
   | 'invalid_log_id'

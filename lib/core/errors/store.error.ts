@@ -30,3 +30,33 @@ export class StoreUnavailableError extends JidoSignalError {
     );
   }
 }
+
+/** A store option is out of range or of the wrong type. Code `'invalid_option'`. */
+export class StoreOptionError extends JidoSignalError {
+  /** The offending option. */
+  readonly option: string;
+
+  constructor(store: string, option: string, message: string) {
+    super('invalid_option', `${store}: option "${option}" ${message}`, {
+      details: { store, option },
+    });
+    this.option = option;
+  }
+}
+
+/**
+ * A bus name cannot be used by the store (remote engines map bus names to stream names and
+ * subject tokens). Code `'invalid_bus_name'`.
+ */
+export class InvalidBusNameError extends JidoSignalError {
+  /** The rejected bus name. */
+  readonly bus: string;
+
+  constructor(store: string, bus: unknown, rule: string) {
+    const shown = typeof bus === 'string' ? JSON.stringify(bus.slice(0, 200)) : typeof bus;
+    super('invalid_bus_name', `${store}: bus name ${shown} is not usable: ${rule}`, {
+      details: { store, bus: typeof bus === 'string' ? bus.slice(0, 200) : String(bus) },
+    });
+    this.bus = typeof bus === 'string' ? bus : String(bus);
+  }
+}

@@ -1,2 +1,4 @@
 export * from './signal-store.interface.js';
 export * from './memory.store.js';
+export * from './distributed-store.interface.js';
+export * from './jetstream/index.js';

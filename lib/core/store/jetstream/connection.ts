@@ -134,6 +134,11 @@ export class NatsLink {
     }
   }
 
+  /** The loaded `@nats-io/transport-node` module (`headers()`, …); loaded with the link. */
+  get transport(): TransportModule {
+    return loadNats('NATS').transport;
+  }
+
   /** Whether the connection is up right now. */
   get connected(): boolean {
     return this.#connected && !this.#closed;

@@ -1,0 +1,72 @@
+// Helpers for tests against the local NATS server (127.0.0.1:4222, JetStream enabled).
+// In CI (CI=true) an unreachable server fails the suite loudly; elsewhere such suites are skipped.
+import { describe } from '@jest/globals';
+import { connect as netConnect } from 'node:net';
+
+/** The test server; only ever loopback. */
+export const NATS_HOST = '127.0.0.1';
+export const NATS_PORT = 4222;
+export const NATS_URL = `nats://${NATS_HOST}:${NATS_PORT}`;
+
+/** Resolves `true` when something accepts TCP connections on `host:port` within `timeoutMs`. */
+export function isPortOpen(port: number, host = NATS_HOST, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host, port });
+    const done = (ok: boolean) => {
+      socket.removeAllListeners();
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Whether the test server was reachable when this module loaded. */
+export const natsAvailable: boolean = await isPortOpen(NATS_PORT);
+
+const inCi = process.env.CI === 'true';
+
+if (!natsAvailable && inCi) {
+  throw new Error(
+    `NATS is not reachable at ${NATS_HOST}:${NATS_PORT} and CI=true: start nats-server with JetStream (-js) before the tests (see .ci/run)`,
+  );
+}
+
+/**
+ * `describe` for suites that need the NATS server. Without a server: throws in CI (see
+ * above), otherwise registers the suite as skipped.
+ */
+export function natsDescribe(name: string, fn: () => void): void {
+  if (natsAvailable) describe(name, fn);
+  else describe.skip(`${name} (NATS not reachable at ${NATS_HOST}:${NATS_PORT})`, fn);
+}
+
+let counter = 0;
+
+/** A prefix unique to this run and call (valid as a JetStreamStore prefix). */
+export function testPrefix(tag = 't'): string {
+  return `${tag}${process.pid}x${Date.now().toString(36)}x${counter++}`;
+}
+
+/** Delete every stream whose name starts with `<prefix>_` (afterAll cleanup). */
+export async function deleteTestStreams(prefix: string): Promise<number> {
+  if (!natsAvailable) return 0;
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: NATS_URL, timeout: 5_000 });
+  try {
+    const jsm = await jetstreamManager(nc);
+    let deleted = 0;
+    for await (const name of jsm.streams.names()) {
+      if (name.startsWith(`${prefix}_`)) {
+        await jsm.streams.delete(name);
+        deleted++;
+      }
+    }
+    return deleted;
+  } finally {
+    await nc.close();
+  }
+}
