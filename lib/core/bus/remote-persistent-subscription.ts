@@ -361,14 +361,9 @@ export class RemotePersistentSubscription implements PersistentEngine {
     for (const d of list) {
       this.#forget(d);
       this.#acked++;
-      if (d.message !== undefined) {
-        this.#track(
-          d.message.ack().catch((error: unknown) => {
-            // Not confirmed: the server redelivers it (at least once).
-            this.#host.report(this.#storeError('Acknowledging a delivery failed', error));
-          }),
-        );
-      } else {
+      // A lost ack means a redelivery (at least once).
+      if (d.message !== undefined) d.message.ack();
+      else {
         this.#redriving.delete(d.dlqId!);
         this.#write(store.deleteDlq(bus, this.id, [d.dlqId!]));
       }

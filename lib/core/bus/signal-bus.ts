@@ -542,23 +542,32 @@ export class SignalBus {
       this.#ttlTimer = setInterval(this.#sweep, this.#logTtl);
       this.#ttlTimer.unref();
     }
-    if (this.#distributed !== undefined) this.#tail = this.#follow(this.#distributed);
   }
 
   /**
-   * Resolves once the bus receives what other instances publish (a distributed store's
-   * feed is running); at once on a local store. Subscriptions made before it resolves may
-   * miss signals other instances published meanwhile.
+   * On a distributed store: start receiving what other instances publish and resolve once
+   * that feed runs (the first ordinary subscription or stream starts it too). At once on a
+   * local store.
    */
   async ready(): Promise<void> {
-    await this.#tail;
+    await this.#follow();
   }
 
-  /** Deliver entries other instances record, through the publish queue (log order). */
-  async #follow(store: DistributedSignalStore): Promise<LogTail | undefined> {
+  /**
+   * The feed of entries other instances record, started once: they go through the publish
+   * queue (log order) to the ordinary subscriptions and streams. A bus with only persistent
+   * subscriptions never starts it.
+   */
+  #follow(): Promise<LogTail | undefined> {
+    const store = this.#distributed;
+    if (store === undefined) return Promise.resolve(undefined);
+    return (this.#tail ??= this.#startFeed(store));
+  }
+
+  async #startFeed(store: DistributedSignalStore): Promise<LogTail | undefined> {
     try {
-      return await store.tail(this.name, (entry, origin) => {
-        if (origin === store.instanceId || this.#closing) return;
+      return await store.tail(this.name, (entry) => {
+        if (this.#closing) return;
         this.#active++;
         const recorded = [entry];
         const settle = (): void => undefined;
@@ -790,7 +799,10 @@ export class SignalBus {
       return this.#subscribePersistent(pattern, options);
     }
     try {
-      return Promise.resolve(this.#subscribe(pattern, options));
+      const id = this.#subscribe(pattern, options);
+      return this.#distributed === undefined
+        ? Promise.resolve(id)
+        : this.#follow().then(() => id);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -1718,6 +1730,7 @@ export class SignalBus {
       subscriber.error(new BusClosedError(this.name, 'stream'));
       return () => {};
     }
+    void this.#follow();
     let buffer: { signal: Signal; logId: string }[] | undefined =
       options.replay === undefined ? undefined : [];
     // Settles once the replay is emitted and the buffer flushed: a delivery buffered during

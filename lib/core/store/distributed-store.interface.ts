@@ -27,8 +27,11 @@ export interface DurableMessage {
   readonly entry: RecordedSignal;
   /** 1 on the first delivery, counted by the server across instances. */
   readonly deliveryCount: number;
-  /** Done: never redeliver. Resolves once the server confirmed (or rejects). */
-  ack(): Promise<void>;
+  /**
+   * Done: never redeliver. Sent without waiting for a confirmation: an ack that is lost is
+   * redelivered (at least once).
+   */
+  ack(): void;
   /** Failed: redeliver after `delayMs` (at once without it). */
   nak(delayMs?: number): void;
   /** Give up: never redeliver (the caller dead-lettered it). */
@@ -70,18 +73,15 @@ export interface LogTail {
 export interface DistributedSignalStore extends SignalStore {
   /** Marks the store as distributed. */
   readonly distributed: true;
-  /** Id of this store object, stamped on every entry it appends (`origin` in {@link tail}). */
+  /** Id of this store object, stamped on every entry it appends. */
   readonly instanceId: string;
   /** Whether the connection is up right now. */
   readonly connected: boolean;
   /**
-   * Feed every entry appended to `bus` after this call, by any instance, in log order,
-   * without gaps across reconnects. `origin` is the appending store's `instanceId`.
+   * Feed every entry *other* store objects append to `bus` after this call, in log order,
+   * without gaps across reconnects (this store's own appends are skipped).
    */
-  tail(
-    bus: string,
-    onEntry: (entry: RecordedSignal, origin: string | undefined) => void,
-  ): Promise<LogTail>;
+  tail(bus: string, onEntry: (entry: RecordedSignal) => void): Promise<LogTail>;
   /**
    * Create or resume the durable consumer `spec.subscriptionId` of `bus` and pull from it;
    * each instance that opens the same id competes for its entries.

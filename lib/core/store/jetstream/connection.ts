@@ -71,6 +71,7 @@ export class NatsLink {
   #closed = false;
   readonly #listeners = new Set<(connected: boolean) => void>();
   #waiters: Array<() => void> = [];
+  #stopWatching: (() => void) | undefined;
 
   private constructor(
     nc: NatsConnection,
@@ -174,6 +175,7 @@ export class NatsLink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopWatching?.();
     for (const w of this.#waiters) w();
     this.#waiters = [];
     if (this.#owned && !this.nc.isClosed()) {
@@ -182,7 +184,10 @@ export class NatsLink {
   }
 
   async #watch(): Promise<void> {
-    for await (const status of this.nc.status()) {
+    const statuses = this.nc.status();
+    // A shared connection outlives the link: stop listening when the link closes.
+    this.#stopWatching = () => (statuses as { stop?: () => void }).stop?.();
+    for await (const status of statuses) {
       if (status.type === 'disconnect' || status.type === 'reconnecting') this.#set(false);
       else if (status.type === 'reconnect') this.#set(true);
       else if (status.type === 'close') {

@@ -748,10 +748,7 @@ export class JetStreamStore implements DistributedSignalStore {
 
   // --- distribution ----------------------------------------------------------------------------
 
-  async tail(
-    bus: string,
-    onEntry: (entry: RecordedSignal, origin: string | undefined) => void,
-  ): Promise<LogTail> {
+  async tail(bus: string, onEntry: (entry: RecordedSignal) => void): Promise<LogTail> {
     this.#assertOpen();
     assertBusName(bus);
     if (typeof onEntry !== 'function') {
@@ -760,42 +757,73 @@ export class JetStreamStore implements DistributedSignalStore {
     await this.#ready('tail');
     await this.#ensureLog(bus);
     const stream = this.#names.logStream(bus);
-    let messages: ConsumerMessages;
-    let deleteConsumer: () => Promise<unknown>;
+    const filter = this.#names.logSubjects(bus);
+    let lastSeq: number;
     try {
-      const info = await this.#link.jsm.streams.info(stream);
-      // Start right after the last entry as of now (not deliver "new": the ordered consumer
-      // restarts from its cursor after a reset, which must never be "before the first message").
+      // Start right after the last entry as of now.
+      lastSeq = (await this.#link.jsm.streams.info(stream)).state.last_seq;
+    } catch (error) {
+      throw this.#mapError('tail', error);
+    }
+    let messages: ConsumerMessages | undefined;
+    let deleteConsumer: () => Promise<unknown> = () => Promise.resolve();
+    let stopped = false;
+    const onMessage = (m: JsMsg): void => {
+      if (m.seq <= lastSeq) return; // already fed before a restart
+      lastSeq = m.seq;
+      // This store's own appends: skipped before decoding (the bus delivered them).
+      if (m.headers?.get(ORIGIN_HEADER) === this.instanceId) return;
+      let entry: RecordedSignal;
+      const raw = rawOf(m);
+      try {
+        entry = this.#decodeEntry(bus, raw, recordedAtOf(raw));
+      } catch (error) {
+        this.#report(error, 'tail');
+        return;
+      }
+      if (entry.recordedAt > this.#lastMs) this.#lastMs = entry.recordedAt;
+      try {
+        onEntry(entry);
+      } catch (error) {
+        this.#report(error, 'tail callback');
+      }
+    };
+    // An ordered consumer from `lastSeq + 1`. After a reset (server restart, lost consumer)
+    // the client recreates its consumer but @nats-io/jetstream 3.4 then stalls after one
+    // message, so the tail replaces the whole consumer itself, from the last sequence fed.
+    const open = async (): Promise<void> => {
       const consumer = await this.#link.js.consumers.get(stream, {
-        filter_subjects: this.#names.logSubjects(bus),
-        opt_start_seq: info.state.last_seq + 1,
+        filter_subjects: filter,
+        opt_start_seq: lastSeq + 1,
       });
+      const current = await consumer.consume({ max_messages: MAX_BATCH, callback: onMessage });
+      messages = current;
       deleteConsumer = () => consumer.delete();
-      messages = await consumer.consume({
-        max_messages: MAX_BATCH,
-        callback: (m) => {
-          let entry: RecordedSignal;
-          const raw = rawOf(m);
-          try {
-            entry = this.#decodeEntry(bus, raw, recordedAtOf(raw));
-          } catch (error) {
-            this.#report(error, 'tail');
-            return;
+      void (async () => {
+        for await (const status of current.status()) {
+          if (status.type !== 'ordered_consumer_recreated' || stopped) continue;
+          await this.#stopMessages(current);
+          await consumer.delete().catch(noop);
+          while (!stopped && messages === current) {
+            try {
+              await open();
+            } catch (error) {
+              this.#report(error, 'tail restart');
+              await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+            }
           }
-          if (entry.recordedAt > this.#lastMs) this.#lastMs = entry.recordedAt;
-          const origin = m.headers?.get(ORIGIN_HEADER) || undefined;
-          try {
-            onEntry(entry, origin);
-          } catch (error) {
-            this.#report(error, 'tail callback');
-          }
-        },
-      });
+          return;
+        }
+      })();
+    };
+    try {
+      await open();
     } catch (error) {
       throw this.#mapError('tail', error);
     }
     return this.#track(bus, undefined, async () => {
-      await this.#stopMessages(messages);
+      stopped = true;
+      if (messages !== undefined) await this.#stopMessages(messages);
       if (this.#link.connected) await deleteConsumer().catch(noop);
     });
   }
@@ -840,13 +868,7 @@ export class JetStreamStore implements DistributedSignalStore {
           const message: DurableMessage = {
             entry,
             deliveryCount: m.info.deliveryCount,
-            ack: async () => {
-              try {
-                await m.ackAck();
-              } catch (error) {
-                throw this.#mapError('ack', error);
-              }
-            },
+            ack: () => m.ack(),
             nak: (delayMs?: number) => m.nak(delayMs),
             term: () => m.term(),
             working: () => m.working(),
