@@ -155,3 +155,22 @@ export class JournalClosedError extends JournalError {
     super('closed', `${journal} is closed`, { details: { journal } });
   }
 }
+
+/**
+ * A remote journal (`JetStreamJournal`) could not complete an operation because its server
+ * is unreachable: the connection stayed down longer than `disconnectedWait`, a request or
+ * publish acknowledgement timed out, or the journal could not catch up with the stream in
+ * time. Code `journal_io_error` like {@link JournalIoError}, but `retryable` is `true`: the
+ * journal stays usable and repeating the operation later is safe (a `putSignal` that failed
+ * this way may or may not have been stored; the first record of an id wins, so retrying it
+ * is idempotent). Never carries credentials or server URLs.
+ */
+export class JournalUnavailableError extends JournalError {
+  constructor(journal: string, operation: string, reason: string, cause?: unknown) {
+    super('journal_io_error', `${journal} is unavailable: ${operation} failed (${reason})`, {
+      details: { journal, operation, reason },
+      cause,
+      retryable: true,
+    });
+  }
+}
