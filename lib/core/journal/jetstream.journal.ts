@@ -1,5 +1,4 @@
 import type {
-  ConsumerMessages,
   JetStreamApiError,
   JsMsg,
   StoredMsg,
@@ -19,8 +18,10 @@ import type { ExtensionRegistry } from '../signal/extensions.js';
 import { Signal } from '../signal/signal.js';
 import {
   describeCause,
+  followStream,
   NatsLink,
   type NatsConnectionOptions,
+  type StreamFollower,
 } from '../store/jetstream/connection.js';
 import type {
   JournalAdapter,
@@ -285,7 +286,7 @@ export class JetStreamJournal implements JournalAdapter {
   /** Decoded signals by stream sequence (not index seq), least recently used first. */
   readonly #cache = new Map<number, Signal>();
   readonly #inflight = new Set<Promise<void>>();
-  #tail: ConsumerMessages | undefined;
+  #tail: StreamFollower | undefined;
   #applied = 0;
   #skipped = 0;
   #lastRecordedAt = -Infinity;
@@ -583,16 +584,13 @@ export class JetStreamJournal implements JournalAdapter {
   async #start(): Promise<void> {
     const info = await this.#ensureStream();
     const target = info.state.messages === 0 ? 0 : info.state.last_seq;
-    const consumer = await this.#link.js.consumers.get(this.stream, {
-      deliver_policy: this.#link.module.DeliverPolicy.All,
-    });
-    this.#tail = await consumer.consume({
-      max_messages: 1000,
-      callback: (message) => this.#apply(message),
-    });
-    void this.#tail.closed().then((result) => {
-      if (result instanceof Error && !this.#closed) this.#failTail(result);
-    });
+    this.#tail = await followStream(
+      this.#link,
+      this.stream,
+      { startSeq: 1 },
+      (message) => this.#apply(message),
+      (error) => this.#failTail(describeCause(error)),
+    );
     await this.#waitApplied(target);
   }
 
@@ -762,7 +760,7 @@ export class JetStreamJournal implements JournalAdapter {
     this.#rejectWaiters(new JournalClosedError(NAME));
     const tail = this.#tail;
     this.#tail = undefined;
-    if (tail !== undefined) await tail.close().catch(() => undefined);
+    if (tail !== undefined) await tail.stop().catch(() => undefined);
     this.#cache.clear();
     await this.#link.close();
   }

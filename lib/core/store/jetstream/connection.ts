@@ -1,4 +1,9 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type {
+  ConsumerMessages,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+} from '@nats-io/jetstream';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { StoreError, StoreUnavailableError } from '../../errors/store.error.js';
 import { loadOptionalPeer } from '../../signal/optional-peer.js';
@@ -212,4 +217,72 @@ export class NatsLink {
 export function describeCause(cause: unknown): Error {
   if (cause instanceof Error) return new Error(redactServer(cause.message));
   return new Error(String(cause));
+}
+
+/** A running {@link followStream}. */
+export interface StreamFollower {
+  /** Stop consuming and delete the consumer (when connected). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Feed every message of `stream` (matching `filter`) from sequence `startSeq` on, in stream
+ * order, through an ordered consumer — without gaps or repeats across server restarts.
+ * After a reset @nats-io/jetstream 3.4 recreates its ordered consumer but then stalls after
+ * one message, so the follower replaces the whole consumer itself, from the last sequence
+ * it fed. `onRestartError` hears failed restarts (retried every second).
+ */
+export async function followStream(
+  link: NatsLink,
+  stream: string,
+  options: { readonly filter?: string; readonly startSeq: number },
+  onMessage: (message: JsMsg) => void,
+  onRestartError: (error: unknown) => void,
+): Promise<StreamFollower> {
+  let lastSeq = options.startSeq - 1;
+  let stopped = false;
+  let messages: ConsumerMessages | undefined;
+  let remove: () => Promise<unknown> = () => Promise.resolve();
+  const feed = (m: JsMsg): void => {
+    if (m.seq <= lastSeq) return; // fed before a restart
+    lastSeq = m.seq;
+    onMessage(m);
+  };
+  const stopMessages = async (current: ConsumerMessages): Promise<void> => {
+    current.stop();
+    await current.closed().catch(() => undefined);
+  };
+  const open = async (): Promise<void> => {
+    const consumer = await link.js.consumers.get(stream, {
+      ...(options.filter === undefined ? {} : { filter_subjects: options.filter }),
+      opt_start_seq: lastSeq + 1,
+    });
+    const current = await consumer.consume({ max_messages: 1_000, callback: feed });
+    messages = current;
+    remove = () => consumer.delete();
+    void (async () => {
+      for await (const status of current.status()) {
+        if (status.type !== 'ordered_consumer_recreated' || stopped) continue;
+        await stopMessages(current);
+        await consumer.delete().catch(() => undefined);
+        while (!stopped && messages === current) {
+          try {
+            await open();
+          } catch (error) {
+            onRestartError(error);
+            await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+          }
+        }
+        return;
+      }
+    })();
+  };
+  await open();
+  return {
+    stop: async () => {
+      stopped = true;
+      if (messages !== undefined) await stopMessages(messages);
+      if (link.connected) await remove().catch(() => undefined);
+    },
+  };
 }

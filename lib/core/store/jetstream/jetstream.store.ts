@@ -36,7 +36,7 @@ import type {
   SubscriptionState,
   TrimOptions,
 } from '../signal-store.interface.js';
-import { describeCause, NatsLink } from './connection.js';
+import { describeCause, followStream, NatsLink, type StreamFollower } from './connection.js';
 import {
   resolveOptions,
   type JetStreamStoreOptions,
@@ -757,7 +757,6 @@ export class JetStreamStore implements DistributedSignalStore {
     await this.#ready('tail');
     await this.#ensureLog(bus);
     const stream = this.#names.logStream(bus);
-    const filter = this.#names.logSubjects(bus);
     let lastSeq: number;
     try {
       // Start right after the last entry as of now.
@@ -765,67 +764,36 @@ export class JetStreamStore implements DistributedSignalStore {
     } catch (error) {
       throw this.#mapError('tail', error);
     }
-    let messages: ConsumerMessages | undefined;
-    let deleteConsumer: () => Promise<unknown> = () => Promise.resolve();
-    let stopped = false;
-    const onMessage = (m: JsMsg): void => {
-      if (m.seq <= lastSeq) return; // already fed before a restart
-      lastSeq = m.seq;
-      // This store's own appends: skipped before decoding (the bus delivered them).
-      if (m.headers?.get(ORIGIN_HEADER) === this.instanceId) return;
-      let entry: RecordedSignal;
-      const raw = rawOf(m);
-      try {
-        entry = this.#decodeEntry(bus, raw, recordedAtOf(raw));
-      } catch (error) {
-        this.#report(error, 'tail');
-        return;
-      }
-      if (entry.recordedAt > this.#lastMs) this.#lastMs = entry.recordedAt;
-      try {
-        onEntry(entry);
-      } catch (error) {
-        this.#report(error, 'tail callback');
-      }
-    };
-    // An ordered consumer from `lastSeq + 1`. After a reset (server restart, lost consumer)
-    // the client recreates its consumer but @nats-io/jetstream 3.4 then stalls after one
-    // message, so the tail replaces the whole consumer itself, from the last sequence fed.
-    const open = async (): Promise<void> => {
-      const consumer = await this.#link.js.consumers.get(stream, {
-        filter_subjects: filter,
-        opt_start_seq: lastSeq + 1,
-      });
-      const current = await consumer.consume({ max_messages: MAX_BATCH, callback: onMessage });
-      messages = current;
-      deleteConsumer = () => consumer.delete();
-      void (async () => {
-        for await (const status of current.status()) {
-          if (status.type !== 'ordered_consumer_recreated' || stopped) continue;
-          await this.#stopMessages(current);
-          await consumer.delete().catch(noop);
-          while (!stopped && messages === current) {
-            try {
-              await open();
-            } catch (error) {
-              this.#report(error, 'tail restart');
-              await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
-            }
-          }
-          return;
-        }
-      })();
-    };
+    let follower: StreamFollower;
     try {
-      await open();
+      follower = await followStream(
+        this.#link,
+        stream,
+        { filter: this.#names.logSubjects(bus), startSeq: lastSeq + 1 },
+        (m) => {
+          // This store's own appends: skipped before decoding (the bus delivered them).
+          if (m.headers?.get(ORIGIN_HEADER) === this.instanceId) return;
+          let entry: RecordedSignal;
+          const raw = rawOf(m);
+          try {
+            entry = this.#decodeEntry(bus, raw, recordedAtOf(raw));
+          } catch (error) {
+            this.#report(error, 'tail');
+            return;
+          }
+          if (entry.recordedAt > this.#lastMs) this.#lastMs = entry.recordedAt;
+          try {
+            onEntry(entry);
+          } catch (error) {
+            this.#report(error, 'tail callback');
+          }
+        },
+        (error) => this.#report(error, 'tail restart'),
+      );
     } catch (error) {
       throw this.#mapError('tail', error);
     }
-    return this.#track(bus, undefined, async () => {
-      stopped = true;
-      if (messages !== undefined) await this.#stopMessages(messages);
-      if (this.#link.connected) await deleteConsumer().catch(noop);
-    });
+    return this.#track(bus, undefined, () => follower.stop());
   }
 
   async openConsumer(
