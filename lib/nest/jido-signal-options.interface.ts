@@ -4,6 +4,24 @@ import type { BusMiddleware } from '../core/bus/middleware.interface.js';
 import type { PersistentSubscribeOptions } from '../core/bus/persistent-subscription.js';
 import type { SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { SignalFactoryOptions } from '../core/signal/signal.js';
+import type { JetStreamStoreOptions } from '../core/store/jetstream/jetstream.store.js';
+import type { SignalStore } from '../core/store/signal-store.interface.js';
+
+/** The embedded in-memory store (one per bus). */
+export interface MemoryStoreConfig {
+  type: 'memory';
+}
+
+/** NATS JetStream: every bus of the module on one shared JetStream store. */
+export interface JetStreamStoreConfig extends JetStreamStoreOptions {
+  type: 'jetstream';
+}
+
+/**
+ * The module's store: a config the module opens on start and closes on shutdown, or a
+ * store object you own (the module does not close it).
+ */
+export type JidoSignalStoreOption = MemoryStoreConfig | JetStreamStoreConfig | SignalStore;
 
 /**
  * One bus of the module: the `SignalBus` options without those the module supplies
@@ -28,6 +46,13 @@ export interface JidoSignalModuleOptions {
    * @default [{ name: 'default' }]
    */
   buses?: readonly SignalBusConfig[];
+  /**
+   * Store of every bus that has no `store` of its own. `{ type: 'jetstream', servers }`
+   * connects to NATS JetStream before the module finishes initialising, so several app
+   * instances share the buses (fan-out, competing persistent subscriptions, shared DLQ).
+   * @default { type: 'memory' } (each bus its own in-memory store)
+   */
+  store?: JidoSignalStoreOption;
   /**
    * Options of the module's `Dispatcher` (`timeout`, `maxConcurrency`, `http`, `webhook`,
    * `logger`, `pubsubs`, …).

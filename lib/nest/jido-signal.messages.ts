@@ -32,4 +32,6 @@ export const JidoSignalMessages = {
   invalidShutdownTimeout: (value: unknown): string =>
     `JidoSignalModule option "shutdownTimeout" must be an integer ≥ 0, got ${String(value)}`,
   invalidBuses: (reason: string): string => `JidoSignalModule option "buses": ${reason}`,
+  invalidStore: (got: string): string =>
+    `JidoSignalModule option "store" must be { type: 'memory' }, { type: 'jetstream', servers } or a SignalStore, got ${got}`,
 } as const;

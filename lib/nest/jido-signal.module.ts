@@ -75,13 +75,20 @@ export class JidoSignalFeatureModule {}
     SignalReadinessWatcher,
     {
       provide: JIDO_SIGNAL_RUNTIME,
-      useFactory: (
+      useFactory: async (
         options: JidoSignalModuleOptions,
         readiness: SignalReadinessWatcher,
         names: readonly string[] | undefined,
       ) => {
         const runtime = new JidoSignalRuntime(options ?? {}, readiness);
-        runtime.createRootBuses(names ?? []);
+        await runtime.openStore();
+        try {
+          runtime.createRootBuses(names ?? []);
+          await runtime.ready();
+        } catch (error) {
+          await runtime.close();
+          throw error;
+        }
         return runtime;
       },
       inject: [
@@ -151,7 +158,7 @@ export class JidoSignalModule extends JidoSignalConfigurableModule {
   static forFeature(options: JidoSignalFeatureOptions): DynamicModule {
     const providers: Provider[] = options.buses.map((config) => ({
       provide: getSignalBusToken(config.name),
-      useFactory: (runtime: JidoSignalRuntime | undefined) => {
+      useFactory: async (runtime: JidoSignalRuntime | undefined) => {
         if (runtime === undefined) {
           throw new BusOptionError(
             config.name,
@@ -159,7 +166,9 @@ export class JidoSignalModule extends JidoSignalConfigurableModule {
             JidoSignalMessages.featureWithoutRoot(),
           );
         }
-        return runtime.createBus(config);
+        const bus = runtime.createBus(config);
+        await bus.ready();
+        return bus;
       },
       inject: [{ token: JIDO_SIGNAL_RUNTIME, optional: true }],
     }));

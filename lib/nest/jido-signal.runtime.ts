@@ -3,6 +3,8 @@ import type { SignalBus } from '../core/bus/signal-bus.js';
 import { Dispatcher } from '../core/dispatch/dispatcher.js';
 import { BusClosedError, BusOptionError } from '../core/errors/bus.error.js';
 import { SignalFactory } from '../core/signal/signal.js';
+import { JetStreamStore } from '../core/store/jetstream/jetstream.store.js';
+import type { SignalStore } from '../core/store/signal-store.interface.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_SIGNAL_BUS } from './jido-signal.constants.js';
 import { JidoSignalMessages } from './jido-signal.messages.js';
 import type { JidoSignalModuleOptions, SignalBusConfig } from './jido-signal-options.interface.js';
@@ -24,6 +26,9 @@ export class JidoSignalRuntime {
   readonly #options: JidoSignalModuleOptions;
   readonly #readiness: SignalReadinessWatcher;
   #closed: Promise<void> | undefined;
+  /** Store shared by buses without their own; `#ownsStore` when the module opened it. */
+  #store: SignalStore | undefined;
+  #ownsStore = false;
 
   constructor(options: JidoSignalModuleOptions, readiness: SignalReadinessWatcher) {
     this.#options = options;
@@ -44,6 +49,49 @@ export class JidoSignalRuntime {
       adapters: options.adapters ?? [],
       buses: this.registry,
     });
+  }
+
+  /**
+   * Open the module's store (`options.store`): connect to JetStream for a `jetstream`
+   * config, adopt a store object as is.
+   * @throws BusOptionError for an unknown store type; the store's connection errors
+   */
+  async openStore(): Promise<void> {
+    const option = this.#options.store;
+    if (option === undefined) return;
+    if (typeof option !== 'object' || option === null) {
+      throw new BusOptionError(
+        '(module)',
+        'store',
+        JidoSignalMessages.invalidStore(String(option)),
+      );
+    }
+    if (!('type' in option)) {
+      this.#store = option;
+      return;
+    }
+    if (option.type === 'memory') return;
+    if (option.type === 'jetstream') {
+      const { type: _type, ...jetstream } = option;
+      this.#store = await JetStreamStore.connect(jetstream);
+      this.#ownsStore = true;
+      return;
+    }
+    throw new BusOptionError(
+      '(module)',
+      'store',
+      JidoSignalMessages.invalidStore(String((option as { type: unknown }).type)),
+    );
+  }
+
+  /** The store buses without their own get (`undefined`: each its own in-memory store). */
+  get store(): SignalStore | undefined {
+    return this.#store;
+  }
+
+  /** Resolves once every bus receives what other instances publish (distributed store). */
+  async ready(): Promise<void> {
+    await Promise.all(this.registry.list().map((bus) => bus.ready()));
   }
 
   /** Create the buses of the root options, plus `extraNames` with defaults. */
@@ -76,6 +124,7 @@ export class JidoSignalRuntime {
     const bus = new GatedSignalBus(
       {
         ...config,
+        store: config.store ?? this.#store,
         middleware: [...(this.#options.middleware ?? []), ...(config.middleware ?? [])],
         dispatcher: this.dispatcher,
       },
@@ -87,8 +136,8 @@ export class JidoSignalRuntime {
 
   /**
    * Stop intake and drain every bus (up to `shutdownTimeout` each, in parallel), then close
-   * the dispatcher. Stores the module created are closed by their bus; stores passed in
-   * options are not. Idempotent.
+   * the dispatcher and the store the module opened. Stores the module created are closed;
+   * stores passed in options are not. Idempotent.
    */
   close(): Promise<void> {
     return (this.#closed ??= this.#close());
@@ -108,5 +157,6 @@ export class JidoSignalRuntime {
     await Promise.allSettled(buses.map((bus) => bus.close({ timeout: this.shutdownTimeout })));
     await this.registry.closeAll();
     await this.dispatcher.close().catch(() => undefined);
+    if (this.#ownsStore) await this.#store?.close().catch(() => undefined);
   }
 }

@@ -1,7 +1,8 @@
 // Helpers for tests against the local NATS server (127.0.0.1:4222, JetStream enabled).
 // In CI (CI=true) an unreachable server fails the suite loudly; elsewhere such suites are skipped.
 import { describe } from '@jest/globals';
-import { connect as netConnect } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect as netConnect, createServer } from 'node:net';
 
 /** The test server; only ever loopback. */
 export const NATS_HOST = '127.0.0.1';
@@ -69,4 +70,45 @@ export async function deleteTestStreams(prefix: string): Promise<number> {
   } finally {
     await nc.close();
   }
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private nats-server with JetStream on `port` (data in `dir`), for connection-loss tests. */
+export async function startServer(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    '/usr/sbin/nats-server',
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const deadline = Date.now() + 10_000;
+  while (!(await isPortOpen(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`nats-server did not start on port ${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return child;
+}
+
+/** SIGKILL a server from {@link startServer}. */
+export function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }

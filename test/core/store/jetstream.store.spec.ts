@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSignal, type Signal } from '../../../lib/core/signal/signal.js';
@@ -13,9 +11,12 @@ import { describeSignalStoreConformance } from '../../../lib/testing/store-confo
 import { rejection } from '../../helpers/errors.js';
 import {
   deleteTestStreams,
+  freePort,
   NATS_URL,
   natsAvailable,
   natsDescribe,
+  startServer,
+  stopServer,
   testPrefix,
 } from '../../helpers/nats.js';
 
@@ -502,45 +503,6 @@ function streamInfo(name: string) {
 
 function rawPublish(subject: string, body: string): Promise<unknown> {
   return withNats((_nc, jsm) => jsm.jetstream().publish(subject, body));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    '/usr/sbin/nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const { isPortOpen } = await import('../../helpers/nats.js');
-  const deadline = Date.now() + 10_000;
-  while (!(await isPortOpen(port))) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`nats-server did not start on port ${port}`);
-    }
-    await sleep(50);
-  }
-  return child;
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 export type { RecordedSignal, Signal };
