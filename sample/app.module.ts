@@ -1,6 +1,12 @@
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { JidoSignalModule, MemoryJournal, SignalJournal } from '../lib/index.js';
+import {
+  JetStreamJournal,
+  JidoSignalModule,
+  MemoryJournal,
+  SignalJournal,
+  type JidoSignalModuleOptions,
+} from '../lib/index.js';
 import { SignalHealthIndicator } from '../lib/terminus/index.js';
 import { AdminController, HealthController } from './admin.controller.js';
 import { AuditService } from './audit.service.js';
@@ -12,25 +18,43 @@ import { PaymentsService } from './payments.service.js';
 import { SignalsController } from './signals.controller.js';
 import { TraceService } from './trace.js';
 
+/** Where the sample keeps its signals. */
+export interface SampleStoreOptions {
+  /** NATS JetStream instead of memory: several sample processes then share one bus. */
+  readonly jetstream?: { readonly servers: string; readonly prefix: string };
+}
+
 /**
  * The orders app. `AppModule.forRoot()` creates the causality journal of one application
  * (so several applications in one process — e.g. tests — share nothing) and hands it to the
  * `default` bus: every published signal is recorded with its cause, and signals published
- * inside a handler get `causationid`/`correlationid` automatically. The bus keeps its log in
- * the in-memory default store.
+ * inside a handler get `causationid`/`correlationid` automatically. By default the bus log
+ * and the journal live in memory; with `jetstream` both live in NATS JetStream.
  */
 @Module({})
 export class AppModule implements OnApplicationShutdown {
   constructor(private readonly journal: SignalJournal) {}
 
-  static forRoot(): DynamicModule {
-    const journal = new SignalJournal({ adapter: new MemoryJournal() });
+  static async forRoot(options: SampleStoreOptions = {}): Promise<DynamicModule> {
+    const js = options.jetstream;
+    const journal = new SignalJournal({
+      adapter:
+        js === undefined
+          ? new MemoryJournal()
+          : await JetStreamJournal.open({
+              servers: js.servers,
+              stream: `${js.prefix.toUpperCase()}_JOURNAL`,
+              subject: `${js.prefix}.journal`,
+            }),
+    });
+    const signals: JidoSignalModuleOptions = {
+      buses: [{ name: 'default', journal, ...(js === undefined ? {} : { maxLogSize: Infinity }) }],
+      shutdownTimeout: 5_000,
+      ...(js === undefined ? {} : { store: { type: 'jetstream', ...js } }),
+    };
     return {
       module: AppModule,
-      imports: [
-        JidoSignalModule.forRoot({ buses: [{ name: 'default', journal }], shutdownTimeout: 5_000 }),
-        TerminusModule.forRoot({ logger: false }),
-      ],
+      imports: [JidoSignalModule.forRoot(signals), TerminusModule.forRoot({ logger: false })],
       controllers: [OrdersController, SignalsController, AdminController, HealthController],
       providers: [
         { provide: SignalJournal, useValue: journal },

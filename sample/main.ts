@@ -1,6 +1,9 @@
 // The orders sample on JidoSignalModule, in memory. `npm run sample` serves it on
 // http://127.0.0.1:3000 (or $PORT) until Ctrl-C; `npm run sample -- --once` walks through
 // every endpoint against itself on a free port, prints each request and response, and exits.
+// With `--jetstream` (or JIDO_STORE=jetstream) the bus and the journal live in NATS JetStream
+// ($NATS_URL, default nats://127.0.0.1:4222; stream prefix $JIDO_PREFIX, default 'sample'),
+// so several sample processes share one bus; `--once` then uses a throwaway prefix.
 import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -8,6 +11,25 @@ import { AppModule } from './app.module.js';
 
 const once = process.argv.includes('--once');
 const port = once ? 0 : Number(process.env.PORT ?? 3000);
+const onJetStream = process.argv.includes('--jetstream') || process.env.JIDO_STORE === 'jetstream';
+const jetstream = onJetStream
+  ? {
+      servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      prefix: once ? `sampleonce${process.pid}` : (process.env.JIDO_PREFIX ?? 'sample'),
+    }
+  : undefined;
+
+/** Delete the streams of a throwaway `--once` prefix. */
+async function dropStreams(servers: string, prefix: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers });
+  const jsm = await jetstreamManager(nc);
+  for await (const name of jsm.streams.names()) {
+    if (name.toLowerCase().startsWith(`${prefix}_`)) await jsm.streams.delete(name);
+  }
+  await nc.close();
+}
 
 /** Nest's console logger without the bootstrap chatter, and declined payments without stacks. */
 class SampleLogger extends ConsoleLogger {
@@ -151,17 +173,20 @@ async function walkThrough(base: string): Promise<void> {
   await call(base, 'GET', '/health', undefined, healthView);
 }
 
-const app = await NestFactory.create(AppModule.forRoot(), {
+const app = await NestFactory.create(await AppModule.forRoot({ jetstream }), {
   logger: new SampleLogger({ logLevels: ['log', 'warn', 'error'] }),
 });
 app.enableShutdownHooks();
 await app.listen(port, '127.0.0.1');
 const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-console.log(`orders sample listening on ${base}`);
+console.log(
+  `orders sample listening on ${base} (${jetstream === undefined ? 'in memory' : `NATS JetStream ${jetstream.servers}, prefix '${jetstream.prefix}'`})`,
+);
 
 if (once) {
   await walkThrough(base);
   await app.close();
+  if (jetstream !== undefined) await dropStreams(jetstream.servers, jetstream.prefix);
   console.log('\nwalk-through done, application closed');
 } else {
   console.log(

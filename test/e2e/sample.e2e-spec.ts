@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../sample/app.module.js';
+import { natsDescribe } from '../helpers/nats.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -32,7 +33,9 @@ describe('sample orders app over real HTTP', () => {
   let base: string;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot()] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [await AppModule.forRoot()],
+    }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -297,34 +300,58 @@ describe('sample orders app over real HTTP', () => {
   });
 });
 
+/** Run the sample's walk-through (`--once`) with extra arguments; resolves with its output. */
+async function walkThrough(
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', '@swc-node/register/esm-register', 'sample/main.ts', '--once', ...args],
+    { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+function expectWalkThrough({
+  code,
+  stdout,
+  stderr,
+}: Awaited<ReturnType<typeof walkThrough>>): void {
+  expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+  expect(stdout).toMatch(/orders sample listening on http:\/\/127\.0\.0\.1:\d+/);
+  // Handler logs may come between a request and its response.
+  expect(stdout).toMatch(
+    /> POST \/orders \{"sku":"book","quantity":2\}\n(.*\n)*?< 202 \{"orderId":"o-1"/,
+  );
+  expect(stdout).toMatch(/\* order\.created .*\n.*[├└]─ (inventory\.reserved|payment\.captured)/);
+  expect(stdout).toContain('"attempts":3');
+  expect(stdout).toContain('< 200 {"status":"degraded"');
+  expect(stdout).toContain('< 200 {"subscriptionId":"payments","redriven":1,"failed":0}');
+  expect(stdout).toContain('< 400 {"code":"invalid_data"');
+  expect(stdout).toContain('< 200 {"status":"ok"');
+  expect(stdout).toContain('[Partner] verified webhook order.created');
+  expect(stdout.trimEnd()).toMatch(/walk-through done, application closed$/);
+}
+
 describe('npm run sample -- --once', () => {
   it('walks through every endpoint against itself and exits 0', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', '@swc-node/register/esm-register', 'sample/main.ts', '--once'],
-      { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
+    const run = await walkThrough();
+    expectWalkThrough(run);
+    expect(run.stdout).toContain('(in memory)');
+  }, 60_000);
+});
 
-    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
-    expect(stdout).toMatch(/orders sample listening on http:\/\/127\.0\.0\.1:\d+/);
-    // Handler logs may come between a request and its response.
-    expect(stdout).toMatch(
-      /> POST \/orders \{"sku":"book","quantity":2\}\n(.*\n)*?< 202 \{"orderId":"o-1"/,
-    );
-    expect(stdout).toMatch(/\* order\.created .*\n.*[├└]─ (inventory\.reserved|payment\.captured)/);
-    expect(stdout).toContain('"attempts":3');
-    expect(stdout).toContain('< 200 {"status":"degraded"');
-    expect(stdout).toContain('< 200 {"subscriptionId":"payments","redriven":1,"failed":0}');
-    expect(stdout).toContain('< 400 {"code":"invalid_data"');
-    expect(stdout).toContain('< 200 {"status":"ok"');
-    expect(stdout).toContain('[Partner] verified webhook order.created');
-    expect(stdout.trimEnd()).toMatch(/walk-through done, application closed$/);
+natsDescribe('npm run sample -- --once --jetstream', () => {
+  it('runs the same walk-through with the bus and the journal in NATS JetStream', async () => {
+    const run = await walkThrough('--jetstream');
+    expectWalkThrough(run);
+    expect(run.stdout).toMatch(/NATS JetStream nats:\/\/127\.0\.0\.1:4222, prefix 'sampleonce\d+'/);
   }, 60_000);
 });
