@@ -800,9 +800,7 @@ export class SignalBus {
     }
     try {
       const id = this.#subscribe(pattern, options);
-      return this.#distributed === undefined
-        ? Promise.resolve(id)
-        : this.#follow().then(() => id);
+      return this.#distributed === undefined ? Promise.resolve(id) : this.#follow().then(() => id);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
