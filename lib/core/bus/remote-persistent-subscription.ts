@@ -211,7 +211,8 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   /**
    * Halt, let running dispatches finish, and hand every delivery still awaiting an ack back
-   * to the server at once (another instance, or this subscription's next start, gets it).
+   * to the server (another instance, or this subscription's next start, gets it; the store
+   * delays the redelivery past the stopped consumer's lingering pull request).
    * Errors are reported, never thrown.
    */
   async stop(): Promise<void> {

@@ -63,6 +63,8 @@ const CHUNK_HEADER = 'Jido-Chunk';
 const CLOCK_SKEW_MS = 5_000;
 /** Largest pull batch of a scan or consumer. */
 const MAX_BATCH = 1_000;
+/** Lifetime of a durable consumer's pull request (ms): bounds how long a stopped one lingers. */
+const PULL_EXPIRES = 2_000;
 const API_STREAM_NOT_FOUND = 10059;
 const API_CONSUMER_NOT_FOUND = 10014;
 const API_STREAM_NAME_IN_USE = 10058;
@@ -814,11 +816,14 @@ export class JetStreamStore implements DistributedSignalStore {
     const jsm = this.#link.jsm;
     const pattern = spec.pattern;
     let messages: ConsumerMessages;
+    let stopped = false;
     try {
       const ci = await this.#createOrResume(stream, name, bus, spec);
       const consumer = this.#link.js.consumers.getConsumerFromInfo(ci);
+
       messages = await consumer.consume({
         max_messages: Math.max(1, Math.min(spec.maxAckPending, MAX_BATCH)),
+        expires: PULL_EXPIRES,
         callback: (m) => {
           const raw = rawOf(m);
           let entry: RecordedSignal;
@@ -837,7 +842,11 @@ export class JetStreamStore implements DistributedSignalStore {
             entry,
             deliveryCount: m.info.deliveryCount,
             ack: () => m.ack(),
-            nak: (delayMs?: number) => m.nak(delayMs),
+            // After stop() the server keeps this consumer's last pull request until it
+            // expires and would hand a nak'ed message straight back to it (stuck until
+            // ack_wait): delay the redelivery past that.
+            nak: (delayMs?: number) =>
+              m.nak(stopped ? Math.max(delayMs ?? 0, PULL_EXPIRES + 500) : delayMs),
             term: () => m.term(),
             working: () => m.working(),
           };
@@ -853,7 +862,10 @@ export class JetStreamStore implements DistributedSignalStore {
     }
     const running = this.#track(bus, spec.subscriptionId, () => this.#stopMessages(messages));
     return {
-      stop: () => running.stop(),
+      stop: () => {
+        stopped = true;
+        return running.stop();
+      },
       info: async (): Promise<DurableConsumerInfo> => {
         this.#assertOpen();
         await this.#ready('consumer info');
