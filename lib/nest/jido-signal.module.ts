@@ -84,7 +84,6 @@ export class JidoSignalFeatureModule {}
         await runtime.openStore();
         try {
           runtime.createRootBuses(names ?? []);
-          await runtime.ready();
         } catch (error) {
           await runtime.close();
           throw error;
@@ -158,7 +157,7 @@ export class JidoSignalModule extends JidoSignalConfigurableModule {
   static forFeature(options: JidoSignalFeatureOptions): DynamicModule {
     const providers: Provider[] = options.buses.map((config) => ({
       provide: getSignalBusToken(config.name),
-      useFactory: async (runtime: JidoSignalRuntime | undefined) => {
+      useFactory: (runtime: JidoSignalRuntime | undefined) => {
         if (runtime === undefined) {
           throw new BusOptionError(
             config.name,
@@ -166,9 +165,7 @@ export class JidoSignalModule extends JidoSignalConfigurableModule {
             JidoSignalMessages.featureWithoutRoot(),
           );
         }
-        const bus = runtime.createBus(config);
-        await bus.ready();
-        return bus;
+        return runtime.createBus(config);
       },
       inject: [{ token: JIDO_SIGNAL_RUNTIME, optional: true }],
     }));

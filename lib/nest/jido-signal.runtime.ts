@@ -89,11 +89,6 @@ export class JidoSignalRuntime {
     return this.#store;
   }
 
-  /** Resolves once every bus receives what other instances publish (distributed store). */
-  async ready(): Promise<void> {
-    await Promise.all(this.registry.list().map((bus) => bus.ready()));
-  }
-
   /** Create the buses of the root options, plus `extraNames` with defaults. */
   createRootBuses(extraNames: readonly string[] = []): void {
     const buses: unknown = this.#options.buses ?? [{ name: DEFAULT_SIGNAL_BUS }];

@@ -111,6 +111,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
   readonly #work = new Set<Promise<unknown>>();
   #consumer: DurableConsumer | undefined;
   #loaded: Promise<void> | undefined;
+  #progress: ReturnType<typeof setInterval> | undefined;
   #halted = false;
   #inFlight = 0;
   #waiting = 0;
@@ -193,13 +194,36 @@ export class RemotePersistentSubscription implements PersistentEngine {
       (message) => this.#receive(message),
     );
     if (this.#halted) await consumer.stop();
-    else this.#consumer = consumer;
+    else {
+      this.#consumer = consumer;
+      this.#startProgress();
+    }
+  }
+
+  /**
+   * Like the in-process engine, `ackTimeout` runs from when a dispatch *settled*: a handler
+   * still running is reported as in progress (`working()`) every third of `ack_wait`, so the
+   * server does not redeliver it meanwhile.
+   */
+  #startProgress(): void {
+    if (this.ackTimeout === 0) return;
+    const every = Math.max(250, Math.floor(this.ackTimeout / 3));
+    this.#progress = setInterval(() => {
+      const now = Date.now();
+      for (const d of this.#byKey.values()) {
+        if (d.dispatching && d.message !== undefined && now - d.lastAttemptAt >= every) {
+          d.message.working();
+        }
+      }
+    }, every);
+    this.#progress.unref?.();
   }
 
   /** Stop pulling; deliveries on this instance are no longer redelivered here. */
   halt(): void {
     if (this.#halted) return;
     this.#halted = true;
+    clearInterval(this.#progress);
     for (const d of this.#byKey.values()) {
       if (d.timer !== undefined) clearTimeout(d.timer);
       d.timer = undefined;

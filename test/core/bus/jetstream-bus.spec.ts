@@ -427,6 +427,34 @@ natsDescribe('SignalBus on JetStreamStore', () => {
 
   // ── 5. redrive ────────────────────────────────────────────────────────────────────────────
 
+  it('a handler running longer than ackTimeout is kept in progress, not redelivered', async () => {
+    const { a, b, name } = await twoInstances();
+    const seen = deliveries(name, 'patient');
+    const started: string[] = [];
+    const handler = async (s: Signal): Promise<void> => {
+      started.push(s.id);
+      await sleep(2_500);
+    };
+    for (const bus of [a, b]) {
+      await bus.subscribe(
+        'long.*',
+        persistent('patient', handler, { autoAck: true, ackTimeout: 1_000 }),
+      );
+    }
+    const [e] = await a.publish(sig('long.job', { n: 1 }));
+    await until(
+      'the handler to finish',
+      async () =>
+        (await pstats(a, 'patient')).persistence!.acked +
+          (await pstats(b, 'patient')).persistence!.acked ===
+        1,
+      8_000,
+    );
+    await sleep(1_500);
+    expect(started).toEqual([e.signal.id]);
+    expect(seen.attemptsOf(e.signal.id)).toEqual([1]);
+  });
+
   it('dlq.redrive re-dispatches the entries on the calling instance; success removes them; clear empties the DLQ', async () => {
     const { a, b } = await twoInstances();
     let failing = true;
