@@ -84,11 +84,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A private nats-server with JetStream on `port` (data in `dir`), for connection-loss tests. */
-export async function startServer(port: number, dir: string): Promise<ChildProcess> {
+/** A private nats-server on `port` (JetStream data in `dir`), for connection-loss tests. */
+export async function startServer(
+  port: number,
+  dir: string,
+  jetstream = true,
+): Promise<ChildProcess> {
   const child = spawn(
     '/usr/sbin/nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    ['-a', '127.0.0.1', '-p', String(port), ...(jetstream ? ['-js', '-sd', dir] : [])],
     {
       stdio: 'ignore',
     },

@@ -133,14 +133,13 @@ export class NatsPubSub implements PubSub {
    * Connect to NATS (or adopt `options.connection`, which `close()` then leaves open).
    * @throws DispatchConfigError (`invalid_dispatch_config`) for invalid options;
    *   DispatchError `connection_error` when no server answers within `connectTimeout`;
-   *   MissingPeerDependencyError without `@nats-io/transport-node` / `@nats-io/jetstream`;
-   *   StoreError when the server has no JetStream (the shared link requires it)
+   *   MissingPeerDependencyError without `@nats-io/transport-node`
    */
   static async connect(options: NatsPubSubOptions = {}): Promise<NatsPubSub> {
     const subjectPrefix = validateOptions(options);
     let link: NatsLink;
     try {
-      link = await NatsLink.open(options, FEATURE);
+      link = await NatsLink.open(options, FEATURE, false);
     } catch (error) {
       throw toConnectionError(error, 'connect');
     }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -12,32 +12,19 @@ import type { JidoSignalError } from '../../../lib/core/errors/jido-signal.error
 import { createSignal, type Signal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
 import { rejection, thrown } from '../../helpers/errors.js';
+import {
+  freePort,
+  NATS_HOST,
+  NATS_PORT,
+  NATS_URL,
+  natsDescribe,
+  startServer,
+  stopServer,
+} from '../../helpers/nats.js';
 
-const HOST = '127.0.0.1';
-const PORT = 4222;
-const SERVER = `nats://${HOST}:${PORT}`;
-
-function reachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(port, host, () => done(true));
-  });
-}
-
-const natsUp = await reachable(HOST, PORT, 2_000);
-if (!natsUp && process.env.CI === 'true') {
-  throw new Error(`NATS is not reachable at ${SERVER}; CI requires it for the NatsPubSub tests`);
-}
-if (!natsUp) {
-  console.warn(`Skipping test/dispatch/nats-pubsub.spec.ts: no NATS server at ${SERVER}`);
-}
-const describeNats = natsUp ? describe : describe.skip;
+const SERVER = NATS_URL;
+const HOST = NATS_HOST;
+const PORT = NATS_PORT;
 
 /** Resolve once `list` has `n` items; reject after `ms`. */
 async function waitFor<T>(list: readonly T[], n: number, ms = 3_000): Promise<void> {
@@ -58,14 +45,6 @@ async function until(predicate: () => boolean, ms = 3_000): Promise<void> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A TCP proxy to the NATS server that can be cut and restored on the same port. */
 class Proxy {
@@ -104,7 +83,7 @@ class Proxy {
   }
 }
 
-describeNats('NatsPubSub (NATS core, real server)', () => {
+natsDescribe('NatsPubSub (NATS core, real server)', () => {
   const prefix = `test.jido.${randomUUID().replaceAll('-', '')}`;
   let a: NatsPubSub;
   let b: NatsPubSub;
@@ -178,6 +157,29 @@ describeNats('NatsPubSub (NATS core, real server)', () => {
     offA();
     offB();
     expect(a.topics()).toEqual([]);
+  });
+
+  it('needs no JetStream: works against a core-only nats-server', async () => {
+    const port = await freePort();
+    const server = await startServer(port, '', false);
+    try {
+      const core = await NatsPubSub.connect({ servers: `nats://127.0.0.1:${port}` });
+      try {
+        const received: string[] = [];
+        core.subscribe('core', (s) => void received.push(s.id));
+        const signal = createSignal('core.only', { ok: true });
+        await core.publish('core', signal);
+        const deadline = Date.now() + 5_000;
+        while (received.length === 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(received).toEqual([signal.id]);
+      } finally {
+        await core.close();
+      }
+    } finally {
+      await stopServer(server);
+    }
   });
 
   it('stops delivery after unsubscribe (each subscription independently)', async () => {

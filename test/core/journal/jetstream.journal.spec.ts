@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Socket } from 'node:net';
 import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { JournalIoError, JournalUnavailableError } from '../../../lib/core/errors/journal.error.js';
 import { ValidationError } from '../../../lib/core/errors/validation.error.js';
@@ -16,34 +15,10 @@ import {
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { describeJournalAdapterConformance } from '../../../lib/testing/journal-conformance.js';
 import { createTestSignalFactory } from '../../../lib/testing/test-signals.js';
+import { NATS_URL, natsAvailable, natsDescribe } from '../../helpers/nats.js';
 
-const SERVER = 'nats://127.0.0.1:4222';
+const SERVER = NATS_URL;
 const T0 = Date.UTC(2026, 0, 1);
-
-/** Whether something accepts TCP connections on 127.0.0.1:4222 (loopback only). */
-function reachable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(4222, '127.0.0.1', () => done(true));
-  });
-}
-
-const up = await reachable();
-if (!up) {
-  if (process.env.CI === 'true') {
-    throw new Error(
-      'NATS with JetStream must be running on 127.0.0.1:4222 in CI (JetStreamJournal tests)',
-    );
-  }
-  console.warn('JetStreamJournal tests skipped: no NATS server on 127.0.0.1:4222');
-}
-const suite = up ? describe : describe.skip;
 
 let admin: { nc: NatsConnection; jsm: JetStreamManager } | undefined;
 const created: string[] = [];
@@ -95,7 +70,7 @@ async function rejection(promise: Promise<unknown>): Promise<JidoSignalError> {
   throw new Error('expected a rejection');
 }
 
-if (up) {
+if (natsAvailable) {
   beforeAll(async () => {
     const nc = await connect({ servers: SERVER });
     admin = { nc, jsm: await jetstreamManager(nc) };
@@ -107,7 +82,7 @@ if (up) {
   });
 }
 
-suite('JetStreamJournal', () => {
+natsDescribe('JetStreamJournal', () => {
   describeJournalAdapterConformance('JetStreamJournal', () => openJournal(fresh()), {
     timeout: 60_000,
     reopen: async (adapter) => {

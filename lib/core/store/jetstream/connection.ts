@@ -5,19 +5,12 @@ import type {
   JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import { JidoSignalError } from '../../errors/jido-signal.error.js';
 import { StoreError, StoreUnavailableError } from '../../errors/store.error.js';
 import { loadOptionalPeer } from '../../signal/optional-peer.js';
 
 type TransportModule = typeof import('@nats-io/transport-node');
 type JetStreamModule = typeof import('@nats-io/jetstream');
-
-/** Load `@nats-io/transport-node` and `@nats-io/jetstream` (optional peers) on first use. */
-export function loadNats(feature: string): { transport: TransportModule; js: JetStreamModule } {
-  return {
-    transport: loadOptionalPeer<TransportModule>('@nats-io/transport-node', feature),
-    js: loadOptionalPeer<JetStreamModule>('@nats-io/jetstream', feature),
-  };
-}
 
 /** How to reach NATS. Credentials are passed to the client only, never logged or put in errors. */
 export interface NatsConnectionOptions {
@@ -66,11 +59,10 @@ export function redactServer(server: string): string {
  */
 export class NatsLink {
   readonly nc: NatsConnection;
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
   readonly disconnectedWait: number;
   readonly requestTimeout: number;
-  readonly module: JetStreamModule;
+  readonly #jetstream:
+    { jsm: JetStreamManager; js: JetStreamClient; module: JetStreamModule } | undefined;
   readonly #owned: boolean;
   #connected = true;
   #closed = false;
@@ -80,15 +72,13 @@ export class NatsLink {
 
   private constructor(
     nc: NatsConnection,
-    jsm: JetStreamManager,
-    module: JetStreamModule,
+    jetstream: { jsm: JetStreamManager; module: JetStreamModule } | undefined,
     owned: boolean,
     options: NatsConnectionOptions,
   ) {
     this.nc = nc;
-    this.jsm = jsm;
-    this.js = jsm.jetstream();
-    this.module = module;
+    this.#jetstream =
+      jetstream === undefined ? undefined : { ...jetstream, js: jetstream.jsm.jetstream() };
     this.#owned = owned;
     this.disconnectedWait = options.disconnectedWait ?? 5_000;
     this.requestTimeout = options.requestTimeout ?? 5_000;
@@ -96,12 +86,18 @@ export class NatsLink {
   }
 
   /**
-   * Connect (or adopt `options.connection`) and check that JetStream is enabled.
-   * @throws MissingPeerDependencyError without the NATS packages; StoreUnavailableError when
-   *   no server answers in time; StoreError when JetStream is not enabled
+   * Connect (or adopt `options.connection`) and, unless `jetstream` is false, check that
+   * JetStream is enabled.
+   * @throws MissingPeerDependencyError without the NATS packages (`@nats-io/jetstream` only
+   *   when `jetstream` is true); StoreUnavailableError when no server answers in time;
+   *   StoreError when JetStream is not enabled
    */
-  static async open(options: NatsConnectionOptions, feature: string): Promise<NatsLink> {
-    const { transport, js } = loadNats(feature);
+  static async open(
+    options: NatsConnectionOptions,
+    feature: string,
+    jetstream = true,
+  ): Promise<NatsLink> {
+    const transport = loadOptionalPeer<TransportModule>('@nats-io/transport-node', feature);
     const owned = options.connection === undefined;
     let nc: NatsConnection;
     if (options.connection !== undefined) nc = options.connection;
@@ -129,10 +125,18 @@ export class NatsLink {
         );
       }
     }
+    if (!jetstream) return new NatsLink(nc, undefined, owned, options);
     try {
-      const jsm = await js.jetstreamManager(nc, { timeout: options.requestTimeout ?? 5_000 });
-      return new NatsLink(nc, jsm, js, owned, options);
+      const module = loadOptionalPeer<JetStreamModule>('@nats-io/jetstream', feature);
+      const jsm = await module.jetstreamManager(nc, {
+        timeout: options.requestTimeout ?? 5_000,
+      });
+      return new NatsLink(nc, { jsm, module }, owned, options);
     } catch (cause) {
+      if (cause instanceof JidoSignalError) {
+        if (owned) await nc.close().catch(() => undefined);
+        throw cause;
+      }
       if (owned) await nc.close().catch(() => undefined);
       throw new StoreError('NATS server has no JetStream (start it with -js)', {
         cause: describeCause(cause),
@@ -142,7 +146,29 @@ export class NatsLink {
 
   /** The loaded `@nats-io/transport-node` module (`headers()`, …); loaded with the link. */
   get transport(): TransportModule {
-    return loadNats('NATS').transport;
+    return loadOptionalPeer<TransportModule>('@nats-io/transport-node', 'NATS');
+  }
+
+  /** The JetStream manager (links opened with JetStream only). */
+  get jsm(): JetStreamManager {
+    return this.#js().jsm;
+  }
+
+  /** The JetStream client (links opened with JetStream only). */
+  get js(): JetStreamClient {
+    return this.#js().js;
+  }
+
+  /** The loaded `@nats-io/jetstream` module (links opened with JetStream only). */
+  get module(): JetStreamModule {
+    return this.#js().module;
+  }
+
+  #js(): { jsm: JetStreamManager; js: JetStreamClient; module: JetStreamModule } {
+    if (this.#jetstream === undefined) {
+      throw new StoreError('This NATS link was opened without JetStream');
+    }
+    return this.#jetstream;
   }
 
   /** Whether the connection is up right now. */
