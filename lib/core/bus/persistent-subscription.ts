@@ -385,6 +385,96 @@ function resolveStart(bus: string, startFrom: StartFrom | undefined): StartSpec 
 }
 
 /**
+ * Throw when the stored state of subscription `id` has another pattern.
+ * @throws BusOptionError (`invalid_option`)
+ * @internal
+ */
+export function assertStoredPattern(
+  bus: string,
+  id: string,
+  stored: SubscriptionState | undefined,
+  pattern: string,
+): void {
+  if (stored !== undefined && stored.pattern !== pattern) {
+    throw new BusOptionError(
+      bus,
+      'pattern',
+      `persistent subscription "${id}" is stored with pattern "${stored.pattern}", not "${pattern}"; unsubscribe it with { deletePersistence: true } first`,
+    );
+  }
+}
+
+/**
+ * Resolve the ids of an ack (one id or a non-empty list) with `resolve`; one bad id throws.
+ * @throws InvalidAckArgumentError for anything but a string or a non-empty list
+ * @internal
+ */
+export function resolveAckIds<D>(
+  bus: string,
+  subscriptionId: string,
+  ids: unknown,
+  resolve: (id: unknown) => D,
+): D[] {
+  if (typeof ids === 'string') return [resolve(ids)];
+  if (Array.isArray(ids) && ids.length > 0) return (ids as readonly unknown[]).map(resolve);
+  throw new InvalidAckArgumentError(bus, subscriptionId, describeValue(ids));
+}
+
+/**
+ * Find the delivery an ack or nack names, by log id or signal id.
+ * @throws InvalidAckArgumentError (not a string), UnknownLogIdError (a UUIDv7 not awaiting an
+ *   ack), InvalidLogIdError (anything else)
+ * @internal
+ */
+export function findDelivery<D>(
+  bus: string,
+  subscriptionId: string,
+  id: unknown,
+  lookup: (id: string) => D | undefined,
+): D {
+  if (typeof id !== 'string') {
+    throw new InvalidAckArgumentError(bus, subscriptionId, describeValue(id));
+  }
+  const found = lookup(id);
+  if (found !== undefined) return found;
+  throw SignalId.isValid(id)
+    ? new UnknownLogIdError(bus, subscriptionId, id)
+    : new InvalidLogIdError(bus, subscriptionId, id);
+}
+
+/**
+ * Check a `nack` delay.
+ * @throws BusOptionError unless it is undefined or a number ≥ 0
+ * @internal
+ */
+export function checkNackDelay(bus: string, delay: number | undefined): void {
+  if (delay !== undefined && (typeof delay !== 'number' || !(delay >= 0))) {
+    throw new BusOptionError(
+      bus,
+      'delay',
+      `nack option "delay" must be a number ≥ 0, got ${String(delay)}`,
+    );
+  }
+}
+
+/** A store failure of a subscription as a `BusError` (`store_error`). @internal */
+export function subscriptionStoreError(
+  bus: string,
+  subscriptionId: string,
+  message: string,
+  error: unknown,
+): BusError {
+  return error instanceof BusError
+    ? error
+    : new BusError(
+        'store_error',
+        bus,
+        `${message} (subscription "${subscriptionId}"): ${error instanceof Error ? error.message : String(error)}`,
+        { subscriptionId, cause: error },
+      );
+}
+
+/**
  * What a bus needs of a persistent subscription's machinery: the in-process
  * {@link PersistentSubscription} or the remote one over a distributed store.
  * @internal
@@ -519,14 +609,8 @@ export class PersistentSubscription implements PersistentEngine {
     let start = this.#start;
     let acked: ReadonlySet<string> = new Set<string>();
     let attempts: Readonly<Record<string, number>> = {};
+    assertStoredPattern(bus, this.id, existing, this.pattern);
     if (existing !== undefined) {
-      if (existing.pattern !== this.pattern) {
-        throw new BusOptionError(
-          bus,
-          'pattern',
-          `persistent subscription "${this.id}" is stored with pattern "${existing.pattern}", not "${this.pattern}"; unsubscribe it with { deletePersistence: true } first`,
-        );
-      }
       this.createdAt = existing.createdAt;
       this.#floor = existing.ackFloor;
       const stored = existing.options.start as StartSpec | undefined;
@@ -913,14 +997,10 @@ export class PersistentSubscription implements PersistentEngine {
   // ── ack / nack / reconnect ────────────────────────────────────────────────
 
   #resolve(id: unknown): Delivery {
-    if (typeof id !== 'string') {
-      throw new InvalidAckArgumentError(this.#host.bus, this.id, describeValue(id));
-    }
-    const d = this.#byKey.get(id) ?? this.#bySignal.get(id);
-    if (d !== undefined && d.state !== QUEUED && d.state !== DONE) return d;
-    throw SignalId.isValid(id)
-      ? new UnknownLogIdError(this.#host.bus, this.id, id)
-      : new InvalidLogIdError(this.#host.bus, this.id, id);
+    return findDelivery(this.#host.bus, this.id, id, (key) => {
+      const d = this.#byKey.get(key) ?? this.#bySignal.get(key);
+      return d !== undefined && d.state !== QUEUED && d.state !== DONE ? d : undefined;
+    });
   }
 
   /** Remove `d` from the in-flight or pending count, whichever holds it. */
@@ -935,15 +1015,7 @@ export class PersistentSubscription implements PersistentEngine {
    * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError
    */
   ack(ids: string | readonly string[]): void {
-    let resolved: Delivery[];
-    if (typeof ids === 'string') resolved = [this.#resolve(ids)];
-    else if (Array.isArray(ids) && ids.length > 0) {
-      const list = ids as readonly unknown[];
-      resolved = new Array<Delivery>(list.length);
-      for (let i = 0; i < list.length; i++) resolved[i] = this.#resolve(list[i]);
-    } else {
-      throw new InvalidAckArgumentError(this.#host.bus, this.id, describeValue(ids));
-    }
+    const resolved = resolveAckIds(this.#host.bus, this.id, ids, (id) => this.#resolve(id));
     let count = 0;
     for (let i = 0; i < resolved.length; i++) {
       const d = resolved[i];
@@ -971,13 +1043,7 @@ export class PersistentSubscription implements PersistentEngine {
    */
   nack(id: string, options: NackOptions = {}): void {
     const { requeue = true, delay, reason } = options;
-    if (delay !== undefined && (typeof delay !== 'number' || !(delay >= 0))) {
-      throw new BusOptionError(
-        this.#host.bus,
-        'delay',
-        `nack option "delay" must be a number ≥ 0, got ${String(delay)}`,
-      );
-    }
+    checkNackDelay(this.#host.bus, delay);
     const d = this.#resolve(id);
     emit(nackChannel, (): PersistentNackMessage => ({
       bus: this.#host.bus,
@@ -1264,14 +1330,7 @@ export class PersistentSubscription implements PersistentEngine {
   }
 
   #storeError(message: string, error: unknown): BusError {
-    return error instanceof BusError
-      ? error
-      : new BusError(
-          'store_error',
-          this.#host.bus,
-          `${message} (subscription "${this.id}"): ${error instanceof Error ? error.message : String(error)}`,
-          { subscriptionId: this.id, cause: error },
-        );
+    return subscriptionStoreError(this.#host.bus, this.id, message, error);
   }
 
   // ── introspection ──────────────────────────────────────────────────────────

@@ -1,11 +1,4 @@
-import {
-  BusError,
-  BusOptionError,
-  InvalidAckArgumentError,
-  InvalidLogIdError,
-  SubscriberError,
-  UnknownLogIdError,
-} from '../errors/bus.error.js';
+import { SubscriberError, type BusError } from '../errors/bus.error.js';
 import type { Signal } from '../signal/signal.js';
 import { SignalId } from '../signal/signal-id.js';
 import type {
@@ -21,9 +14,13 @@ import type { BackoffFunction } from './backoff.js';
 import type { DeliveryScope } from './delivery-scope.js';
 import { isThenable } from './middleware-pipeline.js';
 import {
+  assertStoredPattern,
+  checkNackDelay,
   describeError,
-  describeValue,
+  findDelivery,
+  resolveAckIds,
   resolvePersistentOptions,
+  subscriptionStoreError,
   type NackOptions,
   type PersistentAckMessage,
   type PersistentDeadLetterMessage,
@@ -160,14 +157,8 @@ export class RemotePersistentSubscription implements PersistentEngine {
   async #load(): Promise<void> {
     const { store, bus } = this.#host;
     const existing = await store.getSubscription(bus, this.id);
+    assertStoredPattern(bus, this.id, existing, this.pattern);
     if (existing !== undefined) {
-      if (existing.pattern !== this.pattern) {
-        throw new BusOptionError(
-          bus,
-          'pattern',
-          `persistent subscription "${this.id}" is stored with pattern "${existing.pattern}", not "${this.pattern}"; unsubscribe it with { deletePersistence: true } first`,
-        );
-      }
       this.createdAt = existing.createdAt;
     } else {
       await store.putSubscription(bus, {
@@ -459,14 +450,10 @@ export class RemotePersistentSubscription implements PersistentEngine {
   // ── ack / nack / reconnect ────────────────────────────────────────────────
 
   #resolve(id: unknown): RemoteDelivery {
-    if (typeof id !== 'string') {
-      throw new InvalidAckArgumentError(this.#host.bus, this.id, describeValue(id));
-    }
-    const d = this.#byKey.get(id) ?? this.#bySignal.get(id);
-    if (d !== undefined && !d.done) return d;
-    throw SignalId.isValid(id)
-      ? new UnknownLogIdError(this.#host.bus, this.id, id)
-      : new InvalidLogIdError(this.#host.bus, this.id, id);
+    return findDelivery(this.#host.bus, this.id, id, (key) => {
+      const d = this.#byKey.get(key) ?? this.#bySignal.get(key);
+      return d !== undefined && !d.done ? d : undefined;
+    });
   }
 
   /**
@@ -475,13 +462,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
    * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError
    */
   ack(ids: string | readonly string[]): void {
-    let resolved: RemoteDelivery[];
-    if (typeof ids === 'string') resolved = [this.#resolve(ids)];
-    else if (Array.isArray(ids) && ids.length > 0) {
-      resolved = (ids as readonly unknown[]).map((id) => this.#resolve(id));
-    } else {
-      throw new InvalidAckArgumentError(this.#host.bus, this.id, describeValue(ids));
-    }
+    const resolved = resolveAckIds(this.#host.bus, this.id, ids, (id) => this.#resolve(id));
     this.#complete([...new Set(resolved)]);
   }
 
@@ -492,13 +473,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
    */
   nack(id: string, options: NackOptions = {}): void {
     const { requeue = true, delay, reason } = options;
-    if (delay !== undefined && (typeof delay !== 'number' || !(delay >= 0))) {
-      throw new BusOptionError(
-        this.#host.bus,
-        'delay',
-        `nack option "delay" must be a number ≥ 0, got ${String(delay)}`,
-      );
-    }
+    checkNackDelay(this.#host.bus, delay);
     const d = this.#resolve(id);
     emit(nackChannel, (): PersistentNackMessage => ({
       bus: this.#host.bus,
@@ -608,14 +583,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
   }
 
   #storeError(message: string, error: unknown): BusError {
-    return error instanceof BusError
-      ? error
-      : new BusError(
-          'store_error',
-          this.#host.bus,
-          `${message} (subscription "${this.id}"): ${error instanceof Error ? error.message : String(error)}`,
-          { subscriptionId: this.id, cause: error },
-        );
+    return subscriptionStoreError(this.#host.bus, this.id, message, error);
   }
 
   /**

@@ -1018,16 +1018,31 @@ export class SignalBus {
     }
     if (this.#subs.has(id)) throw new SubscriptionExistsError(this.name, id);
     const { deliver, target } = this.#deliveryFor(opts.dispatch);
-    if (this.#distributed !== undefined) {
-      return this.#subscribeRemote(this.#distributed, id, pattern, opts, deliver, target);
-    }
-    const host = (this.#persistentHost ??= {
-      bus: this.name,
-      store: this.#store,
-      scope: this.#scope,
-      report: this.#report,
-    });
-    const ps = new PersistentSubscription(host, id, pattern, opts, deliver, target);
+    // On a distributed store: a durable consumer shared by the instances; else in-process.
+    const remote = this.#distributed;
+    const ps: PersistentEngine =
+      remote !== undefined
+        ? new RemotePersistentSubscription(
+            { bus: this.name, store: remote, scope: this.#scope, report: this.#report },
+            id,
+            pattern,
+            opts,
+            deliver,
+            target,
+          )
+        : new PersistentSubscription(
+            (this.#persistentHost ??= {
+              bus: this.name,
+              store: this.#store,
+              scope: this.#scope,
+              report: this.#report,
+            }),
+            id,
+            pattern,
+            opts,
+            deliver,
+            target,
+          );
     const sub = new Subscription(
       id,
       pattern,
@@ -1041,45 +1056,9 @@ export class SignalBus {
     );
     // Registered synchronously (before the first await): a publish issued right after
     // `subscribe()` reaches it (buffered until the stored history is loaded).
-    sub.routeId = this.#persistent.add({ pattern, target: ps, priority: opts.priority });
-    this.#subs.set(id, sub);
-    try {
-      await ps.load();
-    } catch (error) {
-      this.#remove(sub);
-      throw error;
+    if (ps instanceof PersistentSubscription) {
+      sub.routeId = this.#persistent.add({ pattern, target: ps, priority: opts.priority });
     }
-    return id;
-  }
-
-  /** A persistent subscription on a distributed store: a durable consumer shared by instances. */
-  async #subscribeRemote(
-    store: DistributedSignalStore,
-    id: string,
-    pattern: string,
-    opts: PersistentSubscribeOptions,
-    deliver: DeliverFunction,
-    target: string,
-  ): Promise<string> {
-    const ps = new RemotePersistentSubscription(
-      { bus: this.name, store, scope: this.#scope, report: this.#report },
-      id,
-      pattern,
-      opts,
-      deliver,
-      target,
-    );
-    const sub = new Subscription(
-      id,
-      pattern,
-      opts.priority ?? 0,
-      'ordinary',
-      0,
-      ps.createdAt,
-      target,
-      deliver,
-      ps,
-    );
     this.#subs.set(id, sub);
     try {
       await ps.load();
