@@ -176,9 +176,10 @@ export class RemotePersistentSubscription implements PersistentEngine {
         subscriptionId: this.id,
         pattern: this.pattern,
         maxAckPending: this.maxInFlight,
-        // One delivery more than attempts: an entry whose last attempt timed out comes
-        // back once more and is dead-lettered instead of being dropped by the server.
-        maxDeliver: this.maxAttempts + 1,
+        // Unlimited on the server: hand-backs (stop, reconnect) count as deliveries too, so a
+        // server-side limit could drop an entry silently. `#receive` dead-letters an entry
+        // delivered more than `maxAttempts` times instead.
+        maxDeliver: -1,
         ackWait: this.ackTimeout > 0 ? this.ackTimeout : NO_ACK_TIMEOUT,
         startFrom: this.#start,
       },
@@ -215,9 +216,11 @@ export class RemotePersistentSubscription implements PersistentEngine {
     if (this.#halted) return;
     this.#halted = true;
     clearInterval(this.#progress);
-    for (const d of this.#byKey.values()) {
-      if (d.timer !== undefined) clearTimeout(d.timer);
-      d.timer = undefined;
+    for (const d of [...this.#byKey.values()]) {
+      if (d.timer === undefined) continue;
+      // A redrive waiting for its retry: its entry stays in the DLQ.
+      this.#forget(d);
+      this.#redriving.delete(d.dlqId!);
     }
     const consumer = this.#consumer;
     this.#consumer = undefined;
@@ -234,6 +237,8 @@ export class RemotePersistentSubscription implements PersistentEngine {
     this.halt();
     if (this.#loaded !== undefined) await this.#loaded.catch(() => undefined);
     await this.#settle();
+    // Everything not settled goes back, including deliveries still being dispatched (a late
+    // result of those is ignored: they are done here).
     for (const d of [...this.#byKey.values()]) {
       if (d.done) continue;
       this.#forget(d);
@@ -309,11 +314,10 @@ export class RemotePersistentSubscription implements PersistentEngine {
       return;
     }
     if (isThenable(result)) {
-      this.#track(
-        Promise.resolve(result).then(
-          () => this.#succeeded(d),
-          (error: unknown) => this.#failed(d, error),
-        ),
+      // Not tracked by stop(): a handler that never settles must not block a shutdown.
+      result.then(
+        () => this.#succeeded(d),
+        (error: unknown) => this.#failed(d, error),
       );
     } else this.#succeeded(d);
   }
@@ -323,6 +327,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
     if (d.done) return;
     this.#delivered++;
     if (this.autoAck) this.#complete([d]);
+    else d.message?.working(); // the ack window starts now
   }
 
   #failed(d: RemoteDelivery, error: unknown): void {

@@ -419,7 +419,7 @@ export class SignalBus {
   /** Set when the store is shared by several processes. */
   readonly #distributed: DistributedSignalStore | undefined;
   /** Feed of entries other instances record (distributed store only). */
-  #tail: Promise<LogTail | undefined> | undefined;
+  #tail: Promise<LogTail> | undefined;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #pipeline: MiddlewarePipeline;
@@ -558,13 +558,13 @@ export class SignalBus {
    * queue (log order) to the ordinary subscriptions and streams. A bus with only persistent
    * subscriptions never starts it.
    */
-  #follow(): Promise<LogTail | undefined> {
+  #follow(): Promise<LogTail> | undefined {
     const store = this.#distributed;
-    if (store === undefined) return Promise.resolve(undefined);
+    if (store === undefined) return undefined;
     return (this.#tail ??= this.#startFeed(store));
   }
 
-  async #startFeed(store: DistributedSignalStore): Promise<LogTail | undefined> {
+  async #startFeed(store: DistributedSignalStore): Promise<LogTail> {
     try {
       return await store.tail(this.name, (entry) => {
         if (this.#closing) return;
@@ -579,8 +579,11 @@ export class SignalBus {
         }
       });
     } catch (error) {
-      this.#report(this.#storeError('Following the shared log failed', error));
-      return undefined;
+      // The next subscribe / ready() tries again.
+      this.#tail = undefined;
+      throw error instanceof JidoSignalError
+        ? error
+        : this.#storeError('Following the shared log failed', error);
     }
   }
 
@@ -800,7 +803,17 @@ export class SignalBus {
     }
     try {
       const id = this.#subscribe(pattern, options);
-      return this.#distributed === undefined ? Promise.resolve(id) : this.#follow().then(() => id);
+      const feed = this.#follow();
+      if (feed === undefined) return Promise.resolve(id);
+      // Without the feed the subscription would miss other instances' signals: undo it.
+      return feed.then(
+        () => id,
+        (error: unknown) => {
+          const sub = this.#subs.get(id);
+          if (sub !== undefined) this.#remove(sub);
+          throw error;
+        },
+      );
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -1707,7 +1720,7 @@ export class SignalBus {
       subscriber.error(new BusClosedError(this.name, 'stream'));
       return () => {};
     }
-    void this.#follow();
+    this.#follow()?.catch((error: unknown) => subscriber.error(error));
     let buffer: { signal: Signal; logId: string }[] | undefined =
       options.replay === undefined ? undefined : [];
     // Settles once the replay is emitted and the buffer flushed: a delivery buffered during
@@ -1832,12 +1845,10 @@ export class SignalBus {
     for (const sub of [...this.#subs.values()]) this.#remove(sub);
     // Final checkpoints, before an owned store closes.
     await Promise.allSettled(persistent.map((ps) => ps.stop(true)));
-    if (this.#tail !== undefined) {
-      const tail = await this.#tail;
-      await tail?.stop().catch((error: unknown) => {
-        this.#report(this.#storeError('Stopping the shared log feed failed', error));
-      });
-    }
+    const tail = await this.#tail?.catch(() => undefined);
+    await tail?.stop().catch((error: unknown) => {
+      this.#report(this.#storeError('Stopping the shared log feed failed', error));
+    });
     const closing: Promise<unknown>[] = [];
     if (this.#ownsDispatcher) closing.push(this.#dispatcher.close());
     if (this.#ownsStore) closing.push(this.#store.close());

@@ -19,7 +19,9 @@ export class StoreClosedError extends JidoSignalError {
 
 /**
  * A remote store (NATS JetStream) is disconnected and did not come back within the
- * configured bound. Nothing was written; retrying later is safe.
+ * configured bound. Retrying later is safe for an operation that had not started; a batch
+ * publish that lost the connection midway may have stored its first signals (see
+ * docs/jetstream.md, "Connection loss").
  */
 export class StoreUnavailableError extends JidoSignalError {
   constructor(store: string, operation: string, waitedMs: number, cause?: unknown) {

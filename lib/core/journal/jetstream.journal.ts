@@ -638,6 +638,7 @@ export class JetStreamJournal implements JournalAdapter {
   #apply(message: JsMsg): void {
     const seq = message.seq;
     if (seq <= this.#applied) return;
+    this.#tailFailure = undefined; // the follower recovered
     const record = message.subject.startsWith(`${this.subject}.`)
       ? parseRecord(message.data)
       : undefined;

@@ -455,6 +455,32 @@ natsDescribe('SignalBus on JetStreamStore', () => {
     expect(seen.attemptsOf(e.signal.id)).toEqual([1]);
   });
 
+  it('close does not wait for a handler that never settles; its signal goes to the next start', async () => {
+    const { a, name } = await twoInstances();
+    let started = 0;
+    await a.subscribe(
+      'hang.*',
+      persistent('hanger', () => {
+        started++;
+        return new Promise<void>(() => undefined);
+      }),
+    );
+    const [e] = await a.publish(sig('hang.one', { n: 1 }));
+    await until('the handler to start', () => started === 1, 5_000);
+    const t0 = Date.now();
+    await a.close({ timeout: 200 });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const store = await openStore();
+    const next = newBus(store, name);
+    const got: string[] = [];
+    await next.subscribe(
+      'hang.*',
+      persistent('hanger', (s) => void got.push(s.id), { autoAck: true }),
+    );
+    await until('the next start to get it', () => got.length === 1, 8_000);
+    expect(got).toEqual([e.signal.id]);
+  });
+
   it('dlq.redrive re-dispatches the entries on the calling instance; success removes them; clear empties the DLQ', async () => {
     const { a, b } = await twoInstances();
     let failing = true;

@@ -6,7 +6,7 @@ import type {
 } from '@nats-io/jetstream';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { JidoSignalError } from '../../errors/jido-signal.error.js';
-import { StoreError, StoreUnavailableError } from '../../errors/store.error.js';
+import { StoreClosedError, StoreError, StoreUnavailableError } from '../../errors/store.error.js';
 import { loadOptionalPeer } from '../../signal/optional-peer.js';
 
 type TransportModule = typeof import('@nats-io/transport-node');
@@ -50,7 +50,11 @@ export interface NatsConnectionOptions {
 
 /** Remove credentials from a server URL so it can appear in messages. */
 export function redactServer(server: string): string {
-  return server.replace(/\/\/[^@/]*@/, '//');
+  // Everything up to the last '@' is user info (a password may itself contain '@' or '/').
+  const at = server.lastIndexOf('@');
+  if (at < 0) return server;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(server)?.[0] ?? '';
+  return scheme + server.slice(at + 1);
 }
 
 /**
@@ -188,6 +192,7 @@ export class NatsLink {
    */
   async ready(store: string, operation: string): Promise<void> {
     if (this.connected) return;
+    if (this.#closed) throw new StoreClosedError(store);
     const wait = this.disconnectedWait;
     if (wait > 0 && !this.#closed) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -198,6 +203,7 @@ export class NatsLink {
       clearTimeout(timer);
       this.#waiters = this.#waiters.filter((w) => w !== resolveWait);
       if (this.connected) return;
+      if (this.#closed) throw new StoreClosedError(store);
     }
     throw new StoreUnavailableError(store, operation, wait);
   }
@@ -241,7 +247,9 @@ export class NatsLink {
 
 /** A secret-free description of a client error (NATS errors never carry credentials). */
 export function describeCause(cause: unknown): Error {
-  if (cause instanceof Error) return new Error(redactServer(cause.message));
+  if (cause instanceof Error) {
+    return new Error(cause.message.replace(/([a-z][a-z0-9+.-]*:\/\/)?\S*@/gi, '$1'));
+  }
   return new Error(String(cause));
 }
 
@@ -284,6 +292,12 @@ export async function followStream(
       opt_start_seq: lastSeq + 1,
     });
     const current = await consumer.consume({ max_messages: 1_000, callback: feed });
+    if (stopped) {
+      // stop() ran while this (re)start was under way.
+      await stopMessages(current);
+      await consumer.delete().catch(() => undefined);
+      return;
+    }
     messages = current;
     remove = () => consumer.delete();
     void (async () => {

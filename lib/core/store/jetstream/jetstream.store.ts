@@ -362,6 +362,14 @@ export class JetStreamStore implements DistributedSignalStore {
     try {
       if (options.olderThan !== undefined) {
         const olderThan = options.olderThan;
+        // Never past the end as of now: entries appended meanwhile are newer than the cut.
+        let lastSeq: number;
+        try {
+          lastSeq = (await jsm.streams.info(stream)).state.last_seq;
+        } catch (error) {
+          if (this.#isApiError(error, API_STREAM_NOT_FOUND)) return 0;
+          throw error;
+        }
         let cut: number | undefined;
         const found = await this.#scan(
           'trim',
@@ -381,10 +389,7 @@ export class JetStreamStore implements DistributedSignalStore {
           },
         );
         if (!found) return 0;
-        const response = await jsm.streams.purge(
-          stream,
-          cut === undefined ? undefined : { seq: cut },
-        );
+        const response = await jsm.streams.purge(stream, { seq: cut ?? lastSeq + 1 });
         removed += response.purged;
       }
       if (options.maxSize !== undefined) {
@@ -795,6 +800,11 @@ export class JetStreamStore implements DistributedSignalStore {
     } catch (error) {
       throw this.#mapError('tail', error);
     }
+    if (this.#closed) {
+      // close() ran meanwhile and did not see this feed.
+      await follower.stop();
+      throw new StoreClosedError(STORE);
+    }
     return this.#track(bus, undefined, () => follower.stop());
   }
 
@@ -859,6 +869,11 @@ export class JetStreamStore implements DistributedSignalStore {
       });
     } catch (error) {
       throw this.#mapError('openConsumer', error);
+    }
+    if (this.#closed) {
+      stopped = true;
+      await this.#stopMessages(messages);
+      throw new StoreClosedError(STORE);
     }
     const running = this.#track(bus, spec.subscriptionId, () => this.#stopMessages(messages));
     return {
