@@ -6,12 +6,12 @@ import { JournalIoError, JournalUnavailableError } from '../../../lib/core/error
 import { ValidationError } from '../../../lib/core/errors/validation.error.js';
 import {
   JetStreamJournal,
-  journalSubjectToken,
   SignalJournal,
   type JetStreamJournalOptions,
   type JournalAdapter,
   type JournalEntry,
 } from '../../../lib/core/journal/index.js';
+import { journalSubjectToken } from '../../../lib/core/journal/jetstream.journal.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { describeJournalAdapterConformance } from '../../../lib/testing/journal-conformance.js';
 import { createTestSignalFactory } from '../../../lib/testing/test-signals.js';

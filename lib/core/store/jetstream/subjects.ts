@@ -239,11 +239,6 @@ export function patternFilter(pattern: string): string {
   return head.length === 0 ? '>' : `${head.join('.')}.>`;
 }
 
-/** `true` when a filter from {@link patternFilter} has no wildcard (one exact subject). */
-export function isExactFilter(filter: string): boolean {
-  return !filter.split('.').some((s) => s === WILDCARD_ONE || s === '>');
-}
-
 // --- ids → tokens and consumer names ---------------------------------------------------------
 
 /**
