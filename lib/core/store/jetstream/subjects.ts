@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidBusNameError, StoreOptionError } from '../../errors/store.error.js';
 import { ValidationError } from '../../errors/validation.error.js';
-import { parsePattern, WILDCARD_ONE, WILDCARD_SOME } from '../../router/pattern.js';
+import { parsePattern, WILDCARD_SOME } from '../../router/pattern.js';
 import { formatIdParts, parseIdParts, SignalId, type IdParts } from '../../signal/signal-id.js';
 
 /**
