@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it, describe } from '@jest/globals';
 import { SignalBus } from '../../lib/core/bus/signal-bus.js';
 import { createSignal } from '../../lib/core/signal/signal.js';
 import { JetStreamStore } from '../../lib/core/store/jetstream/jetstream.store.js';
 import { consumerName } from '../../lib/core/store/jetstream/subjects.js';
-import { natsDescribe, deleteTestStreams, testPrefix } from '../helpers/nats.js';
+import { deleteTestStreams, testPrefix } from '../helpers/nats.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const worker = join(import.meta.dirname, 'fixtures', 'jetstream-worker.ts');
@@ -124,7 +124,7 @@ function overlapping(runs: Lines['runs']): string[] {
   return bad;
 }
 
-natsDescribe('one bus over JetStream across 3 Node processes', () => {
+describe('one bus over JetStream across 3 Node processes', () => {
   const prefix = testPrefix('mp');
   const dir = mkdtempSync(join(tmpdir(), 'jido-mp-'));
   const workers: Worker[] = [];

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from '@jest/globals';
+import { afterAll, expect, it, describe } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
@@ -21,7 +21,6 @@ import {
   NATS_URL,
   deleteTestStreams,
   freePort,
-  natsDescribe,
   startServer,
   stopServer,
   testPrefix,
@@ -52,7 +51,7 @@ class OrderConsumer {
   }
 }
 
-natsDescribe('JidoSignalModule with store { type: "jetstream" }', () => {
+describe('JidoSignalModule with store { type: "jetstream" }', () => {
   const prefix = testPrefix('nest');
   const apps: TestingModule[] = [];
 

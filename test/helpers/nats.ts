@@ -1,6 +1,5 @@
 // Helpers for tests against the local NATS server (127.0.0.1:4222, JetStream enabled).
 // In CI (CI=true) an unreachable server fails the suite loudly; elsewhere such suites are skipped.
-import { describe } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, createServer } from 'node:net';
 
@@ -24,24 +23,12 @@ export function isPortOpen(port: number, host = NATS_HOST, timeoutMs = 1_000): P
   });
 }
 
-/** Whether the test server was reachable when this module loaded. */
-export const natsAvailable: boolean = await isPortOpen(NATS_PORT);
-
-const inCi = process.env.CI === 'true';
-
-if (!natsAvailable && inCi) {
+// The JetStream suites need the server: without it they fail here, loudly, instead of
+// being skipped (`.ci/run` starts it; locally see the README's Set-up).
+if (!(await isPortOpen(NATS_PORT))) {
   throw new Error(
-    `NATS is not reachable at ${NATS_HOST}:${NATS_PORT} and CI=true: start nats-server with JetStream (-js) before the tests (see .ci/run)`,
+    `NATS is not reachable at ${NATS_HOST}:${NATS_PORT}: start it with \`nats-server -a 127.0.0.1 -p 4222 -js -sd <dir>\` (see .ci/run)`,
   );
-}
-
-/**
- * `describe` for suites that need the NATS server. Without a server: throws in CI (see
- * above), otherwise registers the suite as skipped.
- */
-export function natsDescribe(name: string, fn: () => void): void {
-  if (natsAvailable) describe(name, fn);
-  else describe.skip(`${name} (NATS not reachable at ${NATS_HOST}:${NATS_PORT})`, fn);
 }
 
 let counter = 0;
@@ -53,7 +40,6 @@ export function testPrefix(tag = 't'): string {
 
 /** Delete every stream whose name starts with `<prefix>_` (afterAll cleanup). */
 export async function deleteTestStreams(prefix: string): Promise<number> {
-  if (!natsAvailable) return 0;
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const nc = await connect({ servers: NATS_URL, timeout: 5_000 });

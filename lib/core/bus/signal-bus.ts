@@ -1005,7 +1005,17 @@ export class SignalBus {
       );
     }
     validatePattern(pattern);
-    const id = opts.subscriptionId ?? SignalId.generate();
+    const id = this.#newSubscriptionId(opts.subscriptionId);
+    const { deliver, target } = this.#deliveryFor(opts.dispatch);
+    return this.#register(id, pattern, opts.priority, 'ordinary', target, deliver).id;
+  }
+
+  /**
+   * The id of a new subscription: the given one or a new UUIDv7.
+   * @throws BusOptionError for an empty or non-string id, SubscriptionExistsError when taken
+   */
+  #newSubscriptionId(given: string | undefined): string {
+    const id = given ?? SignalId.generate();
     if (typeof id !== 'string' || id.length === 0) {
       throw new BusOptionError(
         this.name,
@@ -1014,22 +1024,13 @@ export class SignalBus {
       );
     }
     if (this.#subs.has(id)) throw new SubscriptionExistsError(this.name, id);
-    const { deliver, target } = this.#deliveryFor(opts.dispatch);
-    return this.#register(id, pattern, opts.priority, 'ordinary', target, deliver).id;
+    return id;
   }
 
   async #subscribePersistent(pattern: string, opts: PersistentSubscribeOptions): Promise<string> {
     this.#ensureOpen('subscribe');
     validatePattern(pattern);
-    const id = opts.subscriptionId ?? SignalId.generate();
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new BusOptionError(
-        this.name,
-        'subscriptionId',
-        'subscriptionId must be a non-empty string',
-      );
-    }
-    if (this.#subs.has(id)) throw new SubscriptionExistsError(this.name, id);
+    const id = this.#newSubscriptionId(opts.subscriptionId);
     const { deliver, target } = this.#deliveryFor(opts.dispatch);
     // On a distributed store: a durable consumer shared by the instances; else in-process.
     const remote = this.#distributed;

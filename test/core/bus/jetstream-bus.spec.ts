@@ -3,7 +3,7 @@
 // (lib/core/bus/remote-persistent-subscription.ts) — competing consumers, acks, retries,
 // DLQ, redrive, unsubscribe, resume, stats, broad filters. Pins docs/jetstream.md.
 // Two "app instances" = two buses of the same name on two separate JetStreamStore objects.
-import { afterAll, afterEach, expect, it } from '@jest/globals';
+import { afterAll, afterEach, expect, it, describe } from '@jest/globals';
 import type {
   PersistentDeliverMessage,
   PersistentSubscribeOptions,
@@ -25,7 +25,7 @@ import { consumerName } from '../../../lib/core/store/jetstream/subjects.js';
 import type { BusError } from '../../../lib/core/errors/bus.error.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
 import { rejection } from '../../helpers/errors.js';
-import { deleteTestStreams, NATS_URL, natsDescribe, testPrefix } from '../../helpers/nats.js';
+import { deleteTestStreams, NATS_URL, testPrefix } from '../../helpers/nats.js';
 import { collectErrors, listen, sig, sleep } from './helpers.js';
 
 const prefix = testPrefix('bus');
@@ -113,7 +113,7 @@ afterAll(async () => {
   await deleteTestStreams(prefix);
 }, 30_000);
 
-natsDescribe('SignalBus on JetStreamStore', () => {
+describe('SignalBus on JetStreamStore', () => {
   // ── 1. fan-out ────────────────────────────────────────────────────────────────────────────
 
   it('fan-out: ordinary subscribers and streams on both instances get every signal once, in each publisher order', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it, describe } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -17,7 +17,6 @@ import {
   NATS_HOST,
   NATS_PORT,
   NATS_URL,
-  natsDescribe,
   startServer,
   stopServer,
 } from '../../helpers/nats.js';
@@ -83,7 +82,7 @@ class Proxy {
   }
 }
 
-natsDescribe('NatsPubSub (NATS core, real server)', () => {
+describe('NatsPubSub (NATS core, real server)', () => {
   const prefix = `test.jido.${randomUUID().replaceAll('-', '')}`;
   let a: NatsPubSub;
   let b: NatsPubSub;

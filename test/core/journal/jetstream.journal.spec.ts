@@ -15,7 +15,7 @@ import { journalSubjectToken } from '../../../lib/core/journal/jetstream.journal
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { describeJournalAdapterConformance } from '../../../lib/testing/journal-conformance.js';
 import { createTestSignalFactory } from '../../../lib/testing/test-signals.js';
-import { NATS_URL, natsAvailable, natsDescribe } from '../../helpers/nats.js';
+import { NATS_URL } from '../../helpers/nats.js';
 
 const SERVER = NATS_URL;
 const T0 = Date.UTC(2026, 0, 1);
@@ -70,7 +70,7 @@ async function rejection(promise: Promise<unknown>): Promise<JidoSignalError> {
   throw new Error('expected a rejection');
 }
 
-if (natsAvailable) {
+{
   beforeAll(async () => {
     const nc = await connect({ servers: SERVER });
     admin = { nc, jsm: await jetstreamManager(nc) };
@@ -82,7 +82,7 @@ if (natsAvailable) {
   });
 }
 
-natsDescribe('JetStreamJournal', () => {
+describe('JetStreamJournal', () => {
   describeJournalAdapterConformance('JetStreamJournal', () => openJournal(fresh()), {
     timeout: 60_000,
     reopen: async (adapter) => {

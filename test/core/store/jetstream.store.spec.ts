@@ -13,8 +13,6 @@ import {
   deleteTestStreams,
   freePort,
   NATS_URL,
-  natsAvailable,
-  natsDescribe,
   startServer,
   stopServer,
   testPrefix,
@@ -49,11 +47,11 @@ afterAll(async () => {
   await deleteTestStreams(prefix);
 }, 30_000);
 
-if (natsAvailable) {
+{
   describeSignalStoreConformance('JetStreamStore', () => open(), { timeout: 20_000 });
 }
 
-natsDescribe('JetStreamStore', () => {
+describe('JetStreamStore', () => {
   let store: JetStreamStore;
   beforeAll(async () => {
     store = await open();
