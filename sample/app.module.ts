@@ -1,12 +1,12 @@
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import {
-  JetStreamJournal,
   JidoSignalModule,
   MemoryJournal,
   SignalJournal,
   type JidoSignalModuleOptions,
 } from '../lib/index.js';
+import { JetStreamJournal } from '../lib/jetstream/index.js';
 import { SignalHealthIndicator } from '../lib/terminus/index.js';
 import { AdminController, HealthController } from './admin.controller.js';
 import { AuditService } from './audit.service.js';

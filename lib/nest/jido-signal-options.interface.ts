@@ -4,7 +4,7 @@ import type { BusMiddleware } from '../core/bus/middleware.interface.js';
 import type { PersistentSubscribeOptions } from '../core/bus/persistent-subscription.js';
 import type { SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { SignalFactoryOptions } from '../core/signal/signal.js';
-import type { JetStreamStoreOptions } from '../core/store/jetstream/jetstream.store.js';
+import type { JetStreamStoreSettings } from '../core/store/jetstream/options.js';
 import type { SignalStore } from '../core/store/signal-store.interface.js';
 
 /** The embedded in-memory store (one per bus). */
@@ -12,8 +12,13 @@ export interface MemoryStoreConfig {
   type: 'memory';
 }
 
-/** NATS JetStream: every bus of the module on one shared JetStream store. */
-export interface JetStreamStoreConfig extends JetStreamStoreOptions {
+/**
+ * NATS JetStream: every bus of the module on one shared JetStream store, connected by the
+ * module (needs the optional peers `@nats-io/transport-node` and `@nats-io/jetstream`). To
+ * reuse an open NATS connection, pass a store object instead:
+ * `store: await JetStreamStore.connect({ connection })` from `nestjs-jido-signal/jetstream`.
+ */
+export interface JetStreamStoreConfig extends JetStreamStoreSettings {
   type: 'jetstream';
 }
 

@@ -3,7 +3,6 @@ import type { SignalBus } from '../core/bus/signal-bus.js';
 import { Dispatcher } from '../core/dispatch/dispatcher.js';
 import { BusClosedError, BusOptionError } from '../core/errors/bus.error.js';
 import { SignalFactory } from '../core/signal/signal.js';
-import { JetStreamStore } from '../core/store/jetstream/jetstream.store.js';
 import type { SignalStore } from '../core/store/signal-store.interface.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_SIGNAL_BUS } from './jido-signal.constants.js';
 import { JidoSignalMessages } from './jido-signal.messages.js';
@@ -73,6 +72,8 @@ export class JidoSignalRuntime {
     if (option.type === 'memory') return;
     if (option.type === 'jetstream') {
       const { type: _type, ...jetstream } = option;
+      // The `./jetstream` entry point, loaded only now: apps without the NATS peers never load it.
+      const { JetStreamStore } = await import('../jetstream/index.js');
       this.#store = await JetStreamStore.connect(jetstream);
       this.#ownsStore = true;
       return;

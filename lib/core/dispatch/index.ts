@@ -26,7 +26,6 @@ export {
 } from './receiver.js';
 export * from './receiver-registry.js';
 export * from './pubsub.js';
-export * from './nats-pubsub.js';
 export * from './bus-registry.interface.js';
 export * from './adapters/index.js';
 export {

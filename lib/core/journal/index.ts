@@ -2,13 +2,6 @@ export * from './journal-adapter.interface.js';
 export * from './signal-journal.js';
 export * from './memory.journal.js';
 export * from './file.journal.js';
-export {
-  JetStreamJournal,
-  type JetStreamJournalOptions,
-  type JetStreamJournalReadConsistency,
-  type JetStreamJournalStats,
-  type ResolvedJetStreamJournalOptions,
-} from './jetstream.journal.js';
 export * from './causality-context.js';
 export * from './record-published.js';
 export { crc32 } from './crc32.js';

@@ -1,7 +1,14 @@
 import { createRequire } from 'node:module';
 import { MissingPeerDependencyError } from '../errors/parse.error.js';
 
-const requireFromHere = createRequire(import.meta.url);
+/**
+ * The published package is CommonJS (the ESM entry points re-export it), so there `require`
+ * is this module's own and resolves peers next to the installed package. Only this
+ * repository's own ESM runs (tests, sample, bench) lack it; they start from the repository
+ * root, where the peers are installed.
+ */
+const requireFromHere: NodeJS.Require =
+  typeof require === 'function' ? require : createRequire(`${process.cwd()}/`);
 const loaded = new Map<string, unknown>();
 
 /**

@@ -1,4 +1,3 @@
 export * from './signal-store.interface.js';
 export * from './memory.store.js';
 export * from './distributed-store.interface.js';
-export * from './jetstream/index.js';

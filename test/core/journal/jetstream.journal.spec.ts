@@ -4,10 +4,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { JournalIoError, JournalUnavailableError } from '../../../lib/core/errors/journal.error.js';
 import { ValidationError } from '../../../lib/core/errors/validation.error.js';
+import { JetStreamJournal, type JetStreamJournalOptions } from '../../../lib/jetstream/index.js';
 import {
-  JetStreamJournal,
   SignalJournal,
-  type JetStreamJournalOptions,
   type JournalAdapter,
   type JournalEntry,
 } from '../../../lib/core/journal/index.js';

@@ -8,44 +8,18 @@ import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-n
 import { JidoSignalError } from '../../errors/jido-signal.error.js';
 import { StoreClosedError, StoreError, StoreUnavailableError } from '../../errors/store.error.js';
 import { loadOptionalPeer } from '../../signal/optional-peer.js';
+import type { NatsServerOptions } from './nats-server-options.js';
 
 type TransportModule = typeof import('@nats-io/transport-node');
 type JetStreamModule = typeof import('@nats-io/jetstream');
 
-/** How to reach NATS. Credentials are passed to the client only, never logged or put in errors. */
-export interface NatsConnectionOptions {
-  /**
-   * Server URLs (`nats://host:port`). Ignored when `connection` is given.
-   * @default 'nats://127.0.0.1:4222'
-   */
-  servers?: string | string[];
+/** How to reach NATS: the server options, or an open connection to reuse. */
+export interface NatsConnectionOptions extends NatsServerOptions {
   /**
    * An open connection to use instead of connecting. It is not closed by `close()`.
    * @default undefined (connect to `servers`)
    */
   connection?: NatsConnection;
-  /** Client name shown by the server's monitoring. @default 'nestjs-jido-signal' */
-  name?: string;
-  /** User name. @default undefined */
-  user?: string;
-  /** Password (secret). @default undefined */
-  pass?: string;
-  /** Auth token (secret). @default undefined */
-  token?: string;
-  /** Give up on the first connect after this many ms. @default 5_000 */
-  connectTimeout?: number;
-  /** Reconnect attempts per server after a connection loss; `-1` retries forever. @default -1 */
-  maxReconnectAttempts?: number;
-  /** Pause between reconnect attempts to one server, in ms. @default 1_000 */
-  reconnectTimeWait?: number;
-  /**
-   * While disconnected, an operation waits at most this many ms for the connection to come
-   * back, then rejects with `StoreUnavailableError` (`store_unavailable`). `0` fails at once.
-   * @default 5_000
-   */
-  disconnectedWait?: number;
-  /** Timeout of one JetStream API request or publish acknowledgement, in ms. @default 5_000 */
-  requestTimeout?: number;
 }
 
 /** Remove credentials from a server URL so it can appear in messages. */

@@ -1,4 +1,6 @@
 export { JetStreamStore } from './jetstream.store.js';
-export type { JetStreamStoreOptions } from './options.js';
+export type { JetStreamStoreSettings } from './options.js';
+export type { JetStreamStoreOptions } from './jetstream.store.js';
+export type { NatsServerOptions } from './nats-server-options.js';
 export type { NatsConnectionOptions } from './connection.js';
 export { logIdFor, sequenceOf } from './subjects.js';

@@ -36,15 +36,22 @@ import type {
   SubscriptionState,
   TrimOptions,
 } from '../signal-store.interface.js';
-import { describeCause, followStream, NatsLink, type StreamFollower } from './connection.js';
+import {
+  describeCause,
+  followStream,
+  NatsLink,
+  type NatsConnectionOptions,
+  type StreamFollower,
+} from './connection.js';
 import {
   resolveOptions,
-  type JetStreamStoreOptions,
+  type JetStreamStoreSettings,
   type ResolvedJetStreamStoreOptions,
 } from './options.js';
 import { assertBusName, consumerName, JetStreamNames, logIdFor, sequenceOf } from './subjects.js';
 
-export type { JetStreamStoreOptions } from './options.js';
+/** Options of {@link JetStreamStore.connect}: the store settings, or an open connection to reuse. */
+export interface JetStreamStoreOptions extends JetStreamStoreSettings, NatsConnectionOptions {}
 
 const STORE = 'JetStreamStore';
 

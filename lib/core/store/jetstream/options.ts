@@ -1,9 +1,13 @@
 import { StoreOptionError, type StoreError } from '../../errors/store.error.js';
-import type { NatsConnectionOptions } from './connection.js';
+import type { NatsServerOptions } from './nats-server-options.js';
 import { assertPrefix } from './subjects.js';
 
-/** Options of {@link JetStreamStore.connect}. Connection options are those of NATS. */
-export interface JetStreamStoreOptions extends NatsConnectionOptions {
+/**
+ * Settings of a JetStream store: NATS server options plus the store's own. Free of the optional
+ * NATS peers' types, so module options (`forRoot({ store: { type: 'jetstream', ... } })`) can
+ * hold them; `JetStreamStoreOptions` adds an open `connection`.
+ */
+export interface JetStreamStoreSettings extends NatsServerOptions {
   /**
    * Namespace of every stream and subject of the store: 1 to 32 characters of `[A-Za-z0-9-]`.
    * Stores (or applications) with different prefixes never see each other's data on one server.
@@ -78,7 +82,7 @@ function nonNegative(name: string, value: unknown, allowMinusOne = false): void 
  * @throws StoreOptionError (`invalid_option`) naming the first bad option
  * @internal
  */
-export function resolveOptions(options: JetStreamStoreOptions): ResolvedJetStreamStoreOptions {
+export function resolveOptions(options: JetStreamStoreSettings): ResolvedJetStreamStoreOptions {
   if (typeof options !== 'object' || options === null) {
     throw new StoreOptionError(STORE, 'options', 'must be an object');
   }
