@@ -1,14 +1,16 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { MissingPeerDependencyError } from '../errors/parse.error.js';
 
 /**
- * The published package is CommonJS (the ESM entry points re-export it), so there `require`
- * is this module's own and resolves peers next to the installed package. Only this
- * repository's own ESM runs (tests, sample, bench) lack it; they start from the repository
- * root, where the peers are installed.
+ * A `require` that resolves from this file. The published package is CommonJS (the ESM
+ * entry points re-export it), so there `__filename` is this file and peers resolve next to the
+ * installed package. Only this repository's own ESM runs (tests, sample, bench) lack
+ * `__filename`; they start from the repository root, where the peers are installed.
  */
-const requireFromHere: NodeJS.Require =
-  typeof require === 'function' ? require : createRequire(`${process.cwd()}/`);
+const requireFromHere: NodeJS.Require = createRequire(
+  typeof __filename === 'string' ? __filename : join(process.cwd(), 'package.json'),
+);
 const loaded = new Map<string, unknown>();
 
 /**
