@@ -5,7 +5,14 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default defineConfig(
-  globalIgnores(['dist/', 'dist-sample/', 'coverage/', 'node_modules/', 'test/consumers/*/', '.docs-check/']),
+  globalIgnores([
+    'dist/',
+    'dist-sample/',
+    'coverage/',
+    'node_modules/',
+    'test/consumers/*/',
+    '.docs-check/',
+  ]),
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
