@@ -1056,11 +1056,8 @@ export class SignalBus {
     const id = this.#newSubscriptionId(opts.subscriptionId);
     const delivery = this.#deliveryFor(opts.dispatch);
     const target = delivery.target;
-    const deliver = this.#observePersistent(
-      id,
-      pattern,
-      list.length === 1 ? delivery.deliver : onlyMatching(list, delivery.deliver),
-    );
+    const observed = this.#observePersistent(id, pattern, delivery.deliver);
+    const deliver = list.length === 1 ? observed : onlyMatching(list, observed);
     // On a distributed store: a durable consumer shared by the instances; else in-process.
     const remote = this.#distributed;
     const ps: PersistentEngine =
