@@ -3,7 +3,7 @@ import { WILDCARD_ONE, WILDCARD_SOME, matches, parsePattern } from '../router/pa
 /**
  * The narrowest single pattern that matches every type any of `patterns` matches, e.g.
  * `['payment.*', 'refund.*']` → `'*.*'`, `['order.created', 'order.item.added']` →
- * `'order.**'`. A persistent subscription over a pattern list stores, replays and (on a
+ * `'order.*.**'`. A persistent subscription over a pattern list stores, replays and (on a
  * distributed store) filters by it, and checks the list itself before calling the handler.
  *
  * Rule: patterns of equal length without `**` join segment by segment (equal literals stay,
