@@ -30,7 +30,11 @@ import { SignalSubscribersExplorer } from './signal-subscribers.explorer.js';
 /** Bus names that get a token with `forRootAsync`. @internal */
 const JIDO_SIGNAL_BUS_NAMES = Symbol('JIDO_SIGNAL_BUS_NAMES');
 
-function busTokenProviders(names: readonly string[]): Provider[] {
+/**
+ * @param defaultName - the default bus's name when known statically (`forRoot`): the default
+ *   token is then an alias of its named token, so overriding one overrides both
+ */
+function busTokenProviders(names: readonly string[], defaultName?: string): Provider[] {
   const named: Provider[] = [...new Set(names)].map((name) => ({
     provide: getSignalBusToken(name),
     // `null` for a bus that does not exist: the explorer then fails the bootstrap with a
@@ -38,14 +42,16 @@ function busTokenProviders(names: readonly string[]): Provider[] {
     useFactory: (runtime: JidoSignalRuntime) => runtime.registry.get(name) ?? null,
     inject: [JIDO_SIGNAL_RUNTIME],
   }));
-  return [
-    ...named,
-    {
-      provide: DEFAULT_SIGNAL_BUS_TOKEN,
-      useFactory: (runtime: JidoSignalRuntime) => runtime.registry.get(runtime.defaultBus) ?? null,
-      inject: [JIDO_SIGNAL_RUNTIME],
-    },
-  ];
+  const defaultToken: Provider =
+    defaultName !== undefined && names.includes(defaultName)
+      ? { provide: DEFAULT_SIGNAL_BUS_TOKEN, useExisting: getSignalBusToken(defaultName) }
+      : {
+          provide: DEFAULT_SIGNAL_BUS_TOKEN,
+          useFactory: (runtime: JidoSignalRuntime) =>
+            runtime.registry.get(runtime.defaultBus) ?? null,
+          inject: [JIDO_SIGNAL_RUNTIME],
+        };
+  return [...named, defaultToken];
 }
 
 /**
@@ -56,8 +62,9 @@ function rootDefinition(
   definition: DynamicModule,
   created: readonly string[],
   tokens: readonly string[] = created,
+  defaultName?: string,
 ): DynamicModule {
-  const providers = busTokenProviders(tokens);
+  const providers = busTokenProviders(tokens, defaultName);
   return {
     ...definition,
     providers: [
@@ -158,7 +165,12 @@ export class JidoSignalModule extends JidoSignalConfigurableModule {
       );
     }
     const names = buses.map((b: { name: string }) => b.name);
-    return rootDefinition(super.forRoot(options), names);
+    return rootDefinition(
+      super.forRoot(options),
+      names,
+      names,
+      options.defaultBus ?? DEFAULT_SIGNAL_BUS,
+    );
   }
 
   /**

@@ -89,6 +89,19 @@ describe('defaultBus (e2e)', () => {
     expect(consumer.seen).toEqual(['order.created@orders']);
   });
 
+  it('with forRoot, the default token aliases the named one: overriding it reaches @InjectSignalBus()', async () => {
+    const fake = { name: 'fake' };
+    const app = await Test.createTestingModule({
+      imports: [JidoSignalModule.forRoot()],
+      providers: [OrdersOnDefaultBus],
+    })
+      .overrideProvider(getSignalBusToken())
+      .useValue(fake)
+      .compile();
+    open.push(app);
+    expect(app.get(OrdersOnDefaultBus).bus).toBe(fake);
+  });
+
   it('naming a bus the module does not have fails with a message naming defaultBus', async () => {
     const error = await failure(
       compile(JidoSignalModule.forRoot({ buses: [{ name: 'orders' }], defaultBus: 'order' }), []),
