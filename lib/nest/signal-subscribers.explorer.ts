@@ -11,7 +11,11 @@ import type { BusMiddleware } from '../core/bus/middleware.interface.js';
 import type { DispatchAdapter } from '../core/dispatch/adapter.interface.js';
 import { receiverKind, type SignalReceiver } from '../core/dispatch/receiver.js';
 import { SubscriptionExistsError } from '../core/errors/bus.error.js';
-import { JIDO_SIGNAL_RUNTIME } from './jido-signal.constants.js';
+import {
+  DEFAULT_SIGNAL_BUS_TOKEN,
+  JIDO_SIGNAL_RUNTIME,
+  getSignalBusToken,
+} from './jido-signal.constants.js';
 import { JidoSignalMessages } from './jido-signal.messages.js';
 import { SignalRegistrationError } from './jido-signal-nest.error.js';
 import { JidoSignalRuntime } from './jido-signal.runtime.js';
@@ -252,7 +256,7 @@ export class SignalSubscribersExplorer
       if (injected === undefined) continue;
       for (const name of injected) {
         const bus = name ?? this.runtime.defaultBus;
-        if (this.runtime.registry.has(bus)) continue;
+        if (this.runtime.registry.has(bus) || this.#providedElsewhere(name)) continue;
         const className = classNameOf(wrapper, wrapper.instance as object);
         throw new SignalRegistrationError(
           'invalid_option',
@@ -261,6 +265,14 @@ export class SignalSubscribersExplorer
         );
       }
     }
+  }
+
+  /** Whether some provider gives the token a value (e.g. a test's own mock bus). */
+  #providedElsewhere(name: string | null): boolean {
+    const token = name === null ? DEFAULT_SIGNAL_BUS_TOKEN : getSignalBusToken(name);
+    return this.discovery
+      .getProviders()
+      .some((w) => w.token === token && w.instance !== null && w.instance !== undefined);
   }
 
   // ── handlers ───────────────────────────────────────────────────────────────

@@ -73,6 +73,17 @@ describe('forRootAsync without busNames (e2e)', () => {
     expect(message).toContain("busNames: ['default', 'ledger-audit']");
     expect(message).toContain('forFeature');
   });
+
+  it("a test's own provider for the bus token is left alone", async () => {
+    const mock = { name: 'ledger-audit-mock' };
+    const root = JidoSignalModule.forRootAsync({ useFactory: () => ({}) });
+    const app = await compile(root, [
+      LedgerAuditor,
+      { provide: getSignalBusToken('ledger-audit'), useValue: mock },
+    ]);
+    await app.init();
+    expect(app.get(LedgerAuditor).audit).toBe(mock);
+  });
 });
 
 describe('defaultBus (e2e)', () => {
