@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { validate, version } from 'uuid';
-import { createTestSignalFactory, sequentialIds } from '../lib/testing/index.js';
-import { Signal, SignalId } from '../lib/index.js';
+import { SignalSpy, createTestSignalFactory, sequentialIds } from '../lib/testing/index.js';
+import { Signal, SignalBus, SignalId, createSignal } from '../lib/index.js';
 
 describe('testing helpers', () => {
   it('sequentialIds gives stable, increasing, valid UUIDv7 ids', () => {
@@ -28,5 +28,37 @@ describe('testing helpers', () => {
     expect(s.id).toBe('019b76da-a800-7000-8000-000000000000');
     expect(f.create('x', null, { subject: 'y' }).time).toBe('2026-01-01T00:00:00.001Z');
     expect(createTestSignalFactory({ source: '/svc' }).create('a').source).toBe('/svc');
+  });
+
+  // docs/testing.md "Await deliveries": the spy on a persistent subscription over a list.
+  it('SignalSpy waits for persistent deliveries, by subscription id', async () => {
+    const bus = new SignalBus({ name: 'default' });
+    const spy = new SignalSpy(bus);
+    let failures = 1;
+    await bus.subscribe(['invoice.*', 'credit-note.*'], {
+      persistent: true,
+      autoAck: true,
+      subscriptionId: 'invoicing',
+      backoff: [1],
+      dispatch: () => {
+        if (failures-- > 0) throw new Error('first attempt fails');
+      },
+    });
+    await bus.subscribe('invoice.*', { subscriptionId: 'other', dispatch: () => undefined });
+    await bus.publish(createSignal('invoice.created'));
+
+    await expect(spy.waitFor('invoice.created')).resolves.toMatchObject({
+      type: 'invoice.created',
+    });
+    const delivered = await spy.waitFor('invoice.*', { subscriptionId: 'invoicing' });
+    expect(delivered.type).toBe('invoice.created');
+    expect(
+      spy.deliveries.filter((d) => d.subscriptionId === 'invoicing').map((d) => d.outcome),
+    ).toEqual(['error', 'ok']);
+    await expect(
+      spy.waitFor('credit-note.*', { subscriptionId: 'invoicing', timeout: 20 }),
+    ).rejects.toMatchObject({ code: 'timeout' });
+    spy.detach();
+    await bus.close();
   });
 });

@@ -1,7 +1,37 @@
 import { SignalBus, type SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { Signal } from '../core/signal/signal.js';
 import type { RecordedSignal } from '../core/store/signal-store.interface.js';
+import { SignalBusNotReadyError } from './jido-signal-nest.error.js';
+import { JidoSignalMessages } from './jido-signal.messages.js';
 import type { SignalReadinessWatcher } from './signal-readiness.watcher.js';
+
+type Settle<T> = (value: T) => void;
+
+/**
+ * The promise of a held publish. Awaiting it (or calling `then`/`catch`) before the
+ * application reached `onApplicationBootstrap` would hang the bootstrap, so it then rejects
+ * with `SignalBusNotReadyError` instead, and the publish is dropped. `await` calls `then` on
+ * a promise subclass, which is what makes this detectable; a publish nobody waits for stays
+ * held and is delivered once ready.
+ */
+class HeldPublish extends Promise<RecordedSignal[]> {
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  /** Called when someone waits on the promise. @internal */
+  onWait: (() => void) | undefined;
+
+  override then<A = RecordedSignal[], B = never>(
+    onFulfilled?: ((value: RecordedSignal[]) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    const wait = this.onWait;
+    this.onWait = undefined;
+    wait?.();
+    return super.then(onFulfilled, onRejected);
+  }
+}
 
 /**
  * A `SignalBus` that holds publishes until the application's handlers are subscribed, then
@@ -26,17 +56,30 @@ export class GatedSignalBus extends SignalBus {
   override publish(signals: Signal | readonly Signal[]): Promise<RecordedSignal[]> {
     if (this.#held === 0 && this.#readiness.isReady) return super.publish(signals);
     this.#held++;
+    let resolve!: Settle<RecordedSignal[] | PromiseLike<RecordedSignal[]>>;
+    let reject!: Settle<unknown>;
+    const held = new HeldPublish((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    let dropped = false;
+    held.onWait = () => {
+      if (!this.#readiness.waitingWouldBlock) return;
+      dropped = true;
+      reject(new SignalBusNotReadyError(this.name, JidoSignalMessages.notReady(this.name)));
+    };
     // Reactions of one promise run in registration order: held publishes keep their order,
     // and a publish issued while some are still held queues behind them.
-    return this.#readiness.waitUntilReady().then(
+    this.#readiness.waitUntilReady().then(
       () => {
         this.#held--;
-        return super.publish(signals);
+        if (!dropped) resolve(super.publish(signals));
       },
       (error: unknown) => {
         this.#held--;
-        throw error;
+        reject(error);
       },
     );
+    return held;
   }
 }

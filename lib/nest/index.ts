@@ -18,11 +18,12 @@ export type {
 } from './jido-signal-options.interface.js';
 export {
   DEFAULT_SIGNAL_BUS,
+  DEFAULT_SIGNAL_BUS_TOKEN,
   DEFAULT_SHUTDOWN_TIMEOUT,
   SIGNAL_CONTEXT_TYPE,
   getSignalBusToken,
 } from './jido-signal.constants.js';
-export { SignalRegistrationError } from './jido-signal-nest.error.js';
+export { SignalBusNotReadyError, SignalRegistrationError } from './jido-signal-nest.error.js';
 export { OnSignal } from './decorators/on-signal.decorator.js';
 export { InjectSignalBus } from './decorators/inject-signal-bus.decorator.js';
 export { SignalData, SignalPayload } from './decorators/signal-params.decorator.js';

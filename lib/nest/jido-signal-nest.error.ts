@@ -19,3 +19,17 @@ export class SignalRegistrationError extends JidoSignalError {
     super(code, message, options);
   }
 }
+
+/**
+ * A publish was awaited (or chained with `then`/`catch`) before the application finished
+ * bootstrapping — typically in `onModuleInit` or a provider factory. The module holds
+ * publishes until every `@OnSignal` handler is subscribed (`onApplicationBootstrap`), so
+ * waiting for one there would hang the bootstrap (and then `close()`). Code `'not_ready'`.
+ * Publish in `onApplicationBootstrap()` or later; a publish that is not awaited is still
+ * held and delivered once the application is ready.
+ */
+export class SignalBusNotReadyError extends JidoSignalError {
+  constructor(bus: string, message: string) {
+    super('not_ready', message, { details: { bus } });
+  }
+}

@@ -52,6 +52,12 @@ export interface JidoSignalModuleOptions {
    */
   buses?: readonly SignalBusConfig[];
   /**
+   * Bus of every `@OnSignal` without a `bus` option and of `@InjectSignalBus()` without a
+   * name. Must be one of `buses` (not a `forFeature` bus).
+   * @default 'default'
+   */
+  defaultBus?: string;
+  /**
    * Store of every bus that has no `store` of its own. `{ type: 'jetstream', servers }`
    * connects to NATS JetStream before the module finishes initialising, so several app
    * instances share the buses (fan-out, competing persistent subscriptions, shared DLQ).
@@ -104,7 +110,10 @@ export interface JidoSignalModuleExtras {
    * Buses that get an injection token (`getSignalBusToken(name)`) with `forRootAsync`,
    * where the bus list is only known at runtime. A listed bus the factory does not
    * configure is created with default options. Ignored by `forRoot` (it uses `buses`).
-   * @default ['default']
+   * Without it, the buses named in `@InjectSignalBus(name)` decorators also get a token (a
+   * bus the factory does not configure then fails the bootstrap with a message naming
+   * `busNames`).
+   * @default ['default'] plus the names used with `@InjectSignalBus`
    */
   busNames?: readonly string[];
 }
@@ -129,7 +138,7 @@ export type SignalHandlerErrorMode = 'log' | 'rethrow';
 
 /** Options of `@OnSignal`. */
 export interface OnSignalOptions {
-  /** Bus to subscribe on. @default 'default' */
+  /** Bus to subscribe on. @default the module's `defaultBus` ('default' unless set) */
   bus?: string;
   /** Integer −100..100; higher runs first. @default 0 */
   priority?: number;
@@ -145,8 +154,13 @@ export interface OnSignalOptions {
   /**
    * Make the subscription persistent (at-least-once, store-backed): a handler that
    * returns/resolves acks the signal, one that throws is retried with backoff and
-   * dead-lettered after `maxAttempts`. `subscriptionId` defaults to `ClassName.methodName`.
-   * Not available on request-scoped providers.
+   * dead-lettered after `maxAttempts`. One decorator is one durable subscription, over all
+   * its patterns (a signal matching several is delivered once). `subscriptionId` defaults
+   * to `ClassName.methodName` (`#2`, `#3`… for further persistent decorators on the same
+   * method and bus, in source order); the stored state (checkpoint, DLQ) is keyed by it, so
+   * pin it (`subscriptionId: 'settlement'`) before renaming the class or method — the
+   * module warns at bootstrap about every derived id. Not available on request-scoped
+   * providers.
    * @default undefined (an ordinary subscription)
    */
   persistent?: true | OnSignalPersistentOptions;
@@ -154,7 +168,7 @@ export interface OnSignalOptions {
 
 /** One `@OnSignal` application, as stored in metadata. */
 export interface OnSignalMetadata {
-  /** Patterns (one subscription each). */
+  /** Patterns (one subscription each; one subscription over all of them when persistent). */
   readonly patterns: readonly string[];
   /** Options. */
   readonly options: Readonly<OnSignalOptions>;

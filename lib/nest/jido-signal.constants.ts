@@ -16,6 +16,15 @@ export const SIGNAL_ADAPTER_METADATA = 'jido-signal:adapter';
 /** Metadata key of `@SignalMiddleware`. @internal */
 export const SIGNAL_MIDDLEWARE_METADATA = 'jido-signal:middleware';
 
+/** Metadata key of the bus names a class injects with `@InjectSignalBus`. @internal */
+export const INJECTED_BUSES_METADATA = 'jido-signal:injected-buses';
+
+/**
+ * Injection token of the module's default bus (`defaultBus`, `'default'` unless set): what
+ * `@InjectSignalBus()` without a name injects.
+ */
+export const DEFAULT_SIGNAL_BUS_TOKEN = 'JidoSignalBus';
+
 /** Injection token of the per-application runtime (registry, dispatcher, factory). @internal */
 export const JIDO_SIGNAL_RUNTIME = Symbol('JIDO_SIGNAL_RUNTIME');
 

@@ -17,6 +17,18 @@ export const JidoSignalMessages = {
     `@OnSignal({ persistent }) on ${where}: this SignalBus does not support persistent subscriptions`,
   subscribeFailed: (where: string, bus: string, reason: string): string =>
     `@OnSignal() on ${where} could not subscribe on bus "${bus}": ${reason}`,
+  subscriptionTaken: (where: string, bus: string, id: string, other: string): string =>
+    `@OnSignal() on ${where} uses subscription id "${id}" on bus "${bus}", which ${other} already uses. Give one of them its own id: @OnSignal(patterns, { persistent: { subscriptionId: '…' } })`,
+  subscriptionExists: (where: string, bus: string, id: string): string =>
+    `@OnSignal() on ${where} could not subscribe on bus "${bus}": subscription id "${id}" is already taken on this bus. Give the handler its own id with @OnSignal(patterns, { persistent: { subscriptionId: '…' } })`,
+  derivedSubscriptionId: (where: string, id: string, bus: string): string =>
+    `@OnSignal({ persistent }) on ${where} stores its state on bus "${bus}" under the derived id "${id}": renaming the class or method would start a new subscription and orphan the stored checkpoint and DLQ. Pin it with persistent: { subscriptionId: '${id}' }`,
+  injectedBusMissing: (className: string, bus: string, known: readonly string[]): string =>
+    `${className} injects signal bus "${bus}" (@InjectSignalBus(${JSON.stringify(bus)})), which is not registered (known buses: ${known.join(', ') || 'none'}). With JidoSignalModule.forRootAsync, configure it in the factory's buses and list it in busNames (busNames: [${[...new Set([...known, bus])].map((n) => `'${n}'`).join(', ')}]); or add it with JidoSignalModule.forFeature({ buses: [{ name: '${bus}' }] })`,
+  unknownDefaultBus: (bus: string, known: readonly string[]): string =>
+    `JidoSignalModule option "defaultBus" names bus "${bus}", which is not one of the module's buses (${known.join(', ') || 'none'})`,
+  notReady: (bus: string): string =>
+    `bus "${bus}": publish() was awaited before the application finished bootstrapping (in onModuleInit or a provider factory?). Publishes are held until every @OnSignal handler is subscribed in onApplicationBootstrap, so waiting for one here would hang the bootstrap. Publish in onApplicationBootstrap() or later (a publish that is not awaited is held and delivered once the application is ready)`,
   handlerFailed: (subscriptionId: string, signalType: string, signalId: string): string =>
     `Signal handler ${subscriptionId} failed on ${signalType} (${signalId})`,
   adapterInvalid: (className: string, name: string, reason: string): string =>

@@ -4,8 +4,10 @@ import { SignalBusRegistry } from '../core/bus/bus-registry.js';
 import { Dispatcher } from '../core/dispatch/dispatcher.js';
 import { BusOptionError } from '../core/errors/bus.error.js';
 import { SignalFactory } from '../core/signal/signal.js';
+import { injectedBusNames } from './decorators/inject-signal-bus.decorator.js';
 import {
   DEFAULT_SIGNAL_BUS,
+  DEFAULT_SIGNAL_BUS_TOKEN,
   JIDO_SIGNAL_RUNTIME,
   getSignalBusToken,
 } from './jido-signal.constants.js';
@@ -28,26 +30,51 @@ import { SignalSubscribersExplorer } from './signal-subscribers.explorer.js';
 /** Bus names that get a token with `forRootAsync`. @internal */
 const JIDO_SIGNAL_BUS_NAMES = Symbol('JIDO_SIGNAL_BUS_NAMES');
 
-function busTokenProviders(names: readonly string[]): Provider[] {
-  return [...new Set(names)].map((name) => ({
+/**
+ * @param defaultName - the default bus's name when known statically (`forRoot`): the default
+ *   token is then an alias of its named token, so overriding one overrides both
+ */
+function busTokenProviders(names: readonly string[], defaultName?: string): Provider[] {
+  const named: Provider[] = [...new Set(names)].map((name) => ({
     provide: getSignalBusToken(name),
-    useFactory: (runtime: JidoSignalRuntime) => runtime.registry.get(name),
+    // `null` for a bus that does not exist: the explorer then fails the bootstrap with a
+    // message naming the injecting class and `busNames` (see `injectedBusNames`).
+    useFactory: (runtime: JidoSignalRuntime) => runtime.registry.get(name) ?? null,
     inject: [JIDO_SIGNAL_RUNTIME],
   }));
+  const defaultToken: Provider =
+    defaultName !== undefined && names.includes(defaultName)
+      ? { provide: DEFAULT_SIGNAL_BUS_TOKEN, useExisting: getSignalBusToken(defaultName) }
+      : {
+          provide: DEFAULT_SIGNAL_BUS_TOKEN,
+          useFactory: (runtime: JidoSignalRuntime) =>
+            runtime.registry.get(runtime.defaultBus) ?? null,
+          inject: [JIDO_SIGNAL_RUNTIME],
+        };
+  return [...named, defaultToken];
 }
 
-function rootDefinition(definition: DynamicModule, names: readonly string[]): DynamicModule {
-  const tokens = busTokenProviders(names);
+/**
+ * @param created - bus names created with defaults when the options do not configure them
+ * @param tokens - bus names that get an injection token
+ */
+function rootDefinition(
+  definition: DynamicModule,
+  created: readonly string[],
+  tokens: readonly string[] = created,
+  defaultName?: string,
+): DynamicModule {
+  const providers = busTokenProviders(tokens, defaultName);
   return {
     ...definition,
     providers: [
       ...(definition.providers ?? []),
-      { provide: JIDO_SIGNAL_BUS_NAMES, useValue: names },
-      ...tokens,
+      { provide: JIDO_SIGNAL_BUS_NAMES, useValue: created },
+      ...providers,
     ],
     exports: [
       ...(definition.exports ?? []),
-      ...tokens.map((p) => (p as { provide: string }).provide),
+      ...providers.map((p) => (p as { provide: string }).provide),
     ],
   };
 }
@@ -138,16 +165,30 @@ export class JidoSignalModule extends JidoSignalConfigurableModule {
       );
     }
     const names = buses.map((b: { name: string }) => b.name);
-    return rootDefinition(super.forRoot(options), names);
+    return rootDefinition(
+      super.forRoot(options),
+      names,
+      names,
+      options.defaultBus ?? DEFAULT_SIGNAL_BUS,
+    );
   }
 
   /**
    * Configure the module from a factory, class or existing provider (e.g. a config
-   * service). List the buses to inject by token in `busNames` (default `['default']`).
+   * service). List the buses to inject by token in `busNames` (default `['default']` plus
+   * every name used with `@InjectSignalBus(name)`).
    */
   static override forRootAsync(options: JidoSignalModuleAsyncOptions): DynamicModule {
-    const names = options.busNames ?? [DEFAULT_SIGNAL_BUS];
-    return rootDefinition(super.forRootAsync(options), names);
+    if (options.busNames !== undefined) {
+      return rootDefinition(super.forRootAsync(options), options.busNames);
+    }
+    // Without busNames, every name used with @InjectSignalBus gets a token too (resolved to
+    // the factory's bus, or reported clearly at bootstrap when the factory has none).
+    return rootDefinition(
+      super.forRootAsync(options),
+      [DEFAULT_SIGNAL_BUS],
+      [DEFAULT_SIGNAL_BUS, ...injectedBusNames],
+    );
   }
 
   /**

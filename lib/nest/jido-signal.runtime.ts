@@ -22,6 +22,8 @@ export class JidoSignalRuntime {
   readonly factory: SignalFactory;
   readonly shutdownTimeout: number;
   readonly registerHandlers: boolean;
+  /** Bus of `@OnSignal` without `bus` and of `@InjectSignalBus()` (option `defaultBus`). */
+  readonly defaultBus: string;
   readonly #options: JidoSignalModuleOptions;
   readonly #readiness: SignalReadinessWatcher;
   #closed: Promise<void> | undefined;
@@ -42,6 +44,7 @@ export class JidoSignalRuntime {
     }
     this.shutdownTimeout = timeout;
     this.registerHandlers = options.registerHandlers ?? true;
+    this.defaultBus = options.defaultBus ?? DEFAULT_SIGNAL_BUS;
     this.factory = new SignalFactory(options.signals ?? {});
     this.dispatcher = new Dispatcher({
       ...options.dispatcher,
@@ -102,6 +105,13 @@ export class JidoSignalRuntime {
     }
     for (const config of buses as SignalBusConfig[]) this.createBus(config);
     for (const name of extraNames) if (!this.registry.has(name)) this.createBus({ name });
+    if (this.#options.defaultBus !== undefined && !this.registry.has(this.defaultBus)) {
+      throw new BusOptionError(
+        '(module)',
+        'defaultBus',
+        JidoSignalMessages.unknownDefaultBus(this.defaultBus, this.registry.names()),
+      );
+    }
   }
 
   /**

@@ -10,10 +10,12 @@ import { SignalParamtype } from './decorators/signal-params.decorator.js';
 export interface SignalHandlerContext {
   /** Name of the bus delivering. */
   readonly bus: string;
-  /** Subscription id (`ClassName.method`, suffixed `#2`, `#3`… when one method subscribes several times). */
+  /** Subscription id (`ClassName.method`, suffixed `#2`, `#3`… when one method subscribes several times; or the pinned `subscriptionId`). */
   readonly subscriptionId: string;
-  /** The pattern the subscription was made with. */
+  /** The pattern the subscription was made with (the patterns joined with `, ` when persistent over several). */
   readonly pattern: string;
+  /** The patterns of the subscription (one, or every pattern of a persistent `@OnSignal`). */
+  readonly patterns: readonly string[];
 }
 
 /**

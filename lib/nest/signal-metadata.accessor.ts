@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  INJECTED_BUSES_METADATA,
   ON_SIGNAL_METADATA,
   SIGNAL_ADAPTER_METADATA,
   SIGNAL_ARGS_METADATA,
@@ -63,8 +64,27 @@ export class SignalMetadataAccessor {
 
   /** Whether the class or the method carries exception filters. */
   hasFilters(instance: object, method: object): boolean {
-    const own: unknown = Reflect.getMetadata('__exceptionFilters__', method);
-    const cls: unknown = Reflect.getMetadata('__exceptionFilters__', instance.constructor);
+    return this.#has('__exceptionFilters__', instance, method);
+  }
+
+  /** Whether the class or the method carries guards. */
+  hasGuards(instance: object, method: object): boolean {
+    return this.#has('__guards__', instance, method);
+  }
+
+  /**
+   * Bus names a class injects with `@InjectSignalBus` (`null` for the default bus), or
+   * `undefined` when it injects none.
+   */
+  getInjectedBuses(target: unknown): readonly (string | null)[] | undefined {
+    if (typeof target !== 'function') return undefined;
+    const value: unknown = Reflect.getMetadata(INJECTED_BUSES_METADATA, target);
+    return Array.isArray(value) && value.length > 0 ? (value as (string | null)[]) : undefined;
+  }
+
+  #has(key: string, instance: object, method: object): boolean {
+    const own: unknown = Reflect.getMetadata(key, method);
+    const cls: unknown = Reflect.getMetadata(key, instance.constructor);
     return (Array.isArray(own) && own.length > 0) || (Array.isArray(cls) && cls.length > 0);
   }
 }

@@ -14,6 +14,7 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class SignalReadinessWatcher {
   #ready = false;
+  #bootstrapping = false;
   #error: unknown;
   #resolve!: () => void;
   #reject!: (error: unknown) => void;
@@ -33,9 +34,23 @@ export class SignalReadinessWatcher {
     return this.#ready;
   }
 
+  /**
+   * Whether waiting for readiness now would hang: the application has not reached
+   * `onApplicationBootstrap` yet (providers are being created or `onModuleInit` hooks run).
+   * @internal
+   */
+  get waitingWouldBlock(): boolean {
+    return !this.#ready && !this.#bootstrapping && this.#error === undefined;
+  }
+
   /** Resolves once ready; rejects if registration failed or the application closed first. */
   waitUntilReady(): Promise<void> {
     return this.#promise;
+  }
+
+  /** Mark the start of `onApplicationBootstrap` (handlers being subscribed). @internal */
+  setBootstrapping(): void {
+    this.#bootstrapping = true;
   }
 
   /** Mark the handlers subscribed. @internal */

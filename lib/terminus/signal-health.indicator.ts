@@ -24,8 +24,11 @@ export interface BusHealthOptions {
   timeout?: number;
   /**
    * Most dead-lettered signals (`store.dlqSize(bus.name)`, every subscription of the bus)
-   * before the bus is unhealthy. The depth is always reported in the data.
-   * @default undefined (not checked)
+   * before the bus is unhealthy (`down`, or `degraded` with `degradeOnly`). The depth is
+   * always reported in the data. When not given, any dead-lettered signal makes the bus
+   * `degraded` (never `down`: the check stays successful); Terminus 11, which has no
+   * `degraded`, then reports `up` with the problem listed.
+   * @default 0, reported as degraded
    */
   maxDlqDepth?: number;
   /**
@@ -70,6 +73,8 @@ export interface BusHealthSubscription {
   readonly kind: string;
   /** Whether it is persistent. */
   readonly persistent: boolean;
+  /** Secret-free receiver description (`handler Class.method` for an `@OnSignal` method). */
+  readonly target: string;
   /** Successful deliveries (absent when the stats could not be read). */
   readonly delivered?: number;
   /** Failed deliveries (absent when the stats could not be read). */
@@ -99,6 +104,13 @@ export interface TargetHealth {
 }
 
 type HealthStatus = 'up' | 'degraded' | 'down';
+
+/** A bus's health; `soft` when only the default DLQ check degraded it. */
+interface BusHealth {
+  readonly status: HealthStatus;
+  readonly soft: boolean;
+  readonly data: Record<string, unknown>;
+}
 
 /** Terminus 12 has `degraded`; Terminus 11 does not. */
 type Session = ReturnType<HealthIndicatorService['check']>;
@@ -188,8 +200,9 @@ export class SignalHealthIndicator {
   /**
    * Health of one bus. `down` when the bus is closed or its store does not answer
    * `ping()` within `timeout`; `down` — or `degraded` with `degradeOnly` (Terminus 12) —
-   * when the DLQ depth exceeds `maxDlqDepth`, more than `maxOpenCircuits` circuits of
-   * `breaker` are open, or a `targets` health check fails; else `up`. The data lists
+   * when the DLQ depth exceeds an explicit `maxDlqDepth`, more than `maxOpenCircuits`
+   * circuits of `breaker` are open, or a `targets` health check fails; `degraded` when
+   * `maxDlqDepth` is not given and the DLQ is not empty; else `up`. The data lists
    * `problems`, `dlqDepth`, `logSize`, `published`, the subscriptions (ids, patterns, kinds,
    * counters, persistent counters), the open circuits and the target health.
    */
@@ -198,8 +211,8 @@ export class SignalHealthIndicator {
     bus: SignalBus,
     options: BusHealthOptions = {},
   ): Promise<HealthIndicatorResult> {
-    const { status, data } = await this.#busHealth(bus, options);
-    return this.#result(key, status, data);
+    const { status, soft, data } = await this.#busHealth(bus, options);
+    return this.#result(key, status, data, soft);
   }
 
   /**
@@ -219,27 +232,33 @@ export class SignalHealthIndicator {
     const results = await Promise.all(buses.map((bus) => this.#busHealth(bus, options)));
     const rank: Record<HealthStatus, number> = { up: 0, degraded: 1, down: 2 };
     let status: HealthStatus = 'up';
+    let soft = true;
     const data: Record<string, unknown> = {};
     results.forEach((r, i) => {
       if (rank[r.status] > rank[status]) status = r.status;
+      if (r.status !== 'up' && !r.soft) soft = false;
       data[buses[i].name] = { status: r.status, ...r.data };
     });
-    return this.#result(key, status, { buses: data });
+    return this.#result(key, status, { buses: data }, soft);
   }
 
-  #result(key: string, status: HealthStatus, data: Record<string, unknown>): HealthIndicatorResult {
+  #result(
+    key: string,
+    status: HealthStatus,
+    data: Record<string, unknown>,
+    soft: boolean,
+  ): HealthIndicatorResult {
     const indicator: Session & MaybeDegraded = this.health.check(key);
     if (status === 'up') return indicator.up(data);
     if (status === 'degraded' && typeof indicator.degraded === 'function') {
       return indicator.degraded(data);
     }
+    // Terminus 11: no `degraded`. Only the default DLQ check degraded: stay up.
+    if (status === 'degraded' && soft) return indicator.up(data);
     return indicator.down(data);
   }
 
-  async #busHealth(
-    bus: SignalBus,
-    options: BusHealthOptions,
-  ): Promise<{ status: HealthStatus; data: Record<string, unknown> }> {
+  async #busHealth(bus: SignalBus, options: BusHealthOptions): Promise<BusHealth> {
     const timeout = options.timeout ?? 1000;
     const subscriptions = (): BusHealthSubscription[] =>
       bus.subscriptions().map((s) => ({
@@ -247,15 +266,17 @@ export class SignalHealthIndicator {
         pattern: s.pattern,
         kind: s.kind,
         persistent: s.persistent,
+        target: s.target,
       }));
     if (bus.closed) {
-      return { status: 'down', data: { closed: true, problems: ['bus closed'] } };
+      return { status: 'down', soft: false, data: { closed: true, problems: ['bus closed'] } };
     }
     try {
       await withTimeout(bus.store.ping(), timeout);
     } catch (error) {
       return {
         status: 'down',
+        soft: false,
         data: {
           closed: false,
           problems: ['store unreachable'],
@@ -288,6 +309,7 @@ export class SignalHealthIndicator {
         pattern: s.pattern,
         kind: s.kind,
         persistent: s.persistent,
+        target: s.target,
         delivered: s.delivered,
         failed: s.failed,
         inFlight: s.inFlight,
@@ -305,12 +327,12 @@ export class SignalHealthIndicator {
     }
     if (unreachable) {
       problems.push('store unreachable');
-      return { status: 'down', data };
+      return { status: 'down', soft: false, data };
     }
     data.dlqDepth = dlqDepth;
-    if (options.maxDlqDepth !== undefined && dlqDepth! > options.maxDlqDepth) {
-      problems.push(`DLQ depth ${dlqDepth} > ${options.maxDlqDepth}`);
-    }
+    const maxDlqDepth = options.maxDlqDepth ?? 0;
+    const dlqExceeded = dlqDepth! > maxDlqDepth;
+    if (dlqExceeded) problems.push(`DLQ depth ${dlqDepth} > ${maxDlqDepth}`);
     if (options.breaker !== undefined) {
       const max = options.maxOpenCircuits ?? 0;
       const open = options.breaker
@@ -327,8 +349,11 @@ export class SignalHealthIndicator {
       const unhealthy = results.filter((r) => !r.healthy).length;
       if (unhealthy > 0) problems.push(`${unhealthy} unhealthy dispatch targets`);
     }
-    if (problems.length === 0) return { status: 'up', data };
-    return { status: options.degradeOnly === true ? 'degraded' : 'down', data };
+    if (problems.length === 0) return { status: 'up', soft: false, data };
+    // The default DLQ check alone only degrades; explicit thresholds follow `degradeOnly`.
+    const soft = options.maxDlqDepth === undefined && dlqExceeded && problems.length === 1;
+    if (soft) return { status: 'degraded', soft, data };
+    return { status: options.degradeOnly === true ? 'degraded' : 'down', soft, data };
   }
 }
 

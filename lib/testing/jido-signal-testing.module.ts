@@ -31,6 +31,12 @@ export interface JidoSignalTestingModuleOptions {
    */
   buses?: readonly SignalBusConfig[];
   /**
+   * Bus of `@OnSignal` without `bus` and of `@InjectSignalBus()` (as `JidoSignalModule`'s
+   * `defaultBus`).
+   * @default 'default'
+   */
+  defaultBus?: string;
+  /**
    * Store of each bus that does not set one — e.g. `() => sharedStore` to inspect the log
    * or a Redis store for an integration test. Stores returned here are yours to close.
    * @default undefined (a new MemoryStore per bus, closed with it)
@@ -166,6 +172,7 @@ export class JidoSignalTestingModule {
         dispatcher: options.dispatcher ?? {},
         signals: { source: '/test', ...options.signals, ids: clock.ids() },
         registerHandlers: options.registerHandlers ?? true,
+        ...(options.defaultBus === undefined ? {} : { defaultBus: options.defaultBus }),
         shutdownTimeout: options.shutdownTimeout ?? 1000,
       }),
     });

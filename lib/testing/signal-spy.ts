@@ -38,11 +38,18 @@ export interface WaitForOptions {
    * @default 'published'
    */
   on?: 'published' | 'dispatched';
+  /**
+   * Only deliveries to this subscription (e.g. a persistent `@OnSignal`'s
+   * `'Settlement.settle'`). Implies `on: 'dispatched'`.
+   * @default undefined (any subscription)
+   */
+  subscriptionId?: string;
 }
 
 interface Waiter {
   readonly pattern: string;
   readonly on: 'published' | 'dispatched';
+  readonly subscriptionId: string | undefined;
   readonly resolve: (signal: Signal) => void;
   readonly reject: (error: JidoSignalError) => void;
   readonly timer: ReturnType<typeof setTimeout>;
@@ -54,6 +61,8 @@ const skipChannel = telemetryChannel(TelemetryChannel.BusDispatchSkipped);
 
 /**
  * Records what buses publish and deliver, through their telemetry channels, for tests.
+ * Deliveries of persistent subscriptions are recorded too (each attempt: `'error'` for one
+ * that will be retried or dead-lettered, `'ok'` once the receiver succeeded).
  * Attach to one bus (by instance or name) or to every bus; matching in {@link waitFor}
  * uses the router's one matcher (`*` one segment, `**` zero or more).
  *
@@ -113,7 +122,8 @@ export class SignalSpy {
 
   /**
    * Resolve with the first signal whose type matches `pattern` — immediately when one was
-   * already seen, else when one arrives.
+   * already seen, else when one arrives. With `subscriptionId`, only a successful delivery
+   * to that subscription counts (ordinary or persistent).
    * @throws (rejects with) InvalidPatternError for a bad pattern; WaitTimeoutError (code
    *   `'timeout'`) when nothing matches in time; a `'closed'` error when the spy detaches
    */
@@ -123,12 +133,25 @@ export class SignalSpy {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const on = options.on ?? 'published';
+    const subscriptionId = options.subscriptionId;
+    if (subscriptionId !== undefined && options.on === 'published') {
+      return Promise.reject(
+        new JidoSignalError(
+          'invalid_option',
+          'SignalSpy.waitFor: subscriptionId filters deliveries; use it with on: "dispatched"',
+        ),
+      );
+    }
+    const on = options.on ?? (subscriptionId === undefined ? 'published' : 'dispatched');
     const seen =
       on === 'published'
         ? this.#entries.find((e) => matches(e.signal.type, pattern))?.signal
-        : this.#deliveries.find((d) => d.outcome === 'ok' && matches(d.signal.type, pattern))
-            ?.signal;
+        : this.#deliveries.find(
+            (d) =>
+              d.outcome === 'ok' &&
+              (subscriptionId === undefined || d.subscriptionId === subscriptionId) &&
+              matches(d.signal.type, pattern),
+          )?.signal;
     if (seen !== undefined) return Promise.resolve(seen);
     if (!this.#attached) return Promise.reject(detachedError());
     const timeout = options.timeout ?? 5000;
@@ -136,6 +159,7 @@ export class SignalSpy {
       const waiter: Waiter = {
         pattern,
         on,
+        subscriptionId,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -144,7 +168,11 @@ export class SignalSpy {
             new WaitTimeoutError(
               pattern,
               timeout,
-              on === 'published' ? 'published signal' : 'delivered signal',
+              on === 'published'
+                ? 'published signal'
+                : subscriptionId === undefined
+                  ? 'delivered signal'
+                  : `signal delivered to ${subscriptionId}`,
             ),
           );
         }, timeout),
@@ -179,11 +207,15 @@ export class SignalSpy {
     return this.bus === undefined || this.bus === bus;
   }
 
-  #notify(on: 'published' | 'dispatched', signal: Signal): void {
+  #notify(on: 'published' | 'dispatched', signal: Signal, subscriptionId?: string): void {
     if (this.#waiters.length === 0) return;
     const kept: Waiter[] = [];
     for (const w of this.#waiters) {
-      if (w.on === on && matches(signal.type, w.pattern)) {
+      if (
+        w.on === on &&
+        (w.subscriptionId === undefined || w.subscriptionId === subscriptionId) &&
+        matches(signal.type, w.pattern)
+      ) {
         clearTimeout(w.timer);
         w.resolve(signal);
       } else kept.push(w);
@@ -211,7 +243,7 @@ export class SignalSpy {
       outcome: m.outcome,
       ...(m.error === undefined ? {} : { error: m.error }),
     });
-    if (m.outcome === 'ok') this.#notify('dispatched', m.signal);
+    if (m.outcome === 'ok') this.#notify('dispatched', m.signal, m.subscriptionId);
   };
 
   readonly #onSkip = (message: unknown): void => {

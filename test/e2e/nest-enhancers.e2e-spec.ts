@@ -73,6 +73,10 @@ describe('Nest enhancers on signal handlers (e2e)', () => {
     expect(errors[0]?.code).toBe('subscriber_failed');
     expect((errors[0] as SubscriberError).subscriptionId).toBe('ValidatedConsumer.handle');
     expect(logger.errors[0]?.message).toContain('ValidatedConsumer.handle failed on order.placed');
+    // The ValidationPipe's field errors, not only "Bad Request Exception".
+    expect(logger.errors[0]?.message).toContain(
+      'Bad Request Exception: quantity must not be less than 1',
+    );
   });
 
   it('an interceptor wraps the handler and sees the handler context', async () => {

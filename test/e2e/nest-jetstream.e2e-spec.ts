@@ -159,3 +159,64 @@ describe('JidoSignalModule with store { type: "jetstream" }', () => {
     }
   }, 45_000);
 });
+
+/** What the settlement handlers of every instance saw (type per attempt). */
+const settled: string[] = [];
+
+@Injectable()
+class JetStreamSettlement {
+  @OnSignal(['payment.*', 'refund.*'], {
+    persistent: {
+      subscriptionId: 'js-settlement',
+      startFrom: 'origin',
+      maxAttempts: 2,
+      backoff: [10],
+      ackTimeout: 5_000,
+    },
+  })
+  settle(signal: Signal): void {
+    settled.push(signal.type);
+    if (signal.type === 'refund.failed') throw new Error('refund rejected');
+  }
+}
+
+describe('persistent @OnSignal with a pattern list on JetStream', () => {
+  const prefix = testPrefix('nest-list');
+  const apps: TestingModule[] = [];
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await deleteTestStreams(prefix);
+  }, 30_000);
+
+  it('one durable consumer over both patterns, shared by two instances; failures dead-lettered', async () => {
+    for (let i = 0; i < 2; i++) {
+      const app = await Test.createTestingModule({
+        imports: [
+          JidoSignalModule.forRoot({ store: { type: 'jetstream', servers: NATS_URL, prefix } }),
+        ],
+        providers: [JetStreamSettlement],
+      }).compile();
+      app.useLogger(false);
+      await app.init();
+      apps.push(app);
+    }
+    const bus = apps[0].get<SignalBus>(getSignalBusToken('default'));
+    await bus.publish([
+      createSignal('payment.captured'),
+      createSignal('order.created'),
+      createSignal('refund.issued'),
+      createSignal('refund.failed'),
+    ]);
+    await eventually(async () => (await bus.dlq.list('js-settlement')).length === 1, 15_000);
+    expect((await bus.dlq.list('js-settlement')).map((e) => e.signal.type)).toEqual([
+      'refund.failed',
+    ]);
+    expect([...settled].sort()).toEqual([
+      'payment.captured',
+      'refund.failed',
+      'refund.failed',
+      'refund.issued',
+    ]);
+  }, 30_000);
+});

@@ -180,6 +180,26 @@ describe('SignalHealthIndicator.checkBus (standalone, real TerminusModule)', () 
     expect(String(result.signals?.message)).toContain('JidoSignalModule');
   });
 
+  it('without maxDlqDepth a non-empty DLQ degrades (Terminus 12) and stays up on Terminus 11', async () => {
+    const bus = await busWithDeadLetters('defaults', 1);
+    buses.push(bus);
+    const result = await health.check([() => signals.checkBus('jobs', bus)]);
+    expect(result.status).toBe('degraded');
+    expect(result.details.jobs).toMatchObject({
+      status: 'degraded',
+      dlqDepth: 1,
+      problems: ['DLQ depth 1 > 0'],
+    });
+    const terminus11 = {
+      check: (key: string) => {
+        const session = new HealthIndicatorService().check(key);
+        return { up: session.up.bind(session), down: session.down.bind(session) };
+      },
+    } as unknown as HealthIndicatorService;
+    const legacy = await new SignalHealthIndicator(terminus11).checkBus('jobs', bus);
+    expect(legacy.jobs).toMatchObject({ status: 'up', problems: ['DLQ depth 1 > 0'] });
+  });
+
   it('degradeOnly falls back to down on Terminus 11 (no degraded())', async () => {
     const terminus11 = {
       check: (key: string) => {
@@ -235,8 +255,18 @@ describe('SignalHealthIndicator.checkBuses (with JidoSignalModule)', () => {
     expect(ok.info?.signals).toMatchObject({
       status: 'up',
       buses: {
-        default: { status: 'up', subscriptions: [{ id: 'Consumer.handle', pattern: 'order.*' }] },
-        audit: { status: 'up', subscriptions: [{ id: 'Consumer.audit', persistent: true }] },
+        default: {
+          status: 'up',
+          subscriptions: [
+            { id: 'Consumer.handle', pattern: 'order.*', target: 'handler Consumer.handle' },
+          ],
+        },
+        audit: {
+          status: 'up',
+          subscriptions: [
+            { id: 'Consumer.audit', persistent: true, target: 'handler Consumer.audit' },
+          ],
+        },
       },
     });
 
@@ -253,6 +283,14 @@ describe('SignalHealthIndicator.checkBuses (with JidoSignalModule)', () => {
         default: { status: 'up' },
         audit: { status: 'degraded', dlqDepth: 1 },
       },
+    });
+
+    // No options: the default matches the README (a non-empty DLQ is degraded).
+    const byDefault = await health.check([() => signals.checkBuses('signals')]);
+    expect(byDefault.status).toBe('degraded');
+    expect(byDefault.details.signals).toMatchObject({
+      status: 'degraded',
+      buses: { default: { status: 'up' }, audit: { status: 'degraded', dlqDepth: 1 } },
     });
   });
 });

@@ -41,6 +41,7 @@ import type {
 } from './middleware.interface.js';
 import { Lane, type PartitionStats } from './partition.js';
 import { BusDlq } from './dlq.js';
+import { coveringPattern, matchesAny } from './pattern-list.js';
 import {
   PersistentSubscription,
   type NackOptions,
@@ -782,7 +783,12 @@ export class SignalBus {
    * Subscribe to signals whose type matches `pattern`. The subscription is registered before
    * the returned promise settles, so a publish issued right after reaches it.
    *
-   * @param pattern - router grammar: `*` one segment, `**` zero or more
+   * @param pattern - router grammar: `*` one segment, `**` zero or more. A persistent
+   *   subscription also takes a list: one durable subscription (one id, one checkpoint, one
+   *   DLQ) receives each signal matching any of the patterns once. It stores, replays and
+   *   filters by the narrowest pattern covering the list (e.g. `*.*` for
+   *   `['payment.*', 'refund.*']`); covered signals outside the list are acked without
+   *   calling the receiver
    * @param options - `{ dispatch, priority?, subscriptionId? }`, or just a handler function;
    *   with `persistent: true` an at-least-once subscription (see `PersistentSubscribeOptions`
    *   and docs/persistent-subscriptions.md): it resumes from the store when one with this id
@@ -795,14 +801,21 @@ export class SignalBus {
    *   registered on error.
    */
   subscribe(
-    pattern: string,
+    pattern: string | readonly string[],
     options: SubscribeOptions | PersistentSubscribeOptions | SignalHandler,
   ): Promise<string> {
     if (typeof options === 'object' && options !== null && options.persistent === true) {
       return this.#subscribePersistent(pattern, options);
     }
     try {
-      const id = this.#subscribe(pattern, options);
+      if (Array.isArray(pattern)) {
+        throw new BusOptionError(
+          this.name,
+          'pattern',
+          'a pattern list needs a persistent subscription ({ persistent: true }); subscribe once per pattern otherwise',
+        );
+      }
+      const id = this.#subscribe(pattern as string, options);
       const feed = this.#follow();
       if (feed === undefined) return Promise.resolve(id);
       // Without the feed the subscription would miss other instances' signals: undo it.
@@ -1027,11 +1040,24 @@ export class SignalBus {
     return id;
   }
 
-  async #subscribePersistent(pattern: string, opts: PersistentSubscribeOptions): Promise<string> {
+  async #subscribePersistent(
+    patternOrList: string | readonly string[],
+    opts: PersistentSubscribeOptions,
+  ): Promise<string> {
     this.#ensureOpen('subscribe');
-    validatePattern(pattern);
+    const list: string[] = Array.isArray(patternOrList)
+      ? [...new Set<string>(patternOrList)]
+      : [patternOrList as string];
+    if (list.length === 0) {
+      throw new BusOptionError(this.name, 'pattern', 'a pattern list needs at least one pattern');
+    }
+    // One durable subscription over the whole list: stored and filtered by a covering pattern.
+    const pattern = coveringPattern(list);
     const id = this.#newSubscriptionId(opts.subscriptionId);
-    const { deliver, target } = this.#deliveryFor(opts.dispatch);
+    const delivery = this.#deliveryFor(opts.dispatch);
+    const target = delivery.target;
+    const observed = this.#observePersistent(id, pattern, delivery.deliver);
+    const deliver = list.length === 1 ? observed : onlyMatching(list, observed);
     // On a distributed store: a durable consumer shared by the instances; else in-process.
     const remote = this.#distributed;
     const ps: PersistentEngine =
@@ -1081,6 +1107,50 @@ export class SignalBus {
       throw error;
     }
     return id;
+  }
+
+  /**
+   * Report each persistent delivery on the `BusDispatch` telemetry channel (as ordinary
+   * deliveries are), so observers such as `SignalSpy` see handler outcomes. Free when nobody
+   * listens.
+   */
+  #observePersistent(id: string, pattern: string, deliver: DeliverFunction): DeliverFunction {
+    return (signal, logId) => {
+      if (!dispatchChannel.hasSubscribers) return deliver(signal, logId);
+      const started = performance.now();
+      const message = (
+        outcome: 'ok' | 'error',
+        error?: SubscriberError,
+      ): BusDispatchTelemetryMessage => ({
+        bus: this.name,
+        subscriptionId: id,
+        pattern,
+        partition: 0,
+        signal,
+        logId,
+        durationMs: performance.now() - started,
+        outcome,
+        ...(error === undefined ? {} : { errorCode: error.reason, error }),
+      });
+      const failed = (cause: unknown): never => {
+        const error = new SubscriberError(this.name, id, signal.id, cause);
+        emit(dispatchChannel, () => message('error', error));
+        throw cause;
+      };
+      let result: unknown;
+      try {
+        result = deliver(signal, logId);
+      } catch (cause) {
+        return failed(cause);
+      }
+      if (isThenable(result)) {
+        return Promise.resolve(result).then(() => {
+          emit(dispatchChannel, () => message('ok'));
+        }, failed);
+      }
+      emit(dispatchChannel, () => message('ok'));
+      return result;
+    };
   }
 
   /** The persistent machinery of a subscription; `operation` undefined → soft lookup. */
@@ -1855,4 +1925,10 @@ export class SignalBus {
     if (this.#ownsStore) closing.push(this.#store.close());
     await Promise.allSettled(closing);
   }
+}
+
+/** A receiver that acks (skips) signals matching none of `patterns`. */
+function onlyMatching(patterns: readonly string[], deliver: DeliverFunction): DeliverFunction {
+  return (signal, logId) =>
+    matchesAny(signal.type, patterns) ? deliver(signal, logId) : undefined;
 }

@@ -1,13 +1,22 @@
 import { DispatchConfigError } from '../errors/dispatch.error.js';
-import type { DispatchAdapter, DispatchAdapterClass } from './adapter.interface.js';
+import type {
+  DispatchAdapter,
+  DispatchAdapterClass,
+  UnnamedDispatchAdapter,
+} from './adapter.interface.js';
 
 /** Anything that names an adapter in a config: a registered name, an adapter object or class. */
 export type AdapterReference = string | DispatchAdapter<unknown> | DispatchAdapterClass;
 
+/** Name of an adapter object given without one (DESIGN §4: `name` is optional inline). */
+export const DEFAULT_ADAPTER_NAME = 'custom';
+
 function missingMembers(value: object): string[] {
   const v = value as Record<string, unknown>;
   const missing: string[] = [];
-  if (typeof v.name !== 'string' || v.name.length === 0) missing.push('name');
+  if (v.name !== undefined && (typeof v.name !== 'string' || v.name.length === 0)) {
+    missing.push('name');
+  }
   if (typeof v.validateOptions !== 'function') missing.push('validateOptions()');
   if (typeof v.deliver !== 'function') missing.push('deliver()');
   return missing;
@@ -21,6 +30,8 @@ export class AdapterRegistry {
   readonly #byName = new Map<string, DispatchAdapter<unknown>>();
   readonly #fromClasses = new WeakMap<DispatchAdapterClass, DispatchAdapter<unknown>>();
   readonly #instantiated = new Set<DispatchAdapter<unknown>>();
+  /** Named views of adapter objects given without a `name` (stable per object). */
+  readonly #named = new WeakMap<object, DispatchAdapter<unknown>>();
   #version = 0;
 
   /** @param adapters registered in order @default [] */
@@ -125,7 +136,35 @@ export class AdapterRegistry {
     if (missing.length > 0) {
       throw this.#invalid(`the adapter object lacks ${missing.join(', ')}`, { missing });
     }
-    return value as DispatchAdapter<unknown>;
+    if ((value as Partial<DispatchAdapter<unknown>>).name !== undefined) {
+      return value as DispatchAdapter<unknown>;
+    }
+    return this.#withDefaultName(value as UnnamedDispatchAdapter);
+  }
+
+  /** A view of a nameless adapter object named after its class, or `'custom'`. */
+  #withDefaultName(value: UnnamedDispatchAdapter): DispatchAdapter<unknown> {
+    const cached = this.#named.get(value);
+    if (cached !== undefined) return cached;
+    const ctor = (value as { constructor?: { name?: unknown } }).constructor;
+    const name =
+      ctor !== Object && typeof ctor?.name === 'string' && ctor.name.length > 0
+        ? ctor.name
+        : DEFAULT_ADAPTER_NAME;
+    const view: DispatchAdapter<unknown> = {
+      name,
+      validateOptions: (options) => value.validateOptions(options),
+      deliver: (signal, options, context) => value.deliver(signal, options, context),
+      ...(value.healthCheck === undefined
+        ? {}
+        : { healthCheck: (options: unknown) => value.healthCheck!(options) }),
+      ...(value.describeTarget === undefined
+        ? {}
+        : { describeTarget: (options: unknown) => value.describeTarget!(options) }),
+      ...(value.close === undefined ? {} : { close: () => value.close!() }),
+    };
+    this.#named.set(value, view);
+    return view;
   }
 
   #invalid(
@@ -137,7 +176,7 @@ export class AdapterRegistry {
     return new DispatchConfigError(
       'unknown',
       'adapter',
-      `${reason}. Registered adapters: ${registered.join(', ') || '(none)'}; or pass an object or class implementing name, validateOptions() and deliver()`,
+      `${reason}. Registered adapters: ${registered.join(', ') || '(none)'}; or pass an object or class implementing validateOptions() and deliver() (and optionally name)`,
       { details: { ...details, registered }, cause },
     );
   }

@@ -88,6 +88,16 @@ export interface DispatchAdapter<Options = Record<string, unknown>> {
   close?(): Promise<void> | void;
 }
 
+/**
+ * An adapter object written inline in a config, without a `name`
+ * (`{ adapter: { validateOptions, deliver } }`): it is named after its class, or `'custom'`
+ * for a plain object, in telemetry and errors (and registered under that name).
+ */
+export type UnnamedDispatchAdapter<Options = unknown> = Omit<DispatchAdapter<Options>, 'name'> & {
+  /** @default the object's class name, or `'custom'` for a plain object */
+  readonly name?: string;
+};
+
 /** A class whose instances are adapters (instantiated by the dispatcher without arguments). */
 export type DispatchAdapterClass = new () => DispatchAdapter<unknown>;
 
@@ -99,7 +109,8 @@ export type DispatchAdapterClass = new () => DispatchAdapter<unknown>;
  */
 export interface DispatchConfig {
   /** Registered adapter name, an adapter object or an adapter class. */
-  readonly adapter: string | DispatchAdapter<unknown> | DispatchAdapterClass;
+  readonly adapter:
+    string | DispatchAdapter<unknown> | UnnamedDispatchAdapter | DispatchAdapterClass;
   /**
    * Fallback target(s) (dead-letter destinations) that receive the signal only when this
    * target fails; the failure is still reported.

@@ -66,6 +66,8 @@ export type JidoSignalErrorCode =
   | 'store_error'
   | 'store_unavailable'
   | 'invalid_bus_name'
+  // Nest layer
+  | 'not_ready'
   // persistent subscriptions
   | 'unknown_log_id'
   | 'invalid_log_id'

@@ -133,7 +133,13 @@ describe('Dispatcher: adapter resolution', () => {
 
     class Empty {}
     const emptyClass = await rejection(d.dispatch(signal, { adapter: Empty as never }));
-    expect(emptyClass.message).toContain('name, validateOptions(), deliver()');
+    expect(emptyClass.message).toContain('lacks validateOptions(), deliver()');
+    const emptyName = await rejection(
+      d.dispatch(signal, {
+        adapter: { name: '', validateOptions: () => ({}), deliver: () => undefined } as never,
+      }),
+    );
+    expect(emptyName.message).toContain('lacks name');
 
     const arrow = await rejection(d.dispatch(signal, { adapter: (() => 1) as never }));
     expect(arrow).toBeInstanceOf(DispatchConfigError);
@@ -144,6 +150,22 @@ describe('Dispatcher: adapter resolution', () => {
     }
     const notObject = await rejection(d.dispatch(signal, 'noop' as never));
     expect(notObject).toBeInstanceOf(DispatchConfigError);
+  });
+
+  it('accepts an adapter object without a name (DESIGN §4), named custom or after its class', async () => {
+    const d = make();
+    const got: string[] = [];
+    const inline = { validateOptions: () => ({}), deliver: (s: Signal) => void got.push(s.type) };
+    await d.dispatch(signal, { adapter: inline });
+    expect(got).toEqual([signal.type]);
+    expect(d.validate({ adapter: inline })).toMatchObject({ adapter: 'custom' });
+    class Mailer {
+      validateOptions(): Record<string, never> {
+        return {};
+      }
+      deliver(): void {}
+    }
+    expect(d.validate({ adapter: new Mailer() })).toMatchObject({ adapter: 'Mailer' });
   });
 
   it('lets a registration replace a built-in and re-validates cached configs', async () => {

@@ -1,0 +1,250 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ForbiddenException, HttpException, Logger } from '@nestjs/common';
+import {
+  ApplicationConfig,
+  ContextIdFactory,
+  type ExternalContextCreator,
+  type ModuleRef,
+  type ParamsFactory,
+} from '@nestjs/core';
+import type { SignalBus } from '../core/bus/signal-bus.js';
+import type { SignalHandler } from '../core/bus/subscription.js';
+import type { Signal } from '../core/signal/signal.js';
+import { SIGNAL_ARGS_METADATA, SIGNAL_CONTEXT_TYPE } from './jido-signal.constants.js';
+import { JidoSignalMessages } from './jido-signal.messages.js';
+import { SignalParamsFactory, type SignalHandlerContext } from './signal-context.js';
+import type { SignalMetadataAccessor } from './signal-metadata.accessor.js';
+import type { PlannedSubscription } from './signal-handler.planner.js';
+
+/** How a registered handler is invoked. */
+export type SignalHandlerInvocation =
+  /** Called directly: no enhancers, no parameter decorators (the fast path). */
+  | 'direct'
+  /** Through Nest's `ExternalContextCreator` (guards, interceptors, pipes, filters, params). */
+  | 'context'
+  /** A new instance per signal (request-scoped provider; the signal is the request). */
+  | 'request';
+
+type Method = (...args: unknown[]) => unknown;
+
+/** Message of Nest's `ForbiddenException` when a guard returns `false`. */
+const GUARD_REJECTED_MESSAGE = 'Forbidden resource';
+
+/** Per delivery through guards: whether the handler method itself started. */
+const handlerEntered = new AsyncLocalStorage<{ entered: boolean }>();
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/**
+ * The method as Nest's context creator should call it: the same function for reading
+ * metadata (its own metadata is copied, so `Reflector` on `getHandler()` keeps working), and
+ * a mark that the handler body started — so a guard's rejection is told apart from the
+ * handler's own `ForbiddenException` by what happened, not by the message.
+ */
+function markingEntry(method: Method): Method {
+  const marked = function (this: unknown, ...args: unknown[]): unknown {
+    const state = handlerEntered.getStore();
+    if (state !== undefined) state.entered = true;
+    return method.apply(this, args);
+  };
+  for (const key of Reflect.getOwnMetadataKeys(method)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, method), marked);
+  }
+  Object.defineProperty(marked, 'name', { value: method.name });
+  return marked;
+}
+
+/**
+ * A failure as a log line: an `HttpException` (e.g. from `ValidationPipe`) adds its
+ * response's `message` (the field errors) to its own message.
+ * @internal
+ */
+export function describeHandlerError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error instanceof HttpException) {
+    const response = error.getResponse();
+    if (typeof response === 'object' && response !== null) {
+      const detail = (response as { message?: unknown }).message;
+      const text = Array.isArray(detail)
+        ? detail.map((d) => (typeof d === 'string' ? d : JSON.stringify(d))).join('; ')
+        : typeof detail === 'string'
+          ? detail
+          : undefined;
+      if (text !== undefined && text !== '' && text !== error.message) {
+        return `${error.message}: ${text}`;
+      }
+    }
+  }
+  return error.message;
+}
+
+/**
+ * Builds the function the bus calls for one `@OnSignal` subscription: direct call, Nest
+ * context (enhancers, params) or request scope; guard rejections skip, every other failure
+ * is logged (with the field errors of an `HttpException`) and, by mode, rethrown or
+ * reported.
+ * @internal
+ */
+export class SignalHandlerInvoker {
+  readonly #logger = new Logger('JidoSignal');
+  readonly #params: ParamsFactory = new SignalParamsFactory();
+
+  constructor(
+    private readonly accessor: SignalMetadataAccessor,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** The bus handler of `plan` (named `Class.method`, which `stats()` shows as its target). */
+  create(
+    plan: PlannedSubscription,
+    context: SignalHandlerContext,
+  ): { handler: SignalHandler; invocation: SignalHandlerInvocation } {
+    const { invoke, invocation, guarded } = this.#createInvoker(plan, context);
+    const rethrow = plan.persistent || plan.options.onError === 'rethrow';
+    const handler = this.#guardErrors(invoke, guarded, context, rethrow, plan.bus);
+    Object.defineProperty(handler, 'name', { value: `${plan.className}.${plan.methodName}` });
+    return { handler, invocation };
+  }
+
+  #globalEnhancers(): { any: boolean; filters: boolean; guards: boolean } {
+    const config = (
+      this.contextCreator as unknown as { container?: { applicationConfig?: unknown } }
+    ).container?.applicationConfig;
+    if (!(config instanceof ApplicationConfig)) return { any: true, filters: true, guards: true };
+    const filters =
+      config.getGlobalFilters().length > 0 || config.getGlobalRequestFilters().length > 0;
+    const guards =
+      config.getGlobalGuards().length > 0 || config.getGlobalRequestGuards().length > 0;
+    const any =
+      filters ||
+      guards ||
+      config.getGlobalInterceptors().length > 0 ||
+      config.getGlobalRequestInterceptors().length > 0;
+    return { any, filters, guards };
+  }
+
+  #createInvoker(
+    plan: PlannedSubscription,
+    context: SignalHandlerContext,
+  ): {
+    invoke: (signal: Signal) => unknown;
+    invocation: SignalHandlerInvocation;
+    guarded: boolean;
+  } {
+    const { wrapper, instance, method, methodName } = plan;
+    const globals = this.#globalEnhancers();
+    const hasParams = this.accessor.hasSignalParams(instance, methodName);
+    const useContext = hasParams || globals.any || this.accessor.hasEnhancers(instance, method);
+    const filters = globals.filters || this.accessor.hasFilters(instance, method);
+    const guarded = useContext && (globals.guards || this.accessor.hasGuards(instance, method));
+    const contextOptions = { guards: true, interceptors: true, filters };
+    const callback = guarded ? markingEntry(method) : method;
+
+    if (!wrapper.isDependencyTreeStatic()) {
+      // The signal is the request: a new context (and provider instance) per signal, unless
+      // an applied ContextIdStrategy maps it to a durable sub-tree (e.g. per tenant).
+      const invoke = async (signal: Signal): Promise<unknown> => {
+        const contextId = ContextIdFactory.getByRequest(signal);
+        this.moduleRef.registerRequestByContextId(signal, contextId);
+        const scoped = await this.moduleRef.resolve<unknown, object>(wrapper.token, contextId, {
+          strict: false,
+        });
+        if (!useContext) return method.call(scoped, signal, context);
+        const fn = this.contextCreator.create(
+          scoped,
+          callback,
+          methodName,
+          SIGNAL_ARGS_METADATA,
+          this.#params,
+          contextId,
+          wrapper.id,
+          contextOptions,
+          SIGNAL_CONTEXT_TYPE,
+        );
+        return fn(signal, context);
+      };
+      return { invoke, invocation: 'request', guarded };
+    }
+
+    if (!useContext) {
+      return {
+        invoke: (signal) => method.call(instance, signal, context),
+        invocation: 'direct',
+        guarded: false,
+      };
+    }
+    const fn = this.contextCreator.create(
+      instance,
+      callback,
+      methodName,
+      SIGNAL_ARGS_METADATA,
+      this.#params,
+      undefined,
+      undefined,
+      contextOptions,
+      SIGNAL_CONTEXT_TYPE,
+    );
+    return { invoke: (signal) => fn(signal, context), invocation: 'context', guarded };
+  }
+
+  /**
+   * Log every failure with its stack, and make it visible on the bus's `errors$` in both
+   * modes: with `rethrow` the delivery fails (the bus reports it, counts it failed, a
+   * persistent subscription retries); with `log` the delivery succeeds and the error is
+   * reported through `bus.reportSubscriberError`. A guard returning `false` skips the
+   * handler: not an error — recognised as the guard's `ForbiddenException` raised before the
+   * handler started, so a handler's own `ForbiddenException` stays an error. Synchronous
+   * handlers stay synchronous (no promise on the bus's fast path).
+   */
+  #guardErrors(
+    invoke: (signal: Signal) => unknown,
+    guarded: boolean,
+    context: SignalHandlerContext,
+    rethrow: boolean,
+    bus: SignalBus,
+  ): SignalHandler {
+    const fail = (error: unknown, signal: Signal): undefined => {
+      this.#logger.error(
+        `${JidoSignalMessages.handlerFailed(context.subscriptionId, signal.type, signal.id)}: ${describeHandlerError(error)}`,
+        error instanceof Error ? error.stack : undefined,
+      );
+      if (rethrow) throw error;
+      bus.reportSubscriberError(context.subscriptionId, signal.id, error);
+      return undefined;
+    };
+    if (guarded) {
+      return (signal) => {
+        const state = { entered: false };
+        return handlerEntered.run(state, () =>
+          Promise.resolve()
+            .then(() => invoke(signal))
+            .then(undefined, (error: unknown) => {
+              const rejectedByGuard =
+                !state.entered &&
+                error instanceof ForbiddenException &&
+                error.message === GUARD_REJECTED_MESSAGE;
+              return rejectedByGuard ? undefined : fail(error, signal);
+            }),
+        );
+      };
+    }
+    return (signal) => {
+      let result: unknown;
+      try {
+        result = invoke(signal);
+      } catch (error) {
+        return fail(error, signal);
+      }
+      return isThenable(result)
+        ? result.then(undefined, (error: unknown) => fail(error, signal))
+        : result;
+    };
+  }
+}
