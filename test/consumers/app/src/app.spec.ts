@@ -21,7 +21,7 @@ describe('the app on the installed nestjs-jido-signal', () => {
       const spy = moduleRef.get(SignalSpy);
 
       await controller.createUser('u-1');
-      const order = spy.waitFor('order.placed', { on: 'published', timeout: 5_000 });
+      const order = spy.waitFor('order.placed', { subscriptionId: 'orders', timeout: 5_000 });
       await controller.placeOrder('o-1');
       await order;
 
