@@ -304,6 +304,38 @@ export class SnapshotNotFoundError extends BusError {
   }
 }
 
+/**
+ * `snapshots.create({ id })` got an id that is not usable: not a string, empty, longer than
+ * 128 characters, or with characters other than letters, digits, `.`, `_`, `:` and `-`
+ * (first character a letter or digit). Nothing was stored. Code `'invalid_id'`.
+ */
+export class InvalidSnapshotIdError extends BusError {
+  constructor(bus: string, got: string) {
+    super(
+      'invalid_id',
+      bus,
+      `Snapshot id ${got} is invalid on bus "${bus}": use 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
+      { details: { got } },
+    );
+  }
+}
+
+/**
+ * `snapshots.create({ id })` got the id of a snapshot this bus already has; the existing
+ * one is unchanged. Delete it first to reuse the id. Code `'snapshot_exists'`.
+ */
+export class SnapshotExistsError extends BusError {
+  /** The id already taken. */
+  readonly snapshotId: string;
+
+  constructor(bus: string, snapshotId: string) {
+    super('snapshot_exists', bus, `Snapshot "${snapshotId}" already exists on bus "${bus}"`, {
+      details: { snapshotId },
+    });
+    this.snapshotId = snapshotId;
+  }
+}
+
 /** A bus with this name is already registered. Code `'bus_exists'`. */
 export class BusExistsError extends BusError {
   constructor(bus: string) {
