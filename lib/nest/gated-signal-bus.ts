@@ -1,4 +1,4 @@
-import { SignalBus, type SignalBusOptions } from '../core/bus/signal-bus.js';
+import { SignalBus, type PublishOptions, type SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { Signal } from '../core/signal/signal.js';
 import type { RecordedSignal } from '../core/store/signal-store.interface.js';
 import type { SignalReadinessWatcher } from './signal-readiness.watcher.js';
@@ -23,15 +23,18 @@ export class GatedSignalBus extends SignalBus {
     return this.#held;
   }
 
-  override publish(signals: Signal | readonly Signal[]): Promise<RecordedSignal[]> {
-    if (this.#held === 0 && this.#readiness.isReady) return super.publish(signals);
+  override publish(
+    signals: Signal | readonly Signal[],
+    options?: PublishOptions,
+  ): Promise<RecordedSignal[]> {
+    if (this.#held === 0 && this.#readiness.isReady) return super.publish(signals, options);
     this.#held++;
     // Reactions of one promise run in registration order: held publishes keep their order,
     // and a publish issued while some are still held queues behind them.
     return this.#readiness.waitUntilReady().then(
       () => {
         this.#held--;
-        return super.publish(signals);
+        return super.publish(signals, options);
       },
       (error: unknown) => {
         this.#held--;

@@ -119,6 +119,7 @@ export class JidoSignalRuntime {
     const bus = new GatedSignalBus(
       {
         ...config,
+        handlerErrors: config.handlerErrors ?? this.#options.handlerErrors,
         store: config.store ?? this.#store,
         middleware: [...(this.#options.middleware ?? []), ...(config.middleware ?? [])],
         dispatcher: this.dispatcher,

@@ -7,6 +7,7 @@ import {
   BusError,
   BusOptionError,
   InvalidSignalsError,
+  PublishHandlersError,
   RateLimitedError,
   SubscriberError,
   SubscriptionExistsError,
@@ -62,6 +63,26 @@ import {
   type SubscriptionStats,
 } from './subscription.js';
 import { partitionOf } from './token-bucket.js';
+
+/**
+ * What a publish does when ordinary subscribers fail on its signals: `'report'` resolves
+ * anyway (failures go to `errors$` and telemetry only); `'reject'` rejects with a
+ * `PublishHandlersError` once every ordinary delivery has settled.
+ */
+export type HandlerErrorMode = 'report' | 'reject';
+
+/** Options of {@link SignalBus.publish}. */
+export interface PublishOptions {
+  /**
+   * `'reject'`: wait for every ordinary (non-persistent) delivery of this publish and reject
+   * with a `PublishHandlersError` (code `'handlers_failed'`) carrying each failure — its
+   * subscription id, signal id and the handler's error — when at least one failed. The
+   * signals stay recorded and the other subscribers still got them. Use it to roll back a
+   * transaction when a handler fails. Not available on a partitioned bus.
+   * @default the bus's `handlerErrors` ('report')
+   */
+  handlerErrors?: HandlerErrorMode;
+}
 
 /** Options of a {@link SignalBus}. */
 export interface SignalBusOptions {
@@ -135,6 +156,12 @@ export interface SignalBusOptions {
    * @default true when a `journal` is set, otherwise false
    */
   causality?: boolean;
+  /**
+   * Default of {@link PublishOptions.handlerErrors} for every publish of this bus.
+   * `'reject'` needs `partitionCount` 1.
+   * @default 'report'
+   */
+  handlerErrors?: HandlerErrorMode;
 }
 
 /** Options of {@link SignalBus.replay}. */
@@ -321,6 +348,8 @@ class QueuedPublish {
     readonly reject: (error: unknown) => void,
     /** Entries another instance recorded (distributed store): deliver only. */
     readonly recorded?: RecordedSignal[],
+    /** Reject with the ordinary subscribers' failures (`handlerErrors: 'reject'`). */
+    readonly collect = false,
   ) {}
 }
 
@@ -330,6 +359,8 @@ class QueuedPublish {
  */
 class Tracker {
   pending = 1;
+  /** Failed deliveries, collected for a `handlerErrors: 'reject'` publish only. */
+  failures: SubscriberError[] | undefined = undefined;
   #waiter: (() => void) | undefined;
 
   constructor(
@@ -453,6 +484,12 @@ export class SignalBus {
   #oneSub: Subscription | undefined;
   #oneSignal: Signal | undefined;
   #sweeping = false;
+  readonly #rejectHandlerErrors: boolean;
+  /**
+   * Trackers of `handlerErrors: 'reject'` publishes being delivered, by signal id: failures
+   * a handler wrapper reports itself (`reportSubscriberError`) join their publish's.
+   */
+  readonly #collecting = new Map<string, Tracker>();
 
   /**
    * @throws BusOptionError (`invalid_option`) for an option out of range; BusOptionError or
@@ -520,6 +557,22 @@ export class SignalBus {
       this.#partitionCount > 1
         ? Array.from({ length: this.#partitionCount }, (_, i) => new Lane(i, rate, burst))
         : undefined;
+    const handlerErrors = options.handlerErrors ?? 'report';
+    if (handlerErrors !== 'report' && handlerErrors !== 'reject') {
+      throw new BusOptionError(
+        name,
+        'handlerErrors',
+        `option "handlerErrors" must be 'report' or 'reject', got ${describeValue(handlerErrors)}`,
+      );
+    }
+    if (handlerErrors === 'reject' && this.#lanes !== undefined) {
+      throw new BusOptionError(
+        name,
+        'handlerErrors',
+        `option "handlerErrors: 'reject'" needs partitionCount 1 (a partitioned publish does not wait for deliveries)`,
+      );
+    }
+    this.#rejectHandlerErrors = handlerErrors === 'reject';
     this.#journal = options.journal;
     this.#causality = options.causality ?? options.journal !== undefined;
     this.#scope = options.deliveryScope ?? (this.#causality ? causalityDeliveryScope : undefined);
@@ -621,14 +674,46 @@ export class SignalBus {
    * store (each gets a log id), deliver them to every matching subscription, run
    * `afterPublish`. Publishes are queued FIFO per bus.
    *
+   * @param options - `{ handlerErrors: 'reject' }` to learn about failing subscribers
    * @returns the recorded entries, in order (`[]` for an empty list, without touching the bus)
    * @throws (rejects with) InvalidSignalsError when an element is not a `Signal` (nothing
    *   recorded); MiddlewareHaltError / MiddlewareError when `beforePublish` halts or fails
-   *   (nothing recorded); BusClosedError after `close()`; the store's error when recording fails.
-   *   A failing subscriber never rejects the publish.
+   *   (nothing recorded); BusClosedError after `close()`; the store's error when recording
+   *   fails; BusOptionError for bad `options`. A failing subscriber rejects the publish only
+   *   with `handlerErrors: 'reject'` — with a PublishHandlersError (`handlers_failed`), after
+   *   the signals were recorded and delivered.
    */
-  publish(signals: Signal | readonly Signal[]): Promise<RecordedSignal[]> {
+  publish(
+    signals: Signal | readonly Signal[],
+    options?: PublishOptions,
+  ): Promise<RecordedSignal[]> {
     if (this.#closing) return Promise.reject(new BusClosedError(this.name, 'publish'));
+    let collect = this.#rejectHandlerErrors;
+    if (options !== undefined) {
+      const mode =
+        typeof options === 'object' && options !== null ? options.handlerErrors : options;
+      if (mode !== undefined) {
+        if (mode !== 'report' && mode !== 'reject') {
+          return Promise.reject(
+            new BusOptionError(
+              this.name,
+              'handlerErrors',
+              `publish option "handlerErrors" must be 'report' or 'reject', got ${describeValue(mode)}`,
+            ),
+          );
+        }
+        collect = mode === 'reject';
+        if (collect && this.#lanes !== undefined) {
+          return Promise.reject(
+            new BusOptionError(
+              this.name,
+              'handlerErrors',
+              `publish option "handlerErrors: 'reject'" needs a bus without partitions`,
+            ),
+          );
+        }
+      }
+    }
     let list: readonly Signal[];
     if (signals instanceof Signal) list = [signals];
     else if (Array.isArray(signals)) {
@@ -652,13 +737,13 @@ export class SignalBus {
     if (!this.#sequencing) {
       // Idle bus: start at once.
       this.#sequencing = true;
-      return this.#run(list, 1);
+      return this.#run(list, 1, undefined, collect);
     }
     // Wait for the turn, FIFO: `#pump` starts queued publishes once the running one has
     // recorded and handed over its signals — several at once (one store append) when the
     // bus has no middleware.
     return new Promise<RecordedSignal[]>((resolve, reject) => {
-      this.#queue.push(new QueuedPublish(list, resolve, reject));
+      this.#queue.push(new QueuedPublish(list, resolve, reject, undefined, collect));
     });
   }
 
@@ -670,7 +755,9 @@ export class SignalBus {
     list: readonly Signal[],
     count: number,
     recorded?: RecordedSignal[],
+    collect = false,
   ): Promise<RecordedSignal[]> {
+    let failures: SubscriberError[] | undefined;
     try {
       const pipeline = this.#pipeline;
       const context: PublishContext | undefined = pipeline.isEmpty
@@ -733,9 +820,14 @@ export class SignalBus {
         pipeline.hasBeforeDispatch ||
         pipeline.hasAfterDispatch ||
         this.#scope !== undefined ||
-        dispatchChannel.hasSubscribers
+        dispatchChannel.hasSubscribers ||
+        collect
       ) {
         const tracker = new Tracker(context);
+        if (collect) {
+          failures = tracker.failures = [];
+          for (let i = 0; i < n; i++) this.#collecting.set(entries[i].signal.id, tracker);
+        }
         if (pipeline.hasBeforeDispatch) {
           const invoking = this.#invokeFrom(tracker, entries, 0, 0, undefined);
           if (invoking !== undefined) await invoking;
@@ -745,6 +837,12 @@ export class SignalBus {
         this.#pump();
         const settled = tracker.finish();
         if (settled !== undefined) await settled;
+        if (collect) {
+          for (let i = 0; i < n; i++) {
+            const id = entries[i].signal.id;
+            if (this.#collecting.get(id) === tracker) this.#collecting.delete(id);
+          }
+        }
       } else {
         const pending = this.#invokePlain(entries);
         const sub = this.#oneSub;
@@ -771,6 +869,9 @@ export class SignalBus {
       if (pipeline.hasAfterPublish && recorded === undefined) {
         const after = pipeline.afterPublish(entries, context!, this.#report);
         if (after !== undefined) await after;
+      }
+      if (failures !== undefined && failures.length > 0) {
+        throw new PublishHandlersError(this.name, failures, entries);
       }
       return entries;
     } finally {
@@ -989,6 +1090,8 @@ export class SignalBus {
   reportSubscriberError(subscriptionId: string, signalId: string, cause: unknown): SubscriberError {
     const error = new SubscriberError(this.name, subscriptionId, signalId, cause);
     this.#report(error);
+    // A wrapper that swallowed the failure still fails a `handlerErrors: 'reject'` publish.
+    if (this.#collecting.size !== 0) this.#collecting.get(signalId)?.failures?.push(error);
     return error;
   }
 
@@ -1236,15 +1339,19 @@ export class SignalBus {
       waiting === 1 ||
       !this.#pipeline.isEmpty ||
       this.#persistent.size > 0 ||
-      first.recorded !== undefined
+      first.recorded !== undefined ||
+      first.collect
     ) {
       queue[this.#head++] = undefined;
-      this.#run(first.signals, 1, first.recorded).then(first.resolve, first.reject);
+      this.#run(first.signals, 1, first.recorded, first.collect).then(first.resolve, first.reject);
       return;
     }
-    // Group the local publishes up to the next entry recorded by another instance.
+    // Group the local publishes up to the next entry recorded by another instance (or the
+    // next publish that collects its own failures).
     let end = this.#head + 1;
-    while (end < queue.length && queue[end]!.recorded === undefined) end++;
+    while (end < queue.length && queue[end]!.recorded === undefined && !queue[end]!.collect) {
+      end++;
+    }
     const jobs = queue.slice(this.#head, end) as QueuedPublish[];
     if (end === queue.length) {
       queue.length = 0;
@@ -1501,6 +1608,7 @@ export class SignalBus {
   ): void {
     sub.failed++;
     const error = new SubscriberError(this.name, sub.id, signal.id, cause);
+    tracker.failures?.push(error);
     emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
       bus: this.name,
       subscriptionId: sub.id,

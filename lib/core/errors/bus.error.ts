@@ -470,3 +470,55 @@ export class SubscriptionNotPersistentError extends BusError {
     this.operation = operation;
   }
 }
+
+/**
+ * A publish made with `handlerErrors: 'reject'` was recorded and delivered, and at least one
+ * ordinary subscriber failed on it. `failures` holds one `SubscriberError` per failed
+ * delivery (its `subscriptionId`, `signalId` and `cause` — what the handler threw), in the
+ * order they settled; `logIds` / `signalIds` say what was recorded, since the signals stay in
+ * the log. Persistent subscriptions are not included: they retry and dead-letter on their
+ * own. Never retryable: publishing again records the signals again. Code `'handlers_failed'`.
+ */
+export class PublishHandlersError extends BusError {
+  /** Every failed delivery of the publish. */
+  readonly failures: readonly SubscriberError[];
+  /** Log ids of the recorded signals, in publish order. */
+  readonly logIds: readonly string[];
+  /** Ids of the recorded signals, in publish order. */
+  readonly signalIds: readonly string[];
+
+  constructor(
+    bus: string,
+    failures: readonly SubscriberError[],
+    recorded: readonly { readonly logId: string; readonly signal: { readonly id: string } }[],
+  ) {
+    const shown = failures
+      .slice(0, 5)
+      .map(
+        (f) =>
+          `"${f.subscriptionId ?? '?'}" on ${f.signalId ?? '?'}: ${describeThrown(f.cause, 120)}`,
+      )
+      .join('; ');
+    const more = failures.length > 5 ? `; and ${failures.length - 5} more` : '';
+    super(
+      'handlers_failed',
+      bus,
+      `${failures.length} subscriber(s) of bus "${bus}" failed on the published signals: ${shown}${more}`,
+      {
+        signalId: recorded[0]?.signal.id,
+        details: {
+          failures: failures.map((f) => ({
+            subscriptionId: f.subscriptionId,
+            signalId: f.signalId,
+            reason: f.reason,
+            message: describeThrown(f.cause, 300),
+          })),
+          logIds: recorded.map((e) => e.logId),
+        },
+      },
+    );
+    this.failures = failures;
+    this.logIds = recorded.map((e) => e.logId);
+    this.signalIds = recorded.map((e) => e.signal.id);
+  }
+}
