@@ -202,11 +202,12 @@ export interface UnsubscribeOptions {
   deletePersistence?: boolean;
 }
 
-/** Options of {@link SignalBus.close}. */
+/** Options of {@link SignalBus.close} and {@link SignalBus.drain}. */
 export interface CloseOptions {
   /**
-   * Longest `close` waits for queued publishes and in-flight deliveries, in ms; after it
-   * the bus closes anyway and late results are ignored.
+   * Longest the drain waits for queued publishes, in-flight deliveries and the follow-ups
+   * they publish, in ms; after it the bus closes anyway, late results are ignored and
+   * publishes still queued are refused (and reported).
    * @default 30_000
    */
   timeout?: number;
@@ -328,6 +329,14 @@ const rateLimitedChannel = telemetryChannel(TelemetryChannel.BusRateLimited);
 const truncatedChannel = telemetryChannel(TelemetryChannel.BusLogTruncated);
 
 const OK: DeliveryResult = Object.freeze({ status: 'ok' });
+
+/**
+ * Publishes (and lane batches) of draining buses without causality that started before
+ * their bus's drain and have not settled: their handlers may publish follow-ups — on any
+ * bus — that no context attributes. Process-wide, since a handler may publish to any bus;
+ * it only matters while buses drain.
+ */
+let unattributed = 0;
 const DEFAULT_CLOSE_TIMEOUT = 30_000;
 
 function describeValue(value: unknown): string {
@@ -459,7 +468,8 @@ export class SignalBus {
   readonly #persistent = new SignalRouter<PersistentSubscription>();
   #persistentHost: PersistentHost | undefined;
   readonly #subs = new Map<string, Subscription>();
-  readonly #scope: DeliveryScope | undefined;
+  /** Replaced once by the drain context when the drain starts (see `#beginDrain`). */
+  #scope: DeliveryScope | undefined;
   readonly #journal: SignalJournal | undefined;
   readonly #causality: boolean;
   readonly #maxLogSize: number;
@@ -476,6 +486,14 @@ export class SignalBus {
   #active = 0;
   #idleWaiters: (() => void)[] = [];
   #closing = false;
+  /** From `close()`/`drain()` until the drain ends: in-flight deliveries may still publish. */
+  #draining = false;
+  /** Every delivery started before the drain ran in the causality context (attributable). */
+  #attributable = false;
+  /** Publishes (and lane batches) started before the drain and not settled yet. */
+  #early = 0;
+  /** `#early` counts in `unattributed` (the drain began on a bus without causality). */
+  #countsUnattributed = false;
   #closed: Promise<void> | undefined;
   #knownSize: number | undefined;
   #published = 0;
@@ -678,7 +696,8 @@ export class SignalBus {
    * @returns the recorded entries, in order (`[]` for an empty list, without touching the bus)
    * @throws (rejects with) InvalidSignalsError when an element is not a `Signal` (nothing
    *   recorded); MiddlewareHaltError / MiddlewareError when `beforePublish` halts or fails
-   *   (nothing recorded); BusClosedError after `close()`; the store's error when recording
+   *   (nothing recorded); BusClosedError once `close()` started — except for follow-ups
+   *   published by in-flight deliveries while the drain lasts; the store's error when recording
    *   fails; BusOptionError for bad `options`. A failing subscriber rejects the publish only
    *   with `handlerErrors: 'reject'` — with a PublishHandlersError (`handlers_failed`), after
    *   the signals were recorded and delivered.
@@ -687,7 +706,7 @@ export class SignalBus {
     signals: Signal | readonly Signal[],
     options?: PublishOptions,
   ): Promise<RecordedSignal[]> {
-    if (this.#closing) return Promise.reject(new BusClosedError(this.name, 'publish'));
+    if (this.#closing && !this.#admitsWhileClosing()) return this.#refuse(signals);
     let collect = this.#rejectHandlerErrors;
     if (options !== undefined) {
       const mode =
@@ -758,6 +777,9 @@ export class SignalBus {
     collect = false,
   ): Promise<RecordedSignal[]> {
     let failures: SubscriberError[] | undefined;
+    // Deliveries started before a drain may publish follow-ups outside any context.
+    const early = !this.#closing;
+    if (early) this.#early++;
     try {
       const pipeline = this.#pipeline;
       const context: PublishContext | undefined = pipeline.isEmpty
@@ -875,6 +897,7 @@ export class SignalBus {
       }
       return entries;
     } finally {
+      if (early) this.#earlyDone();
       this.#settle(count);
     }
   }
@@ -1073,6 +1096,34 @@ export class SignalBus {
    */
   close(options: CloseOptions = {}): Promise<void> {
     return (this.#closed ??= this.#shutdown(options.timeout ?? DEFAULT_CLOSE_TIMEOUT));
+  }
+
+  /**
+   * The first half of {@link close}: stop intake from outside and wait until the bus is
+   * idle — queued publishes recorded and delivered, in-flight deliveries settled — or
+   * `timeout` passes. Publishes made *by in-flight deliveries* (follow-ups of handlers still
+   * running) are accepted and delivered meanwhile, and until `close()` ends the drain; every
+   * other publish is refused with `BusClosedError` and reported on `errors$` and the
+   * `jido.signal.bus.error` channel with the signal ids. Deliveries are told apart by the
+   * causality context (active during the drain even when `causality` is off); on a bus
+   * without causality, deliveries already running when the drain starts cannot be, so until
+   * those settle every publish is accepted. Persistent subscriptions stop delivering at
+   * once (unacked signals stay pending). Several buses whose handlers publish to each other
+   * drain together with `SignalBusRegistry.closeAll`.
+   * @returns whether the bus was idle (`false`: the timeout passed first)
+   */
+  drain(options: CloseOptions = {}): Promise<boolean> {
+    if (!this.#closing) this.#beginDrain();
+    if (!this.#draining) return Promise.resolve(this.#active === 0);
+    return this.#waitIdle(options.timeout ?? DEFAULT_CLOSE_TIMEOUT);
+  }
+
+  /**
+   * Whether nothing is queued, recording or delivering (ordinary subscriptions) — or the
+   * bus's drain has ended, so there is nothing left to wait for.
+   */
+  get idle(): boolean {
+    return this.#active === 0 || (this.#closing && !this.#draining);
   }
 
   /**
@@ -1662,7 +1713,7 @@ export class SignalBus {
         const batch = (batches[sub.partition] ??= new LaneBatch(
           context,
           lanes[sub.partition],
-          this.#settle,
+          this.#closing ? this.#settle : this.#settleEarly,
         ));
         batch.subs.push(sub);
         batch.entries.push(entry);
@@ -1677,8 +1728,20 @@ export class SignalBus {
       if (granted < requested) this.#rateLimited(batch, granted, requested, available);
       if (granted === 0) continue;
       this.#active++;
+      if (batch.onDone === this.#settleEarly) this.#early++;
       lane.enqueue(() => this.#runBatch(batch));
     }
+  }
+
+  /** `onDone` of a lane batch admitted before the drain started. */
+  readonly #settleEarly = (): void => {
+    this.#earlyDone();
+    this.#settle();
+  };
+
+  #earlyDone(): void {
+    this.#early--;
+    if (this.#countsUnattributed) unattributed--;
   }
 
   #rateLimited(batch: LaneBatch, granted: number, requested: number, available: number): void {
@@ -1914,6 +1977,94 @@ export class SignalBus {
     if (this.#closing) throw new BusClosedError(this.name, operation);
   }
 
+  // ── drain ──────────────────────────────────────────────────────────────────
+
+  /**
+   * Stop outside intake. From now on every ordinary delivery runs in the causality context,
+   * so what its handler publishes is known to come from a delivery; persistent
+   * subscriptions stop (re)delivering.
+   */
+  #beginDrain(): void {
+    this.#closing = true;
+    this.#draining = true;
+    if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
+    const inner = this.#scope;
+    this.#attributable = inner === causalityDeliveryScope;
+    if (!this.#attributable) {
+      this.#countsUnattributed = true;
+      unattributed += this.#early;
+      // Only now, so a bus without causality pays for AsyncLocalStorage during the drain only.
+      this.#scope =
+        inner === undefined
+          ? causalityDeliveryScope
+          : {
+              run: (handled, fn) =>
+                causalityDeliveryScope.run(handled, () => inner.run(handled, fn)),
+            };
+    }
+    for (const sub of this.#subs.values()) sub.persistence?.halt();
+  }
+
+  /**
+   * During the drain: a publish from a delivery (in the causality context), or any publish
+   * while deliveries that started before a drain outside that context — on any bus — may
+   * still be running.
+   */
+  #admitsWhileClosing(): boolean {
+    if (!this.#draining) return false;
+    return CausalityContext.current() !== undefined || unattributed > 0;
+  }
+
+  /** Refuse a publish because the bus is closing or closed: reject, and report it with ids. */
+  #refuse(signals: unknown): Promise<never> {
+    const ids: string[] = [];
+    if (signals instanceof Signal) ids.push(signals.id);
+    else if (Array.isArray(signals)) {
+      for (const s of signals as unknown[]) if (s instanceof Signal) ids.push(s.id);
+    }
+    const error = new BusClosedError(this.name, 'publish', ids);
+    this.#report(error);
+    return Promise.reject(error);
+  }
+
+  /** Wait until idle or `timeout` ms; `true` when idle. */
+  async #waitIdle(timeout: number): Promise<boolean> {
+    if (this.#active === 0) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = await Promise.race([
+      this.#idle().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeout);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    return idle;
+  }
+
+  /** The drain is over: refuse (and report) the publishes still waiting for their turn. */
+  #endDrain(): void {
+    this.#draining = false;
+    const queue = this.#queue;
+    for (let i = this.#head; i < queue.length; i++) {
+      const job = queue[i];
+      if (job === undefined) continue;
+      queue[i] = undefined;
+      if (job.recorded === undefined) {
+        const error = new BusClosedError(
+          this.name,
+          'publish',
+          job.signals.map((signal) => signal.id),
+        );
+        this.#report(error);
+        job.reject(error);
+      }
+      this.#settle();
+    }
+    queue.length = 0;
+    this.#head = 0;
+  }
+
   readonly #settle = (count = 1): void => {
     this.#active -= count;
     if (this.#active === 0 && this.#idleWaiters.length > 0) {
@@ -1929,25 +2080,15 @@ export class SignalBus {
   }
 
   async #shutdown(timeout: number): Promise<void> {
-    this.#closing = true;
-    if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
-    // Persistent subscriptions stop (re)delivering at once; unacked signals stay pending.
+    if (!this.#closing) this.#beginDrain();
+    // Persistent subscriptions stopped (re)delivering when the drain began; unacked signals
+    // stay pending.
     const persistent: PersistentEngine[] = [];
     for (const sub of this.#subs.values()) {
-      if (sub.persistence !== undefined) {
-        sub.persistence.halt();
-        persistent.push(sub.persistence);
-      }
+      if (sub.persistence !== undefined) persistent.push(sub.persistence);
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#idle(),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeout);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    await this.#waitIdle(timeout);
+    this.#endDrain();
     for (const subscriber of [...this.#streams]) subscriber.complete();
     this.#streams.clear();
     this.#errors.complete();

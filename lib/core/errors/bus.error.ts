@@ -59,10 +59,15 @@ export class BusError extends JidoSignalError {
 
 /** The bus is closed (or closing): no new publishes, subscriptions or queries. Code `'closed'`. */
 export class BusClosedError extends BusError {
-  constructor(bus: string, operation: string) {
+  /** Ids of the signals a refused publish carried (empty for other operations). */
+  readonly signalIds: readonly string[];
+
+  constructor(bus: string, operation: string, signalIds: readonly string[] = []) {
     super('closed', bus, `Bus "${bus}" is closed: cannot ${operation}`, {
-      details: { operation },
+      signalId: signalIds[0],
+      details: signalIds.length === 0 ? { operation } : { operation, signalIds },
     });
+    this.signalIds = signalIds;
   }
 }
 
