@@ -1,6 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { SignalBus, type PublishOptions, type SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { Signal } from '../core/signal/signal.js';
 import type { RecordedSignal } from '../core/store/signal-store.interface.js';
+import { BusClosedError } from '../core/errors/bus.error.js';
+import { JidoSignalMessages } from './jido-signal.messages.js';
 import type { SignalReadinessWatcher } from './signal-readiness.watcher.js';
 
 /**
@@ -12,6 +15,14 @@ import type { SignalReadinessWatcher } from './signal-readiness.watcher.js';
 export class GatedSignalBus extends SignalBus {
   readonly #readiness: SignalReadinessWatcher;
   #held = 0;
+  readonly #logger = new Logger('JidoSignal');
+
+  readonly #logRefusal = (error: unknown): never => {
+    if (error instanceof BusClosedError) {
+      this.#logger.warn(JidoSignalMessages.publishRefused(this.name, error.signalIds));
+    }
+    throw error;
+  };
 
   constructor(options: SignalBusOptions, readiness: SignalReadinessWatcher) {
     super(options);
@@ -27,7 +38,11 @@ export class GatedSignalBus extends SignalBus {
     signals: Signal | readonly Signal[],
     options?: PublishOptions,
   ): Promise<RecordedSignal[]> {
-    if (this.#held === 0 && this.#readiness.isReady) return super.publish(signals, options);
+    if (this.#held === 0 && this.#readiness.isReady) {
+      const published = super.publish(signals, options);
+      // Closing: a refused publish is logged with its ids (the bus reports it on telemetry).
+      return this.closed ? published.catch(this.#logRefusal) : published;
+    }
     this.#held++;
     // Reactions of one promise run in registration order: held publishes keep their order,
     // and a publish issued while some are still held queues behind them.
