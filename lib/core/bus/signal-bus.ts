@@ -337,6 +337,7 @@ const OK: DeliveryResult = Object.freeze({ status: 'ok' });
  * it only matters while buses drain.
  */
 let unattributed = 0;
+
 const DEFAULT_CLOSE_TIMEOUT = 30_000;
 
 function describeValue(value: unknown): string {
@@ -777,6 +778,7 @@ export class SignalBus {
     collect = false,
   ): Promise<RecordedSignal[]> {
     let failures: SubscriberError[] | undefined;
+    let collector: Tracker | undefined;
     // Deliveries started before a drain may publish follow-ups outside any context.
     const early = !this.#closing;
     if (early) this.#early++;
@@ -847,6 +849,7 @@ export class SignalBus {
       ) {
         const tracker = new Tracker(context);
         if (collect) {
+          collector = tracker;
           failures = tracker.failures = [];
           for (let i = 0; i < n; i++) this.#collecting.set(entries[i].signal.id, tracker);
         }
@@ -859,12 +862,6 @@ export class SignalBus {
         this.#pump();
         const settled = tracker.finish();
         if (settled !== undefined) await settled;
-        if (collect) {
-          for (let i = 0; i < n; i++) {
-            const id = entries[i].signal.id;
-            if (this.#collecting.get(id) === tracker) this.#collecting.delete(id);
-          }
-        }
       } else {
         const pending = this.#invokePlain(entries);
         const sub = this.#oneSub;
@@ -897,6 +894,11 @@ export class SignalBus {
       }
       return entries;
     } finally {
+      if (collector !== undefined) {
+        for (const [id, tracker] of this.#collecting) {
+          if (tracker === collector) this.#collecting.delete(id);
+        }
+      }
       if (early) this.#earlyDone();
       this.#settle(count);
     }
