@@ -29,12 +29,13 @@ afterEach(async () => {
  * `order.placed` handlers wait for `gate`, then publish `order.charged` (awaited);
  * `order.charged` handlers publish `order.shipped`. Returns what was delivered, by type.
  */
-async function chain(bus: SignalBus, gate: Promise<void>) {
+async function chain(bus: SignalBus, gate: Promise<void>, done = { placed: 0 }) {
   const seen: string[] = [];
   await bus.subscribe('order.placed', async (s: Signal) => {
     await gate;
     await sleep(2);
     await bus.publish(sig('order.charged', s.data));
+    done.placed++;
   });
   await bus.subscribe('order.charged', async (s: Signal) => {
     await sleep(2);
@@ -72,13 +73,15 @@ describe.each([
   it('refuses outside publishes once the handlers that were running have settled, reporting their ids', async () => {
     const bus = newBus(options);
     const gate = deferred();
-    await chain(bus, gate.promise);
+    const done = { placed: 0 };
+    await chain(bus, gate.promise, done);
     void bus.publish(sig('order.placed', 1));
     await sleep(5);
     const closing = bus.close({ timeout: 5_000 });
     gate.resolve();
-    // Let the delivery in flight at close() settle; its follow-ups may still be delivering.
-    await sleep(20);
+    // Let the delivery in flight at close() settle (its publish ends a tick after it).
+    while (done.placed === 0) await sleep(1);
+    await sleep(1);
     const channel = listen<BusErrorTelemetryMessage>(TelemetryChannel.BusError);
     const outside = sig('order.placed', 99);
     const error = await rejection(bus.publish([outside]));
@@ -205,8 +208,9 @@ describe('after the drain', () => {
   it('drain() resolves true once idle and leaves the bus accepting follow-ups until close()', async () => {
     const bus = newBus({ causality: true });
     const seen: string[] = [];
+    const gate = deferred();
     await bus.subscribe('a', async () => {
-      await sleep(5);
+      await gate.promise;
       await bus.publish(sig('b'));
     });
     await bus.subscribe('**', (s: Signal) => {
@@ -215,7 +219,9 @@ describe('after the drain', () => {
     void bus.publish(sig('a'));
     await sleep(1);
     expect(bus.idle).toBe(false);
-    await expect(bus.drain({ timeout: 5_000 })).resolves.toBe(true);
+    const drained = bus.drain({ timeout: 5_000 });
+    gate.resolve();
+    await expect(drained).resolves.toBe(true);
     expect(bus.idle).toBe(true);
     expect(seen).toEqual(['a', 'b']);
     await expect(bus.publish(sig('outside'))).rejects.toBeInstanceOf(BusClosedError);
