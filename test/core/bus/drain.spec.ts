@@ -129,6 +129,30 @@ describe('drain attribution', () => {
     expect(seen).toEqual(['slow', 'maybe.a.follow.up']);
   });
 
+  it('on a partitioned bus, follow-ups of lane deliveries running at close() are delivered', async () => {
+    const bus = newBus({ partitionCount: 3 });
+    const gate = deferred();
+    const seen: string[] = [];
+    for (const n of [1, 2, 3]) {
+      await bus.subscribe('job', {
+        subscriptionId: `worker-${n}`,
+        dispatch: async () => {
+          await gate.promise;
+          await bus.publish(sig('job.done', n));
+        },
+      });
+    }
+    await bus.subscribe('job.done', (s: Signal) => {
+      seen.push(String(s.data));
+    });
+    await bus.publish(sig('job')); // resolves once admitted: the lanes are still delivering
+    await sleep(5);
+    const closing = bus.close({ timeout: 5_000 });
+    gate.resolve();
+    await closing;
+    expect(seen.sort()).toEqual(['1', '2', '3']);
+  });
+
   it('keeps a custom delivery scope during the drain (composed with the drain context)', async () => {
     const scope = new AsyncLocalDeliveryScope();
     const bus = newBus({ deliveryScope: scope });
