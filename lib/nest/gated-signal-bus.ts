@@ -1,6 +1,8 @@
-import { SignalBus, type SignalBusOptions } from '../core/bus/signal-bus.js';
+import { Logger } from '@nestjs/common';
+import { SignalBus, type PublishOptions, type SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { Signal } from '../core/signal/signal.js';
 import type { RecordedSignal } from '../core/store/signal-store.interface.js';
+import { BusClosedError } from '../core/errors/bus.error.js';
 import { SignalBusNotReadyError } from './jido-signal-nest.error.js';
 import { JidoSignalMessages } from './jido-signal.messages.js';
 import type { SignalReadinessWatcher } from './signal-readiness.watcher.js';
@@ -42,6 +44,14 @@ class HeldPublish extends Promise<RecordedSignal[]> {
 export class GatedSignalBus extends SignalBus {
   readonly #readiness: SignalReadinessWatcher;
   #held = 0;
+  readonly #logger = new Logger('JidoSignal');
+
+  readonly #logRefusal = (error: unknown): never => {
+    if (error instanceof BusClosedError) {
+      this.#logger.warn(JidoSignalMessages.publishRefused(this.name, error.signalIds));
+    }
+    throw error;
+  };
 
   constructor(options: SignalBusOptions, readiness: SignalReadinessWatcher) {
     super(options);
@@ -53,8 +63,15 @@ export class GatedSignalBus extends SignalBus {
     return this.#held;
   }
 
-  override publish(signals: Signal | readonly Signal[]): Promise<RecordedSignal[]> {
-    if (this.#held === 0 && this.#readiness.isReady) return super.publish(signals);
+  override publish(
+    signals: Signal | readonly Signal[],
+    options?: PublishOptions,
+  ): Promise<RecordedSignal[]> {
+    if (this.#held === 0 && this.#readiness.isReady) {
+      const published = super.publish(signals, options);
+      // Closing: a refused publish is logged with its ids (the bus reports it on telemetry).
+      return this.closed ? published.catch(this.#logRefusal) : published;
+    }
     this.#held++;
     let resolve!: Settle<RecordedSignal[] | PromiseLike<RecordedSignal[]>>;
     let reject!: Settle<unknown>;
@@ -73,7 +90,7 @@ export class GatedSignalBus extends SignalBus {
     this.#readiness.waitUntilReady().then(
       () => {
         this.#held--;
-        if (!dropped) resolve(super.publish(signals));
+        if (!dropped) resolve(super.publish(signals, options));
       },
       (error: unknown) => {
         this.#held--;

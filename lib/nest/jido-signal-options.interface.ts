@@ -2,7 +2,7 @@ import type { DispatchAdapter, DispatchAdapterClass } from '../core/dispatch/ada
 import type { DispatcherOptions } from '../core/dispatch/dispatcher.js';
 import type { BusMiddleware } from '../core/bus/middleware.interface.js';
 import type { PersistentSubscribeOptions } from '../core/bus/persistent-subscription.js';
-import type { SignalBusOptions } from '../core/bus/signal-bus.js';
+import type { HandlerErrorMode, SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { SignalFactoryOptions } from '../core/signal/signal.js';
 import type { JetStreamStoreSettings } from '../core/store/jetstream/options.js';
 import type { SignalStore } from '../core/store/signal-store.interface.js';
@@ -100,6 +100,15 @@ export interface JidoSignalModuleOptions {
    * @default 10_000
    */
   shutdownTimeout?: number;
+  /**
+   * Default `handlerErrors` of every bus without its own: with `'reject'`, `publish`
+   * rejects with a `PublishHandlersError` when an ordinary handler failed on the published
+   * signals — including handlers with `onError: 'log'`, which still count as delivered.
+   * Override per bus (`buses[].handlerErrors`) or per call
+   * (`bus.publish(signal, { handlerErrors })`).
+   * @default 'report' (publish resolves; failures are logged and reported on `errors$`)
+   */
+  handlerErrors?: HandlerErrorMode;
 }
 
 /** Extra options of `forRoot` / `forRootAsync` that shape the module definition itself. */

@@ -46,4 +46,6 @@ export const JidoSignalMessages = {
   invalidBuses: (reason: string): string => `JidoSignalModule option "buses": ${reason}`,
   invalidStore: (got: string): string =>
     `JidoSignalModule option "store" must be { type: 'memory' }, { type: 'jetstream', servers } or a SignalStore, got ${got}`,
+  publishRefused: (bus: string, signalIds: readonly string[]): string =>
+    `Publish refused: bus "${bus}" is shutting down and the publish did not come from a delivery still in flight (or the drain ended); signal ids: ${signalIds.join(', ') || 'none'}`,
 } as const;

@@ -130,6 +130,7 @@ export class JidoSignalRuntime {
     const bus = new GatedSignalBus(
       {
         ...config,
+        handlerErrors: config.handlerErrors ?? this.#options.handlerErrors,
         store: config.store ?? this.#store,
         middleware: [...(this.#options.middleware ?? []), ...(config.middleware ?? [])],
         dispatcher: this.dispatcher,
@@ -141,7 +142,8 @@ export class JidoSignalRuntime {
   }
 
   /**
-   * Stop intake and drain every bus (up to `shutdownTimeout` each, in parallel), then close
+   * Stop intake and drain every bus together (up to `shutdownTimeout` in all; follow-ups
+   * published by handlers still running are delivered meanwhile), then close
    * the dispatcher and the store the module opened. Stores the module created are closed;
    * stores passed in options are not. Idempotent.
    */
@@ -160,8 +162,8 @@ export class JidoSignalRuntime {
         ),
       );
     }
-    await Promise.allSettled(buses.map((bus) => bus.close({ timeout: this.shutdownTimeout })));
-    await this.registry.closeAll();
+    // Together: a handler still running may publish follow-ups on any bus of the app.
+    await this.registry.closeAll({ timeout: this.shutdownTimeout });
     await this.dispatcher.close().catch(() => undefined);
     if (this.#ownsStore) await this.#store?.close().catch(() => undefined);
   }

@@ -1,6 +1,9 @@
 import type { BusRegistry } from '../dispatch/bus-registry.interface.js';
 import { BusExistsError } from '../errors/bus.error.js';
-import { SignalBus, type SignalBusOptions } from './signal-bus.js';
+import { SignalBus, type CloseOptions, type SignalBusOptions } from './signal-bus.js';
+
+/** Default of `closeAll({ timeout })`, as `SignalBus.close`. */
+const DEFAULT_DRAIN_TIMEOUT = 30_000;
 
 /**
  * The named buses of an application. It is the dispatch layer's `BusRegistry`, so a
@@ -71,10 +74,25 @@ export class SignalBusRegistry implements BusRegistry {
     return [...this.#buses.values()];
   }
 
-  /** Close every registered bus and empty the registry. */
-  async closeAll(): Promise<void> {
+  /**
+   * Drain every registered bus together, close them and empty the registry. Intake from
+   * outside stops on all of them at once; follow-ups that in-flight deliveries publish — on
+   * their own bus or on another registered one (`bus` adapter targets keep resolving) — are
+   * accepted and delivered until every bus is idle at the same moment or `timeout` passes
+   * (one deadline for all). See {@link SignalBus.drain}.
+   */
+  async closeAll(options: CloseOptions = {}): Promise<void> {
     const buses = this.list();
+    const deadline = Date.now() + (options.timeout ?? DEFAULT_DRAIN_TIMEOUT);
+    // A bus that went idle can get busy again when another bus's handler publishes to it.
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await Promise.all(buses.map((bus) => bus.drain({ timeout: left })));
+      if (buses.every((bus) => bus.idle)) break;
+    }
     this.#buses.clear();
-    await Promise.allSettled(buses.map((bus) => bus.close()));
+    const left = Math.max(0, deadline - Date.now());
+    await Promise.allSettled(buses.map((bus) => bus.close({ timeout: left })));
   }
 }

@@ -1,3 +1,4 @@
+import { BusOptionError } from '../errors/bus.error.js';
 import type { DlqEntry, SignalStore } from '../store/signal-store.interface.js';
 import type { PersistentEngine, RedriveResult } from './persistent-subscription.js';
 
@@ -11,6 +12,13 @@ export interface DlqListOptions {
 export interface DlqRedriveOptions {
   /** Redrive at most this many entries, oldest first. @default undefined (all) */
   limit?: number;
+  /**
+   * Delete an entry once its redelivery is acked. With `false` the entry stays in the DLQ
+   * (for an audit trail, or to redrive it to another consumer later) and may be redriven
+   * again; an entry whose redelivery fails is still replaced by a new one.
+   * @default true
+   */
+  clearOnSuccess?: boolean;
 }
 
 /**
@@ -43,15 +51,24 @@ export class BusDlq {
   /**
    * Send DLQ entries back through their (active, persistent) subscription as fresh
    * deliveries — attempts start over, flow control applies. An entry leaves the DLQ once
-   * its redelivery is acked; if it fails `maxAttempts` times again it is replaced by a new
-   * entry. Entries that do not fit (subscription full) stay and count as `failed`.
+   * its redelivery is acked (unless `clearOnSuccess: false`); if it fails `maxAttempts`
+   * times again it is replaced by a new entry. Entries that do not fit (subscription full)
+   * stay and count as `failed`.
    * @throws (rejects with) SubscriptionNotFoundError, SubscriptionNotPersistentError,
-   *   BusClosedError
+   *   BusOptionError for a `clearOnSuccess` that is not a boolean, BusClosedError
    */
   async redrive(subscriptionId: string, options: DlqRedriveOptions = {}): Promise<RedriveResult> {
     this.ensureOpen('redrive the DLQ');
+    const clearOnSuccess = options.clearOnSuccess ?? true;
+    if (typeof clearOnSuccess !== 'boolean') {
+      throw new BusOptionError(
+        this.bus,
+        'clearOnSuccess',
+        `dlq.redrive option "clearOnSuccess" must be a boolean, got ${typeof clearOnSuccess}`,
+      );
+    }
     const sub = this.lookup(subscriptionId, 'redrive the DLQ')!;
-    return sub.redrive(options.limit);
+    return sub.redrive(options.limit, clearOnSuccess);
   }
 
   /**

@@ -4,6 +4,8 @@ export {
   type ReplayOptions,
   type StreamOptions,
   type CloseOptions,
+  type HandlerErrorMode,
+  type PublishOptions,
   type UnsubscribeOptions,
   type BusStats,
   type BusPublishTelemetryMessage,

@@ -490,7 +490,7 @@ export interface PersistentEngine {
   ack(ids: string | readonly string[]): void;
   nack(id: string, options?: NackOptions): void;
   reconnect(deliver: DeliverFunction, target: string): ReconnectResult;
-  redrive(limit: number | undefined): Promise<RedriveResult>;
+  redrive(limit: number | undefined, clearOnSuccess?: boolean): Promise<RedriveResult>;
   forgetRedrives(): void;
   stats(): PersistentStats;
 }
@@ -560,6 +560,8 @@ export class PersistentSubscription implements PersistentEngine {
   #pumping = false;
   #collect: PromiseLike<unknown>[] | undefined;
   readonly #redriving = new Set<string>();
+  /** DLQ entries being redriven with `clearOnSuccess: false`: kept when acked. */
+  readonly #keepOnAck = new Set<string>();
 
   /**
    * @throws BusOptionError (`invalid_option`) naming the bad option
@@ -952,7 +954,9 @@ export class PersistentSubscription implements PersistentEngine {
     if (d.dlqId !== undefined) {
       const dlqId = d.dlqId;
       this.#redriving.delete(dlqId);
-      this.#write(this.#host.store.deleteDlq(this.#host.bus, this.id, [dlqId]));
+      if (!this.#keepOnAck.delete(dlqId)) {
+        this.#write(this.#host.store.deleteDlq(this.#host.bus, this.id, [dlqId]));
+      }
     }
   }
 
@@ -975,7 +979,10 @@ export class PersistentSubscription implements PersistentEngine {
     };
     const { store, bus } = this.#host;
     const previous = d.dlqId;
-    if (previous !== undefined) this.#redriving.delete(previous);
+    if (previous !== undefined) {
+      this.#redriving.delete(previous);
+      this.#keepOnAck.delete(previous);
+    }
     this.#write(
       store
         .putDlq(bus, entry)
@@ -1106,8 +1113,9 @@ export class PersistentSubscription implements PersistentEngine {
    * Send up to `limit` DLQ entries back through the subscription as fresh deliveries
    * (attempts start over). An entry leaves the DLQ when its redelivery is acked (or is
    * replaced by a new entry if it fails again); entries already being redriven are skipped.
+   * With `clearOnSuccess` false an acked redelivery leaves its entry in the DLQ.
    */
-  async redrive(limit: number | undefined): Promise<RedriveResult> {
+  async redrive(limit: number | undefined, clearOnSuccess = true): Promise<RedriveResult> {
     const { store, bus } = this.#host;
     const entries = await store.listDlq(bus, this.id, limit === undefined ? {} : { limit });
     let redriven = 0;
@@ -1124,6 +1132,7 @@ export class PersistentSubscription implements PersistentEngine {
           : `dlq:${entry.id}`;
       const d = new Delivery(key, entry.logId, entry.signal, false, entry.id, 0);
       this.#redriving.add(entry.id);
+      if (!clearOnSuccess) this.#keepOnAck.add(entry.id);
       this.#pending++;
       this.#track(d);
       redriven++;
@@ -1142,6 +1151,7 @@ export class PersistentSubscription implements PersistentEngine {
   /** The DLQ was cleared: entries being redriven no longer have an entry to delete. */
   forgetRedrives(): void {
     this.#redriving.clear();
+    this.#keepOnAck.clear();
   }
 
   // ── timers ─────────────────────────────────────────────────────────────────

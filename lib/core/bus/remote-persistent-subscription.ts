@@ -105,6 +105,8 @@ export class RemotePersistentSubscription implements PersistentEngine {
   readonly #byKey = new Map<string, RemoteDelivery>();
   readonly #bySignal = new Map<string, RemoteDelivery>();
   readonly #redriving = new Set<string>();
+  /** DLQ entries being redriven with `clearOnSuccess: false`: kept when acked. */
+  readonly #keepOnAck = new Set<string>();
   readonly #work = new Set<Promise<unknown>>();
   #consumer: DurableConsumer | undefined;
   #loaded: Promise<void> | undefined;
@@ -386,7 +388,9 @@ export class RemotePersistentSubscription implements PersistentEngine {
       if (d.message !== undefined) d.message.ack();
       else {
         this.#redriving.delete(d.dlqId!);
-        this.#write(store.deleteDlq(bus, this.id, [d.dlqId!]));
+        if (!this.#keepOnAck.delete(d.dlqId!)) {
+          this.#write(store.deleteDlq(bus, this.id, [d.dlqId!]));
+        }
       }
     }
     emit(ackChannel, (): PersistentAckMessage => ({
@@ -415,7 +419,10 @@ export class RemotePersistentSubscription implements PersistentEngine {
     };
     const { store, bus } = this.#host;
     const previous = d.dlqId;
-    if (previous !== undefined) this.#redriving.delete(previous);
+    if (previous !== undefined) {
+      this.#redriving.delete(previous);
+      this.#keepOnAck.delete(previous);
+    }
     const message = d.message;
     this.#write(
       store.putDlq(bus, entry).then(
@@ -525,9 +532,10 @@ export class RemotePersistentSubscription implements PersistentEngine {
   /**
    * Dispatch up to `limit` DLQ entries again on this instance, with fresh attempts and the
    * subscription's backoff between them. An entry leaves the DLQ once its redelivery is
-   * acked (or is replaced by a new entry when every attempt fails).
+   * acked (or is replaced by a new entry when every attempt fails); with `clearOnSuccess`
+   * false an acked redelivery leaves its entry in the DLQ.
    */
-  async redrive(limit: number | undefined): Promise<RedriveResult> {
+  async redrive(limit: number | undefined, clearOnSuccess = true): Promise<RedriveResult> {
     const { store, bus } = this.#host;
     const entries = await store.listDlq(bus, this.id, limit === undefined ? {} : { limit });
     let redriven = 0;
@@ -544,6 +552,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
           : `dlq:${entry.id}`;
       const d = new RemoteDelivery(key, entry.signal, entry.logId, undefined, 1, entry.id);
       this.#redriving.add(entry.id);
+      if (!clearOnSuccess) this.#keepOnAck.add(entry.id);
       this.#byKey.set(d.key, d);
       if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
       this.#inFlight++;
@@ -563,6 +572,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
   /** The DLQ was cleared: entries being redriven no longer have an entry to delete. */
   forgetRedrives(): void {
     this.#redriving.clear();
+    this.#keepOnAck.clear();
   }
 
   // ── bookkeeping ────────────────────────────────────────────────────────────

@@ -7,6 +7,7 @@ import {
   BusError,
   BusOptionError,
   InvalidSignalsError,
+  PublishHandlersError,
   RateLimitedError,
   SubscriberError,
   SubscriptionExistsError,
@@ -63,6 +64,26 @@ import {
   type SubscriptionStats,
 } from './subscription.js';
 import { partitionOf } from './token-bucket.js';
+
+/**
+ * What a publish does when ordinary subscribers fail on its signals: `'report'` resolves
+ * anyway (failures go to `errors$` and telemetry only); `'reject'` rejects with a
+ * `PublishHandlersError` once every ordinary delivery has settled.
+ */
+export type HandlerErrorMode = 'report' | 'reject';
+
+/** Options of {@link SignalBus.publish}. */
+export interface PublishOptions {
+  /**
+   * `'reject'`: wait for every ordinary (non-persistent) delivery of this publish and reject
+   * with a `PublishHandlersError` (code `'handlers_failed'`) carrying each failure — its
+   * subscription id, signal id and the handler's error — when at least one failed. The
+   * signals stay recorded and the other subscribers still got them. Use it to roll back a
+   * transaction when a handler fails. Not available on a partitioned bus.
+   * @default the bus's `handlerErrors` ('report')
+   */
+  handlerErrors?: HandlerErrorMode;
+}
 
 /** Options of a {@link SignalBus}. */
 export interface SignalBusOptions {
@@ -136,6 +157,12 @@ export interface SignalBusOptions {
    * @default true when a `journal` is set, otherwise false
    */
   causality?: boolean;
+  /**
+   * Default of {@link PublishOptions.handlerErrors} for every publish of this bus.
+   * `'reject'` needs `partitionCount` 1.
+   * @default 'report'
+   */
+  handlerErrors?: HandlerErrorMode;
 }
 
 /** Options of {@link SignalBus.replay}. */
@@ -176,11 +203,12 @@ export interface UnsubscribeOptions {
   deletePersistence?: boolean;
 }
 
-/** Options of {@link SignalBus.close}. */
+/** Options of {@link SignalBus.close} and {@link SignalBus.drain}. */
 export interface CloseOptions {
   /**
-   * Longest `close` waits for queued publishes and in-flight deliveries, in ms; after it
-   * the bus closes anyway and late results are ignored.
+   * Longest the drain waits for queued publishes, in-flight deliveries and the follow-ups
+   * they publish, in ms; after it the bus closes anyway, late results are ignored and
+   * publishes still queued are refused (and reported).
    * @default 30_000
    */
   timeout?: number;
@@ -302,6 +330,15 @@ const rateLimitedChannel = telemetryChannel(TelemetryChannel.BusRateLimited);
 const truncatedChannel = telemetryChannel(TelemetryChannel.BusLogTruncated);
 
 const OK: DeliveryResult = Object.freeze({ status: 'ok' });
+
+/**
+ * Publishes (and lane batches) of draining buses without causality that started before
+ * their bus's drain and have not settled: their handlers may publish follow-ups — on any
+ * bus — that no context attributes. Process-wide, since a handler may publish to any bus;
+ * it only matters while buses drain.
+ */
+let unattributed = 0;
+
 const DEFAULT_CLOSE_TIMEOUT = 30_000;
 
 function describeValue(value: unknown): string {
@@ -322,6 +359,8 @@ class QueuedPublish {
     readonly reject: (error: unknown) => void,
     /** Entries another instance recorded (distributed store): deliver only. */
     readonly recorded?: RecordedSignal[],
+    /** Reject with the ordinary subscribers' failures (`handlerErrors: 'reject'`). */
+    readonly collect = false,
   ) {}
 }
 
@@ -331,6 +370,8 @@ class QueuedPublish {
  */
 class Tracker {
   pending = 1;
+  /** Failed deliveries, collected for a `handlerErrors: 'reject'` publish only. */
+  failures: SubscriberError[] | undefined = undefined;
   #waiter: (() => void) | undefined;
 
   constructor(
@@ -429,7 +470,8 @@ export class SignalBus {
   readonly #persistent = new SignalRouter<PersistentSubscription>();
   #persistentHost: PersistentHost | undefined;
   readonly #subs = new Map<string, Subscription>();
-  readonly #scope: DeliveryScope | undefined;
+  /** Replaced once by the drain context when the drain starts (see `#beginDrain`). */
+  #scope: DeliveryScope | undefined;
   readonly #journal: SignalJournal | undefined;
   readonly #causality: boolean;
   readonly #maxLogSize: number;
@@ -446,6 +488,14 @@ export class SignalBus {
   #active = 0;
   #idleWaiters: (() => void)[] = [];
   #closing = false;
+  /** From `close()`/`drain()` until the drain ends: in-flight deliveries may still publish. */
+  #draining = false;
+  /** Every delivery started before the drain ran in the causality context (attributable). */
+  #attributable = false;
+  /** Publishes (and lane batches) started before the drain and not settled yet. */
+  #early = 0;
+  /** `#early` counts in `unattributed` (the drain began on a bus without causality). */
+  #countsUnattributed = false;
   #closed: Promise<void> | undefined;
   #knownSize: number | undefined;
   #published = 0;
@@ -454,6 +504,12 @@ export class SignalBus {
   #oneSub: Subscription | undefined;
   #oneSignal: Signal | undefined;
   #sweeping = false;
+  readonly #rejectHandlerErrors: boolean;
+  /**
+   * Trackers of `handlerErrors: 'reject'` publishes being delivered, by signal id: failures
+   * a handler wrapper reports itself (`reportSubscriberError`) join their publish's.
+   */
+  readonly #collecting = new Map<string, Tracker>();
 
   /**
    * @throws BusOptionError (`invalid_option`) for an option out of range; BusOptionError or
@@ -521,6 +577,22 @@ export class SignalBus {
       this.#partitionCount > 1
         ? Array.from({ length: this.#partitionCount }, (_, i) => new Lane(i, rate, burst))
         : undefined;
+    const handlerErrors = options.handlerErrors ?? 'report';
+    if (handlerErrors !== 'report' && handlerErrors !== 'reject') {
+      throw new BusOptionError(
+        name,
+        'handlerErrors',
+        `option "handlerErrors" must be 'report' or 'reject', got ${describeValue(handlerErrors)}`,
+      );
+    }
+    if (handlerErrors === 'reject' && this.#lanes !== undefined) {
+      throw new BusOptionError(
+        name,
+        'handlerErrors',
+        `option "handlerErrors: 'reject'" needs partitionCount 1 (a partitioned publish does not wait for deliveries)`,
+      );
+    }
+    this.#rejectHandlerErrors = handlerErrors === 'reject';
     this.#journal = options.journal;
     this.#causality = options.causality ?? options.journal !== undefined;
     this.#scope = options.deliveryScope ?? (this.#causality ? causalityDeliveryScope : undefined);
@@ -622,14 +694,47 @@ export class SignalBus {
    * store (each gets a log id), deliver them to every matching subscription, run
    * `afterPublish`. Publishes are queued FIFO per bus.
    *
+   * @param options - `{ handlerErrors: 'reject' }` to learn about failing subscribers
    * @returns the recorded entries, in order (`[]` for an empty list, without touching the bus)
    * @throws (rejects with) InvalidSignalsError when an element is not a `Signal` (nothing
    *   recorded); MiddlewareHaltError / MiddlewareError when `beforePublish` halts or fails
-   *   (nothing recorded); BusClosedError after `close()`; the store's error when recording fails.
-   *   A failing subscriber never rejects the publish.
+   *   (nothing recorded); BusClosedError once `close()` started — except for follow-ups
+   *   published by in-flight deliveries while the drain lasts; the store's error when recording
+   *   fails; BusOptionError for bad `options`. A failing subscriber rejects the publish only
+   *   with `handlerErrors: 'reject'` — with a PublishHandlersError (`handlers_failed`), after
+   *   the signals were recorded and delivered.
    */
-  publish(signals: Signal | readonly Signal[]): Promise<RecordedSignal[]> {
-    if (this.#closing) return Promise.reject(new BusClosedError(this.name, 'publish'));
+  publish(
+    signals: Signal | readonly Signal[],
+    options?: PublishOptions,
+  ): Promise<RecordedSignal[]> {
+    if (this.#closing && !this.#admitsWhileClosing()) return this.#refuse(signals);
+    let collect = this.#rejectHandlerErrors;
+    if (options !== undefined) {
+      const mode =
+        typeof options === 'object' && options !== null ? options.handlerErrors : options;
+      if (mode !== undefined) {
+        if (mode !== 'report' && mode !== 'reject') {
+          return Promise.reject(
+            new BusOptionError(
+              this.name,
+              'handlerErrors',
+              `publish option "handlerErrors" must be 'report' or 'reject', got ${describeValue(mode)}`,
+            ),
+          );
+        }
+        collect = mode === 'reject';
+        if (collect && this.#lanes !== undefined) {
+          return Promise.reject(
+            new BusOptionError(
+              this.name,
+              'handlerErrors',
+              `publish option "handlerErrors: 'reject'" needs a bus without partitions`,
+            ),
+          );
+        }
+      }
+    }
     let list: readonly Signal[];
     if (signals instanceof Signal) list = [signals];
     else if (Array.isArray(signals)) {
@@ -653,13 +758,13 @@ export class SignalBus {
     if (!this.#sequencing) {
       // Idle bus: start at once.
       this.#sequencing = true;
-      return this.#run(list, 1);
+      return this.#run(list, 1, undefined, collect);
     }
     // Wait for the turn, FIFO: `#pump` starts queued publishes once the running one has
     // recorded and handed over its signals — several at once (one store append) when the
     // bus has no middleware.
     return new Promise<RecordedSignal[]>((resolve, reject) => {
-      this.#queue.push(new QueuedPublish(list, resolve, reject));
+      this.#queue.push(new QueuedPublish(list, resolve, reject, undefined, collect));
     });
   }
 
@@ -671,7 +776,13 @@ export class SignalBus {
     list: readonly Signal[],
     count: number,
     recorded?: RecordedSignal[],
+    collect = false,
   ): Promise<RecordedSignal[]> {
+    let failures: SubscriberError[] | undefined;
+    let collector: Tracker | undefined;
+    // Deliveries started before a drain may publish follow-ups outside any context.
+    const early = !this.#closing;
+    if (early) this.#early++;
     try {
       const pipeline = this.#pipeline;
       const context: PublishContext | undefined = pipeline.isEmpty
@@ -734,9 +845,15 @@ export class SignalBus {
         pipeline.hasBeforeDispatch ||
         pipeline.hasAfterDispatch ||
         this.#scope !== undefined ||
-        dispatchChannel.hasSubscribers
+        dispatchChannel.hasSubscribers ||
+        collect
       ) {
         const tracker = new Tracker(context);
+        if (collect) {
+          collector = tracker;
+          failures = tracker.failures = [];
+          for (let i = 0; i < n; i++) this.#collecting.set(entries[i].signal.id, tracker);
+        }
         if (pipeline.hasBeforeDispatch) {
           const invoking = this.#invokeFrom(tracker, entries, 0, 0, undefined);
           if (invoking !== undefined) await invoking;
@@ -773,8 +890,17 @@ export class SignalBus {
         const after = pipeline.afterPublish(entries, context!, this.#report);
         if (after !== undefined) await after;
       }
+      if (failures !== undefined && failures.length > 0) {
+        throw new PublishHandlersError(this.name, failures, entries);
+      }
       return entries;
     } finally {
+      if (collector !== undefined) {
+        for (const [id, tracker] of this.#collecting) {
+          if (tracker === collector) this.#collecting.delete(id);
+        }
+      }
+      if (early) this.#earlyDone();
       this.#settle(count);
     }
   }
@@ -988,6 +1114,34 @@ export class SignalBus {
   }
 
   /**
+   * The first half of {@link close}: stop intake from outside and wait until the bus is
+   * idle — queued publishes recorded and delivered, in-flight deliveries settled — or
+   * `timeout` passes. Publishes made *by in-flight deliveries* (follow-ups of handlers still
+   * running) are accepted and delivered meanwhile, and until `close()` ends the drain; every
+   * other publish is refused with `BusClosedError` and reported on `errors$` and the
+   * `jido.signal.bus.error` channel with the signal ids. Deliveries are told apart by the
+   * causality context (active during the drain even when `causality` is off); on a bus
+   * without causality, deliveries already running when the drain starts cannot be, so until
+   * those settle every publish is accepted. Persistent subscriptions stop delivering at
+   * once (unacked signals stay pending). Several buses whose handlers publish to each other
+   * drain together with `SignalBusRegistry.closeAll`.
+   * @returns whether the bus was idle (`false`: the timeout passed first)
+   */
+  drain(options: CloseOptions = {}): Promise<boolean> {
+    if (!this.#closing) this.#beginDrain();
+    if (!this.#draining) return Promise.resolve(this.#active === 0);
+    return this.#waitIdle(options.timeout ?? DEFAULT_CLOSE_TIMEOUT);
+  }
+
+  /**
+   * Whether nothing is queued, recording or delivering (ordinary subscriptions) — or the
+   * bus's drain has ended, so there is nothing left to wait for.
+   */
+  get idle(): boolean {
+    return this.#active === 0 || (this.#closing && !this.#draining);
+  }
+
+  /**
    * Report a subscriber failure the bus did not see itself — e.g. a handler wrapper that
    * catches the error so the delivery still counts as successful (the Nest layer's
    * `onError: 'log'`). The `SubscriberError` goes the same way as the bus's own: onto
@@ -1002,6 +1156,8 @@ export class SignalBus {
   reportSubscriberError(subscriptionId: string, signalId: string, cause: unknown): SubscriberError {
     const error = new SubscriberError(this.name, subscriptionId, signalId, cause);
     this.#report(error);
+    // A wrapper that swallowed the failure still fails a `handlerErrors: 'reject'` publish.
+    if (this.#collecting.size !== 0) this.#collecting.get(signalId)?.failures?.push(error);
     return error;
   }
 
@@ -1306,15 +1462,19 @@ export class SignalBus {
       waiting === 1 ||
       !this.#pipeline.isEmpty ||
       this.#persistent.size > 0 ||
-      first.recorded !== undefined
+      first.recorded !== undefined ||
+      first.collect
     ) {
       queue[this.#head++] = undefined;
-      this.#run(first.signals, 1, first.recorded).then(first.resolve, first.reject);
+      this.#run(first.signals, 1, first.recorded, first.collect).then(first.resolve, first.reject);
       return;
     }
-    // Group the local publishes up to the next entry recorded by another instance.
+    // Group the local publishes up to the next entry recorded by another instance (or the
+    // next publish that collects its own failures).
     let end = this.#head + 1;
-    while (end < queue.length && queue[end]!.recorded === undefined) end++;
+    while (end < queue.length && queue[end]!.recorded === undefined && !queue[end]!.collect) {
+      end++;
+    }
     const jobs = queue.slice(this.#head, end) as QueuedPublish[];
     if (end === queue.length) {
       queue.length = 0;
@@ -1571,6 +1731,7 @@ export class SignalBus {
   ): void {
     sub.failed++;
     const error = new SubscriberError(this.name, sub.id, signal.id, cause);
+    tracker.failures?.push(error);
     emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
       bus: this.name,
       subscriptionId: sub.id,
@@ -1624,7 +1785,7 @@ export class SignalBus {
         const batch = (batches[sub.partition] ??= new LaneBatch(
           context,
           lanes[sub.partition],
-          this.#settle,
+          this.#closing ? this.#settle : this.#settleEarly,
         ));
         batch.subs.push(sub);
         batch.entries.push(entry);
@@ -1639,8 +1800,20 @@ export class SignalBus {
       if (granted < requested) this.#rateLimited(batch, granted, requested, available);
       if (granted === 0) continue;
       this.#active++;
+      if (batch.onDone === this.#settleEarly) this.#early++;
       lane.enqueue(() => this.#runBatch(batch));
     }
+  }
+
+  /** `onDone` of a lane batch admitted before the drain started. */
+  readonly #settleEarly = (): void => {
+    this.#earlyDone();
+    this.#settle();
+  };
+
+  #earlyDone(): void {
+    this.#early--;
+    if (this.#countsUnattributed) unattributed--;
   }
 
   #rateLimited(batch: LaneBatch, granted: number, requested: number, available: number): void {
@@ -1876,6 +2049,94 @@ export class SignalBus {
     if (this.#closing) throw new BusClosedError(this.name, operation);
   }
 
+  // ── drain ──────────────────────────────────────────────────────────────────
+
+  /**
+   * Stop outside intake. From now on every ordinary delivery runs in the causality context,
+   * so what its handler publishes is known to come from a delivery; persistent
+   * subscriptions stop (re)delivering.
+   */
+  #beginDrain(): void {
+    this.#closing = true;
+    this.#draining = true;
+    if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
+    const inner = this.#scope;
+    this.#attributable = inner === causalityDeliveryScope;
+    if (!this.#attributable) {
+      this.#countsUnattributed = true;
+      unattributed += this.#early;
+      // Only now, so a bus without causality pays for AsyncLocalStorage during the drain only.
+      this.#scope =
+        inner === undefined
+          ? causalityDeliveryScope
+          : {
+              run: (handled, fn) =>
+                causalityDeliveryScope.run(handled, () => inner.run(handled, fn)),
+            };
+    }
+    for (const sub of this.#subs.values()) sub.persistence?.halt();
+  }
+
+  /**
+   * During the drain: a publish from a delivery (in the causality context), or any publish
+   * while deliveries that started before a drain outside that context — on any bus — may
+   * still be running.
+   */
+  #admitsWhileClosing(): boolean {
+    if (!this.#draining) return false;
+    return CausalityContext.current() !== undefined || unattributed > 0;
+  }
+
+  /** Refuse a publish because the bus is closing or closed: reject, and report it with ids. */
+  #refuse(signals: unknown): Promise<never> {
+    const ids: string[] = [];
+    if (signals instanceof Signal) ids.push(signals.id);
+    else if (Array.isArray(signals)) {
+      for (const s of signals as unknown[]) if (s instanceof Signal) ids.push(s.id);
+    }
+    const error = new BusClosedError(this.name, 'publish', ids);
+    this.#report(error);
+    return Promise.reject(error);
+  }
+
+  /** Wait until idle or `timeout` ms; `true` when idle. */
+  async #waitIdle(timeout: number): Promise<boolean> {
+    if (this.#active === 0) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = await Promise.race([
+      this.#idle().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeout);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    return idle;
+  }
+
+  /** The drain is over: refuse (and report) the publishes still waiting for their turn. */
+  #endDrain(): void {
+    this.#draining = false;
+    const queue = this.#queue;
+    for (let i = this.#head; i < queue.length; i++) {
+      const job = queue[i];
+      if (job === undefined) continue;
+      queue[i] = undefined;
+      if (job.recorded === undefined) {
+        const error = new BusClosedError(
+          this.name,
+          'publish',
+          job.signals.map((signal) => signal.id),
+        );
+        this.#report(error);
+        job.reject(error);
+      }
+      this.#settle();
+    }
+    queue.length = 0;
+    this.#head = 0;
+  }
+
   readonly #settle = (count = 1): void => {
     this.#active -= count;
     if (this.#active === 0 && this.#idleWaiters.length > 0) {
@@ -1891,25 +2152,15 @@ export class SignalBus {
   }
 
   async #shutdown(timeout: number): Promise<void> {
-    this.#closing = true;
-    if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
-    // Persistent subscriptions stop (re)delivering at once; unacked signals stay pending.
+    if (!this.#closing) this.#beginDrain();
+    // Persistent subscriptions stopped (re)delivering when the drain began; unacked signals
+    // stay pending.
     const persistent: PersistentEngine[] = [];
     for (const sub of this.#subs.values()) {
-      if (sub.persistence !== undefined) {
-        sub.persistence.halt();
-        persistent.push(sub.persistence);
-      }
+      if (sub.persistence !== undefined) persistent.push(sub.persistence);
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#idle(),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeout);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    await this.#waitIdle(timeout);
+    this.#endDrain();
     for (const subscriber of [...this.#streams]) subscriber.complete();
     this.#streams.clear();
     this.#errors.complete();

@@ -1,4 +1,8 @@
-import { SnapshotNotFoundError } from '../errors/bus.error.js';
+import {
+  InvalidSnapshotIdError,
+  SnapshotExistsError,
+  SnapshotNotFoundError,
+} from '../errors/bus.error.js';
 import { validatePattern } from '../router/pattern.js';
 import { SignalId } from '../signal/signal-id.js';
 import type {
@@ -17,11 +21,28 @@ export interface SnapshotOptions {
   correlationId?: string;
   /** At most this many entries (the oldest matching). @default undefined (all) */
   limit?: number;
+  /**
+   * The snapshot's id, chosen by the caller (e.g. `'before-migration-42'`): 1-128 letters,
+   * digits, `.`, `_`, `:` or `-`, starting with a letter or digit, and not taken by another
+   * snapshot of this bus.
+   * @default undefined (a new UUIDv7)
+   */
+  id?: string;
+}
+
+/** Ids a caller may choose for a snapshot. */
+const SNAPSHOT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+function describeId(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  }
+  return value === null ? 'null' : `of type ${typeof value}`;
 }
 
 /** A snapshot without its entries, as returned by `create` and `list`. */
 export interface SnapshotRef {
-  /** Snapshot id (UUIDv7). */
+  /** Snapshot id (a UUIDv7 unless chosen with `SnapshotOptions.id`). */
   readonly id: string;
   /** The pattern it captured. */
   readonly pattern: string;
@@ -61,6 +82,8 @@ export class BusSnapshots {
   readonly #bus: string;
   readonly #store: SignalStore;
   readonly #ensureOpen: (operation: string) => void;
+  /** Caller-chosen ids being created now (two concurrent creates cannot both take one). */
+  readonly #claimed = new Set<string>();
 
   /** @internal */
   constructor(bus: string, store: SignalStore, ensureOpen: (operation: string) => void) {
@@ -72,11 +95,34 @@ export class BusSnapshots {
   /**
    * Capture the entries whose type matches `pattern` (and the filters) now.
    * @param pattern - router grammar @default '**' (everything)
-   * @throws InvalidPatternError for a bad pattern; BusClosedError once the bus is closed
+   * @throws (rejects with) InvalidPatternError for a bad pattern; InvalidSnapshotIdError
+   *   (`invalid_id`) for an unusable `id`; SnapshotExistsError (`snapshot_exists`) when
+   *   this bus already has a snapshot with that `id` (it is left unchanged); BusClosedError
+   *   once the bus is closed
    */
   async create(pattern = '**', options: SnapshotOptions = {}): Promise<SnapshotRef> {
     this.#ensureOpen('create a snapshot');
     validatePattern(pattern);
+    const chosen = options.id;
+    if (chosen === undefined) return this.#create(SignalId.generate(), pattern, options);
+    if (typeof chosen !== 'string' || !SNAPSHOT_ID_RE.test(chosen)) {
+      throw new InvalidSnapshotIdError(this.#bus, describeId(chosen));
+    }
+    // Checked in the store (and among creates in progress here); with a store shared by
+    // several processes, two of them creating the same id at the same moment may both pass.
+    if (this.#claimed.has(chosen)) throw new SnapshotExistsError(this.#bus, chosen);
+    this.#claimed.add(chosen);
+    try {
+      if ((await this.#store.getSnapshot(this.#bus, chosen)) !== undefined) {
+        throw new SnapshotExistsError(this.#bus, chosen);
+      }
+      return await this.#create(chosen, pattern, options);
+    } finally {
+      this.#claimed.delete(chosen);
+    }
+  }
+
+  async #create(id: string, pattern: string, options: SnapshotOptions): Promise<SnapshotRef> {
     const entries: RecordedSignal[] = await this.#store.read(this.#bus, {
       pattern,
       since: toMillis(options.since),
@@ -85,7 +131,7 @@ export class BusSnapshots {
       limit: options.limit,
     });
     const record: SnapshotRecord = Object.freeze({
-      id: SignalId.generate(),
+      id,
       pattern,
       createdAt: Date.now(),
       entries: Object.freeze(entries),

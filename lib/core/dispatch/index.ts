@@ -58,6 +58,13 @@ export {
   type WebhookEndpoint,
   type WebhookOptions,
 } from './adapters/webhook.adapter.js';
+export type {
+  HttpTlsOptions,
+  PemInput,
+  ResolvedTls,
+  TlsConnectOptions,
+  TlsSummary,
+} from './adapters/tls.js';
 export * from './circuit-breaker.js';
 export {
   DEFAULT_RETRY_POLICY,

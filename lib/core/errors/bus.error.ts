@@ -59,10 +59,15 @@ export class BusError extends JidoSignalError {
 
 /** The bus is closed (or closing): no new publishes, subscriptions or queries. Code `'closed'`. */
 export class BusClosedError extends BusError {
-  constructor(bus: string, operation: string) {
+  /** Ids of the signals a refused publish carried (empty for other operations). */
+  readonly signalIds: readonly string[];
+
+  constructor(bus: string, operation: string, signalIds: readonly string[] = []) {
     super('closed', bus, `Bus "${bus}" is closed: cannot ${operation}`, {
-      details: { operation },
+      signalId: signalIds[0],
+      details: signalIds.length === 0 ? { operation } : { operation, signalIds },
     });
+    this.signalIds = signalIds;
   }
 }
 
@@ -304,6 +309,38 @@ export class SnapshotNotFoundError extends BusError {
   }
 }
 
+/**
+ * `snapshots.create({ id })` got an id that is not usable: not a string, empty, longer than
+ * 128 characters, or with characters other than letters, digits, `.`, `_`, `:` and `-`
+ * (first character a letter or digit). Nothing was stored. Code `'invalid_id'`.
+ */
+export class InvalidSnapshotIdError extends BusError {
+  constructor(bus: string, got: string) {
+    super(
+      'invalid_id',
+      bus,
+      `Snapshot id ${got} is invalid on bus "${bus}": use 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
+      { details: { got } },
+    );
+  }
+}
+
+/**
+ * `snapshots.create({ id })` got the id of a snapshot this bus already has; the existing
+ * one is unchanged. Delete it first to reuse the id. Code `'snapshot_exists'`.
+ */
+export class SnapshotExistsError extends BusError {
+  /** The id already taken. */
+  readonly snapshotId: string;
+
+  constructor(bus: string, snapshotId: string) {
+    super('snapshot_exists', bus, `Snapshot "${snapshotId}" already exists on bus "${bus}"`, {
+      details: { snapshotId },
+    });
+    this.snapshotId = snapshotId;
+  }
+}
+
 /** A bus with this name is already registered. Code `'bus_exists'`. */
 export class BusExistsError extends BusError {
   constructor(bus: string) {
@@ -436,5 +473,57 @@ export class SubscriptionNotPersistentError extends BusError {
       { subscriptionId, details: { operation } },
     );
     this.operation = operation;
+  }
+}
+
+/**
+ * A publish made with `handlerErrors: 'reject'` was recorded and delivered, and at least one
+ * ordinary subscriber failed on it. `failures` holds one `SubscriberError` per failed
+ * delivery (its `subscriptionId`, `signalId` and `cause` — what the handler threw), in the
+ * order they settled; `logIds` / `signalIds` say what was recorded, since the signals stay in
+ * the log. Persistent subscriptions are not included: they retry and dead-letter on their
+ * own. Never retryable: publishing again records the signals again. Code `'handlers_failed'`.
+ */
+export class PublishHandlersError extends BusError {
+  /** Every failed delivery of the publish. */
+  readonly failures: readonly SubscriberError[];
+  /** Log ids of the recorded signals, in publish order. */
+  readonly logIds: readonly string[];
+  /** Ids of the recorded signals, in publish order. */
+  readonly signalIds: readonly string[];
+
+  constructor(
+    bus: string,
+    failures: readonly SubscriberError[],
+    recorded: readonly { readonly logId: string; readonly signal: { readonly id: string } }[],
+  ) {
+    const shown = failures
+      .slice(0, 5)
+      .map(
+        (f) =>
+          `"${f.subscriptionId ?? '?'}" on ${f.signalId ?? '?'}: ${describeThrown(f.cause, 120)}`,
+      )
+      .join('; ');
+    const more = failures.length > 5 ? `; and ${failures.length - 5} more` : '';
+    super(
+      'handlers_failed',
+      bus,
+      `${failures.length} subscriber(s) of bus "${bus}" failed on the published signals: ${shown}${more}`,
+      {
+        signalId: recorded[0]?.signal.id,
+        details: {
+          failures: failures.map((f) => ({
+            subscriptionId: f.subscriptionId,
+            signalId: f.signalId,
+            reason: f.reason,
+            message: describeThrown(f.cause, 300),
+          })),
+          logIds: recorded.map((e) => e.logId),
+        },
+      },
+    );
+    this.failures = failures;
+    this.logIds = recorded.map((e) => e.logId);
+    this.signalIds = recorded.map((e) => e.signal.id);
   }
 }

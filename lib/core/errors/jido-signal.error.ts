@@ -62,6 +62,8 @@ export type JidoSignalErrorCode =
   | 'halted'
   | 'rate_limited'
   | 'snapshot_not_found'
+  | 'snapshot_exists'
+  | 'handlers_failed'
   | 'bus_exists'
   | 'store_error'
   | 'store_unavailable'

@@ -9,6 +9,7 @@ import {
   requireString,
 } from './attributes.js';
 import {
+  assertExtensionName,
   createExtensionRegistry,
   RESERVED_ATTRIBUTE_NAMES,
   type ExtensionRegistry,
@@ -260,8 +261,16 @@ export class Signal<D = unknown, T extends string = string> {
     return this.extensions[name] as V | undefined;
   }
 
-  /** A copy with an extension set (validated). */
+  /**
+   * A copy with an extension set (validated).
+   * @throws SignalValidationError (`invalid_extension_name`) when `name` is not a string of
+   *   1-20 lowercase letters or digits — a number such as `123` is refused, not stored as
+   *   `'123'`; (`reserved_extension_name`) for a CloudEvents attribute name;
+   *   (`invalid_extension_value`) for a value the extension does not accept
+   */
   withExtension(name: string, value: unknown): Signal<D, T> {
+    // Checked before the spread: a computed key would silently turn 123 into '123'.
+    assertExtensionName(name);
     return this.with({ extensions: { ...this.extensions, [name]: value } });
   }
 

@@ -221,6 +221,34 @@ describe('immutability helpers', () => {
   });
 });
 
+describe('withExtension names (jido: non-string names are refused)', () => {
+  const s = createSignal('a.b', { x: 1 });
+
+  it.each([
+    ['a number', 123],
+    ['a symbol', Symbol('x')],
+    ['null', null],
+    ['undefined', undefined],
+    ['an object', { toString: () => 'tenant' }],
+    ['a boolean', true],
+  ])('refuses %s as a name with invalid_extension_name, storing nothing', (_what, name) => {
+    const error = thrown(() => s.withExtension(name as unknown as string, 'x'));
+    expect(error).toBeInstanceOf(SignalValidationError);
+    expect(error.code).toBe('invalid_extension_name');
+    expect(s.extensions).toEqual({});
+  });
+
+  it('does not store a number name as its string form', () => {
+    expect(() => s.withExtension(123 as unknown as string, 'x')).toThrow(SignalValidationError);
+    // The same text as a string is a valid name: only the type was wrong.
+    expect(s.withExtension('123', 'x').getExtension('123')).toBe('x');
+  });
+
+  it('refuses reserved attribute names with reserved_extension_name', () => {
+    expect(thrown(() => s.withExtension('source', 'x')).code).toBe('reserved_extension_name');
+  });
+});
+
 describe('toJSON (structured mode)', () => {
   it('flattens extensions, omits undefined attributes and off-wire extensions', () => {
     const s = createSignal(

@@ -43,6 +43,7 @@ import {
   validateHeaders,
 } from '../url.js';
 import { integerInRange, rejectUnknownKeys } from './options.js';
+import { resolveTlsOptions, summarizeTls, type HttpTlsOptions, type ResolvedTls } from './tls.js';
 
 /** Options of an {@link HttpAdapter} (or {@link WebhookAdapter}) instance: its connection pool. */
 export interface HttpAdapterOptions {
@@ -104,6 +105,12 @@ export interface HttpDispatchOptions {
    * @default 'structured'
    */
   mode?: HttpContentMode;
+  /**
+   * TLS settings for this (`https:`) target: private CA, client certificate for mutual
+   * TLS, SNI… Secrets in it never reach errors or telemetry.
+   * @default undefined (Node's defaults: bundled root CAs, verification on)
+   */
+  tls?: HttpTlsOptions;
 }
 
 /** Normalized `http` options, as returned by {@link HttpAdapter.validateOptions}. */
@@ -128,6 +135,8 @@ export interface HttpOptions {
   readonly circuitBreaker: ResolvedCircuitBreakerSettings | false;
   /** CloudEvents content mode. */
   readonly mode: HttpContentMode;
+  /** TLS settings (printed as a secret-free summary). */
+  readonly tls?: ResolvedTls;
 }
 
 /** Message published on `TelemetryChannel.DispatchRetry` by the `http` and `webhook` adapters. */
@@ -196,6 +205,7 @@ const HTTP_KEYS: ReadonlySet<string> = new Set([
   'retry',
   'circuitBreaker',
   'mode',
+  'tls',
 ]);
 
 /** Options shared by the `http` and `webhook` adapters, validated. @internal */
@@ -253,6 +263,8 @@ export interface OutgoingRequest {
   readonly retry: RetryPolicy | false;
   readonly circuitBreaker: ResolvedCircuitBreakerSettings | false;
   readonly signal: Signal;
+  /** TLS settings: sent through a pool of their own. */
+  readonly tls?: ResolvedTls;
 }
 
 /** Whether an error should count against a circuit: the target is down, slow or overloaded. */
@@ -539,6 +551,8 @@ export class HttpTransport {
   /** Attempt timeouts by duration, one shared timer each. */
   readonly #deadlines = new Map<number, DeadlineList>();
   #agent: Agent | undefined;
+  /** Pools of targets with TLS settings, by settings fingerprint. */
+  readonly #tlsAgents = new Map<string, Agent>();
 
   constructor(adapter: string, options: HttpAdapterOptions = {}) {
     this.#adapter = adapter;
@@ -562,6 +576,35 @@ export class HttpTransport {
       keepAliveTimeout: this.#options.keepAliveTimeout ?? 4000,
       pipelining: this.#options.pipelining ?? 1,
     }));
+  }
+
+  /** Whether requests go through a dispatcher the adapter was given (not its own pool). */
+  get hasCustomDispatcher(): boolean {
+    return this.#options.dispatcher !== undefined;
+  }
+
+  /** The pool for `tls` settings (created on first use), or the default dispatcher. */
+  dispatcherFor(tls: ResolvedTls | undefined): Dispatcher {
+    if (tls === undefined) return this.dispatcher;
+    let agent = this.#tlsAgents.get(tls.fingerprint);
+    if (agent === undefined) {
+      const c = tls.connect;
+      agent = new Agent({
+        connections: this.#options.connections ?? 64,
+        keepAliveTimeout: this.#options.keepAliveTimeout ?? 4000,
+        pipelining: this.#options.pipelining ?? 1,
+        connect: {
+          ...(c.ca === undefined ? {} : { ca: [...c.ca] }),
+          ...(c.cert === undefined ? {} : { cert: c.cert, key: c.key }),
+          ...(c.passphrase === undefined ? {} : { passphrase: c.passphrase }),
+          rejectUnauthorized: c.rejectUnauthorized,
+          ...(c.servername === undefined ? {} : { servername: c.servername }),
+          ...(c.minVersion === undefined ? {} : { minVersion: c.minVersion }),
+        },
+      });
+      this.#tlsAgents.set(tls.fingerprint, agent);
+    }
+    return agent;
   }
 
   /** Circuit key of an origin. */
@@ -638,7 +681,7 @@ export class HttpTransport {
     const list = deadlines;
     return new Promise<void>((resolve, reject) => {
       new HttpAttempt(this.#adapter, req, attempt, resolve, reject).start(
-        this.dispatcher,
+        req.tls === undefined ? this.dispatcher : this.dispatcherFor(req.tls),
         list,
         ctx,
       );
@@ -655,6 +698,7 @@ export class HttpTransport {
     target: string,
     timeout: number,
     circuit?: CircuitSnapshot,
+    tls?: ResolvedTls,
   ): Promise<AdapterHealth> {
     const circuitDetails = circuit === undefined ? {} : { circuit: circuit.state };
     if (circuit?.state === 'open') {
@@ -671,7 +715,7 @@ export class HttpTransport {
     }
     const started = performance.now();
     try {
-      const res = await this.dispatcher.request({
+      const res = await this.dispatcherFor(tls).request({
         origin,
         path,
         method: 'HEAD',
@@ -698,9 +742,11 @@ export class HttpTransport {
 
   /** Close the owned `Agent` (waits for in-flight requests); a later send opens a new one. */
   async close(): Promise<void> {
-    const agent = this.#agent;
+    const agents = [...this.#tlsAgents.values()];
+    this.#tlsAgents.clear();
+    if (this.#agent !== undefined) agents.push(this.#agent);
     this.#agent = undefined;
-    await agent?.close();
+    await Promise.all(agents.map((agent) => agent.close()));
   }
 }
 
@@ -770,9 +816,16 @@ export class HttpAdapter implements DispatchAdapter<HttpOptions> {
         ? { 'content-type': STRUCTURED_CONTENT_TYPE, ...common.headers }
         : common.headers;
     const target = describeUrl(url);
+    const tls = resolveTlsOptions(
+      this.name,
+      options.tls,
+      [url],
+      this.#transport.hasCustomDispatcher,
+    );
     const protectedHeaders = protectHeaders(headers);
     return protectOptions(
       {
+        ...(tls === undefined ? {} : { tls }),
         url: url.href,
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
@@ -792,6 +845,7 @@ export class HttpAdapter implements DispatchAdapter<HttpOptions> {
         retry: common.retry,
         circuitBreaker: common.circuitBreaker,
         mode,
+        ...(tls === undefined ? {} : { tls: summarizeTls(tls) }),
       }),
     );
   }
@@ -826,6 +880,7 @@ export class HttpAdapter implements DispatchAdapter<HttpOptions> {
         retry: options.retry,
         circuitBreaker: options.circuitBreaker,
         signal,
+        tls: options.tls,
       },
       context,
     );
@@ -846,6 +901,7 @@ export class HttpAdapter implements DispatchAdapter<HttpOptions> {
       options.target,
       options.timeout,
       circuit,
+      options.tls,
     );
   }
 
