@@ -88,11 +88,14 @@ interface Batch {
   readonly commit: Commit;
   /** `fdatasync` after writing it (always with `'fsync'`). */
   sync: boolean;
+  /** The staging buffer `data` lies in, free for reuse once written. */
+  readonly reusable?: Buffer;
 }
 
 const READ_AHEAD_MIN = 16 * 1024;
 const READ_AHEAD_MAX = 256 * 1024;
 const MAX_SEGMENT_BYTES = 2 ** 31;
+const MAX_SPARE_BUFFERS = 4;
 
 function positiveInt(
   name: string,
@@ -166,6 +169,8 @@ export class FileJournal implements JournalAdapter {
   private writeOffset = 0;
 
   private buffer: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Written batches' buffers, reused for the next ones. */
+  private readonly spares: Buffer[] = [];
   private bufferLength = 0;
   private bufferRecords = 0;
   private bufferFirstSeq = 0;
@@ -584,9 +589,16 @@ export class FileJournal implements JournalAdapter {
     // Hand the bytes over without copying when the buffer is well used; copy small batches
     // so a large buffer is not reallocated for a few records.
     let data: Buffer;
+    let reusable: Buffer | undefined;
     if (this.bufferLength * 4 >= this.buffer.length) {
+      reusable = this.buffer;
       data = this.buffer.subarray(0, this.bufferLength);
-      this.buffer = Buffer.allocUnsafe(this.buffer.length);
+      // A buffer whose batch is written is reused (no new large allocation per batch).
+      const spare = this.spares.pop();
+      this.buffer =
+        spare !== undefined && spare.length >= this.buffer.length
+          ? spare
+          : Buffer.allocUnsafe(this.buffer.length);
     } else data = Buffer.from(this.buffer.subarray(0, this.bufferLength));
     const batch: Batch = {
       segment: this.bufferSegment,
@@ -596,6 +608,7 @@ export class FileJournal implements JournalAdapter {
       endSeq: this.index.count,
       commit: this.bufferCommit!,
       sync: sync || this.fsync,
+      reusable,
     };
     this.bufferLength = 0;
     this.bufferRecords = 0;
@@ -727,7 +740,11 @@ export class FileJournal implements JournalAdapter {
         durationMs: performance.now() - started,
       }));
     }
-    for (const batch of group) batch.commit.resolve();
+    for (const batch of group) {
+      batch.commit.resolve();
+      const spare = batch.reusable;
+      if (spare !== undefined && this.spares.length < MAX_SPARE_BUFFERS) this.spares.push(spare);
+    }
   }
 
   /** A write failed: fail its records, every record after them, and every later call. */
