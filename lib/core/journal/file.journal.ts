@@ -1,14 +1,4 @@
-import {
-  closeSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { JidoSignalError } from '../errors/jido-signal.error.js';
@@ -16,17 +6,23 @@ import {
   JournalClosedError,
   JournalCorruptError,
   JournalIoError,
-  JournalLockedError,
 } from '../errors/journal.error.js';
 import { ValidationError } from '../errors/validation.error.js';
 import type { ExtensionRegistry } from '../signal/extensions.js';
 import { emit, telemetryChannel } from '../telemetry/telemetry.js';
 import { TelemetryChannel } from '../telemetry/channels.js';
 import type {
+  FileJournalOptions,
+  FileJournalStats,
+  JournalFlushMessage,
+  JournalRecoveryReport,
+} from './file-journal.types.js';
+import type {
   JournalAdapter,
   JournalEntry,
   JournalMeta,
   JournalScan,
+  StagedSignal,
 } from './journal-adapter.interface.js';
 import {
   decodeEntry,
@@ -38,113 +34,12 @@ import {
   RECORD_HEADER_BYTES,
   SEGMENT_HEADER_BYTES,
   SEGMENT_MAGIC,
-  type RecordDamage,
 } from './record-codec.js';
+import { acquireJournalLock, releaseJournalLock } from './journal-lock.js';
 import { RecordIndex } from './record-index.js';
+import { replaySegments, segmentName } from './segment-replay.js';
 
-/** How hard a file journal tries to keep written batches across a power loss. */
-export type JournalDurability = 'none' | 'batch';
-
-/** Options of {@link FileJournal.open}. */
-export interface FileJournalOptions {
-  /**
-   * `'batch'`: every group-commit batch is written with one `write` and then `fdatasync`ed
-   * (a new segment also syncs the directory), so a flushed batch survives a power loss.
-   * `'none'`: one `write` per batch, no sync — a batch survives a process crash as soon as
-   * it is written, a power loss only once the OS has written it back.
-   * @default 'batch'
-   */
-  durability?: JournalDurability;
-  /** A batch is written as soon as it holds this many records. @default 1000 */
-  maxBatchRecords?: number;
-  /** A batch is written as soon as it holds this many bytes. @default 1_048_576 (1 MiB) */
-  maxBatchBytes?: number;
-  /**
-   * Longest a record waits in the buffer before its batch is written, in ms. This bounds
-   * what a crash can lose; `flush()` writes immediately. The timer is unref'd.
-   * @default 10
-   */
-  flushIntervalMs?: number;
-  /**
-   * A new segment file is started when the next record would make the current one larger
-   * than this (a single larger record gets a segment of its own). At most 2 GiB.
-   * @default 67_108_864 (64 MiB)
-   */
-  segmentMaxBytes?: number;
-  /** Records per block of the sparse time index (rebuilt on open). @default 256 */
-  indexInterval?: number;
-  /**
-   * When more than this many bytes are buffered or being written, `putSignal` waits until
-   * the writes catch up (backpressure instead of unbounded memory).
-   * @default 67_108_864 (64 MiB)
-   */
-  maxPendingBytes?: number;
-  /**
-   * Open for reading only: no lock file, no tail repair (a damaged tail is reported with
-   * `repaired: false` and ignored), `putSignal` rejects. Sees the records present at open.
-   * Use it to inspect a journal another process is writing (the CLI does).
-   * @default false
-   */
-  readOnly?: boolean;
-  /**
-   * Called when opening found a torn or corrupt tail (also published on
-   * `TelemetryChannel.JournalRecovery` and kept in {@link FileJournal.recovery}).
-   * @default undefined
-   */
-  onRecovery?: (report: JournalRecoveryReport) => void;
-  /** Extensions stored signals are parsed with. @default the default signal factory's */
-  extensions?: ExtensionRegistry;
-}
-
-/** What opening a file journal repaired; see {@link FileJournal.recovery}. */
-export interface JournalRecoveryReport {
-  /** Adapter name (`'file'`). */
-  readonly journal: string;
-  /** Absolute journal directory. */
-  readonly directory: string;
-  /** Segment file name holding the damaged tail. */
-  readonly segment: string;
-  /** Offset of the first dropped byte: the file now ends here (when repaired). */
-  readonly offset: number;
-  /** Bytes dropped after the last good record. */
-  readonly droppedBytes: number;
-  /** What was wrong with the first bad record. */
-  readonly reason: RecordDamage | 'torn_segment_header';
-  /** `false` when opened read-only (the tail was ignored, not truncated). */
-  readonly repaired: boolean;
-  /** Records recovered from all segments. */
-  readonly records: number;
-}
-
-/** Message of `TelemetryChannel.JournalFlush`: one group-commit batch was written. */
-export interface JournalFlushMessage {
-  /** Adapter name (`'file'`). */
-  readonly journal: string;
-  /** Absolute journal directory. */
-  readonly directory: string;
-  /** Segment file written. */
-  readonly segment: string;
-  /** Records in the batch. */
-  readonly records: number;
-  /** Bytes written. */
-  readonly bytes: number;
-  /** Whether the batch was `fdatasync`ed (durability `'batch'`). */
-  readonly synced: boolean;
-  /** Write (+ sync) time in ms. */
-  readonly durationMs: number;
-}
-
-/** Size and shape of a file journal, see {@link FileJournal.stats}. */
-export interface FileJournalStats {
-  /** Records indexed (written or buffered). */
-  readonly records: number;
-  /** Records accepted but not yet written. */
-  readonly pendingRecords: number;
-  /** Segment files, oldest first. */
-  readonly segments: readonly { readonly file: string; readonly bytes: number }[];
-  /** Blocks of the sparse time index. */
-  readonly indexBlocks: number;
-}
+export type * from './file-journal.types.js';
 
 /** A span of a segment held in memory by a scan. */
 interface ReadChunk {
@@ -156,25 +51,51 @@ interface ReadChunk {
 }
 
 const EMPTY = Buffer.alloc(0);
+const RESOLVED: Promise<void> = Promise.resolve();
+/** What `stageSignal` resolves to when a record need not wait (relaxed, or already durable). */
+const NOTHING_TO_WAIT: Promise<StagedSignal> = Promise.resolve({ durable: RESOLVED });
+const noop = (): void => {};
 
+/** Settles when the records of a batch are durable (`'fsync'`) or written (`'relaxed'`). */
+interface Commit {
+  readonly promise: Promise<void>;
+  /** `stageSignal`'s answer for the records of this batch, shared by all of them. */
+  readonly staged: Promise<StagedSignal>;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+function newCommit(): Commit {
+  let resolve: () => void = noop;
+  let reject: (error: Error) => void = noop;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Whoever waits for it gets the failure; an unwatched one is not an unhandled rejection.
+  promise.catch(noop);
+  return { promise, staged: Promise.resolve({ durable: promise }), resolve, reject };
+}
+
+/** Records handed to the writer: one contiguous span of one segment. */
 interface Batch {
   readonly segment: number;
   readonly position: number;
+  /** May be empty: a sync-only batch (`flush()` in `'relaxed'` mode). */
   readonly data: Buffer;
   readonly firstSeq: number;
   readonly endSeq: number;
+  readonly commit: Commit;
+  /** `fdatasync` after writing it (always with `'fsync'`). */
+  sync: boolean;
+  /** The staging buffer `data` lies in, free for reuse once written. */
+  readonly reusable?: Buffer;
 }
 
-const SEGMENT_RE = /^segment-(\d{10})\.jrnl$/;
-const LOCK_FILE = 'LOCK';
 const READ_AHEAD_MIN = 16 * 1024;
 const READ_AHEAD_MAX = 256 * 1024;
 const MAX_SEGMENT_BYTES = 2 ** 31;
-
-/** File name of segment `n`. */
-function segmentName(n: number): string {
-  return `segment-${String(n).padStart(10, '0')}.jrnl`;
-}
+const MAX_SPARE_BUFFERS = 4;
 
 function positiveInt(
   name: string,
@@ -193,26 +114,25 @@ function positiveInt(
   return v;
 }
 
-function isErrno(error: unknown, code: string): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === code;
-}
-
 /**
  * A durable, append-only journal adapter in a directory of segment files, with no
  * dependencies:
  *
  * - every record is length-prefixed and CRC-32 checked (see `record-codec.ts` for the
  *   layout); its payload is JSON;
- * - group commit: records are buffered and written with one `write` per batch (every
- *   `maxBatchRecords` records, `maxBatchBytes` bytes or `flushIntervalMs` ms), then
- *   `fdatasync`ed with `durability: 'batch'`; writes run off the event loop, one at a time,
- *   in order;
- * - segments roll at `segmentMaxBytes`;
+ * - durability `'fsync'` (default): a record resolves once it is written and `fdatasync`ed.
+ *   Group commit keeps that cheap: while one `write` + `fdatasync` runs, the records that arrive
+ *   gather in a buffer and go out together with the next one, so N concurrent records cost one
+ *   sync, not N. `'relaxed'` resolves on buffering and writes every `maxBatchRecords` records,
+ *   `maxBatchBytes` bytes or `flushIntervalMs` ms without a sync. Writes run off the event
+ *   loop, one at a time, in order;
+ * - segments roll at `segmentMaxBytes` (the previous segment is synced first);
  * - on open every segment is replayed to rebuild the in-memory index (ids, locations, cause
- *   edges, conversations, the sparse time index); a torn last record — truncated, failing its
- *   CRC or unparsable — and everything after it are dropped, the file is truncated to the last
- *   good record and a {@link JournalRecoveryReport} is published. Damage anywhere but the tail
- *   of the last segment is reported as `JournalCorruptError` instead of being dropped;
+ *   edges, conversations, the sparse time index); a torn tail of the last segment — a record
+ *   truncated, failing its CRC or unparsable, or a segment header that is partial or
+ *   zero-filled — is dropped, the file is truncated to the last good record and a
+ *   {@link JournalRecoveryReport} is published. Damage anywhere else is reported as
+ *   `JournalCorruptError` instead of being dropped;
  * - a `LOCK` file holding the writer's pid keeps two processes from appending to the same
  *   directory (a lock left by a dead process is taken over).
  *
@@ -236,28 +156,45 @@ export class FileJournal implements JournalAdapter {
 
   private readonly index: RecordIndex;
   private readonly extensions: ExtensionRegistry | undefined;
+  private readonly fsync: boolean;
   /** Records accepted but not yet written, by seq. */
   private readonly pending = new Map<number, JournalEntry>();
   /** Valid bytes per segment number (written, or replayed at open). */
-  private readonly segmentBytes = new Map<number, number>();
+  private segmentBytes = new Map<number, number>();
   private readonly readFds = new Map<number, number>();
   private readonly flushChannel = telemetryChannel(TelemetryChannel.JournalFlush);
 
   // Logical end of the log, buffered records included.
-  private writeSegment: number;
-  private writeOffset: number;
+  private writeSegment = 1;
+  private writeOffset = 0;
 
   private buffer: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Written batches' buffers, reused for the next ones. */
+  private readonly spares: Buffer[] = [];
   private bufferLength = 0;
   private bufferRecords = 0;
   private bufferFirstSeq = 0;
   private bufferSegment = 0;
   private bufferPosition = 0;
+  /** Commit of the records in the buffer (set while it holds any). */
+  private bufferCommit: Commit | undefined;
+  /** `'relaxed'`: writes a partial batch after `flushIntervalMs`. */
   private timer: NodeJS.Timeout | undefined;
+  /** `'fsync'`: hands the buffer to an idle writer at the end of this turn of the event loop. */
+  private immediate: NodeJS.Immediate | undefined;
 
-  private writes: Promise<void> = Promise.resolve();
+  /** Batches waiting for the writer, in log order. */
+  private readonly queue: Batch[] = [];
+  /** Batches being written. */
+  private inflight: readonly Batch[] = [];
+  private writing = false;
+  /** Commit of the last batch handed to the writer. */
+  private lastCommit: Commit | undefined;
+  /** Bytes queued or being written. */
   private queuedBytes = 0;
   private writer: { segment: number; handle: FileHandle } | undefined;
+  /** Bytes were written to the writer's segment since its last sync. */
+  private dirty = false;
   private failure: JournalIoError | undefined;
   private closed = false;
   private lockHeld = false;
@@ -270,9 +207,8 @@ export class FileJournal implements JournalAdapter {
     this.directory = directory;
     this.options = options;
     this.extensions = extensions;
+    this.fsync = options.durability === 'fsync';
     this.index = new RecordIndex(options.indexInterval);
-    this.writeSegment = 1;
-    this.writeOffset = 0;
     this.recovery = undefined;
   }
 
@@ -297,12 +233,12 @@ export class FileJournal implements JournalAdapter {
   }
 
   private static openSync(directory: string, options: FileJournalOptions): FileJournal {
-    const durability = options.durability ?? 'batch';
-    if (durability !== 'none' && durability !== 'batch') {
+    const durability = options.durability ?? 'fsync';
+    if (durability !== 'fsync' && durability !== 'relaxed') {
       throw new ValidationError(
         'invalid_attribute',
         'durability',
-        `FileJournal option durability must be 'none' or 'batch', got ${String(durability)}`,
+        `FileJournal option durability must be 'fsync' or 'relaxed', got ${String(durability)}`,
       );
     }
     const resolved: FileJournal['options'] = {
@@ -333,7 +269,11 @@ export class FileJournal implements JournalAdapter {
     const journal = new FileJournal(dir, resolved, options.extensions);
     if (!resolved.readOnly) journal.lock();
     try {
-      const report = journal.replay();
+      const replayed = replaySegments(journal.name, dir, journal.index, resolved.readOnly);
+      journal.segmentBytes = replayed.segmentBytes;
+      journal.writeSegment = replayed.lastSegment;
+      journal.writeOffset = replayed.lastOffset;
+      const report = replayed.report;
       if (report !== undefined) {
         (journal as { recovery: JournalRecoveryReport | undefined }).recovery = report;
         emit(telemetryChannel(TelemetryChannel.JournalRecovery), report);
@@ -346,8 +286,20 @@ export class FileJournal implements JournalAdapter {
     return journal;
   }
 
-  /** @inheritdoc */
+  /**
+   * Store and index `entry`. Resolves once it is durable: written and `fdatasync`ed with
+   * durability `'fsync'`, buffered with `'relaxed'`.
+   */
   putSignal(entry: JournalEntry): Promise<void> {
+    return this.stageSignal(entry).then((staged) => staged.durable);
+  }
+
+  /**
+   * Store and index `entry` (reads see it at once); resolves when it is staged, with `durable`
+   * settling once it is written and synced (`'fsync'`; at once with `'relaxed'`). Records staged
+   * while a write is running share the next `write` + `fdatasync`.
+   */
+  stageSignal(entry: JournalEntry): Promise<StagedSignal> {
     if (this.closed) return Promise.reject(new JournalClosedError('FileJournal'));
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.options.readOnly) {
@@ -375,14 +327,17 @@ export class FileJournal implements JournalAdapter {
         ),
       );
     }
-    if (this.index.seqOf(entry.id) !== undefined) return Promise.resolve();
+    const existing = this.index.seqOf(entry.id);
+    if (existing !== undefined) {
+      return Promise.resolve({ durable: this.durableAt(existing) });
+    }
     if (
       this.writeOffset > SEGMENT_HEADER_BYTES &&
       this.writeOffset + size > this.options.segmentMaxBytes
     ) {
-      // Roll: write what is buffered to the current segment, start the next with this record.
+      // Roll: hand what is buffered to the writer, start the next segment with this record.
       const record = Buffer.from(this.buffer.subarray(at, end));
-      this.flushBuffer();
+      this.seal(false);
       this.writeSegment++;
       this.writeOffset = 0;
       this.reserve(size + SEGMENT_HEADER_BYTES);
@@ -394,7 +349,9 @@ export class FileJournal implements JournalAdapter {
       this.bufferSegment = this.writeSegment;
       this.bufferPosition = this.writeOffset;
       this.bufferFirstSeq = this.index.count;
+      this.bufferCommit = newCommit();
     }
+    const commit = this.bufferCommit!;
     if (fresh) {
       SEGMENT_MAGIC.copy(this.buffer, this.bufferLength);
       this.writeOffset = SEGMENT_HEADER_BYTES;
@@ -408,19 +365,26 @@ export class FileJournal implements JournalAdapter {
       this.bufferRecords >= this.options.maxBatchRecords ||
       this.bufferLength >= this.options.maxBatchBytes
     ) {
-      this.flushBuffer();
+      this.seal(false);
+    } else if (this.fsync) {
+      // Group commit: a busy writer takes the buffer when its sync is done; an idle one once
+      // this turn's records are in.
+      if (!this.writing && this.immediate === undefined) {
+        this.immediate = setImmediate(this.sealNow);
+      }
     } else if (this.timer === undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flushBuffer();
-      }, this.options.flushIntervalMs);
+      this.timer = setTimeout(this.sealNow, this.options.flushIntervalMs);
       this.timer.unref();
     }
+    const staged = this.fsync ? commit.staged : NOTHING_TO_WAIT;
     if (this.queuedBytes + this.bufferLength > this.options.maxPendingBytes) {
-      this.flushBuffer();
-      return this.writes.then(() => this.throwIfFailed());
+      this.seal(false);
+      return this.lastCommit!.promise.then(() => {
+        this.throwIfFailed();
+        return staged;
+      });
     }
-    return Promise.resolve();
+    return staged;
   }
 
   /** @inheritdoc */
@@ -479,22 +443,21 @@ export class FileJournal implements JournalAdapter {
   }
 
   /**
-   * Write everything buffered (one write per segment touched) and, with durability
-   * `'batch'`, sync it. Resolves once it is on disk.
+   * Resolves once everything accepted so far is written and `fdatasync`ed (in both durability
+   * modes: with `'relaxed'` this is the barrier).
    * @throws JournalIoError when a write failed
    */
   flush(): Promise<void> {
     if (this.closed) return Promise.reject(new JournalClosedError('FileJournal'));
-    this.flushBuffer();
-    return this.writes.then(() => this.throwIfFailed());
+    return this.barrier().then(() => this.throwIfFailed());
   }
 
   /** @inheritdoc */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushBuffer();
+    const done = this.barrier();
     this.closed = true;
-    await this.writes;
+    await done.catch(noop);
     try {
       if (this.writer !== undefined) await this.writer.handle.close();
     } finally {
@@ -606,19 +569,36 @@ export class FileJournal implements JournalAdapter {
     this.buffer = grown;
   }
 
-  /** Hand the buffered records to the writer (one `write`). */
-  private flushBuffer(): void {
+  private readonly sealNow = (): void => {
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.seal(false);
+  };
+
+  /** Hand the buffered records to the writer as one batch (one `write`). */
+  private seal(sync: boolean): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    if (this.immediate !== undefined) {
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
+    }
     if (this.bufferLength === 0) return;
     // Hand the bytes over without copying when the buffer is well used; copy small batches
-    // (timer flushes) so a large buffer is not reallocated for a few records.
+    // so a large buffer is not reallocated for a few records.
     let data: Buffer;
+    let reusable: Buffer | undefined;
     if (this.bufferLength * 4 >= this.buffer.length) {
+      reusable = this.buffer;
       data = this.buffer.subarray(0, this.bufferLength);
-      this.buffer = Buffer.allocUnsafe(this.buffer.length);
+      // A buffer whose batch is written is reused (no new large allocation per batch).
+      const spare = this.spares.pop();
+      this.buffer =
+        spare !== undefined && spare.length >= this.buffer.length
+          ? spare
+          : Buffer.allocUnsafe(this.buffer.length);
     } else data = Buffer.from(this.buffer.subarray(0, this.bufferLength));
     const batch: Batch = {
       segment: this.bufferSegment,
@@ -626,50 +606,158 @@ export class FileJournal implements JournalAdapter {
       data,
       firstSeq: this.bufferFirstSeq,
       endSeq: this.index.count,
+      commit: this.bufferCommit!,
+      sync: sync || this.fsync,
+      reusable,
     };
     this.bufferLength = 0;
     this.bufferRecords = 0;
-    this.queuedBytes += batch.data.length;
-    this.writes = this.writes.then(() => this.writeBatch(batch));
+    this.bufferCommit = undefined;
+    this.enqueue(batch);
   }
 
-  private async writeBatch(batch: Batch): Promise<void> {
-    this.queuedBytes -= batch.data.length;
-    if (this.failure !== undefined) return;
-    const started = performance.now();
-    const synced = this.options.durability === 'batch';
-    try {
-      const handle = await this.writerFor(batch.segment, batch.position === 0);
-      let done = 0;
-      while (done < batch.data.length) {
-        const { bytesWritten } = await handle.write(
-          batch.data,
-          done,
-          batch.data.length - done,
-          batch.position + done,
-        );
-        done += bytesWritten;
-      }
-      if (synced) await handle.datasync();
-    } catch (cause) {
-      this.failure = new JournalIoError(
-        `Writing ${segmentName(batch.segment)} in "${this.directory}" failed; the journal accepts no more records`,
-        cause,
-        { directory: this.directory, segment: segmentName(batch.segment) },
-      );
+  private enqueue(batch: Batch): void {
+    this.lastCommit = batch.commit;
+    if (this.failure !== undefined) {
+      batch.commit.reject(this.failure);
       return;
     }
-    this.segmentBytes.set(batch.segment, batch.position + batch.data.length);
-    for (let seq = batch.firstSeq; seq < batch.endSeq; seq++) this.pending.delete(seq);
-    emit(this.flushChannel, () => ({
-      journal: this.name,
-      directory: this.directory,
-      segment: segmentName(batch.segment),
-      records: batch.endSeq - batch.firstSeq,
-      bytes: batch.data.length,
-      synced,
-      durationMs: performance.now() - started,
-    }));
+    this.queuedBytes += batch.data.length;
+    this.queue.push(batch);
+    if (!this.writing) {
+      this.writing = true;
+      void this.drain();
+    }
+  }
+
+  /**
+   * Hand everything buffered to the writer, with a sync at the end, and return the commit to
+   * wait for.
+   */
+  private barrier(): Promise<void> {
+    if (this.bufferLength > 0) this.seal(true);
+    else {
+      const last = this.queue[this.queue.length - 1];
+      if (last !== undefined) last.sync = true;
+      else if (!this.fsync && (this.dirty || this.inflight.length > 0)) {
+        // 'relaxed': written (or being written) but not synced yet: a sync-only batch.
+        this.enqueue({
+          segment: this.writeSegment,
+          position: this.writeOffset,
+          data: EMPTY,
+          firstSeq: this.index.count,
+          endSeq: this.index.count,
+          commit: newCommit(),
+          sync: true,
+        });
+      }
+    }
+    return this.lastCommit?.promise ?? RESOLVED;
+  }
+
+  /** A promise that settles once record `seq` is durable (already written: at once). */
+  private durableAt(seq: number): Promise<void> {
+    if (!this.fsync || !this.pending.has(seq)) return RESOLVED;
+    if (this.bufferLength > 0 && seq >= this.bufferFirstSeq) return this.bufferCommit!.promise;
+    for (const batch of [...this.inflight, ...this.queue]) {
+      if (seq < batch.endSeq) return batch.commit.promise;
+    }
+    return RESOLVED;
+  }
+
+  /**
+   * The writer: one group at a time, in log order. With `'fsync'` a group is every queued batch
+   * of the same segment — written back to back, then one `fdatasync` — and whatever was
+   * buffered meanwhile is sealed as soon as the writer is free (group commit). With `'relaxed'`
+   * a group is one batch.
+   */
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.queue.length === 0 && this.fsync && this.bufferLength > 0) this.seal(false);
+        if (this.queue.length === 0) return;
+        let n = 1;
+        if (this.fsync) {
+          while (n < this.queue.length && this.queue[n].segment === this.queue[0].segment) n++;
+        }
+        const group = this.queue.splice(0, n);
+        this.inflight = group;
+        await this.writeGroup(group);
+        this.inflight = [];
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeGroup(group: readonly Batch[]): Promise<void> {
+    const segment = group[0].segment;
+    const started = performance.now();
+    const sync = group.some((b) => b.sync);
+    let bytes = 0;
+    try {
+      for (const batch of group) {
+        this.queuedBytes -= batch.data.length;
+        if (batch.data.length === 0) continue;
+        const handle = await this.writerFor(segment, batch.position === 0);
+        let done = 0;
+        while (done < batch.data.length) {
+          const { bytesWritten } = await handle.write(
+            batch.data,
+            done,
+            batch.data.length - done,
+            batch.position + done,
+          );
+          done += bytesWritten;
+        }
+        bytes += done;
+        this.dirty = true;
+      }
+      if (sync && this.dirty && this.writer !== undefined) {
+        await this.writer.handle.datasync();
+        this.dirty = false;
+      }
+    } catch (cause) {
+      this.fail(cause, segment, group);
+      return;
+    }
+    let records = 0;
+    for (const batch of group) {
+      if (batch.data.length > 0) {
+        this.segmentBytes.set(segment, batch.position + batch.data.length);
+      }
+      for (let seq = batch.firstSeq; seq < batch.endSeq; seq++) this.pending.delete(seq);
+      records += batch.endSeq - batch.firstSeq;
+    }
+    if (bytes > 0) {
+      emit(this.flushChannel, (): JournalFlushMessage => ({
+        journal: this.name,
+        directory: this.directory,
+        segment: segmentName(segment),
+        records,
+        bytes,
+        synced: sync,
+        durationMs: performance.now() - started,
+      }));
+    }
+    for (const batch of group) {
+      batch.commit.resolve();
+      const spare = batch.reusable;
+      if (spare !== undefined && this.spares.length < MAX_SPARE_BUFFERS) this.spares.push(spare);
+    }
+  }
+
+  /** A write failed: fail its records, every record after them, and every later call. */
+  private fail(cause: unknown, segment: number, group: readonly Batch[]): void {
+    const failure = new JournalIoError(
+      `Writing ${segmentName(segment)} in "${this.directory}" failed; the journal accepts no more records`,
+      cause,
+      { directory: this.directory, segment: segmentName(segment) },
+    );
+    this.failure = failure;
+    for (const batch of [...group, ...this.queue.splice(0)]) batch.commit.reject(failure);
+    this.queuedBytes = 0;
+    this.bufferCommit?.reject(failure);
   }
 
   private async writerFor(segment: number, create: boolean): Promise<FileHandle> {
@@ -677,11 +765,15 @@ export class FileJournal implements JournalAdapter {
     if (this.writer !== undefined) {
       const previous = this.writer.handle;
       this.writer = undefined;
+      // Only the last segment may ever hold a torn tail: the previous one is complete on disk
+      // before the next one is started (with 'fsync' it already is).
+      if (this.dirty) await previous.datasync();
+      this.dirty = false;
       await previous.close();
     }
     const handle = await open(join(this.directory, segmentName(segment)), create ? 'w' : 'r+');
     this.writer = { segment, handle };
-    if (create && this.options.durability === 'batch') {
+    if (create) {
       // A new file's directory entry must be durable too, or the synced data is unreachable.
       const dir = await open(this.directory, 'r');
       try {
@@ -697,108 +789,17 @@ export class FileJournal implements JournalAdapter {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  // ---------------------------------------------------------------- open / replay
-
-  private replay(): JournalRecoveryReport | undefined {
-    const numbers = readdirSync(this.directory)
-      .map((f) => SEGMENT_RE.exec(f))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-    let report: JournalRecoveryReport | undefined;
-    for (let i = 0; i < numbers.length; i++) {
-      const n = numbers[i];
-      const last = i === numbers.length - 1;
-      const file = segmentName(n);
-      const path = join(this.directory, file);
-      const data = readFileSync(path);
-      const damage = (offset: number, reason: JournalRecoveryReport['reason']): void => {
-        if (!last) {
-          throw new JournalCorruptError(
-            `Journal segment ${file} in "${this.directory}" is damaged at offset ${offset} (${reason}); only the tail of the last segment is repaired automatically`,
-            { directory: this.directory, segment: file, offset, reason },
-          );
-        }
-        report = {
-          journal: this.name,
-          directory: this.directory,
-          segment: file,
-          offset,
-          droppedBytes: data.length - offset,
-          reason,
-          repaired: !this.options.readOnly,
-          records: 0,
-        };
-        if (!this.options.readOnly) truncate(path, offset);
-      };
-      let end = data.length;
-      if (data.length < SEGMENT_HEADER_BYTES) {
-        // Only a crash while creating the segment leaves a partial header.
-        if (data.length > 0 || !last) damage(0, 'torn_segment_header');
-        end = 0;
-      } else if (!data.subarray(0, SEGMENT_HEADER_BYTES).equals(SEGMENT_MAGIC)) {
-        throw new JournalCorruptError(`"${path}" is not a journal segment (bad magic)`, {
-          directory: this.directory,
-          segment: file,
-          offset: 0,
-          reason: 'bad_magic',
-        });
-      } else {
-        let at = SEGMENT_HEADER_BYTES;
-        while (at < data.length) {
-          const record = readRecord(data, at, data.length);
-          if (typeof record === 'string') {
-            damage(at, record);
-            break;
-          }
-          this.index.add(record.meta, n, at, record.end - at);
-          at = record.end;
-        }
-        end = at;
-      }
-      this.segmentBytes.set(n, end);
-      if (last) {
-        this.writeSegment = n;
-        this.writeOffset = end;
-      }
-    }
-    if (report === undefined) return undefined;
-    return { ...report, records: this.index.count };
-  }
+  // ---------------------------------------------------------------- open / lock
 
   private lock(): void {
-    const path = join(this.directory, LOCK_FILE);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(path, String(process.pid), { flag: 'wx' });
-        this.lockHeld = true;
-        return;
-      } catch (error) {
-        if (!isErrno(error, 'EEXIST')) throw error;
-      }
-      const pid = Number(readFileSyncSafe(path));
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new JournalLockedError(this.directory, pid);
-      }
-      // Stale lock of a dead writer (e.g. killed): take it over.
-      try {
-        unlinkSync(path);
-      } catch (error) {
-        if (!isErrno(error, 'ENOENT')) throw error;
-      }
-    }
-    throw new JournalLockedError(this.directory, Number(readFileSyncSafe(path)));
+    acquireJournalLock(this.directory);
+    this.lockHeld = true;
   }
 
   private unlock(): void {
     if (!this.lockHeld) return;
     this.lockHeld = false;
-    const path = join(this.directory, LOCK_FILE);
-    try {
-      if (readFileSyncSafe(path) === String(process.pid)) unlinkSync(path);
-    } catch {
-      // Best effort: a leftover lock of a dead process is taken over on the next open.
-    }
+    releaseJournalLock(this.directory);
   }
 
   private assertOpen(): void {
@@ -812,32 +813,5 @@ export class FileJournal implements JournalAdapter {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-  }
-}
-
-function truncate(path: string, length: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    ftruncateSync(fd, length);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readFileSyncSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return isErrno(error, 'EPERM');
   }
 }

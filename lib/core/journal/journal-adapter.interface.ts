@@ -39,6 +39,15 @@ export interface JournalScan {
   readonly order?: 'asc' | 'desc';
 }
 
+/** What {@link JournalAdapter.stageSignal} resolves to. */
+export interface StagedSignal {
+  /**
+   * Settles like {@link JournalAdapter.putSignal}'s promise would: resolves once the entry is
+   * durable, rejects when storing it failed.
+   */
+  readonly durable: Promise<void>;
+}
+
 /**
  * Storage behind a {@link SignalJournal}: signals, their cause edges, the conversation index
  * and a time-ordered scan. The journal enforces the causality rules and calls
@@ -60,6 +69,15 @@ export interface JournalAdapter {
    * already stored is ignored (the first record wins).
    */
   putSignal(entry: JournalEntry): Promise<void>;
+  /**
+   * Optional two-step {@link putSignal}, for adapters that index an entry before it is durable
+   * (the file journal's group commit): resolves as soon as the entry is indexed — every read,
+   * and the rule checks of the next record, see it — with `durable`, which settles when
+   * `putSignal` would. `SignalJournal` uses it when present, so the next record is checked and
+   * staged while this one is still being written, and concurrent records share one write and
+   * one sync; `record()` still resolves only once `durable` has.
+   */
+  stageSignal?(entry: JournalEntry): Promise<StagedSignal>;
   /** The entry with this id, or `undefined`. */
   getSignal(id: string): Promise<JournalEntry | undefined>;
   /** The metadata of this id without the signal (cheap), or `undefined`. */

@@ -22,6 +22,22 @@ import type { JournalEntry, JournalMeta } from './journal-adapter.interface.js';
 export const SEGMENT_MAGIC: Buffer = Buffer.from('JSJRNL\x00\x01', 'latin1');
 /** Bytes before the first record of a segment. */
 export const SEGMENT_HEADER_BYTES = 8;
+
+/**
+ * `true` when `data` (a segment's first bytes) starts with a torn header: a strict prefix of
+ * {@link SEGMENT_MAGIC} — possibly empty — followed only by zero bytes up to the header's end,
+ * or fewer bytes than a header. That is what a crash leaves when a segment file was created or
+ * extended but its first write never reached the disk (such as an all-zero file). Anything else
+ * that is not the magic is a foreign file.
+ */
+export function isTornSegmentHeader(data: Buffer): boolean {
+  if (data.length < SEGMENT_HEADER_BYTES) return true;
+  let i = 0;
+  while (i < SEGMENT_HEADER_BYTES && data[i] === SEGMENT_MAGIC[i]) i++;
+  if (i === SEGMENT_HEADER_BYTES) return false;
+  for (; i < SEGMENT_HEADER_BYTES; i++) if (data[i] !== 0) return false;
+  return true;
+}
 /** Bytes before a record's payload (length + CRC). */
 export const RECORD_HEADER_BYTES = 8;
 /** Largest payload the codec accepts (a larger length prefix is treated as damage). */

@@ -121,6 +121,15 @@ export interface JournalRecordErrorMessage {
   readonly error: JidoSignalError;
 }
 
+/** A record checked and handed to the adapter, not necessarily durable yet. */
+interface StagedRecord {
+  readonly entry: JournalEntry;
+  /** Settles once the adapter made it durable; `undefined` when it already is. */
+  readonly durable: Promise<void> | undefined;
+  /** `true` for an identical re-record (nothing new was stored). */
+  readonly duplicate: boolean;
+}
+
 const byTime = (a: JournalMeta, b: JournalMeta): number => a.time - b.time;
 
 /** Effective time of a signal: its `time` attribute, else `fallback` (the record time). */
@@ -202,7 +211,9 @@ function countOption(field: string, value: number | undefined, allowZero: boolea
  *
  * Records are applied one at a time in call order, so an effect recorded right after its
  * cause (without awaiting) finds it, and every read waits for the records issued before it
- * (reads see their own writes).
+ * (reads see their own writes). `record()` resolves once the adapter has made the record
+ * durable (for `FileJournal`: written and `fdatasync`ed by default); a record does not wait for
+ * the previous one to be durable, so concurrent records share the adapter's writes.
  *
  * @example
  * const journal = new SignalJournal();
@@ -239,7 +250,8 @@ export class SignalJournal {
   /**
    * Record a signal as an effect of `causeId` (default: its `causationid` extension) or as a
    * root. Its conversation is its `correlationid`, else its cause's conversation, else its
-   * own id.
+   * own id. Resolves once the adapter holds the record durably (see the adapter's durability
+   * option; a re-record resolves once the first record is durable).
    * @returns the stored entry (the existing one for an identical re-record)
    * @throws SelfCauseError | CauseNotFoundError | InvalidTemporalOrderError |
    *   DuplicateSignalError | CausalityCycleError | JournalClosedError | ValidationError
@@ -271,27 +283,32 @@ export class SignalJournal {
         ? undefined
         : (explicit ?? (typeof implicit === 'string' && implicit !== '' ? implicit : undefined));
     const orphanAsRoot = options.unknownCause === 'root';
-    // Records run one at a time in call order; an idle journal starts right away.
-    const result =
+    // Records are checked and staged one at a time in call order (an idle journal starts right
+    // away); the next one starts as soon as this one is indexed, while it is made durable.
+    const staged =
       this.inFlight === 0
-        ? this.recordNow(signal, causeId, orphanAsRoot)
-        : this.queue.then(() => this.recordNow(signal, causeId, orphanAsRoot));
+        ? this.applyRecord(signal, causeId, orphanAsRoot)
+        : this.queue.then(() => this.applyRecord(signal, causeId, orphanAsRoot));
     this.inFlight++;
-    this.queue = result.then(this.settle, this.settle);
-    return result;
+    this.queue = staged.then(this.settle, this.settle);
+    return this.complete(staged, signal, causeId);
   }
 
   private readonly settle = (): void => {
     this.inFlight--;
   };
 
-  private async recordNow(
+  /** Wait until the staged record is durable, then report it. */
+  private async complete(
+    staged: Promise<StagedRecord>,
     signal: Signal,
     requestedCause: string | undefined,
-    orphanAsRoot: boolean,
   ): Promise<JournalEntry> {
     try {
-      return await this.applyRecord(signal, requestedCause, orphanAsRoot);
+      const { entry, durable, duplicate } = await staged;
+      if (durable !== undefined) await durable;
+      this.emitRecorded(entry, duplicate);
+      return entry;
     } catch (error) {
       if (error instanceof JidoSignalError && this.errorChannel.hasSubscribers) {
         this.errorChannel.publish({
@@ -307,11 +324,15 @@ export class SignalJournal {
     }
   }
 
+  /**
+   * Check the rules and hand the entry to the adapter. Resolves once the adapter has indexed it
+   * (`stageSignal`) or stored it (`putSignal`), with what is still to wait for.
+   */
   private async applyRecord(
     signal: Signal,
     requestedCause: string | undefined,
     orphanAsRoot: boolean,
-  ): Promise<JournalEntry> {
+  ): Promise<StagedRecord> {
     const id = signal.id;
     if (requestedCause === id) throw new SelfCauseError(id);
     let causeId = requestedCause;
@@ -342,23 +363,26 @@ export class SignalJournal {
           : (cause?.conversationId ?? id),
       signal,
     };
-    await this.adapter.putSignal(entry);
+    let durable: Promise<void> | undefined;
+    if (this.adapter.stageSignal !== undefined) {
+      durable = (await this.adapter.stageSignal(entry)).durable;
+    } else await this.adapter.putSignal(entry);
     this.lastRecordedAt = recordedAt;
-    this.emitRecorded(entry, false);
-    return entry;
+    return { entry, durable, duplicate: false };
   }
 
   private async rerecord(
     signal: Signal,
     causeId: string | undefined,
     existing: JournalMeta,
-  ): Promise<JournalEntry> {
+  ): Promise<StagedRecord> {
     const id = signal.id;
     if (existing.causeId === causeId) {
       const stored = await this.adapter.getSignal(id);
       if (stored !== undefined && sameSignal(stored.signal, signal)) {
-        this.emitRecorded(stored, true);
-        return stored;
+        // The first record may still be on its way to disk: resolve once it is durable too.
+        const durable = this.adapter.stageSignal !== undefined ? this.adapter.flush() : undefined;
+        return { entry: stored, durable, duplicate: true };
       }
       throw new DuplicateSignalError(id, 'different content');
     }

@@ -48,5 +48,7 @@ describe('docs/journal.md', () => {
     expect(stdout).toContain('effectTime: 1767261599000');
     expect(stdout).toContain('payment.captured ←');
     expect(stdout).toContain("[ 'order.paid' ]");
+    expect(stdout).toContain('on disk after record(): true');
+    expect(stdout).toContain('records after reopen: 4');
   }, 60_000);
 });

@@ -40,7 +40,7 @@ describeJournalAdapterConformance(
       maxBatchRecords: 7,
       segmentMaxBytes: 16 * 1024,
       indexInterval: 16,
-      durability: 'none',
+      durability: 'relaxed',
     }),
   {
     reopen: async (adapter: JournalAdapter) => {
@@ -99,11 +99,12 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 describe('FileJournal', () => {
   describe('group commit', () => {
-    it('writes one batch per maxBatchRecords records, and the rest on flush', async () => {
+    it('relaxed: writes one batch per maxBatchRecords records, and the rest (synced) on flush', async () => {
       const flushes = listen<JournalFlushMessage>(TelemetryChannel.JournalFlush);
       try {
         const dir = freshDir();
         const adapter = await FileJournal.open(dir, {
+          durability: 'relaxed',
           maxBatchRecords: 100,
           flushIntervalMs: 60_000,
         });
@@ -116,7 +117,9 @@ describe('FileJournal', () => {
         await journal.flush();
         const mine = flushes.messages.filter((m) => m.directory === adapter.directory);
         expect(mine.map((m) => m.records)).toEqual([100, 100, 50]);
-        expect(mine.every((m) => m.synced && m.segment === 'segment-0000000001.jrnl')).toBe(true);
+        // Batches are written without a sync; flush() syncs the last one.
+        expect(mine.map((m) => m.synced)).toEqual([false, false, true]);
+        expect(mine.every((m) => m.segment === 'segment-0000000001.jrnl')).toBe(true);
         expect(mine.reduce((sum, m) => sum + m.bytes, 0)).toBe(statSync(lastSegment(dir)).size);
         expect(adapter.stats().pendingRecords).toBe(0);
         await journal.close();
@@ -125,12 +128,12 @@ describe('FileJournal', () => {
       }
     });
 
-    it('writes a partial batch after flushIntervalMs without a flush call (durability none: no sync)', async () => {
+    it('relaxed: writes a partial batch after flushIntervalMs without a flush call (no sync)', async () => {
       const flushes = listen<JournalFlushMessage>(TelemetryChannel.JournalFlush);
       try {
         const adapter = await FileJournal.open(freshDir(), {
           flushIntervalMs: 5,
-          durability: 'none',
+          durability: 'relaxed',
         });
         const journal = new SignalJournal({ adapter });
         const f = createTestSignalFactory();
@@ -150,7 +153,7 @@ describe('FileJournal', () => {
     it('backpressure: a tiny maxPendingBytes makes records wait for the writes', async () => {
       const adapter = await FileJournal.open(freshDir(), {
         maxPendingBytes: 1,
-        durability: 'none',
+        durability: 'relaxed',
       });
       const journal = new SignalJournal({ adapter });
       const f = createTestSignalFactory();
@@ -168,6 +171,9 @@ describe('FileJournal', () => {
         { segmentMaxBytes: 2 ** 32 },
         { indexInterval: 1.5 },
         { durability: 'always' as never },
+        // The former names ('batch' / 'none') are refused rather than guessed.
+        { durability: 'none' as never },
+        { durability: 'batch' as never },
       ]) {
         await expect(FileJournal.open(freshDir(), bad)).rejects.toBeInstanceOf(ValidationError);
       }
@@ -406,9 +412,12 @@ describe('FileJournal', () => {
   });
 
   describe('I/O failures', () => {
-    it('a failed write fails flush, later records and close with journal_io_error', async () => {
+    it('relaxed: a failed write fails flush, later records and close with journal_io_error', async () => {
       const dir = freshDir();
-      const adapter = await FileJournal.open(dir, { flushIntervalMs: 60_000 });
+      const adapter = await FileJournal.open(dir, {
+        durability: 'relaxed',
+        flushIntervalMs: 60_000,
+      });
       const journal = new SignalJournal({ adapter });
       const f = createTestSignalFactory();
       await journal.record(f.create('doomed'));

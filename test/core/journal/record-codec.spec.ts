@@ -7,10 +7,12 @@ import {
   decodeEntry,
   encodeMeta,
   encodeRecord,
+  isTornSegmentHeader,
   MAX_RECORD_BYTES,
   maxEncodedBytes,
   readRecord,
   RECORD_HEADER_BYTES,
+  SEGMENT_MAGIC,
 } from '../../../lib/core/journal/record-codec.js';
 import type { JournalEntry } from '../../../lib/core/journal/index.js';
 
@@ -102,5 +104,21 @@ describe('record codec', () => {
       const rec = raw(payload);
       expect(readRecord(rec, 0, rec.length)).toBe('invalid_payload');
     }
+  });
+});
+
+describe('isTornSegmentHeader', () => {
+  it('a prefix of the magic followed by zeros (or a short file) is torn; the magic or other bytes are not', () => {
+    for (let k = 0; k < 8; k++) {
+      const header = Buffer.concat([SEGMENT_MAGIC.subarray(0, k), Buffer.alloc(64 - k)]);
+      expect(isTornSegmentHeader(header)).toBe(true);
+      expect(isTornSegmentHeader(SEGMENT_MAGIC.subarray(0, k))).toBe(true);
+    }
+    expect(isTornSegmentHeader(Buffer.alloc(4096))).toBe(true);
+    expect(isTornSegmentHeader(Buffer.concat([SEGMENT_MAGIC, Buffer.alloc(8)]))).toBe(false);
+    expect(isTornSegmentHeader(Buffer.from('not a journal'))).toBe(false);
+    // Zeros, then something else inside the header: foreign, not torn.
+    expect(isTornSegmentHeader(Buffer.from([0, 0, 0, 0, 0x45, 0, 0, 0]))).toBe(false);
+    expect(isTornSegmentHeader(Buffer.from('JSJ\x00\x00X\x00\x00', 'latin1'))).toBe(false);
   });
 });
