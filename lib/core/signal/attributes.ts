@@ -143,7 +143,7 @@ export function checkSpecversion(value: unknown): void {
     throw new SignalValidationError(
       'invalid_specversion',
       'specversion',
-      `Signal attribute "specversion" must be "1.0" (or jido's "1.0.2"), got ${JSON.stringify(value)}`,
+      `Signal attribute "specversion" must be "1.0" (or jido's "1.0.2"), got ${typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : typeName(value)}`,
     );
   }
 }

@@ -13,7 +13,12 @@ import {
   RESERVED_ATTRIBUTE_NAMES,
   type ExtensionRegistry,
 } from './extensions.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, assertSafeKeys, parseJsonSafely } from './safe-input.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  assertJsonEnvelope,
+  parseJsonSafely,
+} from './safe-input.js';
 import { SignalId, type GeneratedId } from './signal-id.js';
 
 /** Everything needed to construct a {@link Signal}. */
@@ -64,6 +69,12 @@ export interface SignalParseOptions {
   extensions?: ExtensionRegistry;
   /** Largest encoded input accepted, in bytes. @default 10_000_000 */
   maxPayloadBytes?: number;
+  /**
+   * Deepest nesting of objects and arrays accepted inside a signal's attributes
+   * (`data: { a: [1] }` is 2 levels); deeper input is refused with `NestingTooDeepError`.
+   * @default 64
+   */
+  maxDepth?: number;
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -176,78 +187,36 @@ export class Signal<D = unknown, T extends string = string> {
    * Parse an already-decoded structured-mode object (or return a Signal unchanged).
    * Accepts specversion `"1.0"` and `"1.0.2"`, `data_base64`, jido's nested `extensions`
    * map and its legacy attribute names.
-   * @throws SignalParseError | UnsafeKeyError | SignalValidationError
+   *
+   * The value must be plain JSON data (see `assertJsonEnvelope`): strings, finite numbers,
+   * booleans, `null`, plain objects and arrays, at most `maxDepth` levels deep, as a tree,
+   * without `__proto__` / `constructor` / `prototype` keys; only `data` may also be bytes.
+   * @throws SignalParseError | UnsupportedValueError | NestingTooDeepError | UnsafeKeyError |
+   *   SignalValidationError
    */
   static from(value: unknown, options: SignalParseOptions = {}): Signal {
     if (value instanceof Signal) return value as Signal;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new SignalParseError(
-        `Expected a signal object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
-      );
+    const envelope = expectEnvelope(value);
+    const proto: unknown = Object.getPrototypeOf(envelope);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new SignalParseError('Expected a plain signal object (structured-mode JSON data)');
     }
-    assertSafeKeys(value);
-    const v = value as Record<string, unknown>;
-    if (v.specversion === undefined) {
-      throw new SignalValidationError(
-        'missing_attribute',
-        'specversion',
-        'Signal attribute "specversion" is required',
-      );
-    }
-    let data: unknown = v.data;
-    if (v.data_base64 !== undefined) {
-      if (v.data !== undefined) {
-        throw new SignalParseError('A signal cannot have both "data" and "data_base64"');
-      }
-      if (typeof v.data_base64 !== 'string' || !BASE64_RE.test(v.data_base64)) {
-        throw new SignalValidationError(
-          'invalid_attribute',
-          'data_base64',
-          'Signal attribute "data_base64" must be base64 text',
-        );
-      }
-      data = new Uint8Array(Buffer.from(v.data_base64, 'base64'));
-    }
-    let extensions: Record<string, unknown> | undefined;
-    const nested = v.extensions;
-    if (nested !== undefined && nested !== null) {
-      if (typeof nested !== 'object' || Array.isArray(nested)) {
-        throw new SignalValidationError(
-          'invalid_attribute',
-          'extensions',
-          'Signal attribute "extensions" must be an object',
-        );
-      }
-      extensions = { ...(nested as Record<string, unknown>) };
-    }
-    for (const key of Object.keys(v)) {
-      if (RESERVED_ATTRIBUTE_NAMES.has(key) || JIDO_DROPPED.has(key)) continue;
-      (extensions ??= {})[JIDO_RENAMED[key] ?? key] = v[key];
-    }
-    return new Signal(
-      {
-        specversion: v.specversion as string,
-        id: v.id as string,
-        source: v.source as string,
-        type: v.type as string,
-        subject: v.subject as string | undefined,
-        time: v.time as string | undefined,
-        datacontenttype: v.datacontenttype as string | undefined,
-        dataschema: v.dataschema as string | undefined,
-        data,
-        extensions,
-      },
-      { extensions: options.extensions },
-    );
+    assertJsonEnvelope(envelope, options.maxDepth ?? defaultFactory.maxDepth);
+    return signalFromEnvelope(envelope, options);
   }
 
   /**
    * Parse JSON structured-mode text or bytes. Never throws a raw `SyntaxError`.
-   * @throws PayloadTooLargeError | SignalParseError | UnsafeKeyError | SignalValidationError
+   * @throws PayloadTooLargeError | SignalParseError | NestingTooDeepError | UnsafeKeyError |
+   *   SignalValidationError
    */
   static fromJSON(text: string | Uint8Array, options: SignalParseOptions = {}): Signal {
-    const limit = options.maxPayloadBytes ?? defaultFactory.maxPayloadBytes;
-    return Signal.from(parseJsonSafely(text, limit), options);
+    const value = parseJsonSafely(text, {
+      maxBytes: options.maxPayloadBytes ?? defaultFactory.maxPayloadBytes,
+      maxDepth: options.maxDepth ?? defaultFactory.maxDepth,
+      kind: 'signal',
+    });
+    return signalFromEnvelope(expectEnvelope(value), options);
   }
 
   /** `true` for Signal instances. */
@@ -324,6 +293,83 @@ export class Signal<D = unknown, T extends string = string> {
   }
 }
 
+/**
+ * `value` as an envelope object.
+ * @throws SignalParseError for anything but a non-array object
+ * @internal
+ */
+export function expectEnvelope(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SignalParseError(
+      `Expected a signal object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Build a signal from an envelope already known to be plain JSON data (checked by
+ * `assertJsonEnvelope` or produced by `parseJsonSafely`).
+ * @internal
+ */
+export function signalFromEnvelope(
+  v: Record<string, unknown>,
+  options: SignalParseOptions,
+): Signal {
+  if (v.specversion === undefined) {
+    throw new SignalValidationError(
+      'missing_attribute',
+      'specversion',
+      'Signal attribute "specversion" is required',
+    );
+  }
+  let data: unknown = v.data;
+  if (v.data_base64 !== undefined) {
+    if (v.data !== undefined) {
+      throw new SignalParseError('A signal cannot have both "data" and "data_base64"');
+    }
+    if (typeof v.data_base64 !== 'string' || !BASE64_RE.test(v.data_base64)) {
+      throw new SignalValidationError(
+        'invalid_attribute',
+        'data_base64',
+        'Signal attribute "data_base64" must be base64 text',
+      );
+    }
+    data = new Uint8Array(Buffer.from(v.data_base64, 'base64'));
+  }
+  let extensions: Record<string, unknown> | undefined;
+  const nested = v.extensions;
+  if (nested !== undefined && nested !== null) {
+    if (typeof nested !== 'object' || Array.isArray(nested)) {
+      throw new SignalValidationError(
+        'invalid_attribute',
+        'extensions',
+        'Signal attribute "extensions" must be an object',
+      );
+    }
+    extensions = { ...(nested as Record<string, unknown>) };
+  }
+  for (const key of Object.keys(v)) {
+    if (RESERVED_ATTRIBUTE_NAMES.has(key) || JIDO_DROPPED.has(key)) continue;
+    (extensions ??= {})[Object.hasOwn(JIDO_RENAMED, key) ? JIDO_RENAMED[key] : key] = v[key];
+  }
+  return new Signal(
+    {
+      specversion: v.specversion as string,
+      id: v.id as string,
+      source: v.source as string,
+      type: v.type as string,
+      subject: v.subject as string | undefined,
+      time: v.time as string | undefined,
+      datacontenttype: v.datacontenttype as string | undefined,
+      dataschema: v.dataschema as string | undefined,
+      data,
+      extensions,
+    },
+    { extensions: options.extensions },
+  );
+}
+
 /** Options of a {@link SignalFactory}. */
 export interface SignalFactoryOptions {
   /** `source` for signals created without one. @default '/app' */
@@ -332,6 +378,11 @@ export interface SignalFactoryOptions {
   extensions?: ExtensionRegistry;
   /** Largest encoded input {@link SignalFactory.fromJSON} accepts, in bytes. @default 10_000_000 */
   maxPayloadBytes?: number;
+  /**
+   * Deepest nesting of objects and arrays the parsers accept inside a signal's attributes
+   * (`data: { a: [1] }` is 2 levels). @default 64
+   */
+  maxDepth?: number;
   /**
    * Source of ids and their timestamps (which also become `time`). Tests plug in a
    * deterministic sequence; see `sequentialIds` in `nestjs-jido-signal/testing`.
@@ -360,6 +411,7 @@ export class SignalFactory {
   readonly source: string;
   readonly extensions: ExtensionRegistry;
   readonly maxPayloadBytes: number;
+  readonly maxDepth: number;
   private readonly nextId: () => GeneratedId;
 
   constructor(options: SignalFactoryOptions = {}) {
@@ -371,10 +423,19 @@ export class SignalFactory {
       throw new SignalValidationError(
         'invalid_attribute',
         'maxPayloadBytes',
-        `maxPayloadBytes must be a positive integer, got ${limit}`,
+        `maxPayloadBytes must be a positive integer, got ${String(limit)}`,
       );
     }
     this.maxPayloadBytes = limit;
+    const depth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (!Number.isInteger(depth) || depth <= 0) {
+      throw new SignalValidationError(
+        'invalid_attribute',
+        'maxDepth',
+        `maxDepth must be a positive integer, got ${String(depth)}`,
+      );
+    }
+    this.maxDepth = depth;
   }
 
   /**
@@ -445,16 +506,17 @@ export class SignalFactory {
     return new Signal<D, T>(init, { extensions: this.extensions });
   }
 
-  /** {@link Signal.from} with this factory's extensions. */
+  /** {@link Signal.from} with this factory's extensions and nesting limit. */
   from(value: unknown): Signal {
-    return Signal.from(value, { extensions: this.extensions });
+    return Signal.from(value, { extensions: this.extensions, maxDepth: this.maxDepth });
   }
 
-  /** {@link Signal.fromJSON} with this factory's extensions and size limit. */
+  /** {@link Signal.fromJSON} with this factory's extensions, size and nesting limits. */
   fromJSON(text: string | Uint8Array): Signal {
     return Signal.fromJSON(text, {
       extensions: this.extensions,
       maxPayloadBytes: this.maxPayloadBytes,
+      maxDepth: this.maxDepth,
     });
   }
 }

@@ -1,7 +1,13 @@
 import { SerializationError, SignalParseError } from '../../errors/parse.error.js';
 import { JidoSignalError } from '../../errors/jido-signal.error.js';
 import { parseJsonSafely } from '../safe-input.js';
-import { getDefaultSignalFactory, Signal, type SignalParseOptions } from '../signal.js';
+import {
+  getDefaultSignalFactory,
+  expectEnvelope,
+  Signal,
+  signalFromEnvelope,
+  type SignalParseOptions,
+} from '../signal.js';
 import type { Serializer, SerializerOptions } from './serializer.interface.js';
 
 /** Media type of CloudEvents JSON structured mode. */
@@ -24,12 +30,21 @@ export function stringifySignal(value: unknown): string {
  * Decode an already-parsed structured object or batch array. An invalid batch element
  * fails the whole batch with a `SignalParseError` whose `details` give the element's
  * `index` and original `code`, and whose `cause` is the original typed error.
+ * @param plain `true` when `value` came from `parseJsonSafely` (plain JSON data, depth and
+ *   keys already checked); otherwise every element goes through {@link Signal.from}'s checks
+ * @default plain false
  */
-export function signalsFromValue(value: unknown, options: SignalParseOptions): Signal | Signal[] {
-  if (!Array.isArray(value)) return Signal.from(value, options);
+export function signalsFromValue(
+  value: unknown,
+  options: SignalParseOptions,
+  plain = false,
+): Signal | Signal[] {
+  const one = (item: unknown): Signal =>
+    plain ? signalFromEnvelope(expectEnvelope(item), options) : Signal.from(item, options);
+  if (!Array.isArray(value)) return one(value);
   return value.map((item, index) => {
     try {
-      return Signal.from(item, options);
+      return one(item);
     } catch (error) {
       const code = error instanceof JidoSignalError ? error.code : 'parse_error';
       const message = error instanceof Error ? error.message : String(error);
@@ -60,7 +75,12 @@ export class JsonSerializer implements Serializer {
   }
 
   deserialize(input: string | Uint8Array): Signal | Signal[] {
-    const limit = this.parseOptions.maxPayloadBytes ?? getDefaultSignalFactory().maxPayloadBytes;
-    return signalsFromValue(parseJsonSafely(input, limit), this.parseOptions);
+    const factory = getDefaultSignalFactory();
+    const value = parseJsonSafely(input, {
+      maxBytes: this.parseOptions.maxPayloadBytes ?? factory.maxPayloadBytes,
+      maxDepth: this.parseOptions.maxDepth ?? factory.maxDepth,
+      kind: 'signals',
+    });
+    return signalsFromValue(value, this.parseOptions, true);
   }
 }
