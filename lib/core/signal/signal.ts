@@ -7,6 +7,7 @@ import {
   optionalTime,
   optionalUriReference,
   requireString,
+  requireType,
 } from './attributes.js';
 import {
   createExtensionRegistry,
@@ -27,7 +28,7 @@ export interface SignalInit<D = unknown, T extends string = string> {
   id: string;
   /** URI-reference identifying the producer (e.g. `/orders-service`). */
   source: string;
-  /** Dotted signal type, e.g. `order.created`. */
+  /** Dotted signal type, e.g. `order.created`; at most 1024 characters and 128 segments. */
   type: T;
   /** `"1.0"`; jido_signal's `"1.0.2"` is accepted and normalized. @default '1.0' */
   specversion?: string;
@@ -171,7 +172,7 @@ export class Signal<D = unknown, T extends string = string> {
       checkSpecversion(init.specversion);
       this.id = requireString('id', init.id);
       this.source = requireString('source', init.source);
-      this.type = requireString('type', init.type) as T;
+      this.type = requireType(init.type) as T;
       this.subject = optionalString('subject', init.subject);
       this.time = optionalTime(init.time);
       this.datacontenttype =
@@ -448,7 +449,7 @@ export class SignalFactory {
     data?: D,
     attrs?: SignalAttributes,
   ): Signal<D, T> {
-    requireString('type', type);
+    requireType(type);
     if (attrs === undefined) {
       const { id, timestamp } = this.nextId();
       trustedConstruction = true;
