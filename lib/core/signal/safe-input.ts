@@ -1,3 +1,4 @@
+import { SignalValidationError } from '../errors/validation.error.js';
 import {
   NestingTooDeepError,
   PayloadTooLargeError,
@@ -61,6 +62,23 @@ export function assertSize(input: string | Uint8Array, limit: number): void {
 
 // Keys can also hide behind \u escapes, so any escape sequence triggers the full scan.
 const UNSAFE_TEXT_RE = /__proto__|"constructor"|"prototype"|\\u/;
+
+/**
+ * A `maxDepth` option, checked: `fallback` when undefined.
+ * @throws SignalValidationError unless a positive integer
+ * @internal
+ */
+export function resolveMaxDepth(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new SignalValidationError(
+      'invalid_attribute',
+      'maxDepth',
+      `maxDepth must be a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}
 
 /**
  * What a JSON text holds, which fixes how many bracket levels sit above a signal's

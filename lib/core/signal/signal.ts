@@ -19,6 +19,7 @@ import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   assertJsonEnvelope,
   parseJsonSafely,
+  resolveMaxDepth,
 } from './safe-input.js';
 import { SignalId, type GeneratedId } from './signal-id.js';
 
@@ -189,7 +190,7 @@ export class Signal<D = unknown, T extends string = string> {
    * Accepts specversion `"1.0"` and `"1.0.2"`, `data_base64`, jido's nested `extensions`
    * map and its legacy attribute names.
    *
-   * The value must be plain JSON data (see `assertJsonEnvelope`): strings, finite numbers,
+   * The value must be plain JSON data: strings, finite numbers,
    * booleans, `null`, plain objects and arrays, at most `maxDepth` levels deep, as a tree,
    * without `__proto__` / `constructor` / `prototype` keys; only `data` may also be bytes.
    * @throws SignalParseError | UnsupportedValueError | NestingTooDeepError | UnsafeKeyError |
@@ -202,7 +203,7 @@ export class Signal<D = unknown, T extends string = string> {
     if (proto !== Object.prototype && proto !== null) {
       throw new SignalParseError('Expected a plain signal object (structured-mode JSON data)');
     }
-    assertJsonEnvelope(envelope, options.maxDepth ?? defaultFactory.maxDepth);
+    assertJsonEnvelope(envelope, resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth));
     return signalFromEnvelope(envelope, options);
   }
 
@@ -214,7 +215,7 @@ export class Signal<D = unknown, T extends string = string> {
   static fromJSON(text: string | Uint8Array, options: SignalParseOptions = {}): Signal {
     const value = parseJsonSafely(text, {
       maxBytes: options.maxPayloadBytes ?? defaultFactory.maxPayloadBytes,
-      maxDepth: options.maxDepth ?? defaultFactory.maxDepth,
+      maxDepth: resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth),
       kind: 'signal',
     });
     return signalFromEnvelope(expectEnvelope(value), options);
@@ -428,14 +429,7 @@ export class SignalFactory {
       );
     }
     this.maxPayloadBytes = limit;
-    const depth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-    if (!Number.isInteger(depth) || depth <= 0) {
-      throw new SignalValidationError(
-        'invalid_attribute',
-        'maxDepth',
-        `maxDepth must be a positive integer, got ${String(depth)}`,
-      );
-    }
+    const depth = resolveMaxDepth(options.maxDepth, DEFAULT_MAX_DEPTH);
     this.maxDepth = depth;
   }
 

@@ -161,6 +161,12 @@ describe('nesting limit (maxDepth, default 64)', () => {
     expect((e as NestingTooDeepError).path).toMatch(/^extensions\.a(\[0\])+$/);
   });
 
+  it.each(decoders)('%s refuses a maxDepth that is not a positive integer', (_name, decode) => {
+    for (const maxDepth of [0, -1, 1.5, Number.NaN]) {
+      expect(thrown(() => decode(nestedText(1), { maxDepth })).details.field).toBe('maxDepth');
+    }
+  });
+
   it('a factory validates its maxDepth', () => {
     expect(thrown(() => new SignalFactory({ maxDepth: 0 }))).toBeInstanceOf(SignalValidationError);
     expect(new SignalFactory({ maxDepth: 2 }).fromJSON(structured('[[1]]')).data).toEqual([[1]]);

@@ -1,7 +1,13 @@
 import { SignalParseError } from '../../errors/parse.error.js';
 import { isJsonMediaType } from '../attributes.js';
 import { UnsafeKeyError } from '../../errors/parse.error.js';
-import { assertSize, parseJsonSafely, UNSAFE_KEYS, type JsonLimits } from '../safe-input.js';
+import {
+  assertSize,
+  parseJsonSafely,
+  resolveMaxDepth,
+  UNSAFE_KEYS,
+  type JsonLimits,
+} from '../safe-input.js';
 import {
   expectEnvelope,
   getDefaultSignalFactory,
@@ -132,7 +138,7 @@ export function fromHttp(
   const limit = options.maxPayloadBytes ?? factory.maxPayloadBytes;
   const json = (kind: JsonLimits['kind']): JsonLimits => ({
     maxBytes: limit,
-    maxDepth: options.maxDepth ?? factory.maxDepth,
+    maxDepth: resolveMaxDepth(options.maxDepth, factory.maxDepth),
     kind,
   });
   const get = headerGetter(message.headers);

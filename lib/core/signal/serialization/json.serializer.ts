@@ -1,6 +1,6 @@
 import { SerializationError, SignalParseError } from '../../errors/parse.error.js';
 import { JidoSignalError } from '../../errors/jido-signal.error.js';
-import { parseJsonSafely } from '../safe-input.js';
+import { parseJsonSafely, resolveMaxDepth } from '../safe-input.js';
 import {
   getDefaultSignalFactory,
   expectEnvelope,
@@ -78,7 +78,7 @@ export class JsonSerializer implements Serializer {
     const factory = getDefaultSignalFactory();
     const value = parseJsonSafely(input, {
       maxBytes: this.parseOptions.maxPayloadBytes ?? factory.maxPayloadBytes,
-      maxDepth: this.parseOptions.maxDepth ?? factory.maxDepth,
+      maxDepth: resolveMaxDepth(this.parseOptions.maxDepth, factory.maxDepth),
       kind: 'signals',
     });
     return signalsFromValue(value, this.parseOptions, true);

@@ -5,7 +5,7 @@ import {
 } from '../../errors/parse.error.js';
 import { describeThrown } from '../../errors/jido-signal.error.js';
 import { loadOptionalPeer } from '../optional-peer.js';
-import { assertSize } from '../safe-input.js';
+import { assertSize, resolveMaxDepth } from '../safe-input.js';
 import { getDefaultSignalFactory, type Signal, type SignalParseOptions } from '../signal.js';
 import { signalsFromValue } from './json.serializer.js';
 import type { Serializer, SerializerOptions } from './serializer.interface.js';
@@ -83,8 +83,10 @@ export class MsgpackSerializer implements Serializer {
       value = codec.unpack(input);
     } catch (cause) {
       // msgpackr decodes recursively: absurd nesting overflows its stack.
-      if (cause instanceof RangeError && /call stack/i.test(cause.message)) {
-        throw new NestingTooDeepError(this.parseOptions.maxDepth ?? factory.maxDepth);
+      if ((cause as Error)?.name === 'RangeError' && /call stack/i.test(describeThrown(cause))) {
+        throw new NestingTooDeepError(
+          resolveMaxDepth(this.parseOptions.maxDepth, factory.maxDepth),
+        );
       }
       throw new SignalParseError(`Malformed MessagePack: ${describeThrown(cause)}`, { cause });
     }
