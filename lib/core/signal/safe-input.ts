@@ -185,6 +185,36 @@ function pathOf(frame: Frame | undefined, key: string | number): string {
   return out;
 }
 
+/**
+ * `true` for `Object.prototype` of any realm (objects that went through `structuredClone`, a
+ * `MessagePort` or a `vm` context have another realm's): a root prototype whose own
+ * `constructor` is a function named `Object` owning it.
+ */
+function isObjectPrototype(proto: object): boolean {
+  if (proto === Object.prototype) return true;
+  if (Object.getPrototypeOf(proto) !== null) return false;
+  const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+  return typeof ctor === 'function' && ctor.name === 'Object' && ctor.prototype === proto;
+}
+
+/** A plain object: prototype `Object.prototype` (any realm) or `null`. @internal */
+export function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || isObjectPrototype(proto);
+}
+
+// `Array.prototype` (of any realm) is itself an array; a subclass's prototype is not.
+function isPlainArray(value: readonly unknown[]): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Array.prototype || Array.isArray(proto);
+}
+
+function isBytes(value: object): boolean {
+  return (
+    ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]'
+  );
+}
+
 function kindOf(value: object): string {
   const proto: unknown = Object.getPrototypeOf(value);
   const name =
@@ -237,13 +267,8 @@ export function assertJsonEnvelope(envelope: object, maxDepth: number): void {
         throw new UnsupportedValueError(pathOf(frame, key), `a ${typeof value}`);
     }
     if (value === null) return;
-    if (frame.parent === undefined && key === 'data' && value instanceof Uint8Array) return;
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (
-      Array.isArray(value)
-        ? proto !== Array.prototype
-        : proto !== Object.prototype && proto !== null
-    ) {
+    if (frame.parent === undefined && key === 'data' && isBytes(value)) return;
+    if (!(Array.isArray(value) ? isPlainArray(value) : isPlainObject(value))) {
       throw new UnsupportedValueError(pathOf(frame, key), `a ${kindOf(value)}`);
     }
     if (frame.depth >= maxDepth) throw new NestingTooDeepError(maxDepth, pathOf(frame, key));

@@ -18,6 +18,7 @@ import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_PAYLOAD_BYTES,
   assertJsonEnvelope,
+  isPlainObject,
   parseJsonSafely,
   resolveMaxDepth,
 } from './safe-input.js';
@@ -199,8 +200,7 @@ export class Signal<D = unknown, T extends string = string> {
   static from(value: unknown, options: SignalParseOptions = {}): Signal {
     if (value instanceof Signal) return value as Signal;
     const envelope = expectEnvelope(value);
-    const proto: unknown = Object.getPrototypeOf(envelope);
-    if (proto !== Object.prototype && proto !== null) {
+    if (!isPlainObject(envelope)) {
       throw new SignalParseError('Expected a plain signal object (structured-mode JSON data)');
     }
     assertJsonEnvelope(envelope, resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth));

@@ -2,6 +2,7 @@
 // typed JidoSignalError — never a raw TypeError/RangeError, never BigInt/Date/Set/… in
 // `data`, never nesting past `maxDepth`, never a polluted prototype.
 import { describe, expect, it } from '@jest/globals';
+import { runInNewContext } from 'node:vm';
 import { Packr } from 'msgpackr';
 import {
   NestingTooDeepError,
@@ -280,6 +281,23 @@ describe('values JSON cannot represent', () => {
     expect(thrown(() => Signal.from(new Date()))).toBeInstanceOf(SignalParseError);
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, envelope);
     expect(Signal.from(bare).id).toBe('e-1');
+  });
+
+  it('plain objects and arrays of another realm are plain (structured clones, MessagePorts, vm)', () => {
+    const foreign = runInNewContext(
+      '({ specversion: "1.0", id: "x", source: "/s", type: "t", data: { a: [1, { b: 2 }] } })',
+    ) as object;
+    expect(Object.getPrototypeOf(foreign)).not.toBe(Object.prototype);
+    expect(Signal.from(foreign).data).toEqual({ a: [1, { b: 2 }] });
+    const foreignDate = runInNewContext('new Date(0)') as object;
+    expect(thrown(() => Signal.from({ ...envelope, data: { d: foreignDate } }))).toBeInstanceOf(
+      UnsupportedValueError,
+    );
+    const fakeRoot = Object.create(null) as Record<string, unknown>;
+    fakeRoot.constructor = function Object() {}; // not its own prototype's constructor
+    expect(
+      thrown(() => Signal.from({ ...envelope, data: Object.create(fakeRoot) as object })),
+    ).toBeInstanceOf(UnsupportedValueError);
   });
 
   it('undefined object properties are accepted (JSON leaves them out)', () => {
