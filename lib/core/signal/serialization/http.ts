@@ -15,12 +15,8 @@ import {
   type Signal,
   type SignalParseOptions,
 } from '../signal.js';
-import {
-  CLOUDEVENTS_BATCH_JSON,
-  CLOUDEVENTS_JSON,
-  signalsFromValue,
-  stringifySignal,
-} from './json.serializer.js';
+import { CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, stringifySignal } from './json.serializer.js';
+import { decodeSignals } from './decode-signals.js';
 
 /** An HTTP request or response as far as the CloudEvents binding cares. */
 export interface HttpMessage {
@@ -150,7 +146,7 @@ export function fromHttp(
     const value = parseJsonSafely(body, json('signals'));
     if (!Array.isArray(value))
       throw new SignalParseError('A CloudEvents batch must be a JSON array');
-    return signalsFromValue(value, options, true);
+    return decodeSignals(value, options, true);
   }
   if (media !== undefined && media.startsWith('application/cloudevents')) {
     if (media !== CLOUDEVENTS_JSON) {

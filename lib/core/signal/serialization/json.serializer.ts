@@ -1,13 +1,7 @@
-import { SerializationError, SignalParseError } from '../../errors/parse.error.js';
-import { JidoSignalError } from '../../errors/jido-signal.error.js';
+import { SerializationError } from '../../errors/parse.error.js';
 import { parseJsonSafely, resolveMaxDepth } from '../safe-input.js';
-import {
-  getDefaultSignalFactory,
-  expectEnvelope,
-  Signal,
-  signalFromEnvelope,
-  type SignalParseOptions,
-} from '../signal.js';
+import { getDefaultSignalFactory, type Signal, type SignalParseOptions } from '../signal.js';
+import { decodeSignals } from './decode-signals.js';
 import type { Serializer, SerializerOptions } from './serializer.interface.js';
 
 /** Media type of CloudEvents JSON structured mode. */
@@ -27,33 +21,13 @@ export function stringifySignal(value: unknown): string {
 }
 
 /**
- * Decode an already-parsed structured object or batch array. An invalid batch element
- * fails the whole batch with a `SignalParseError` whose `details` give the element's
- * `index` and original `code`, and whose `cause` is the original typed error.
- * @param plain `true` when `value` came from `parseJsonSafely` (plain JSON data, depth and
- *   keys already checked); otherwise every element goes through {@link Signal.from}'s checks
- * @default plain false
+ * Decode an already-parsed structured object or batch array; every element goes through
+ * {@link Signal.from}'s checks. An invalid batch element fails the whole batch with a
+ * `SignalParseError` whose `details` give the element's `index` and original `code`, and
+ * whose `cause` is the original typed error.
  */
-export function signalsFromValue(
-  value: unknown,
-  options: SignalParseOptions,
-  plain = false,
-): Signal | Signal[] {
-  const one = (item: unknown): Signal =>
-    plain ? signalFromEnvelope(expectEnvelope(item), options) : Signal.from(item, options);
-  if (!Array.isArray(value)) return one(value);
-  return value.map((item, index) => {
-    try {
-      return one(item);
-    } catch (error) {
-      const code = error instanceof JidoSignalError ? error.code : 'parse_error';
-      const message = error instanceof Error ? error.message : String(error);
-      throw new SignalParseError(`Batch element ${index} is invalid: ${message}`, {
-        cause: error,
-        details: { index, code },
-      });
-    }
-  });
+export function signalsFromValue(value: unknown, options: SignalParseOptions): Signal | Signal[] {
+  return decodeSignals(value, options, false);
 }
 
 /**
@@ -81,6 +55,6 @@ export class JsonSerializer implements Serializer {
       maxDepth: resolveMaxDepth(this.parseOptions.maxDepth, factory.maxDepth),
       kind: 'signals',
     });
-    return signalsFromValue(value, this.parseOptions, true);
+    return decodeSignals(value, this.parseOptions, true);
   }
 }
