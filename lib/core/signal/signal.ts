@@ -9,11 +9,8 @@ import {
   requireString,
   requireType,
 } from './attributes.js';
-import {
-  createExtensionRegistry,
-  RESERVED_ATTRIBUTE_NAMES,
-  type ExtensionRegistry,
-} from './extensions.js';
+import { expectEnvelope, signalFromEnvelope } from './envelope.js';
+import { createExtensionRegistry, type ExtensionRegistry } from './extensions.js';
 import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -81,19 +78,6 @@ export interface SignalParseOptions {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-// jido_signal's flattened attribute names that predate CloudEvents naming rules.
-const JIDO_RENAMED: Readonly<Record<string, string>> = {
-  causation_id: 'causationid',
-  correlation_id: 'correlationid',
-};
-const JIDO_DROPPED = new Set([
-  'trace_id',
-  'span_id',
-  'parent_span_id',
-  'jido_schema_version',
-  'jido_dispatch',
-]);
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 // Set by the factory right before `new Signal(...)` for attributes it generated itself, so
 // the constructor can skip re-validating them. Single-threaded: read and reset immediately.
@@ -293,83 +277,6 @@ export class Signal<D = unknown, T extends string = string> {
   get extensionRegistry(): ExtensionRegistry {
     return this.#registry;
   }
-}
-
-/**
- * `value` as an envelope object.
- * @throws SignalParseError for anything but a non-array object
- * @internal
- */
-export function expectEnvelope(value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SignalParseError(
-      `Expected a signal object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
-    );
-  }
-  return value as Record<string, unknown>;
-}
-
-/**
- * Build a signal from an envelope already known to be plain JSON data (checked by
- * `assertJsonEnvelope` or produced by `parseJsonSafely`).
- * @internal
- */
-export function signalFromEnvelope(
-  v: Record<string, unknown>,
-  options: SignalParseOptions,
-): Signal {
-  if (v.specversion === undefined) {
-    throw new SignalValidationError(
-      'missing_attribute',
-      'specversion',
-      'Signal attribute "specversion" is required',
-    );
-  }
-  let data: unknown = v.data;
-  if (v.data_base64 !== undefined) {
-    if (v.data !== undefined) {
-      throw new SignalParseError('A signal cannot have both "data" and "data_base64"');
-    }
-    if (typeof v.data_base64 !== 'string' || !BASE64_RE.test(v.data_base64)) {
-      throw new SignalValidationError(
-        'invalid_attribute',
-        'data_base64',
-        'Signal attribute "data_base64" must be base64 text',
-      );
-    }
-    data = new Uint8Array(Buffer.from(v.data_base64, 'base64'));
-  }
-  let extensions: Record<string, unknown> | undefined;
-  const nested = v.extensions;
-  if (nested !== undefined && nested !== null) {
-    if (typeof nested !== 'object' || Array.isArray(nested)) {
-      throw new SignalValidationError(
-        'invalid_attribute',
-        'extensions',
-        'Signal attribute "extensions" must be an object',
-      );
-    }
-    extensions = { ...(nested as Record<string, unknown>) };
-  }
-  for (const key of Object.keys(v)) {
-    if (RESERVED_ATTRIBUTE_NAMES.has(key) || JIDO_DROPPED.has(key)) continue;
-    (extensions ??= {})[Object.hasOwn(JIDO_RENAMED, key) ? JIDO_RENAMED[key] : key] = v[key];
-  }
-  return new Signal(
-    {
-      specversion: v.specversion as string,
-      id: v.id as string,
-      source: v.source as string,
-      type: v.type as string,
-      subject: v.subject as string | undefined,
-      time: v.time as string | undefined,
-      datacontenttype: v.datacontenttype as string | undefined,
-      dataschema: v.dataschema as string | undefined,
-      data,
-      extensions,
-    },
-    { extensions: options.extensions },
-  );
 }
 
 /** Options of a {@link SignalFactory}. */

@@ -1,6 +1,7 @@
 import { JidoSignalError } from '../../errors/jido-signal.error.js';
 import { SignalParseError } from '../../errors/parse.error.js';
-import { expectEnvelope, Signal, signalFromEnvelope, type SignalParseOptions } from '../signal.js';
+import { expectEnvelope, signalFromEnvelope } from '../envelope.js';
+import { Signal, type SignalParseOptions } from '../signal.js';
 
 /**
  * Decode an already-parsed structured object or batch array. An invalid batch element

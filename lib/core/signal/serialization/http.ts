@@ -8,13 +8,8 @@ import {
   UNSAFE_KEYS,
   type JsonLimits,
 } from '../safe-input.js';
-import {
-  expectEnvelope,
-  getDefaultSignalFactory,
-  signalFromEnvelope,
-  type Signal,
-  type SignalParseOptions,
-} from '../signal.js';
+import { expectEnvelope, signalFromEnvelope } from '../envelope.js';
+import { getDefaultSignalFactory, type Signal, type SignalParseOptions } from '../signal.js';
 import { CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, stringifySignal } from './json.serializer.js';
 import { decodeSignals } from './decode-signals.js';
 
