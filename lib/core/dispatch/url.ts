@@ -206,6 +206,107 @@ export function redactHeaders(headers: Readonly<Record<string, string>>): Record
   return out;
 }
 
+// Shorter values are redacted only where they follow their `name=`: replacing a 1–3
+// character value everywhere would shred the text without protecting anything real.
+const MIN_SECRET_LENGTH = 4;
+// Where an echoed query value ends.
+const VALUE_END = `&#\\s"'<>\\\\`;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function tryDecode(text: string, plusAsSpace: boolean): string | undefined {
+  try {
+    return decodeURIComponent(plusAsSpace ? text.replace(/\+/g, ' ') : text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The spellings a server may echo a URL component in: raw, decoded, re-encoded, escaped. */
+function spellings(raw: string, out: Set<string>): void {
+  const forms = [raw];
+  if (raw.includes('%')) {
+    // Percent-escapes in the other case: `%2f` for `%2F` and the reverse.
+    forms.push(
+      raw.replace(/%[0-9a-fA-F]{2}/g, (e) => e.toLowerCase()),
+      raw.replace(/%[0-9a-fA-F]{2}/g, (e) => e.toUpperCase()),
+    );
+  }
+  for (const plus of [false, true]) {
+    const decoded = tryDecode(raw, plus);
+    if (decoded === undefined) continue;
+    forms.push(decoded, encodeURIComponent(decoded), decoded.replace(/\//g, '\\/'));
+    const json = JSON.stringify(decoded);
+    forms.push(json.slice(1, -1));
+  }
+  for (const f of forms) if (f.length >= MIN_SECRET_LENGTH) out.add(f);
+}
+
+/**
+ * The secret parts of a request target — query parameter names and values, and userinfo
+ * (`user:password@`) — as they appear in `pathOrUrl` (a `path?query` or a full URL).
+ * @internal
+ */
+export function targetSecrets(pathOrUrl: string): { names: string[]; values: string[] } {
+  const names = new Set<string>();
+  const values = new Set<string>();
+  const schemeEnd = pathOrUrl.indexOf('://');
+  if (schemeEnd !== -1) {
+    const authorityEnd = pathOrUrl.slice(schemeEnd + 3).search(/[/?#]/);
+    const authority =
+      authorityEnd === -1
+        ? pathOrUrl.slice(schemeEnd + 3)
+        : pathOrUrl.slice(schemeEnd + 3, schemeEnd + 3 + authorityEnd);
+    const at = authority.lastIndexOf('@');
+    if (at !== -1) {
+      const userinfo = authority.slice(0, at);
+      spellings(userinfo, values);
+      for (const part of userinfo.split(':')) spellings(part, values);
+    }
+  }
+  const q = pathOrUrl.indexOf('?');
+  if (q !== -1) {
+    const hash = pathOrUrl.indexOf('#', q);
+    const query = pathOrUrl.slice(q + 1, hash === -1 ? undefined : hash);
+    for (const pair of query.split(/[&;]/)) {
+      if (pair === '') continue;
+      const eq = pair.indexOf('=');
+      const name = eq === -1 ? '' : pair.slice(0, eq);
+      const value = eq === -1 ? pair : pair.slice(eq + 1);
+      if (name !== '') {
+        names.add(name);
+        const decoded = tryDecode(name, true);
+        if (decoded !== undefined && decoded !== '') names.add(decoded);
+      }
+      spellings(value, values);
+    }
+  }
+  return { names: [...names], values: [...values] };
+}
+
+/**
+ * Redact what text from the remote side (an error body that echoes the request) may
+ * repeat of a request target: every query value (after `name=`, and anywhere in any
+ * common spelling — raw, percent-decoded, form-decoded, re-encoded, JSON-escaped — when
+ * at least 4 characters long), userinfo credentials, and credential header values.
+ * @internal
+ */
+export function redactRemoteText(
+  text: string,
+  pathOrUrl: string,
+  headers: Readonly<Record<string, string>> = {},
+): string {
+  const { names, values } = targetSecrets(pathOrUrl);
+  let out = redactText(text, [...values, ...sensitiveHeaderValues(headers)]);
+  for (const name of names) {
+    const re = new RegExp(`(${escapeRegExp(name)}=)[^${VALUE_END}]+`, 'g');
+    out = out.replace(re, (_m, prefix: string) => `${prefix}[REDACTED]`);
+  }
+  return out;
+}
+
 /** Replace every occurrence of any of `secrets` in `text` with `[REDACTED]`. */
 export function redactText(text: string, secrets: readonly string[]): string {
   let out = text;

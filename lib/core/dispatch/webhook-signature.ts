@@ -70,6 +70,19 @@ export function webhookKey(secret: unknown, adapter = 'webhook', field = 'secret
 
 type HmacKey = KeyObject | Buffer;
 
+function standardDigest(
+  key: HmacKey,
+  id: string,
+  timestamp: number,
+  body: string | Uint8Array,
+): Buffer {
+  return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
+}
+
+function jidoDigest(key: HmacKey, timestamp: number, body: string | Uint8Array): Buffer {
+  return createHmac('sha256', key).update(`${timestamp}.`).update(body).digest();
+}
+
 /** Base64 HMAC-SHA256 of `"<id>.<timestamp>.<body>"` (without the `v1,` prefix). */
 export function standardWebhookSignature(
   key: HmacKey,
@@ -77,7 +90,7 @@ export function standardWebhookSignature(
   timestamp: number,
   body: string | Uint8Array,
 ): string {
-  return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
+  return standardDigest(key, id, timestamp, body).toString('base64');
 }
 
 /** Lowercase hex HMAC-SHA256 of `"<timestamp>.<body>"` (jido_signal's scheme). */
@@ -86,7 +99,7 @@ export function jidoWebhookSignature(
   timestamp: number,
   body: string | Uint8Array,
 ): string {
-  return createHmac('sha256', key).update(`${timestamp}.`).update(body).digest('hex');
+  return jidoDigest(key, timestamp, body).toString('hex');
 }
 
 /** Options of {@link signWebhook}. */
@@ -229,15 +242,41 @@ function fail(reason: string, message: string, details: Record<string, unknown> 
   throw new WebhookVerificationError(message, { reason, ...details });
 }
 
-function safeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+const SHA256_BYTES = 32;
+// Exactly 32 bytes: 64 hex digits (either case), or 43 base64 characters and one "=".
+const HEX_SIGNATURE_RE = /^[0-9a-fA-F]{64}$/;
+const BASE64_SIGNATURE_RE = /^[A-Za-z0-9+/]{43}=$/;
+
+/**
+ * The bytes of a hex signature, or `undefined` unless it is exactly 64 hex digits. Strict:
+ * `Buffer.from(…, 'hex')` alone stops at the first bad character instead of failing.
+ */
+function decodeHexSignature(text: string): Buffer | undefined {
+  return HEX_SIGNATURE_RE.test(text) ? Buffer.from(text, 'hex') : undefined;
+}
+
+/**
+ * The bytes of a base64 signature, or `undefined` unless it is the canonical base64 of 32
+ * bytes (standard alphabet, padded, unused bits zero — so one signature has one spelling).
+ */
+function decodeBase64Signature(text: string): Buffer | undefined {
+  if (!BASE64_SIGNATURE_RE.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === SHA256_BYTES && bytes.toString('base64') === text ? bytes : undefined;
+}
+
+/** Constant-time comparison of two digests (lengths are public: both are SHA-256). */
+function sameDigest(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
  * Verify a received webhook against one secret or several (rotation: any may match).
  * Checks that the headers are present, that the timestamp is within `toleranceSeconds` of
- * now in either direction, and that a signature matches — compared in constant time.
+ * now in either direction, and that a signature matches: each candidate is decoded strictly
+ * (`'standard-webhooks'`: the canonical padded base64 of 32 bytes; `'jido'`: 64 hex digits)
+ * and its bytes are compared with the expected HMAC in constant time, so a signature has
+ * exactly one accepted spelling per scheme (hex case aside).
  * Pass the **raw** request body (bytes or the exact string), not re-serialized JSON.
  *
  * Throws rather than returning a flag, so a forgotten check cannot let a forgery through.
@@ -320,24 +359,35 @@ export function verifyWebhook(
     });
   }
 
+  // Signatures are decoded strictly and compared as bytes: a spelling that is not the
+  // canonical encoding of 32 bytes (bad characters, wrong length, non-zero padding bits)
+  // never verifies, whatever a lenient decoder would make of it.
   if (scheme === 'jido') {
-    const candidates = signatureText.split(/[\s,]+/).filter((s) => s.length > 0);
+    const candidates: Buffer[] = [];
+    for (const candidate of signatureText.split(/[\s,]+/)) {
+      const bytes = decodeHexSignature(
+        candidate.startsWith('sha256=') ? candidate.slice(7) : candidate,
+      );
+      if (bytes !== undefined) candidates.push(bytes);
+    }
     for (const key of keys) {
-      const expected = jidoWebhookSignature(key, timestamp, rawBody);
+      const expected = jidoDigest(key, timestamp, rawBody);
       for (const candidate of candidates) {
-        const hex = candidate.startsWith('sha256=') ? candidate.slice(7) : candidate;
-        if (safeEqual(hex.toLowerCase(), expected)) return { scheme, id: undefined, timestamp };
+        if (sameDigest(candidate, expected)) return { scheme, id: undefined, timestamp };
       }
     }
   } else {
     // "v1,<sig> v1,<sig2>": space-separated versioned signatures; unknown versions are skipped.
-    const header = signatureText.split(' ').filter((s) => s.length > 0);
+    const candidates: Buffer[] = [];
+    for (const versioned of signatureText.split(' ')) {
+      if (!versioned.startsWith('v1,')) continue;
+      const bytes = decodeBase64Signature(versioned.slice(3));
+      if (bytes !== undefined) candidates.push(bytes);
+    }
     for (const key of keys) {
-      const expected = standardWebhookSignature(key, id!, timestamp, rawBody);
-      for (const versioned of header) {
-        const comma = versioned.indexOf(',');
-        if (comma < 0 || versioned.slice(0, comma) !== 'v1') continue;
-        if (safeEqual(versioned.slice(comma + 1), expected)) return { scheme, id, timestamp };
+      const expected = standardDigest(key, id!, timestamp, rawBody);
+      for (const candidate of candidates) {
+        if (sameDigest(candidate, expected)) return { scheme, id, timestamp };
       }
     }
   }

@@ -19,6 +19,8 @@ export type JidoSignalErrorCode =
   | 'parse_error'
   | 'payload_too_large'
   | 'unsafe_key'
+  | 'nesting_too_deep'
+  | 'unsupported_value'
   | 'serialization_error'
   | 'missing_peer_dependency'
   // router

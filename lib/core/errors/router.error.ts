@@ -7,18 +7,22 @@ export type InvalidPatternReason =
   | 'empty_segment'
   | 'adjacent_globstar'
   | 'wildcard_in_segment'
-  | 'invalid_characters';
+  | 'invalid_characters'
+  | 'too_many_segments'
+  | 'too_many_globstars';
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
   if (value === null) return 'null';
   return typeof value;
 }
 
 /**
  * A pattern breaks the grammar: segments are `[A-Za-z0-9_-]+`, `*` or `**`, separated by
- * single dots, and `**` never follows `**`. The message, {@link segment} and {@link index}
- * name the first offending segment.
+ * single dots, and `**` never follows `**`; at most 128 segments and 8 `**` per pattern
+ * (reasons `too_many_segments` / `too_many_globstars`, `details.limit` gives the limit). The
+ * message, {@link segment} and {@link index} name the first offending segment.
  */
 export class InvalidPatternError extends ValidationError {
   /** The rejected pattern as given (not necessarily a string). */
@@ -40,10 +44,15 @@ export class InvalidPatternError extends ValidationError {
     super(
       'invalid_pattern',
       'pattern',
-      InvalidPatternError.#message(pattern, reason, segment, index),
+      InvalidPatternError.#message(pattern, reason, segment, index, options.details?.limit),
       {
         details: {
-          pattern: typeof pattern === 'string' ? pattern : describe(pattern),
+          pattern:
+            typeof pattern === 'string'
+              ? pattern.length > 1024
+                ? `${pattern.slice(0, 1024)}…`
+                : pattern
+              : describe(pattern),
           segment,
           index,
           reason,
@@ -62,14 +71,20 @@ export class InvalidPatternError extends ValidationError {
     reason: InvalidPatternReason,
     segment?: string,
     index?: number,
+    limit?: unknown,
   ): string {
     if (reason === 'not_a_string') return `Pattern must be a string, got ${describe(pattern)}`;
+    if (reason === 'too_many_segments') {
+      return `Invalid pattern ${describe(pattern)}: it has more than ${String(limit)} segments (the limit per pattern)`;
+    }
     const at = `Invalid pattern ${describe(pattern)}: segment ${index} ${JSON.stringify(segment)}`;
     switch (reason) {
       case 'empty_segment':
         return `${at} is empty (no leading, trailing or consecutive dots)`;
       case 'adjacent_globstar':
         return `${at} follows another "**" (adjacent "**" are not allowed)`;
+      case 'too_many_globstars':
+        return `${at} is a "**" beyond the limit of ${String(limit)} "**" per pattern`;
       case 'wildcard_in_segment':
         return `${at} contains "*" inside a segment (use "*" or "**" as a whole segment)`;
       default:

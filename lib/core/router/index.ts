@@ -5,6 +5,8 @@ export {
   isLiteralPattern,
   WILDCARD_ONE,
   WILDCARD_SOME,
+  MAX_PATTERN_SEGMENTS,
+  MAX_PATTERN_GLOBSTARS,
 } from './pattern.js';
 export { compareSpecificity } from './specificity.js';
 export type { RouteCacheOptions, RouteCacheStats } from './route-cache.js';

@@ -41,6 +41,11 @@ function segmentProblem(
   return bad ? 'invalid_characters' : null;
 }
 
+/** Most segments a pattern may have. Bounds the cost of adding and matching a route. */
+export const MAX_PATTERN_SEGMENTS = 128;
+/** Most `**` segments a pattern may have. Each one multiplies the states a match explores. */
+export const MAX_PATTERN_GLOBSTARS = 8;
+
 /**
  * Split a pattern into segments and check the grammar.
  * @throws InvalidPatternError naming the first offending segment
@@ -48,12 +53,27 @@ function segmentProblem(
  */
 export function parsePattern(pattern: unknown): string[] {
   if (typeof pattern !== 'string') throw new InvalidPatternError(pattern, 'not_a_string');
+  // Count the dots before splitting, so an enormous pattern costs no allocation.
+  let dots = 0;
+  for (let at = pattern.indexOf('.'); at !== -1; at = pattern.indexOf('.', at + 1)) {
+    if (++dots >= MAX_PATTERN_SEGMENTS) {
+      throw new InvalidPatternError(pattern, 'too_many_segments', undefined, undefined, {
+        details: { limit: MAX_PATTERN_SEGMENTS },
+      });
+    }
+  }
   const segments = pattern.split('.');
   let previous: string | undefined;
+  let globstars = 0;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     const problem = segmentProblem(segment, previous);
     if (problem !== null) throw new InvalidPatternError(pattern, problem, segment, i);
+    if (segment === WILDCARD_SOME && ++globstars > MAX_PATTERN_GLOBSTARS) {
+      throw new InvalidPatternError(pattern, 'too_many_globstars', segment, i, {
+        details: { limit: MAX_PATTERN_GLOBSTARS },
+      });
+    }
     previous = segment;
   }
   return segments;
@@ -66,7 +86,10 @@ export function parsePattern(pattern: unknown): string[] {
  * - a segment is `[A-Za-z0-9_-]+`, or exactly `*` (one segment), or exactly `**` (zero or
  *   more segments);
  * - `*` never appears inside a segment (`a*`, `***` are invalid);
- * - `**` never directly follows `**` (`a.**.**` is invalid; `a.**.b.**` is fine).
+ * - `**` never directly follows `**` (`a.**.**` is invalid; `a.**.b.**` is fine);
+ * - at most {@link MAX_PATTERN_SEGMENTS} (128) segments, of which at most
+ *   {@link MAX_PATTERN_GLOBSTARS} (8) are `**` — limits that keep adding and matching a
+ *   route cheap whatever the pattern (reasons `too_many_segments`, `too_many_globstars`).
  *
  * @example
  * validatePattern('user.*.updated'); // ok

@@ -64,6 +64,43 @@ export function requireString(field: string, value: unknown): string {
   return value;
 }
 
+/** Longest signal `type`, in characters. */
+export const MAX_TYPE_LENGTH = 1024;
+/** Most dot-separated segments a signal `type` may have (as many as a pattern may have). */
+export const MAX_TYPE_SEGMENTS = 128;
+
+/**
+ * A signal `type`: a non-empty string of at most {@link MAX_TYPE_LENGTH} characters and
+ * {@link MAX_TYPE_SEGMENTS} segments, so routing it against any pattern stays cheap.
+ * @throws SignalValidationError
+ */
+export function requireType(value: unknown): string {
+  const type = requireString('type', value);
+  if (type.length > MAX_TYPE_LENGTH) {
+    throw new SignalValidationError(
+      'invalid_attribute',
+      'type',
+      `Signal attribute "type" is longer than ${MAX_TYPE_LENGTH} characters`,
+      { details: { limit: MAX_TYPE_LENGTH, length: type.length } },
+    );
+  }
+  // n segments need at least 2n - 1 characters: short types cannot have too many.
+  if (type.length >= 2 * MAX_TYPE_SEGMENTS + 1) {
+    let dots = 0;
+    for (let at = type.indexOf('.'); at !== -1; at = type.indexOf('.', at + 1)) {
+      if (++dots >= MAX_TYPE_SEGMENTS) {
+        throw new SignalValidationError(
+          'invalid_attribute',
+          'type',
+          `Signal attribute "type" has more than ${MAX_TYPE_SEGMENTS} segments`,
+          { details: { limit: MAX_TYPE_SEGMENTS } },
+        );
+      }
+    }
+  }
+  return type;
+}
+
 /** @throws SignalValidationError unless `value` is undefined or a non-empty string */
 export function optionalString(field: string, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -143,7 +180,7 @@ export function checkSpecversion(value: unknown): void {
     throw new SignalValidationError(
       'invalid_specversion',
       'specversion',
-      `Signal attribute "specversion" must be "1.0" (or jido's "1.0.2"), got ${JSON.stringify(value)}`,
+      `Signal attribute "specversion" must be "1.0" (or jido's "1.0.2"), got ${typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : typeName(value)}`,
     );
   }
 }

@@ -7,14 +7,22 @@ import {
   optionalTime,
   optionalUriReference,
   requireString,
+  requireType,
 } from './attributes.js';
+import { expectEnvelope, signalFromEnvelope } from './envelope.js';
 import {
   assertExtensionName,
   createExtensionRegistry,
-  RESERVED_ATTRIBUTE_NAMES,
   type ExtensionRegistry,
 } from './extensions.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, assertSafeKeys, parseJsonSafely } from './safe-input.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  assertJsonEnvelope,
+  isPlainObject,
+  parseJsonSafely,
+  resolveMaxDepth,
+} from './safe-input.js';
 import { SignalId, type GeneratedId } from './signal-id.js';
 
 /** Everything needed to construct a {@link Signal}. */
@@ -23,7 +31,7 @@ export interface SignalInit<D = unknown, T extends string = string> {
   id: string;
   /** URI-reference identifying the producer (e.g. `/orders-service`). */
   source: string;
-  /** Dotted signal type, e.g. `order.created`. */
+  /** Dotted signal type, e.g. `order.created`; at most 1024 characters and 128 segments. */
   type: T;
   /** `"1.0"`; jido_signal's `"1.0.2"` is accepted and normalized. @default '1.0' */
   specversion?: string;
@@ -65,22 +73,15 @@ export interface SignalParseOptions {
   extensions?: ExtensionRegistry;
   /** Largest encoded input accepted, in bytes. @default 10_000_000 */
   maxPayloadBytes?: number;
+  /**
+   * Deepest nesting of objects and arrays accepted inside a signal's attributes
+   * (`data: { a: [1] }` is 2 levels); deeper input is refused with `NestingTooDeepError`.
+   * @default 64
+   */
+  maxDepth?: number;
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-// jido_signal's flattened attribute names that predate CloudEvents naming rules.
-const JIDO_RENAMED: Readonly<Record<string, string>> = {
-  causation_id: 'causationid',
-  correlation_id: 'correlationid',
-};
-const JIDO_DROPPED = new Set([
-  'trace_id',
-  'span_id',
-  'parent_span_id',
-  'jido_schema_version',
-  'jido_dispatch',
-]);
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 // Set by the factory right before `new Signal(...)` for attributes it generated itself, so
 // the constructor can skip re-validating them. Single-threaded: read and reset immediately.
@@ -161,7 +162,7 @@ export class Signal<D = unknown, T extends string = string> {
       checkSpecversion(init.specversion);
       this.id = requireString('id', init.id);
       this.source = requireString('source', init.source);
-      this.type = requireString('type', init.type) as T;
+      this.type = requireType(init.type) as T;
       this.subject = optionalString('subject', init.subject);
       this.time = optionalTime(init.time);
       this.datacontenttype =
@@ -177,78 +178,35 @@ export class Signal<D = unknown, T extends string = string> {
    * Parse an already-decoded structured-mode object (or return a Signal unchanged).
    * Accepts specversion `"1.0"` and `"1.0.2"`, `data_base64`, jido's nested `extensions`
    * map and its legacy attribute names.
-   * @throws SignalParseError | UnsafeKeyError | SignalValidationError
+   *
+   * The value must be plain JSON data: strings, finite numbers,
+   * booleans, `null`, plain objects and arrays, at most `maxDepth` levels deep, as a tree,
+   * without `__proto__` / `constructor` / `prototype` keys; only `data` may also be bytes.
+   * @throws SignalParseError | UnsupportedValueError | NestingTooDeepError | UnsafeKeyError |
+   *   SignalValidationError
    */
   static from(value: unknown, options: SignalParseOptions = {}): Signal {
     if (value instanceof Signal) return value as Signal;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new SignalParseError(
-        `Expected a signal object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
-      );
+    const envelope = expectEnvelope(value);
+    if (!isPlainObject(envelope)) {
+      throw new SignalParseError('Expected a plain signal object (structured-mode JSON data)');
     }
-    assertSafeKeys(value);
-    const v = value as Record<string, unknown>;
-    if (v.specversion === undefined) {
-      throw new SignalValidationError(
-        'missing_attribute',
-        'specversion',
-        'Signal attribute "specversion" is required',
-      );
-    }
-    let data: unknown = v.data;
-    if (v.data_base64 !== undefined) {
-      if (v.data !== undefined) {
-        throw new SignalParseError('A signal cannot have both "data" and "data_base64"');
-      }
-      if (typeof v.data_base64 !== 'string' || !BASE64_RE.test(v.data_base64)) {
-        throw new SignalValidationError(
-          'invalid_attribute',
-          'data_base64',
-          'Signal attribute "data_base64" must be base64 text',
-        );
-      }
-      data = new Uint8Array(Buffer.from(v.data_base64, 'base64'));
-    }
-    let extensions: Record<string, unknown> | undefined;
-    const nested = v.extensions;
-    if (nested !== undefined && nested !== null) {
-      if (typeof nested !== 'object' || Array.isArray(nested)) {
-        throw new SignalValidationError(
-          'invalid_attribute',
-          'extensions',
-          'Signal attribute "extensions" must be an object',
-        );
-      }
-      extensions = { ...(nested as Record<string, unknown>) };
-    }
-    for (const key of Object.keys(v)) {
-      if (RESERVED_ATTRIBUTE_NAMES.has(key) || JIDO_DROPPED.has(key)) continue;
-      (extensions ??= {})[JIDO_RENAMED[key] ?? key] = v[key];
-    }
-    return new Signal(
-      {
-        specversion: v.specversion as string,
-        id: v.id as string,
-        source: v.source as string,
-        type: v.type as string,
-        subject: v.subject as string | undefined,
-        time: v.time as string | undefined,
-        datacontenttype: v.datacontenttype as string | undefined,
-        dataschema: v.dataschema as string | undefined,
-        data,
-        extensions,
-      },
-      { extensions: options.extensions },
-    );
+    assertJsonEnvelope(envelope, resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth));
+    return signalFromEnvelope(envelope, options);
   }
 
   /**
    * Parse JSON structured-mode text or bytes. Never throws a raw `SyntaxError`.
-   * @throws PayloadTooLargeError | SignalParseError | UnsafeKeyError | SignalValidationError
+   * @throws PayloadTooLargeError | SignalParseError | NestingTooDeepError | UnsafeKeyError |
+   *   SignalValidationError
    */
   static fromJSON(text: string | Uint8Array, options: SignalParseOptions = {}): Signal {
-    const limit = options.maxPayloadBytes ?? defaultFactory.maxPayloadBytes;
-    return Signal.from(parseJsonSafely(text, limit), options);
+    const value = parseJsonSafely(text, {
+      maxBytes: options.maxPayloadBytes ?? defaultFactory.maxPayloadBytes,
+      maxDepth: resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth),
+      kind: 'signal',
+    });
+    return signalFromEnvelope(expectEnvelope(value), options);
   }
 
   /** `true` for Signal instances. */
@@ -342,6 +300,11 @@ export interface SignalFactoryOptions {
   /** Largest encoded input {@link SignalFactory.fromJSON} accepts, in bytes. @default 10_000_000 */
   maxPayloadBytes?: number;
   /**
+   * Deepest nesting of objects and arrays the parsers accept inside a signal's attributes
+   * (`data: { a: [1] }` is 2 levels). @default 64
+   */
+  maxDepth?: number;
+  /**
    * Source of ids and their timestamps (which also become `time`). Tests plug in a
    * deterministic sequence; see `sequentialIds` in `nestjs-jido-signal/testing`.
    * @default SignalId.generateWithTimestamp
@@ -369,6 +332,7 @@ export class SignalFactory {
   readonly source: string;
   readonly extensions: ExtensionRegistry;
   readonly maxPayloadBytes: number;
+  readonly maxDepth: number;
   private readonly nextId: () => GeneratedId;
 
   constructor(options: SignalFactoryOptions = {}) {
@@ -380,10 +344,12 @@ export class SignalFactory {
       throw new SignalValidationError(
         'invalid_attribute',
         'maxPayloadBytes',
-        `maxPayloadBytes must be a positive integer, got ${limit}`,
+        `maxPayloadBytes must be a positive integer, got ${String(limit)}`,
       );
     }
     this.maxPayloadBytes = limit;
+    const depth = resolveMaxDepth(options.maxDepth, DEFAULT_MAX_DEPTH);
+    this.maxDepth = depth;
   }
 
   /**
@@ -396,7 +362,7 @@ export class SignalFactory {
     data?: D,
     attrs?: SignalAttributes,
   ): Signal<D, T> {
-    requireString('type', type);
+    requireType(type);
     if (attrs === undefined) {
       const { id, timestamp } = this.nextId();
       trustedConstruction = true;
@@ -454,16 +420,17 @@ export class SignalFactory {
     return new Signal<D, T>(init, { extensions: this.extensions });
   }
 
-  /** {@link Signal.from} with this factory's extensions. */
+  /** {@link Signal.from} with this factory's extensions and nesting limit. */
   from(value: unknown): Signal {
-    return Signal.from(value, { extensions: this.extensions });
+    return Signal.from(value, { extensions: this.extensions, maxDepth: this.maxDepth });
   }
 
-  /** {@link Signal.fromJSON} with this factory's extensions and size limit. */
+  /** {@link Signal.fromJSON} with this factory's extensions, size and nesting limits. */
   fromJSON(text: string | Uint8Array): Signal {
     return Signal.fromJSON(text, {
       extensions: this.extensions,
       maxPayloadBytes: this.maxPayloadBytes,
+      maxDepth: this.maxDepth,
     });
   }
 }

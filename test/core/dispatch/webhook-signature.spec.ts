@@ -122,9 +122,10 @@ describe('signWebhook / verifyWebhook (Standard Webhooks)', () => {
     expect(e.details).toMatchObject({ reason: 'timestamp_too_old', toleranceSeconds: 300 });
     expect(() => new Webhook(SECRET).verify(body, old)).toThrow(); // same rule as the reference
     const future = signWebhook(body, SECRET, { id: 'a', timestamp: now + 301 });
-    expect(verificationError(() => verifyWebhook(body, future, SECRET)).details.reason).toBe(
-      'timestamp_too_new',
-    );
+    // `now` pinned: the module-level clock reading may be a second old by now.
+    expect(
+      verificationError(() => verifyWebhook(body, future, SECRET, { now })).details.reason,
+    ).toBe('timestamp_too_new');
     // Inside the window, and a custom tolerance.
     expect(
       verifyWebhook(body, signWebhook(body, SECRET, { id: 'a', timestamp: now - 290 }), SECRET).id,
@@ -241,5 +242,83 @@ describe('signWebhook / verifyWebhook (jido scheme)', () => {
 
   it('takes exactly one signing secret', () => {
     expect(() => signWebhook(body, [secret, 'b'], { scheme: 'jido' })).toThrow(DispatchConfigError);
+  });
+});
+
+describe('verifyWebhook accepts only the canonical spelling of a signature', () => {
+  // Regression: signatures were compared as latin1 strings, so replacing a character c with
+  // c + 0x100 (same latin1 byte) still verified; lenient decoding has the same flaw.
+  // Fixed inputs, so the signature deterministically contains "+" or "/" (base64url case).
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const raw = 'webhook_secret_key';
+  const ts = 1_700_000_000;
+  const std = signWebhook(body, secret, { id: 'msg_3', timestamp: ts });
+  const stdSig = std['webhook-signature'].slice(3);
+  const jido = signWebhook(body, raw, { scheme: 'jido', timestamp: ts });
+  const jidoSig = jido['x-webhook-signature'];
+  const verifyStd = (sig: string) =>
+    verifyWebhook(body, { ...std, 'webhook-signature': `v1,${sig}` }, secret, { now: ts });
+  const verifyJido = (sig: string) =>
+    verifyWebhook(body, { ...jido, 'x-webhook-signature': sig }, raw, {
+      scheme: 'jido',
+      now: ts,
+    });
+  const plus100 = (s: string, i: number) =>
+    s.slice(0, i) + String.fromCharCode(s.charCodeAt(i) + 0x100) + s.slice(i + 1);
+
+  it('the unmodified signatures verify (control)', () => {
+    expect(verifyStd(stdSig).id).toBe('msg_3');
+    expect(verifyJido(jidoSig).scheme).toBe('jido');
+  });
+
+  it.each([
+    ['standard-webhooks', stdSig, verifyStd],
+    ['jido', jidoSig, verifyJido],
+  ] as const)(
+    '%s: no character may be replaced by c + 0x100 (every position)',
+    (_s, sig, verify) => {
+      for (let i = 0; i < sig.length; i++) {
+        const forged = plus100(sig, i);
+        expect(Buffer.from(forged, 'latin1').equals(Buffer.from(sig, 'latin1'))).toBe(true);
+        expect(verificationError(() => verify(forged)).details.reason).toBe(
+          'no_matching_signature',
+        );
+      }
+    },
+  );
+
+  // Each of these decodes to the same bytes with Buffer.from(…, 'base64'), yet is not the
+  // canonical spelling.
+  const lastBitsFlipped = (() => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const last = alphabet.indexOf(stdSig[42]);
+    return `${stdSig.slice(0, 42)}${alphabet[last ^ 1]}=`; // an unused low bit set
+  })();
+  it.each([
+    ['unused padding bits set', lastBitsFlipped],
+    ['padding removed', stdSig.slice(0, -1)],
+    ['base64url alphabet', stdSig.replace(/\+/g, '-').replace(/\//g, '_')],
+    ['whitespace inside', `${stdSig.slice(0, 10)} ${stdSig.slice(10)}`],
+    ['trailing garbage', `${stdSig}AA==`],
+  ])('standard-webhooks: rejects a non-canonical base64 spelling (%s)', (_name, forged) => {
+    expect(() => verifyStd(forged)).toThrow(WebhookVerificationError);
+  });
+
+  it('standard-webhooks: the mutated spellings really decode to the same bytes leniently', () => {
+    const bytes = Buffer.from(stdSig, 'base64');
+    expect(Buffer.from(lastBitsFlipped, 'base64').equals(bytes)).toBe(true);
+    expect(Buffer.from(stdSig.slice(0, -1), 'base64').equals(bytes)).toBe(true);
+    expect(stdSig).toMatch(/[+/]/);
+    const url = stdSig.replace(/\+/g, '-').replace(/\//g, '_');
+    expect(Buffer.from(url, 'base64').equals(bytes)).toBe(true);
+  });
+
+  it.each([
+    ['trailing garbage', `${jidoSig}zz`],
+    ['odd length', jidoSig.slice(0, -1)],
+    ['non-hex character', `${jidoSig.slice(0, -1)}g`],
+    ['whitespace inside', `${jidoSig.slice(0, 10)}\t${jidoSig.slice(10)}`],
+  ])('jido: rejects a non-canonical hex spelling (%s)', (_name, forged) => {
+    expect(() => verifyJido(forged)).toThrow(WebhookVerificationError);
   });
 });

@@ -38,8 +38,7 @@ import {
   describeUrl,
   parseHttpUrl,
   redactHeaders,
-  redactText,
-  sensitiveHeaderValues,
+  redactRemoteText,
   validateHeaders,
 } from '../url.js';
 import { integerInRange, rejectUnknownKeys } from './options.js';
@@ -161,6 +160,9 @@ export interface DispatchRetryMessage {
 
 /** Bytes of a non-2xx response body kept in `HttpStatusError.bodyExcerpt`. */
 export const BODY_EXCERPT_BYTES = 512;
+// Bytes read before redacting and cutting to BODY_EXCERPT_BYTES, so a secret that straddles
+// the cut is still recognised whole.
+const EXCERPT_SCAN_BYTES = 8 * BODY_EXCERPT_BYTES;
 // Error bodies up to this size are read to the end so the connection can be reused.
 const DRAIN_LIMIT = 64 * 1024;
 const STRUCTURED_CONTENT_TYPE = `${CLOUDEVENTS_JSON}; charset=utf-8`;
@@ -453,8 +455,8 @@ class HttpAttempt implements Dispatcher.DispatchHandler {
       }
       return;
     }
-    if (this.#kept < BODY_EXCERPT_BYTES) {
-      const part = chunk.subarray(0, BODY_EXCERPT_BYTES - this.#kept);
+    if (this.#kept < EXCERPT_SCAN_BYTES) {
+      const part = chunk.subarray(0, EXCERPT_SCAN_BYTES - this.#kept);
       this.#excerpt.push(Buffer.from(part));
       this.#kept += part.length;
     }
@@ -506,7 +508,13 @@ class HttpAttempt implements Dispatcher.DispatchHandler {
   #statusError(): HttpStatusError {
     const req = this.#req;
     const body = Buffer.concat(this.#excerpt ?? []).toString('utf8');
-    const excerpt = redactText(body, sensitiveHeaderValues(req.headers));
+    // Servers often echo the request line or headers in error bodies: keep none of the
+    // target's query values or credentials (the excerpt reaches errors and telemetry).
+    const redacted = redactRemoteText(body, req.path, req.headers);
+    const excerpt =
+      redacted.length <= BODY_EXCERPT_BYTES / 4
+        ? redacted
+        : Buffer.from(redacted, 'utf8').subarray(0, BODY_EXCERPT_BYTES).toString('utf8');
     const retryAfter = parseRetryAfter(this.#retryAfter);
     return new HttpStatusError(this.#adapter, this.#status, excerpt, {
       target: req.target,
@@ -758,7 +766,8 @@ export class HttpTransport {
  *   binary mode (`mode: 'binary'`).
  * - Success: any 2xx. Redirects are not followed (a 3xx is an error).
  * - Failures are typed: `HttpStatusError` (code `status_error`, with `status` and a
- *   512-byte `bodyExcerpt`), `DispatchTimeoutError` (`timeout`), `DispatchError` with code
+ *   512-byte `bodyExcerpt` in which the target's query values and credential header values
+ *   are replaced by `[REDACTED]`), `DispatchTimeoutError` (`timeout`), `DispatchError` with code
  *   `connection_error` or `cancelled`, `CircuitOpenError` (`circuit_open`).
  * - Retries: timeouts, connection errors (except TLS verification failures), 408, 425, 429
  *   and 5xx are retried with exponential backoff and jitter; `Retry-After` is honoured up to

@@ -1,13 +1,17 @@
 import { SignalParseError } from '../../errors/parse.error.js';
 import { isJsonMediaType } from '../attributes.js';
-import { assertSize, parseJsonSafely } from '../safe-input.js';
-import { getDefaultSignalFactory, Signal, type SignalParseOptions } from '../signal.js';
+import { UnsafeKeyError } from '../../errors/parse.error.js';
 import {
-  CLOUDEVENTS_BATCH_JSON,
-  CLOUDEVENTS_JSON,
-  signalsFromValue,
-  stringifySignal,
-} from './json.serializer.js';
+  assertSize,
+  parseJsonSafely,
+  resolveMaxDepth,
+  UNSAFE_KEYS,
+  type JsonLimits,
+} from '../safe-input.js';
+import { expectEnvelope, signalFromEnvelope } from '../envelope.js';
+import { getDefaultSignalFactory, type Signal, type SignalParseOptions } from '../signal.js';
+import { CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, stringifySignal } from './json.serializer.js';
+import { decodeSignals } from './decode-signals.js';
 
 /** An HTTP request or response as far as the CloudEvents binding cares. */
 export interface HttpMessage {
@@ -115,23 +119,29 @@ function headerNames(headers: HttpMessage['headers']): string[] {
  * Decode an HTTP message in binary, structured or batch mode (detected from
  * `content-type` and `ce-specversion`).
  * @throws SignalParseError (not a CloudEvent, unsupported format) | PayloadTooLargeError |
- *   UnsafeKeyError | SignalValidationError
+ *   NestingTooDeepError | UnsafeKeyError | SignalValidationError
  */
 export function fromHttp(
   message: HttpMessage,
   options: SignalParseOptions = {},
 ): Signal | Signal[] {
-  const limit = options.maxPayloadBytes ?? getDefaultSignalFactory().maxPayloadBytes;
+  const factory = getDefaultSignalFactory();
+  const limit = options.maxPayloadBytes ?? factory.maxPayloadBytes;
+  const json = (kind: JsonLimits['kind']): JsonLimits => ({
+    maxBytes: limit,
+    maxDepth: resolveMaxDepth(options.maxDepth, factory.maxDepth),
+    kind,
+  });
   const get = headerGetter(message.headers);
   const contentType = get('content-type');
   const media = contentType?.split(';', 1)[0]!.trim().toLowerCase();
   const body = message.body ?? '';
 
   if (media === CLOUDEVENTS_BATCH_JSON) {
-    const value = parseJsonSafely(body, limit);
+    const value = parseJsonSafely(body, json('signals'));
     if (!Array.isArray(value))
       throw new SignalParseError('A CloudEvents batch must be a JSON array');
-    return signalsFromValue(value, options);
+    return decodeSignals(value, options, true);
   }
   if (media !== undefined && media.startsWith('application/cloudevents')) {
     if (media !== CLOUDEVENTS_JSON) {
@@ -139,7 +149,7 @@ export function fromHttp(
         details: { contentType: media },
       });
     }
-    return Signal.from(parseJsonSafely(body, limit), options);
+    return signalFromEnvelope(expectEnvelope(parseJsonSafely(body, json('signal'))), options);
   }
   if (get('ce-specversion') === undefined) {
     throw new SignalParseError(
@@ -152,15 +162,16 @@ export function fromHttp(
   for (const name of headerNames(message.headers)) {
     if (!name.startsWith('ce-')) continue;
     const key = name.slice(3);
+    if (UNSAFE_KEYS.has(key)) throw new UnsafeKeyError(name);
     attrs[key] = decodeHeaderValue(name, get(name)!);
   }
   if (contentType !== undefined) attrs.datacontenttype = contentType;
   const size = typeof body === 'string' ? body.length : body.byteLength;
   if (size > 0) {
-    if (isJsonMediaType(contentType)) attrs.data = parseJsonSafely(body, limit);
+    if (isJsonMediaType(contentType)) attrs.data = parseJsonSafely(body, json('value'));
     else if (media !== undefined && media.startsWith('text/'))
       attrs.data = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
     else attrs.data = typeof body === 'string' ? new Uint8Array(Buffer.from(body, 'utf8')) : body;
   }
-  return Signal.from(attrs, options);
+  return signalFromEnvelope(attrs, options);
 }

@@ -1,7 +1,7 @@
-import { SerializationError, SignalParseError } from '../../errors/parse.error.js';
-import { JidoSignalError } from '../../errors/jido-signal.error.js';
-import { parseJsonSafely } from '../safe-input.js';
-import { getDefaultSignalFactory, Signal, type SignalParseOptions } from '../signal.js';
+import { SerializationError } from '../../errors/parse.error.js';
+import { parseJsonSafely, resolveMaxDepth } from '../safe-input.js';
+import { getDefaultSignalFactory, type Signal, type SignalParseOptions } from '../signal.js';
+import { decodeSignals } from './decode-signals.js';
 import type { Serializer, SerializerOptions } from './serializer.interface.js';
 
 /** Media type of CloudEvents JSON structured mode. */
@@ -21,24 +21,13 @@ export function stringifySignal(value: unknown): string {
 }
 
 /**
- * Decode an already-parsed structured object or batch array. An invalid batch element
- * fails the whole batch with a `SignalParseError` whose `details` give the element's
- * `index` and original `code`, and whose `cause` is the original typed error.
+ * Decode an already-parsed structured object or batch array; every element goes through
+ * {@link Signal.from}'s checks. An invalid batch element fails the whole batch with a
+ * `SignalParseError` whose `details` give the element's `index` and original `code`, and
+ * whose `cause` is the original typed error.
  */
 export function signalsFromValue(value: unknown, options: SignalParseOptions): Signal | Signal[] {
-  if (!Array.isArray(value)) return Signal.from(value, options);
-  return value.map((item, index) => {
-    try {
-      return Signal.from(item, options);
-    } catch (error) {
-      const code = error instanceof JidoSignalError ? error.code : 'parse_error';
-      const message = error instanceof Error ? error.message : String(error);
-      throw new SignalParseError(`Batch element ${index} is invalid: ${message}`, {
-        cause: error,
-        details: { index, code },
-      });
-    }
-  });
+  return decodeSignals(value, options, false);
 }
 
 /**
@@ -60,7 +49,12 @@ export class JsonSerializer implements Serializer {
   }
 
   deserialize(input: string | Uint8Array): Signal | Signal[] {
-    const limit = this.parseOptions.maxPayloadBytes ?? getDefaultSignalFactory().maxPayloadBytes;
-    return signalsFromValue(parseJsonSafely(input, limit), this.parseOptions);
+    const factory = getDefaultSignalFactory();
+    const value = parseJsonSafely(input, {
+      maxBytes: this.parseOptions.maxPayloadBytes ?? factory.maxPayloadBytes,
+      maxDepth: resolveMaxDepth(this.parseOptions.maxDepth, factory.maxDepth),
+      kind: 'signals',
+    });
+    return decodeSignals(value, this.parseOptions, true);
   }
 }

@@ -12,7 +12,8 @@ export interface Serializer {
   serialize(input: Signal | readonly Signal[]): string | Uint8Array;
   /**
    * Decode what {@link Serializer.serialize} produced: a signal, or an array for a batch.
-   * @throws PayloadTooLargeError | SignalParseError | UnsafeKeyError | SignalValidationError
+   * @throws PayloadTooLargeError | SignalParseError | NestingTooDeepError | UnsafeKeyError |
+   *   UnsupportedValueError | SignalValidationError
    */
   deserialize(input: string | Uint8Array): Signal | Signal[];
 }
@@ -23,4 +24,9 @@ export interface SerializerOptions {
   extensions?: import('../extensions.js').ExtensionRegistry;
   /** Largest input accepted by `deserialize`, in bytes. @default 10_000_000 */
   maxPayloadBytes?: number;
+  /**
+   * Deepest nesting of objects and arrays accepted inside a decoded signal's attributes
+   * (`data: { a: [1] }` is 2 levels). @default 64
+   */
+  maxDepth?: number;
 }
