@@ -41,11 +41,18 @@ export interface RecordOptions {
   /**
    * What to do when the cause is not recorded: `'error'` rejects with `cause_not_found`;
    * `'root'` records the signal as a root (its `causationid` extension is kept) — for signals
-   * caused by something outside this journal, such as another service.
+   * caused by something outside this journal, such as another service; `'link'` records the
+   * edge anyway — for a cause another instance is still recording (a shared journal): the
+   * effect is linked as soon as the cause is recorded (`getEffects`, `traceChain`), and its
+   * causal time order is not checked. Until then (or forever, for a cause that never comes)
+   * the entry's `causeId` names it and `getCause` returns `undefined`.
    * @default 'error'
    */
-  unknownCause?: 'error' | 'root';
+  unknownCause?: UnknownCausePolicy;
 }
+
+/** See {@link RecordOptions.unknownCause}. */
+export type UnknownCausePolicy = 'error' | 'root' | 'link';
 
 /** Which way {@link SignalJournal.traceChain} walks. */
 export type TraceDirection = 'causes' | 'effects' | 'both';
@@ -270,12 +277,12 @@ export class SignalJournal {
       explicit === null
         ? undefined
         : (explicit ?? (typeof implicit === 'string' && implicit !== '' ? implicit : undefined));
-    const orphanAsRoot = options.unknownCause === 'root';
+    const orphans = options.unknownCause ?? 'error';
     // Records run one at a time in call order; an idle journal starts right away.
     const result =
       this.inFlight === 0
-        ? this.recordNow(signal, causeId, orphanAsRoot)
-        : this.queue.then(() => this.recordNow(signal, causeId, orphanAsRoot));
+        ? this.recordNow(signal, causeId, orphans)
+        : this.queue.then(() => this.recordNow(signal, causeId, orphans));
     this.inFlight++;
     this.queue = result.then(this.settle, this.settle);
     return result;
@@ -288,10 +295,10 @@ export class SignalJournal {
   private async recordNow(
     signal: Signal,
     requestedCause: string | undefined,
-    orphanAsRoot: boolean,
+    orphans: UnknownCausePolicy,
   ): Promise<JournalEntry> {
     try {
-      return await this.applyRecord(signal, requestedCause, orphanAsRoot);
+      return await this.applyRecord(signal, requestedCause, orphans);
     } catch (error) {
       if (error instanceof JidoSignalError && this.errorChannel.hasSubscribers) {
         this.errorChannel.publish({
@@ -310,7 +317,7 @@ export class SignalJournal {
   private async applyRecord(
     signal: Signal,
     requestedCause: string | undefined,
-    orphanAsRoot: boolean,
+    orphans: UnknownCausePolicy,
   ): Promise<JournalEntry> {
     const id = signal.id;
     if (requestedCause === id) throw new SelfCauseError(id);
@@ -319,8 +326,9 @@ export class SignalJournal {
     if (causeId !== undefined) {
       cause = await this.adapter.getMeta(causeId);
       if (cause === undefined) {
-        if (!orphanAsRoot) throw new CauseNotFoundError(id, causeId);
-        causeId = undefined;
+        if (orphans === 'error') throw new CauseNotFoundError(id, causeId);
+        // 'link' keeps the edge: the cause is on its way (recorded by another instance).
+        if (orphans === 'root') causeId = undefined;
       }
     }
     const existing = await this.adapter.getMeta(id);
