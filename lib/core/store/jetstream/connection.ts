@@ -259,22 +259,39 @@ export interface StreamFollower {
   stop(): Promise<void>;
 }
 
+/** Hooks of {@link followStream} beyond the messages. */
+export interface FollowHooks {
+  /** A (re)start of the consumer failed; retried every second. */
+  readonly onRestartError: (error: unknown) => void;
+  /** The feed stopped hearing from its server (missed heartbeats); it is being recreated. */
+  readonly onStall?: () => void;
+  /** The feed runs again after {@link FollowHooks.onStall}. */
+  readonly onResume?: () => void;
+}
+
 /**
  * Feed every message of `stream` (matching `filter`) from sequence `startSeq` on, in stream
  * order, through an ordered consumer — without gaps or repeats across server restarts.
  * After a reset @nats-io/jetstream 3.4 recreates its ordered consumer but then stalls after
  * one message, so the follower replaces the whole consumer itself, from the last sequence
- * it fed. `onRestartError` hears failed restarts (retried every second).
+ * it fed. The server sends an idle heartbeat every `heartbeat` ms (default 1 s): a feed that
+ * misses two (the server holding its consumer died, while the connection stays up on another
+ * server) is replaced the same way, within a few seconds instead of the pull expiry.
+ * `onRestartError` (or `hooks.onRestartError`) hears failed restarts (retried every second).
  */
 export async function followStream(
   link: NatsLink,
   stream: string,
-  options: { readonly filter?: string; readonly startSeq: number },
+  options: { readonly filter?: string; readonly startSeq: number; readonly heartbeat?: number },
   onMessage: (message: JsMsg) => void,
-  onRestartError: (error: unknown) => void,
+  onRestartError: ((error: unknown) => void) | FollowHooks,
 ): Promise<StreamFollower> {
+  const hooks: FollowHooks =
+    typeof onRestartError === 'function' ? { onRestartError } : onRestartError;
+  const heartbeat = Math.max(500, options.heartbeat ?? 1_000);
   let lastSeq = options.startSeq - 1;
   let stopped = false;
+  let stalled = false;
   let messages: ConsumerMessages | undefined;
   let remove: () => Promise<unknown> = () => Promise.resolve();
   const feed = (m: JsMsg): void => {
@@ -291,7 +308,12 @@ export async function followStream(
       ...(options.filter === undefined ? {} : { filter_subjects: options.filter }),
       opt_start_seq: lastSeq + 1,
     });
-    const current = await consumer.consume({ max_messages: 1_000, callback: feed });
+    const current = await consumer.consume({
+      max_messages: 1_000,
+      expires: Math.max(1_000, heartbeat * 2),
+      idle_heartbeat: heartbeat,
+      callback: feed,
+    });
     if (stopped) {
       // stop() ran while this (re)start was under way.
       await stopMessages(current);
@@ -300,16 +322,27 @@ export async function followStream(
     }
     messages = current;
     remove = () => consumer.delete();
+    if (stalled) {
+      stalled = false;
+      hooks.onResume?.();
+    }
     void (async () => {
       for await (const status of current.status()) {
-        if (status.type !== 'ordered_consumer_recreated' || stopped) continue;
+        if (stopped) return;
+        const dead = status.type === 'heartbeats_missed';
+        if (status.type !== 'ordered_consumer_recreated' && !dead) continue;
+        if (dead && !stalled) {
+          stalled = true;
+          hooks.onStall?.();
+        }
         await stopMessages(current);
-        await consumer.delete().catch(() => undefined);
+        // Its server may be gone: do not wait for the delete to time out.
+        void consumer.delete().catch(() => undefined);
         while (!stopped && messages === current) {
           try {
             await open();
           } catch (error) {
-            onRestartError(error);
+            hooks.onRestartError(error);
             await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
           }
         }

@@ -243,6 +243,7 @@ export class JetStreamStore implements DistributedSignalStore {
   /** Streams whose configuration mismatch was reported already. */
   readonly #warned = new Set<string>();
   #appendCount = 0;
+  #stalledFeeds = 0;
   #lastMs = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -274,6 +275,15 @@ export class JetStreamStore implements DistributedSignalStore {
   /** Whether the connection is up right now (`false` after `close()`). */
   get connected(): boolean {
     return !this.#closed && this.#link.connected;
+  }
+
+  /**
+   * Feeds (`tail`) of this store object that are stalled right now: their server stopped
+   * sending heartbeats (it died) and the feed is being recreated — `0` when every feed runs.
+   * Each stall is also reported on `onError` when it starts.
+   */
+  get stalledFeeds(): number {
+    return this.#stalledFeeds;
   }
 
   /** Listen to connection changes. @returns a function that removes the listener */
@@ -390,7 +400,8 @@ export class JetStreamStore implements DistributedSignalStore {
           await this.#recreateIfMissing(bus).catch(noop);
         }
       }
-      await this.#pause(Math.min(50 * 2 ** Math.min(attempt, 4), deadline - Date.now()));
+      // Short pauses (25 ms doubling to 250 ms): an election ends at an unknown moment.
+      await this.#pause(Math.min(25 * 2 ** Math.min(attempt, 4), 250, deadline - Date.now()));
     }
   }
 
@@ -1042,7 +1053,11 @@ export class JetStreamStore implements DistributedSignalStore {
       follower = await followStream(
         this.#link,
         stream,
-        { filter: this.#names.logSubjects(bus), startSeq: lastSeq + 1 },
+        {
+          filter: this.#names.logSubjects(bus),
+          startSeq: lastSeq + 1,
+          heartbeat: this.#options.feedHeartbeat,
+        },
         (m) => {
           if (m.seq > state.last) state.last = m.seq;
           // This store's own appends: skipped before decoding (the bus delivered them).
@@ -1062,7 +1077,22 @@ export class JetStreamStore implements DistributedSignalStore {
             this.#report(error, 'tail callback');
           }
         },
-        (error) => this.#report(error, 'tail restart'),
+        {
+          onRestartError: (error) => this.#report(error, 'tail restart'),
+          onStall: () => {
+            this.#stalledFeeds++;
+            this.#report(
+              new StoreError(
+                `${STORE}: the feed of "${stream}" stalled (its server stopped sending heartbeats); recreating it`,
+                { details: { stream, feed: 'stalled' }, retryable: true },
+              ),
+              'tail',
+            );
+          },
+          onResume: () => {
+            this.#stalledFeeds--;
+          },
+        },
       );
     } catch (error) {
       throw this.#mapError('tail', error);
