@@ -393,15 +393,17 @@ export class JetStreamStore implements DistributedSignalStore {
       if (!transient || Date.now() >= deadline) throw this.#mapError('append', error);
       // "No responders" also means the stream is gone (deleted by an operator): recreate it,
       // asking at most once a second.
+      // asking at most once a second, in the background (the request itself may wait for
+      // the election).
       if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
         const now = Date.now();
         if (now - lastCheck >= 1_000) {
           lastCheck = now;
-          await this.#recreateIfMissing(bus).catch(noop);
+          this.#recreateIfMissing(bus).catch(noop);
         }
       }
-      // Short pauses (25 ms doubling to 250 ms): an election ends at an unknown moment.
-      await this.#pause(Math.min(25 * 2 ** Math.min(attempt, 4), 250, deadline - Date.now()));
+      // Short pauses (25, 50, then 100 ms): an election ends at an unknown moment.
+      await this.#pause(Math.min(25 * 2 ** Math.min(attempt, 2), deadline - Date.now()));
     }
   }
 
