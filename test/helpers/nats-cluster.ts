@@ -1,5 +1,6 @@
 // A private 3-node JetStream cluster on loopback for fault tests: the test starts its own
-// nats-server processes on its own ports (never the shared 127.0.0.1:4222), SIGKILLs them at
+// nats-server processes on its own ports (never the shared 127.0.0.1:4222; client 14222-14224,
+// routes 16222-16224, HTTP monitoring 18222-18224 by default), SIGKILLs them at
 // will and stops them all in afterAll. Every server has its own store dir under the OS tmp dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,8 @@ export interface ClusterNode {
   readonly url: string;
   /** Route (cluster) port. */
   readonly clusterPort: number;
+  /** HTTP monitoring port (`/jsz`). */
+  readonly monitorPort: number;
   /** The running process, `undefined` while killed. */
   process: ChildProcess | undefined;
 }
@@ -37,6 +40,8 @@ export interface NatsCluster {
   restart(name: string): Promise<void>;
   /** SIGKILL every node and remove the store dirs. */
   stop(): Promise<void>;
+  /** Name of the JetStream meta leader, as a running node's `/jsz` reports it. */
+  metaLeader(): Promise<string | undefined>;
 }
 
 function isPortOpen(port: number, timeoutMs = 500): Promise<boolean> {
@@ -69,10 +74,11 @@ function killProcess(child: ChildProcess | undefined): Promise<void> {
  * leader (an R3 stream can be created).
  */
 export async function startCluster(
-  options: { clientBase?: number; clusterBase?: number; name?: string } = {},
+  options: { clientBase?: number; clusterBase?: number; monitorBase?: number; name?: string } = {},
 ): Promise<NatsCluster> {
   const clientBase = options.clientBase ?? 14222;
   const clusterBase = options.clusterBase ?? 16222;
+  const monitorBase = options.monitorBase ?? 18222;
   const clusterName = options.name ?? 'jido-test';
   const root = mkdtempSync(join(tmpdir(), 'jido-cluster-'));
   const nodes: ClusterNode[] = [0, 1, 2].map((i) => ({
@@ -80,6 +86,7 @@ export async function startCluster(
     port: clientBase + i,
     url: `nats://${HOST}:${clientBase + i}`,
     clusterPort: clusterBase + i,
+    monitorPort: monitorBase + i,
     process: undefined,
   }));
   for (const n of nodes) {
@@ -90,7 +97,7 @@ export async function startCluster(
     const child = spawn(
       NATS_SERVER,
       [
-        ...['-a', HOST, '-p', String(n.port), '-n', n.name, '-js'],
+        ...['-a', HOST, '-p', String(n.port), '-m', String(n.monitorPort), '-n', n.name, '-js'],
         ...['-sd', join(root, n.name), '--cluster_name', clusterName],
         ...['--cluster', `nats://${HOST}:${n.clusterPort}`, '--routes', routes],
       ],
@@ -124,6 +131,19 @@ export async function startCluster(
       if (n.process !== undefined) return;
       await launch(n);
     },
+    async metaLeader() {
+      for (const n of nodes) {
+        if (n.process === undefined) continue;
+        try {
+          const res = await fetch(`http://${HOST}:${n.monitorPort}/jsz`);
+          const jsz = (await res.json()) as { meta_cluster?: { leader?: string } };
+          if (jsz.meta_cluster?.leader) return jsz.meta_cluster.leader;
+        } catch {
+          // try the next node
+        }
+      }
+      return undefined;
+    },
     async stop() {
       await Promise.all(nodes.map((n) => killProcess(n.process)));
       for (const n of nodes) n.process = undefined;
@@ -150,7 +170,11 @@ async function waitForJetStream(urls: string[], timeoutMs = 30_000): Promise<voi
     for (;;) {
       try {
         const jsm = await jetstreamManager(nc, { timeout: 2_000 });
-        await jsm.streams.add({ name: 'CLUSTER_PROBE', subjects: ['cluster.probe'], num_replicas: 3 });
+        await jsm.streams.add({
+          name: 'CLUSTER_PROBE',
+          subjects: ['cluster.probe'],
+          num_replicas: 3,
+        });
         await jsm.streams.delete('CLUSTER_PROBE');
         return;
       } catch (error) {

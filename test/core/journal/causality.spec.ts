@@ -280,9 +280,9 @@ describe('recordPublished', () => {
     const { recorded } = await recordPublished(journal, [external], { unknownCause: 'root' });
     expect(recorded[0]).toMatchObject({ id: external.id, causeId: undefined });
     expect((await journal.get(external.id))!.extensions.causationid).toBe('remote-1');
-    expect(
-      (await recordPublished(journal, [external], { unknownCause: 'root' })).failed,
-    ).toEqual([]);
+    expect((await recordPublished(journal, [external], { unknownCause: 'root' })).failed).toEqual(
+      [],
+    );
 
     const errors: [string, string][] = [];
     const strict = await recordPublished(

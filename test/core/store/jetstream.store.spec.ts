@@ -152,7 +152,7 @@ describe('JetStreamStore', () => {
       expect(info.config.subjects).toEqual([`${prefix}.log.${bus}.>`]);
       // The store trims after the append (one batch: 1 % of 5, at least one entry).
       let size = 8;
-      for (const deadline = Date.now() + 5_000; size !== 5 && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 5_000; size !== 5 && Date.now() < deadline;) {
         size = await s.size(bus);
         await sleep(20);
       }

@@ -11,6 +11,7 @@ import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import type { BusError } from '../../../lib/core/errors/bus.error.js';
 import type { StoreError } from '../../../lib/core/errors/store.error.js';
 import { JetStreamJournal } from '../../../lib/core/journal/jetstream.journal.js';
+import type { JournalAdapter } from '../../../lib/core/journal/journal-adapter.interface.js';
 import { SignalJournal } from '../../../lib/core/journal/signal-journal.js';
 import { createSignal, type Signal } from '../../../lib/core/signal/signal.js';
 import {
@@ -75,6 +76,26 @@ async function connectTo(urls: string[]): Promise<NatsConnection> {
   const nc = await connect({ servers: urls, noRandomize: true, timeout: 5_000 });
   closers.push(() => nc.close());
   return nc;
+}
+
+/** `adapter` with every `putSignal` started `ms` later. */
+function lagging(adapter: JournalAdapter, ms: number): JournalAdapter {
+  return {
+    name: adapter.name,
+    putSignal: async (entry) => {
+      await sleep(ms);
+      return adapter.putSignal(entry);
+    },
+    getSignal: (id) => adapter.getSignal(id),
+    getMeta: (id) => adapter.getMeta(id),
+    getCause: (id) => adapter.getCause(id),
+    getEffects: (id) => adapter.getEffects(id),
+    getConversation: (id) => adapter.getConversation(id),
+    scan: (range) => adapter.scan(range),
+    size: () => adapter.size(),
+    flush: () => adapter.flush(),
+    close: () => adapter.close(),
+  };
 }
 
 const subState = (subscriptionId: string): SubscriptionState => ({
@@ -191,17 +212,18 @@ describe('JetStream engine on a 3-node cluster', () => {
 
   it('causality holds across instances: 100 cause → effect chains, cause on A, effect on B, all linked', async () => {
     const p = prefix();
+    // A's journal writes lag 40 ms behind its log appends (a busy journal): B handles the
+    // cause and records the effect before A's record of the cause exists anywhere.
     const journals = await Promise.all(
-      [0, 1].map(async () => {
-        const journal = new SignalJournal({
-          adapter: await JetStreamJournal.open({
-            servers: cluster.urls,
-            stream: `${p}_JOURNAL`,
-            subject: `${p}.journal`,
-            replicas: 3,
-            storage: 'memory',
-          }),
+      [40, 0].map(async (lag) => {
+        const adapter = await JetStreamJournal.open({
+          servers: cluster.urls,
+          stream: `${p}_JOURNAL`,
+          subject: `${p}.journal`,
+          replicas: 3,
+          storage: 'memory',
         });
+        const journal = new SignalJournal({ adapter: lag === 0 ? adapter : lagging(adapter, lag) });
         closers.unshift(() => journal.close());
         return journal;
       }),
@@ -323,6 +345,87 @@ describe('JetStream engine on a 3-node cluster', () => {
     await sj.record(s);
     expect((await sj.get(s.id))?.id).toBe(s.id);
   }, 60_000);
+
+  it('fan-out: a feed whose server is SIGKILLed resumes within 5 s, reports the stall, and misses nothing', async () => {
+    const p = prefix();
+    const setup = await openStore(p);
+    const setupBus = openBus(setup, 'fan', { maxLogSize: Infinity });
+    await setupBus.publish(createSignal('fan.setup'));
+    const stream = setup.logStreamName('fan');
+    const received: Array<{ n: number; at: number }> = [];
+    const stalls: StoreError[] = [];
+    // Instance B: its feed's ordered consumer must live on a server that is neither B's own
+    // server, nor the meta leader, nor the stream leader (then no election is involved: the
+    // feed alone must notice the dead server). Placement is the server's choice: retry.
+    let victim: string | undefined;
+    let storeB: JetStreamStore | undefined;
+    for (let attempt = 0; attempt < 12 && victim === undefined; attempt++) {
+      const home = cluster.nodes[attempt % 3];
+      const nc = await connectTo([home.url]);
+      storeB = await openStore(p, { connection: nc }, stalls);
+      const busB = openBus(storeB, 'fan', { maxLogSize: Infinity });
+      await busB.subscribe('fan.tick', (s: Signal) => {
+        received.push({ n: s.data as number, at: Date.now() });
+      });
+      let node: string | undefined;
+      for await (const ci of jsm.consumers.list(stream)) {
+        if (!ci.config.durable_name) node = ci.cluster?.leader;
+      }
+      const meta = await cluster.metaLeader();
+      if (node !== undefined && node !== home.name && node !== meta) {
+        for (let i = 0; i < 10 && (await streamLeader(stream)) === node; i++) {
+          await admin.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, '', { timeout: 5_000 });
+          await sleep(500);
+        }
+        if ((await streamLeader(stream)) !== node) victim = node;
+      }
+      if (victim === undefined) {
+        await busB.close();
+        await storeB.close();
+      }
+    }
+    expect(victim).toBeDefined();
+    // Instance A publishes a tick every 20 ms from a surviving server.
+    const homeA = cluster.nodes.find((n) => n.name !== victim)!;
+    const storeA = await openStore(p, { connection: await connectTo([homeA.url]) });
+    const busA = openBus(storeA, 'fan', { maxLogSize: Infinity });
+    let running = true;
+    let sent = 0;
+    const ticking = (async () => {
+      while (running) {
+        await busA.publish(createSignal('fan.tick', sent));
+        sent++;
+        await sleep(20);
+      }
+    })();
+    await until('ticks flowing', () => received.length >= 10);
+    const killedAt = Date.now();
+    await cluster.kill(victim!);
+    let stalledSeen = false;
+    await until(
+      'the feed to resume after the kill',
+      () => {
+        if (storeB!.stalledFeeds > 0) stalledSeen = true;
+        return received.some((r) => r.at > killedAt + 100) && storeB!.stalledFeeds === 0;
+      },
+      15_000,
+    );
+    await sleep(500);
+    running = false;
+    await ticking;
+    await until('every tick', () => received.length === sent, 10_000);
+    // No gap, no repeat, in order.
+    expect(received.map((r) => r.n)).toEqual(Array.from({ length: sent }, (_, i) => i));
+    let longest = 0;
+    for (let i = 1; i < received.length; i++) {
+      longest = Math.max(longest, received[i].at - received[i - 1].at);
+    }
+    expect(longest).toBeLessThan(5_000);
+    expect(stalledSeen || stalls.length > 0).toBe(true);
+    expect(stalls.map((e) => e.message)).toContainEqual(expect.stringMatching(/stalled/));
+    await cluster.restart(victim!);
+    await healed(stream);
+  }, 90_000);
 
   it('a publish loop across a stream leader SIGKILL sees no error, and its outage is at most a raw client’s + 20 %', async () => {
     const p = prefix();

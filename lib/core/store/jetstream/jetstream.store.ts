@@ -1350,11 +1350,9 @@ export class JetStreamStore implements DistributedSignalStore {
   #ensureShared(stream: string): Promise<void> {
     const n = this.#names;
     if (stream === n.stateStream) {
-      return this.#ensure(
-        stream,
-        { subjects: [n.stateSubjects()], max_msgs_per_subject: 1 },
-        ['max_msgs_per_subject'],
-      );
+      return this.#ensure(stream, { subjects: [n.stateSubjects()], max_msgs_per_subject: 1 }, [
+        'max_msgs_per_subject',
+      ]);
     }
     if (stream === n.dlqStream) return this.#ensure(stream, { subjects: [n.dlqSubjects()] }, []);
     return this.#ensure(stream, { subjects: [n.snapshotSubjects()] }, []);
@@ -1396,7 +1394,7 @@ export class JetStreamStore implements DistributedSignalStore {
       discard: 'old',
       allow_direct: true,
       ...config,
-    } as Partial<StreamConfig> & { name: string });
+    });
     const jsm = this.#link.jsm;
     try {
       await jsm.streams.add(full);
