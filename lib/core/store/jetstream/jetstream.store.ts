@@ -214,8 +214,15 @@ interface Running {
  * are exact.
  *
  * **Entries** are the signal's CloudEvents JSON with headers `Jido-Origin` (the appending
- * store's `instanceId`) and `Jido-Recorded-At`. Appending the same signal twice records it
- * twice (no `Nats-Msg-Id` de-duplication).
+ * store's `instanceId`) and `Jido-Recorded-At`, and a `Nats-Msg-Id` unique to that append:
+ * a retry after a lost acknowledgement is stored once, while appending the same signal again
+ * records it again.
+ *
+ * **Retention** (`maxMessages`, `maxBytes`, `maxAge`, and `trim` from a bus's `maxLogSize` /
+ * `logTtl`) is applied by the store in batches and never removes an entry a durable consumer
+ * has not acked. **Existing streams** keep their configuration unless `updateExisting` is set.
+ * **Transient cluster failures** (leader election, reconnect) are retried within
+ * `publishTimeout`; errors that reach callers carry `retryable: true`.
  *
  * Every operation waits at most `disconnectedWait` ms for a lost connection, then rejects
  * with `StoreUnavailableError` (`store_unavailable`); other NATS failures are `StoreError`
