@@ -354,6 +354,10 @@ export async function followStream(
   return {
     stop: async () => {
       stopped = true;
+      if (stalled) {
+        stalled = false;
+        hooks.onResume?.();
+      }
       if (messages !== undefined) await stopMessages(messages);
       if (link.connected) await remove().catch(() => undefined);
     },
