@@ -353,16 +353,24 @@ describe('JetStream engine on a 3-node cluster', () => {
     await setupBus.publish(createSignal('fan.setup'));
     const stream = setup.logStreamName('fan');
     const received: Array<{ n: number; at: number }> = [];
+    let storeB: JetStreamStore | undefined;
+    let pingWhileStalled: Promise<void> | undefined;
     const stalls: StoreError[] = [];
+    const onErrorB = (e: StoreError): void => {
+      stalls.push(e);
+      if (/stalled/.test(e.message) && pingWhileStalled === undefined) {
+        pingWhileStalled = storeB!.ping();
+        pingWhileStalled.catch(() => undefined); // asserted below
+      }
+    };
     // Instance B: its feed's ordered consumer must live on a server that is neither B's own
     // server, nor the meta leader, nor the stream leader (then no election is involved: the
     // feed alone must notice the dead server). Placement is the server's choice: retry.
     let victim: string | undefined;
-    let storeB: JetStreamStore | undefined;
     for (let attempt = 0; attempt < 12 && victim === undefined; attempt++) {
       const home = cluster.nodes[attempt % 3];
       const nc = await connectTo([home.url]);
-      storeB = await openStore(p, { connection: nc }, stalls);
+      storeB = await openStore(p, { connection: nc, onError: onErrorB });
       const busB = openBus(storeB, 'fan', { maxLogSize: Infinity });
       await busB.subscribe('fan.tick', (s: Signal) => {
         received.push({ n: s.data as number, at: Date.now() });
@@ -401,15 +409,12 @@ describe('JetStream engine on a 3-node cluster', () => {
     await until('ticks flowing', () => received.length >= 10);
     const killedAt = Date.now();
     await cluster.kill(victim!);
-    let stalledSeen = false;
     await until(
       'the feed to resume after the kill',
-      () => {
-        if (storeB!.stalledFeeds > 0) stalledSeen = true;
-        return received.some((r) => r.at > killedAt + 100) && storeB!.stalledFeeds === 0;
-      },
+      () => received.some((r) => r.at > killedAt + 100) && storeB!.stalledFeeds === 0,
       15_000,
     );
+    await expect(storeB!.ping()).resolves.toBeUndefined();
     await sleep(500);
     running = false;
     await ticking;
@@ -421,7 +426,12 @@ describe('JetStream engine on a 3-node cluster', () => {
       longest = Math.max(longest, received[i].at - received[i - 1].at);
     }
     expect(longest).toBeLessThan(5_000);
-    expect(stalledSeen || stalls.length > 0).toBe(true);
+    // While the stall lasted, health (ping) was down; it is up again.
+    expect(pingWhileStalled).toBeDefined();
+    await expect(pingWhileStalled).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringMatching(/stalled/),
+    });
     expect(stalls.map((e) => e.message)).toContainEqual(expect.stringMatching(/stalled/));
     await cluster.restart(victim!);
     await healed(stream);

@@ -277,7 +277,7 @@ export interface FollowHooks {
  * it fed. The server sends an idle heartbeat every `heartbeat` ms (default 1 s): a feed that
  * misses two (the server holding its consumer died, while the connection stays up on another
  * server) is replaced the same way, within a few seconds instead of the pull expiry.
- * `onRestartError` (or `hooks.onRestartError`) hears failed restarts (retried every second).
+ * `onRestartError` (or `hooks.onRestartError`) hears failed restarts (retried 100 ms to 1 s apart).
  */
 export async function followStream(
   link: NatsLink,
@@ -303,8 +303,18 @@ export async function followStream(
     current.stop();
     await current.closed().catch(() => undefined);
   };
+  // Restarts ask with a short timeout: the server may place the new consumer on a peer it
+  // has not noticed is dead yet, and the next attempt lands elsewhere.
+  let restartJs: JetStreamClient | undefined;
+  let restarts = 0;
   const open = async (): Promise<void> => {
-    const consumer = await link.js.consumers.get(stream, {
+    const js =
+      restarts === 0
+        ? link.js
+        : (restartJs ??= link.module.jetstream(link.nc, {
+            timeout: Math.min(link.requestTimeout, Math.max(1_000, heartbeat * 2)),
+          }));
+    const consumer = await js.consumers.get(stream, {
       ...(options.filter === undefined ? {} : { filter_subjects: options.filter }),
       opt_start_seq: lastSeq + 1,
     });
@@ -338,12 +348,15 @@ export async function followStream(
         await stopMessages(current);
         // Its server may be gone: do not wait for the delete to time out.
         void consumer.delete().catch(() => undefined);
-        while (!stopped && messages === current) {
+        for (let failures = 0; !stopped && messages === current; failures++) {
+          restarts++;
           try {
             await open();
           } catch (error) {
             hooks.onRestartError(error);
-            await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+            // 100 ms doubling to 1 s between attempts.
+            const pause = Math.min(1_000, 100 * 2 ** failures);
+            await new Promise((resolve) => setTimeout(resolve, pause).unref());
           }
         }
         return;

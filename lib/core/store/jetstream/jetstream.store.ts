@@ -1232,11 +1232,19 @@ export class JetStreamStore implements DistributedSignalStore {
 
   /**
    * Resolves after a cheap round trip to the server. Rejects at once with
-   * `StoreUnavailableError` while disconnected (no waiting: health checks call it).
+   * `StoreUnavailableError` while disconnected, and with a retryable `StoreError` while a
+   * fan-out feed is stalled ({@link JetStreamStore.stalledFeeds}) — no waiting: health checks
+   * call it, so the instance reports `down` while it misses other instances' signals.
    */
   async ping(): Promise<void> {
     this.#assertOpen();
     if (!this.#link.connected) throw new StoreUnavailableError(STORE, 'ping', 0);
+    if (this.#stalledFeeds > 0) {
+      throw new StoreError(
+        `${STORE}: ${this.#stalledFeeds} fan-out feed(s) stalled (their server stopped answering); recreating`,
+        { details: { operation: 'ping', stalledFeeds: this.#stalledFeeds }, retryable: true },
+      );
+    }
     try {
       await this.#link.jsm.getAccountInfo();
     } catch (error) {

@@ -58,8 +58,8 @@ export interface JetStreamStoreOptions extends NatsConnectionOptions {
   /**
    * Idle heartbeat of the feeds that follow a log (`tail`), in ms: a feed that misses two
    * heartbeats (its server died) is reported as stalled on `onError` and recreated from the
-   * next entry it has not delivered.
-   * @default 1_000
+   * next entry it has not delivered — typically within 1–3 s of the server's death.
+   * @default 500
    */
   feedHeartbeat?: number;
   /**
@@ -181,7 +181,7 @@ export function resolveOptions(options: JetStreamStoreOptions): ResolvedJetStrea
     replicasGiven: options.replicas !== undefined,
     updateExisting: options.updateExisting ?? false,
     publishTimeout: options.publishTimeout ?? 30_000,
-    feedHeartbeat: options.feedHeartbeat ?? 1_000,
+    feedHeartbeat: options.feedHeartbeat ?? 500,
     maxMessages: options.maxMessages,
     maxAge: options.maxAge,
     maxBytes: options.maxBytes,
