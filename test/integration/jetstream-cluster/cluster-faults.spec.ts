@@ -9,6 +9,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import type { BusError } from '../../../lib/core/errors/bus.error.js';
+import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import type { StoreError } from '../../../lib/core/errors/store.error.js';
 import { JetStreamJournal } from '../../../lib/core/journal/jetstream.journal.js';
 import type { JournalAdapter } from '../../../lib/core/journal/journal-adapter.interface.js';
@@ -472,20 +473,34 @@ describe('JetStream engine on a 3-node cluster', () => {
       }
       return gap;
     };
+    // A store that does not retry at all: what reaches its caller is marked retryable.
+    const impatient = await openStore(p, {
+      connection: await connectTo([survivor.url, ...others]),
+      publishTimeout: 0,
+    });
     const ourErrors: unknown[] = [];
     const rawErrors: unknown[] = [];
+    const impatientErrors: unknown[] = [];
     const ourGap = loop(() => ourBus.publish(createSignal('loop.ours')), ourErrors);
     const rawGap = loop(() => raw.publish(`${p}.log.loop.raw`, 'x'), rawErrors);
+    const impatientGap = loop(
+      () => impatient.append('loop', [createSignal('loop.impatient')]),
+      impatientErrors,
+    );
     await sleep(1_000);
     await cluster.kill(leader);
     await until('a new leader', async () => (await streamLeader(stream)) !== leader, 30_000);
     await sleep(2_000);
     running = false;
-    const [ours_, raw_] = await Promise.all([ourGap, rawGap]);
+    const [ours_, raw_] = await Promise.all([ourGap, rawGap, impatientGap]);
     sub.unsubscribe();
     expect(ourErrors).toEqual([]);
     expect(busErrors).toEqual([]);
     expect(rawErrors.length).toBeGreaterThan(0); // the raw client did see the election
+    expect(impatientErrors.length).toBeGreaterThan(0);
+    expect(impatientErrors.filter((e) => !(e instanceof JidoSignalError && e.retryable))).toEqual(
+      [],
+    );
     expect(raw_).toBeGreaterThan(500);
     expect(ours_).toBeLessThanOrEqual(raw_ * 1.2);
     await cluster.restart(leader);
