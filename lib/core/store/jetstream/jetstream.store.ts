@@ -528,12 +528,15 @@ export class JetStreamStore implements DistributedSignalStore {
     });
   }
 
-  /** Whether a `maxSize` trim can wait: recently checked and less than a batch over. */
+  /**
+   * Whether a `maxSize` trim can wait: checked less than a second ago, and either less than a
+   * batch over the limit or held back by a consumer then (it will not have moved much).
+   */
   #trimNotDue(state: LogState, maxSize: number): boolean {
     return (
       state.checkedAt > 0 &&
       Date.now() - state.checkedAt < TRIM_RECHECK_MS &&
-      state.last - state.first + 1 - maxSize < batchOf(maxSize)
+      (state.held !== undefined || state.last - state.first + 1 - maxSize < batchOf(maxSize))
     );
   }
 
@@ -667,6 +670,7 @@ export class JetStreamStore implements DistributedSignalStore {
       (maxMessages !== undefined && state.appended >= batchOf(maxMessages)) ||
       (maxBytes !== undefined && state.appendedBytes >= batchOf(maxBytes));
     if (!due || state.trimming !== undefined) return;
+    if (state.held !== undefined && Date.now() - state.checkedAt < TRIM_RECHECK_MS) return;
     state.appended = 0;
     state.appendedBytes = 0;
     this.#runTrim(bus, state, { maxSize: maxMessages, maxBytes }).catch((error: unknown) => {
