@@ -23,6 +23,7 @@ import {
   type NatsConnectionOptions,
   type StreamFollower,
 } from '../store/jetstream/connection.js';
+import { fitDuplicateWindow } from '../store/jetstream/stream-config.js';
 import type {
   JournalAdapter,
   JournalEntry,
@@ -604,7 +605,8 @@ export class JetStreamJournal implements JournalAdapter {
     }
     if (info === undefined) {
       const { StorageType, RetentionPolicy, DiscardPolicy } = this.#link.module;
-      const config: Partial<StreamConfig> & { name: string } = {
+      // A max age under the default duplicate window (2 min) needs a shorter window.
+      const config: Partial<StreamConfig> & { name: string } = fitDuplicateWindow({
         name: this.stream,
         subjects: [wildcard],
         storage: this.options.storage === 'memory' ? StorageType.Memory : StorageType.File,
@@ -612,7 +614,7 @@ export class JetStreamJournal implements JournalAdapter {
         retention: RetentionPolicy.Limits,
         discard: DiscardPolicy.Old,
         max_age: this.options.maxAge * 1_000_000,
-      };
+      });
       try {
         info = await this.#link.jsm.streams.add(config);
       } catch (error) {

@@ -116,8 +116,13 @@ export class RecordIndex {
   private segment = new Uint32Array(0);
   private offset = new Uint32Array(0);
   private length = new Uint32Array(0);
-  /** Causes that are not in the index (only in hand-made or damaged files). */
+  /**
+   * Causes that are not in the index: an effect recorded before its cause (another
+   * instance's record still on its way, `unknownCause: 'link'`), or a hand-made / damaged file.
+   */
   private readonly danglingCauses = new Map<number, string>();
+  /** Effects (in record order) waiting for a cause id that is not indexed yet. */
+  private readonly waitingEffects = new Map<string, number[]>();
 
   private readonly convKeys: string[] = [];
   private readonly convByKey = new Map<string, number>();
@@ -205,16 +210,23 @@ export class RecordIndex {
     this.segment[seq] = segment;
     this.offset[seq] = offset;
     this.length[seq] = length;
+    // Effects recorded before this signal (their cause) link up now, in record order.
+    const waiting = this.waitingEffects.get(meta.id);
+    if (waiting !== undefined) {
+      this.waitingEffects.delete(meta.id);
+      for (const effect of waiting) {
+        this.danglingCauses.delete(effect);
+        this.linkEffect(effect, seq);
+      }
+    }
     if (meta.causeId !== undefined) {
       const cause = this.byId.get(meta.causeId);
-      if (cause === undefined) this.danglingCauses.set(seq, meta.causeId);
-      else {
-        this.cause[seq] = cause;
-        const last = this.lastEffect[cause];
-        if (last === NONE) this.firstEffect[cause] = seq;
-        else this.nextSibling[last] = seq;
-        this.lastEffect[cause] = seq;
-      }
+      if (cause === undefined || cause === seq) {
+        this.danglingCauses.set(seq, meta.causeId);
+        const list = this.waitingEffects.get(meta.causeId);
+        if (list === undefined) this.waitingEffects.set(meta.causeId, [seq]);
+        else list.push(seq);
+      } else this.linkEffect(seq, cause);
     }
     this.joinConversation(seq, meta.id, meta.conversationId);
     const block = Math.floor(seq / this.blockSize);
@@ -226,6 +238,14 @@ export class RecordIndex {
       if (meta.time > this.blockMax[block]) this.blockMax[block] = meta.time;
     }
     return seq;
+  }
+
+  private linkEffect(seq: number, cause: number): void {
+    this.cause[seq] = cause;
+    const last = this.lastEffect[cause];
+    if (last === NONE) this.firstEffect[cause] = seq;
+    else this.nextSibling[last] = seq;
+    this.lastEffect[cause] = seq;
   }
 
   /**

@@ -2,17 +2,19 @@ import { JidoSignalError } from '../errors/jido-signal.error.js';
 import { JournalError } from '../errors/journal.error.js';
 import type { Signal } from '../signal/signal.js';
 import type { JournalEntry } from './journal-adapter.interface.js';
-import type { SignalJournal } from './signal-journal.js';
+import type { SignalJournal, UnknownCausePolicy } from './signal-journal.js';
 
 /** Options of {@link recordPublished}. */
 export interface RecordPublishedOptions {
   /**
-   * What to do with a signal whose `causationid` names a signal this journal never saw
-   * (e.g. one received from another service): `'root'` records it as a root (the
-   * `causationid` extension stays on the signal), `'error'` reports `cause_not_found`.
-   * @default 'root'
+   * What to do with a signal whose `causationid` names a signal this journal has not
+   * recorded (yet): `'link'` records the edge from the signal's own `causationid` — the cause
+   * may be on its way from another instance sharing the journal, and the effect links up as
+   * soon as it is recorded; `'root'` records it as a root (the `causationid` extension stays on
+   * the signal); `'error'` reports `cause_not_found`.
+   * @default 'link'
    */
-  unknownCause?: 'root' | 'error';
+  unknownCause?: UnknownCausePolicy;
   /**
    * Called for every signal that could not be recorded (also published on
    * `TelemetryChannel.JournalRecordError`). Publishing is never failed by the journal.
@@ -46,8 +48,9 @@ function asLibraryError(error: unknown): JidoSignalError {
 }
 
 /**
- * Record signals a bus just published, in order, each with its cause taken from its
- * `causationid` (set by `CausalityContext.applyCausality` while a handler ran). Never
+ * Record signals a bus just published, in order, each with its cause taken from its own
+ * `causationid` (set by `CausalityContext.applyCausality` while a handler ran) — also when
+ * that cause was published by another instance whose record has not arrived yet. Never
  * rejects: failures are returned, passed to `onError` and published on the record-error
  * channel, because the journal must not fail a publish. Signals of one batch may cause each
  * other.
@@ -63,7 +66,7 @@ export async function recordPublished(
   signals: readonly Signal[],
   options: RecordPublishedOptions = {},
 ): Promise<RecordPublishedResult> {
-  const unknownCause = options.unknownCause ?? 'root';
+  const unknownCause = options.unknownCause ?? 'link';
   // Every record is queued before the first one runs, so causes stay ahead of effects a
   // handler publishes while this call is still in progress.
   const outcomes = signals.map((signal) =>

@@ -41,11 +41,18 @@ export interface RecordOptions {
   /**
    * What to do when the cause is not recorded: `'error'` rejects with `cause_not_found`;
    * `'root'` records the signal as a root (its `causationid` extension is kept) — for signals
-   * caused by something outside this journal, such as another service.
+   * caused by something outside this journal, such as another service; `'link'` records the
+   * edge anyway — for a cause another instance is still recording (a shared journal): the
+   * effect is linked as soon as the cause is recorded (`getEffects`, `traceChain`), and its
+   * causal time order is not checked. Until then (or forever, for a cause that never comes)
+   * the entry's `causeId` names it and `getCause` returns `undefined`.
    * @default 'error'
    */
-  unknownCause?: 'error' | 'root';
+  unknownCause?: UnknownCausePolicy;
 }
+
+/** See {@link RecordOptions.unknownCause}. */
+export type UnknownCausePolicy = 'error' | 'root' | 'link';
 
 /** Which way {@link SignalJournal.traceChain} walks. */
 export type TraceDirection = 'causes' | 'effects' | 'both';
@@ -282,13 +289,13 @@ export class SignalJournal {
       explicit === null
         ? undefined
         : (explicit ?? (typeof implicit === 'string' && implicit !== '' ? implicit : undefined));
-    const orphanAsRoot = options.unknownCause === 'root';
+    const orphans = options.unknownCause ?? 'error';
     // Records are checked and staged one at a time in call order (an idle journal starts right
     // away); the next one starts as soon as this one is indexed, while it is made durable.
     const staged =
       this.inFlight === 0
-        ? this.applyRecord(signal, causeId, orphanAsRoot)
-        : this.queue.then(() => this.applyRecord(signal, causeId, orphanAsRoot));
+        ? this.applyRecord(signal, causeId, orphans)
+        : this.queue.then(() => this.applyRecord(signal, causeId, orphans));
     this.inFlight++;
     this.queue = staged.then(this.settle, this.settle);
     return this.complete(staged, signal, causeId);
@@ -331,7 +338,7 @@ export class SignalJournal {
   private async applyRecord(
     signal: Signal,
     requestedCause: string | undefined,
-    orphanAsRoot: boolean,
+    orphans: UnknownCausePolicy,
   ): Promise<StagedRecord> {
     const id = signal.id;
     if (requestedCause === id) throw new SelfCauseError(id);
@@ -340,8 +347,9 @@ export class SignalJournal {
     if (causeId !== undefined) {
       cause = await this.adapter.getMeta(causeId);
       if (cause === undefined) {
-        if (!orphanAsRoot) throw new CauseNotFoundError(id, causeId);
-        causeId = undefined;
+        if (orphans === 'error') throw new CauseNotFoundError(id, causeId);
+        // 'link' keeps the edge: the cause is on its way (recorded by another instance).
+        if (orphans === 'root') causeId = undefined;
       }
     }
     const existing = await this.adapter.getMeta(id);

@@ -258,14 +258,31 @@ describe('recordPublished', () => {
     expect(result.recorded.map((e) => e.conversationId)).toEqual([a.id, a.id, a.id]);
   });
 
-  it('a cause this journal never saw: recorded as a root by default, reported with unknownCause "error"', async () => {
+  it('a cause not recorded yet: the edge is kept by default and links up once the cause is recorded', async () => {
+    const journal = new SignalJournal();
+    const cause = createSignal('cause');
+    // The effect arrives first (its cause was published on another instance).
+    const effect = applyCausality(createSignal('effect'), cause);
+    const { recorded } = await recordPublished(journal, [effect]);
+    expect(recorded[0]).toMatchObject({ id: effect.id, causeId: cause.id });
+    expect(await journal.getCause(effect.id)).toBeUndefined();
+    // Re-publishing it is an identical re-record.
+    expect((await recordPublished(journal, [effect])).failed).toEqual([]);
+    await recordPublished(journal, [cause]);
+    expect((await journal.getCause(effect.id))!.id).toBe(cause.id);
+    expect((await journal.getEffects(cause.id)).map((s) => s.id)).toEqual([effect.id]);
+    expect((await journal.traceChain(cause.id)).map((s) => s.id)).toEqual([cause.id, effect.id]);
+  });
+
+  it('a cause this journal never saw: a root with unknownCause "root", reported with "error"', async () => {
     const journal = new SignalJournal();
     const external = createSignal('ext', null, { extensions: { causationid: 'remote-1' } });
-    const { recorded } = await recordPublished(journal, [external]);
+    const { recorded } = await recordPublished(journal, [external], { unknownCause: 'root' });
     expect(recorded[0]).toMatchObject({ id: external.id, causeId: undefined });
     expect((await journal.get(external.id))!.extensions.causationid).toBe('remote-1');
-    // Re-publishing it is an identical re-record.
-    expect((await recordPublished(journal, [external])).failed).toEqual([]);
+    expect((await recordPublished(journal, [external], { unknownCause: 'root' })).failed).toEqual(
+      [],
+    );
 
     const errors: [string, string][] = [];
     const strict = await recordPublished(

@@ -70,3 +70,23 @@ describe('RecordIndex conversations', () => {
     expect(add('root', 'x')).toBe(-1);
   });
 });
+
+describe('RecordIndex effects recorded before their cause', () => {
+  it('link up, in record order, when the cause is added (a shared journal: the cause came from another instance)', () => {
+    const index = new RecordIndex(4);
+    const meta = (id: string, causeId?: string) => ({
+      id,
+      time: 1,
+      recordedAt: 1,
+      causeId,
+      conversationId: 'c',
+    });
+    const e1 = index.add(meta('e1', 'cause'), 1, 0, 1);
+    const e2 = index.add(meta('e2', 'cause'), 1, 1, 1);
+    expect(index.causeOf(e1)).toBe('cause'); // dangling, but kept
+    const cause = index.add(meta('cause'), 1, 2, 1);
+    const e3 = index.add(meta('e3', 'cause'), 1, 3, 1);
+    expect(index.effectsOf(cause)).toEqual(['e1', 'e2', 'e3']);
+    expect([e1, e2, e3].map((s) => index.causeOf(s))).toEqual(['cause', 'cause', 'cause']);
+  });
+});

@@ -132,7 +132,7 @@ describe('JetStreamStore', () => {
       ]);
     });
 
-    it('applies the retention options to every bus log stream', async () => {
+    it('applies the retention options itself (no server-side limits that would drop unacked entries)', async () => {
       const s = await open({
         maxMessages: 5,
         maxAge: 60_000,
@@ -145,13 +145,19 @@ describe('JetStreamStore', () => {
         Array.from({ length: 8 }, (_, i) => createSignal('t', i)),
       );
       const info = await streamInfo(s.logStreamName(bus));
-      expect(info.config.max_msgs).toBe(5);
-      expect(info.config.max_age).toBe(60_000 * 1e6);
-      expect(info.config.max_bytes).toBe(1_000_000);
+      expect(info.config.max_msgs).toBe(-1);
+      expect(info.config.max_age).toBe(0);
+      expect(info.config.max_bytes).toBe(-1);
       expect(info.config.storage).toBe('memory');
       expect(info.config.subjects).toEqual([`${prefix}.log.${bus}.>`]);
+      // The store trims after the append (one batch: 1 % of 5, at least one entry).
+      let size = 8;
+      for (const deadline = Date.now() + 5_000; size !== 5 && Date.now() < deadline;) {
+        size = await s.size(bus);
+        await sleep(20);
+      }
+      expect(size).toBe(5);
       expect((await s.read(bus)).map((e) => e.signal.data)).toEqual([3, 4, 5, 6, 7]);
-      expect(await s.size(bus)).toBe(5);
     });
 
     it('appends the same signal twice as two entries', async () => {

@@ -4,3 +4,4 @@ export type { JetStreamStoreOptions } from './jetstream.store.js';
 export type { NatsServerOptions } from './nats-server-options.js';
 export type { NatsConnectionOptions } from './connection.js';
 export { logIdFor, sequenceOf } from './subjects.js';
+export type { StreamConfigMismatch } from './stream-config.js';

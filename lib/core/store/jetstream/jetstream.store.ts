@@ -6,6 +6,7 @@ import type {
   OrderedConsumerOptions,
   PubAck,
   StreamConfig,
+  StreamInfo,
 } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +37,7 @@ import type {
   SubscriptionState,
   TrimOptions,
 } from '../signal-store.interface.js';
+import { isTransientClusterError } from './cluster-errors.js';
 import {
   describeCause,
   followStream,
@@ -48,6 +50,8 @@ import {
   type JetStreamStoreSettings,
   type ResolvedJetStreamStoreOptions,
 } from './options.js';
+import { durableFloor } from './retention.js';
+import { configMismatches, describeMismatches, fitDuplicateWindow } from './stream-config.js';
 import { assertBusName, consumerName, JetStreamNames, logIdFor, sequenceOf } from './subjects.js';
 
 /** Options of {@link JetStreamStore.connect}: the store settings, or an open connection to reuse. */
@@ -158,6 +162,38 @@ interface StoredEntry {
 
 type StoredDlqEntry = Omit<DlqEntry, 'signal'> & { readonly signal: unknown };
 
+/** What one store object knows of a bus log (retention batching). */
+interface LogState {
+  /** First sequence as of the last check (or purge). */
+  first: number;
+  /** Highest sequence seen (appends, tail, checks). */
+  last: number;
+  /** When `first`/`last` were last read from the server (0: never). */
+  checkedAt: number;
+  /** Entries and bytes appended since the last store-side retention pass. */
+  appended: number;
+  appendedBytes: number;
+  trimming: Promise<number> | undefined;
+  /** The durable consumer holding retention back (reported), if any. */
+  held: string | undefined;
+  sweeping: ReturnType<typeof setInterval> | undefined;
+}
+
+/** Limits of one trim. */
+interface RetentionLimits {
+  readonly maxSize?: number;
+  readonly maxBytes?: number;
+  readonly olderThan?: number;
+}
+
+/** A `maxSize` trim within this long of the last check may wait for a batch. */
+const TRIM_RECHECK_MS = 1_000;
+
+/** Entries (or bytes) over a limit worth one trim: 1 % of it, at least 1. */
+function batchOf(limit: number): number {
+  return Math.max(1, Math.floor(limit / 100));
+}
+
 /** Something this store started and stops on `close()`. */
 interface Running {
   readonly bus: string;
@@ -185,8 +221,15 @@ interface Running {
  * are exact.
  *
  * **Entries** are the signal's CloudEvents JSON with headers `Jido-Origin` (the appending
- * store's `instanceId`) and `Jido-Recorded-At`. Appending the same signal twice records it
- * twice (no `Nats-Msg-Id` de-duplication).
+ * store's `instanceId`) and `Jido-Recorded-At`, and a `Nats-Msg-Id` unique to that append:
+ * a retry after a lost acknowledgement is stored once, while appending the same signal again
+ * records it again.
+ *
+ * **Retention** (`maxMessages`, `maxBytes`, `maxAge`, and `trim` from a bus's `maxLogSize` /
+ * `logTtl`) is applied by the store in batches and never removes an entry a durable consumer
+ * has not acked. **Existing streams** keep their configuration unless `updateExisting` is set.
+ * **Transient cluster failures** (leader election, reconnect) are retried within
+ * `publishTimeout`; errors that reach callers carry `retryable: true`.
  *
  * Every operation waits at most `disconnectedWait` ms for a lost connection, then rejects
  * with `StoreUnavailableError` (`store_unavailable`); other NATS failures are `StoreError`
@@ -209,6 +252,12 @@ export class JetStreamStore implements DistributedSignalStore {
   readonly #options: ResolvedJetStreamStoreOptions;
   readonly #streams = new Map<string, Promise<void>>();
   readonly #running = new Set<Running>();
+  /** What this object knows of each bus log it appended to or trimmed (retention batches). */
+  readonly #logs = new Map<string, LogState>();
+  /** Streams whose configuration mismatch was reported already. */
+  readonly #warned = new Set<string>();
+  #appendCount = 0;
+  #stalledFeeds = 0;
   #lastMs = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -240,6 +289,15 @@ export class JetStreamStore implements DistributedSignalStore {
   /** Whether the connection is up right now (`false` after `close()`). */
   get connected(): boolean {
     return !this.#closed && this.#link.connected;
+  }
+
+  /**
+   * Feeds (`tail`) of this store object that are stalled right now: their server stopped
+   * sending heartbeats (it died) and the feed is being recreated — `0` when every feed runs.
+   * Each stall is also reported on `onError` when it starts.
+   */
+  get stalledFeeds(): number {
+    return this.#stalledFeeds;
   }
 
   /** Listen to connection changes. @returns a function that removes the listener */
@@ -276,33 +334,125 @@ export class JetStreamStore implements DistributedSignalStore {
     await this.#ready('append');
     await this.#ensureLog(bus);
     const ms = this.#now();
-    const headers = this.#link.transport.headers();
-    headers.set(ORIGIN_HEADER, this.instanceId);
-    headers.set(RECORDED_AT_HEADER, String(ms));
-    const js = this.#link.js;
-    const timeout = this.#link.requestTimeout;
-    // Pipelined: every publish goes out before the first acknowledgement is awaited. The
-    // client writes them in call order, so stream sequences follow the order of `signals`.
-    const acks = new Array<Promise<PubAck>>(n);
+    const results = await this.#publishLog(bus, subjects, bodies, ms);
+    const state = this.#logState(bus);
+    let bytes = 0;
     for (let i = 0; i < n; i++) {
-      acks[i] = js.publish(subjects[i], bodies[i], { headers, timeout });
+      if (results[i].seq > state.last) state.last = results[i].seq;
+      bytes += bodies[i].length;
     }
-    let results: PubAck[];
-    try {
-      results = await Promise.all(acks);
-    } catch (error) {
-      // Settle the rest so no rejection goes unhandled.
-      await Promise.allSettled(acks);
-      if (this.#isApiError(error, API_STREAM_NOT_FOUND) || isNoResponders(error)) {
-        this.#streams.delete(this.#names.logStream(bus));
-      }
-      throw this.#mapError('append', error);
-    }
+    this.#afterAppend(bus, state, n, bytes);
     const out = new Array<RecordedSignal>(n);
     for (let i = 0; i < n; i++) {
       out[i] = { logId: logIdFor(ms, results[i].seq), recordedAt: ms, signal: signals[i] };
     }
     return out;
+  }
+
+  /**
+   * Publish entries to the log of `bus`, pipelined (every publish goes out before the first
+   * acknowledgement is awaited; the client writes them in call order, so stream sequences
+   * follow the order of the entries). While the cluster heals (leader election, reconnect)
+   * the entries from the first unacknowledged one on are published again until
+   * `publishTimeout` has passed; each entry keeps its `Nats-Msg-Id`, so one the server
+   * stored before its acknowledgement got lost is not stored twice.
+   */
+  async #publishLog(
+    bus: string,
+    subjects: readonly string[],
+    bodies: readonly string[],
+    ms: number,
+  ): Promise<PubAck[]> {
+    const n = subjects.length;
+    const msgBase = `${this.instanceId}.${(this.#appendCount++).toString(36)}.`;
+    const recordedAt = String(ms);
+    const results = new Array<PubAck>(n);
+    const deadline = Date.now() + this.#options.publishTimeout;
+    let from = 0;
+    let lastCheck = 0;
+    for (let attempt = 0; ; attempt++) {
+      const js = this.#link.js;
+      const transport = this.#link.transport;
+      const timeout =
+        attempt === 0
+          ? this.#link.requestTimeout
+          : Math.max(1, Math.min(this.#link.requestTimeout, deadline - Date.now()));
+      const acks = new Array<Promise<PubAck>>(n - from);
+      for (let i = from; i < n; i++) {
+        const headers = transport.headers();
+        headers.set(ORIGIN_HEADER, this.instanceId);
+        headers.set(RECORDED_AT_HEADER, recordedAt);
+        acks[i - from] = js.publish(subjects[i], bodies[i], {
+          headers,
+          msgID: msgBase + i.toString(36),
+          timeout,
+        });
+      }
+      const settled = await Promise.allSettled(acks);
+      let failed = -1;
+      let error: unknown;
+      for (let k = 0; k < settled.length; k++) {
+        const r = settled[k];
+        if (r.status === 'rejected') {
+          failed = from + k;
+          error = r.reason;
+          break;
+        }
+        results[from + k] = r.value;
+      }
+      if (failed < 0) return results;
+      from = failed;
+      if (this.#closed) throw new StoreClosedError(STORE);
+      const transient = isTransientClusterError(error) || !this.#link.connected;
+      if (!transient || Date.now() >= deadline) throw this.#mapError('append', error);
+      // "No responders" also means the stream is gone (deleted by an operator): recreate it,
+      // asking at most once a second.
+      // asking at most once a second, in the background (the request itself may wait for
+      // the election).
+      if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
+        const now = Date.now();
+        if (now - lastCheck >= 1_000) {
+          lastCheck = now;
+          this.#recreateIfMissing(bus).catch(noop);
+        }
+      }
+      // Short pauses (25, 50, then 100 ms): an election ends at an unknown moment.
+      await this.#pause(Math.min(25 * 2 ** Math.min(attempt, 2), deadline - Date.now()));
+    }
+  }
+
+  /** Sleep `ms`, or until reconnected when the connection is down (at most `ms`). */
+  async #pause(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const off = this.#link.onConnectionChange((up) => {
+        if (up) done();
+      });
+      function done(): void {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+  }
+
+  /** Drop the cached stream and create it again when the server says it does not exist. */
+  async #recreateIfMissing(bus: string): Promise<void> {
+    const stream = this.#names.logStream(bus);
+    try {
+      await this.#link.jsm.streams.info(stream);
+    } catch (error) {
+      if (!this.#isApiError(error, API_STREAM_NOT_FOUND)) return;
+      this.#streams.delete(stream);
+      const state = this.#logs.get(bus);
+      if (state !== undefined) {
+        state.first = 1;
+        state.last = 0;
+        state.checkedAt = 0;
+      }
+      await this.#ensureLog(bus);
+    }
   }
 
   async read(bus: string, query: LogQuery = {}): Promise<RecordedSignal[]> {
@@ -354,6 +504,16 @@ export class JetStreamStore implements DistributedSignalStore {
     return out;
   }
 
+  /**
+   * Remove the oldest entries of the log of `bus`: those beyond the newest `maxSize`, and/or
+   * those recorded before `olderThan`. **Never removes an entry a durable consumer (a
+   * persistent subscription, on any instance) has not acked**: the cut stops below the
+   * lowest ack floor and the log stays longer meanwhile (reported once on `onError`).
+   * `maxSize` trims repeated within a second (the bus issues one per publish once its log is
+   * full) are batched: one that would remove fewer than 1 % of `maxSize` entries, as far as
+   * this store object knows, does nothing; one issued while another runs does nothing.
+   * @returns the number of entries removed
+   */
   async trim(bus: string, options: TrimOptions): Promise<number> {
     this.#assertOpen();
     assertBusName(bus);
@@ -362,22 +522,74 @@ export class JetStreamStore implements DistributedSignalStore {
     }
     assertLimit(options.maxSize, 'maxSize');
     assertTime(options.olderThan, 'olderThan');
+    if (options.maxSize === undefined && options.olderThan === undefined) return 0;
     await this.#ready('trim');
+    const state = this.#logState(bus);
+    const batchable = options.olderThan === undefined;
+    if (batchable && (state.trimming !== undefined || this.#trimNotDue(state, options.maxSize!))) {
+      return 0;
+    }
+    return this.#runTrim(bus, state, {
+      maxSize: options.maxSize,
+      olderThan: options.olderThan,
+    });
+  }
+
+  /**
+   * Whether a `maxSize` trim can wait: checked less than a second ago, and either less than a
+   * batch over the limit or held back by a consumer then (it will not have moved much).
+   */
+  #trimNotDue(state: LogState, maxSize: number): boolean {
+    return (
+      state.checkedAt > 0 &&
+      Date.now() - state.checkedAt < TRIM_RECHECK_MS &&
+      (state.held !== undefined || state.last - state.first + 1 - maxSize < batchOf(maxSize))
+    );
+  }
+
+  /** Run one trim of `bus` after the one under way, if any. */
+  async #runTrim(bus: string, state: LogState, limits: RetentionLimits): Promise<number> {
+    while (state.trimming !== undefined) await state.trimming.catch(noop);
+    const run = this.#trimNow(bus, state, limits);
+    state.trimming = run;
+    try {
+      return await run;
+    } finally {
+      if (state.trimming === run) state.trimming = undefined;
+    }
+  }
+
+  async #trimNow(bus: string, state: LogState, limits: RetentionLimits): Promise<number> {
     const stream = this.#names.logStream(bus);
     const jsm = this.#link.jsm;
-    let removed = 0;
     try {
-      if (options.olderThan !== undefined) {
-        const olderThan = options.olderThan;
+      let info: StreamInfo;
+      try {
+        info = await jsm.streams.info(stream);
+      } catch (error) {
+        if (this.#isApiError(error, API_STREAM_NOT_FOUND)) return 0;
+        throw error;
+      }
+      const { first_seq: first, last_seq: last, messages, bytes } = info.state;
+      state.first = first;
+      if (last > state.last) state.last = last;
+      state.checkedAt = Date.now();
+      if (messages === 0) return 0;
+      let cut = first; // every entry below `cut` goes
+      let exactKeep: number | undefined;
+      if (limits.maxSize !== undefined) {
+        cut = Math.max(cut, last - limits.maxSize + 1);
+        exactKeep = limits.maxSize;
+      }
+      if (limits.maxBytes !== undefined && bytes > limits.maxBytes) {
+        const keep = Math.floor(limits.maxBytes / (bytes / messages));
+        cut = Math.max(cut, last - keep + 1);
+        exactKeep = undefined;
+      }
+      if (limits.olderThan !== undefined) {
+        const olderThan = limits.olderThan;
         // Never past the end as of now: entries appended meanwhile are newer than the cut.
-        let lastSeq: number;
-        try {
-          lastSeq = (await jsm.streams.info(stream)).state.last_seq;
-        } catch (error) {
-          if (this.#isApiError(error, API_STREAM_NOT_FOUND)) return 0;
-          throw error;
-        }
-        let cut: number | undefined;
+        let timeCut: number | undefined;
         const found = await this.#scan(
           'trim',
           stream,
@@ -389,25 +601,102 @@ export class JetStreamStore implements DistributedSignalStore {
           MAX_BATCH,
           (raw) => {
             if (recordedAtOf(raw) >= olderThan) {
-              cut = raw.seq;
+              timeCut = raw.seq;
               return false;
             }
             return true;
           },
         );
         if (!found) return 0;
-        const response = await jsm.streams.purge(stream, { seq: cut ?? lastSeq + 1 });
-        removed += response.purged;
+        cut = Math.max(cut, Math.min(timeCut ?? last + 1, last + 1));
+        exactKeep = undefined;
       }
-      if (options.maxSize !== undefined) {
-        const response = await jsm.streams.purge(stream, { keep: options.maxSize });
-        removed += response.purged;
+      if (cut <= first) {
+        state.held = undefined;
+        return 0;
       }
+      const { floor, holder } = await durableFloor(jsm, stream, last);
+      const safe = Math.min(cut, floor + 1);
+      this.#noteHeld(stream, state, safe < cut ? holder : undefined, cut - safe);
+      if (safe <= first) return 0;
+      const response = await jsm.streams.purge(
+        stream,
+        safe === cut && exactKeep !== undefined ? { keep: exactKeep } : { seq: safe },
+      );
+      state.first = safe;
+      return response.purged;
     } catch (error) {
-      if (this.#isApiError(error, API_STREAM_NOT_FOUND)) return removed;
+      if (this.#isApiError(error, API_STREAM_NOT_FOUND)) return 0;
       throw this.#mapError('trim', error);
     }
-    return removed;
+  }
+
+  /** Report (once while it lasts) that a durable consumer holds retention back. */
+  #noteHeld(stream: string, state: LogState, holder: string | undefined, kept: number): void {
+    if (holder === undefined) {
+      state.held = undefined;
+      return;
+    }
+    if (state.held === holder) return;
+    state.held = holder;
+    this.#report(
+      new StoreError(
+        `${STORE}: retention of "${stream}" is held back by durable consumer "${holder}": ` +
+          `${kept} entries past the limit are kept until it acks them`,
+        { details: { stream, consumer: holder, kept } },
+      ),
+      'trim',
+    );
+  }
+
+  #logState(bus: string): LogState {
+    let state = this.#logs.get(bus);
+    if (state === undefined) {
+      state = {
+        first: 1,
+        last: 0,
+        checkedAt: 0,
+        appended: 0,
+        appendedBytes: 0,
+        trimming: undefined,
+        held: undefined,
+        sweeping: undefined,
+      };
+      this.#logs.set(bus, state);
+    }
+    return state;
+  }
+
+  /** Store-side retention (`maxMessages`, `maxBytes`): one trim per batch of appends. */
+  #afterAppend(bus: string, state: LogState, count: number, bytes: number): void {
+    const { maxMessages, maxBytes } = this.#options;
+    if (maxMessages === undefined && maxBytes === undefined) return;
+    state.appended += count;
+    state.appendedBytes += bytes;
+    const due =
+      (maxMessages !== undefined && state.appended >= batchOf(maxMessages)) ||
+      (maxBytes !== undefined && state.appendedBytes >= batchOf(maxBytes));
+    if (!due || state.trimming !== undefined) return;
+    if (state.held !== undefined && Date.now() - state.checkedAt < TRIM_RECHECK_MS) return;
+    state.appended = 0;
+    state.appendedBytes = 0;
+    this.#runTrim(bus, state, { maxSize: maxMessages, maxBytes }).catch((error: unknown) => {
+      if (!this.#closed) this.#report(error, 'retention');
+    });
+  }
+
+  /** Store-side `maxAge`: a sweep every `maxAge / 4` ms (1 s to 1 min), unref'd. */
+  #startSweep(bus: string): void {
+    const maxAge = this.#options.maxAge!;
+    const state = this.#logState(bus);
+    const every = Math.min(60_000, Math.max(1_000, Math.floor(maxAge / 4)));
+    state.sweeping = setInterval(() => {
+      if (this.#closed || state.trimming !== undefined || !this.#link.connected) return;
+      this.#runTrim(bus, state, { olderThan: Date.now() - maxAge }).catch((error: unknown) => {
+        if (!this.#closed) this.#report(error, 'retention (maxAge)');
+      });
+    }, every);
+    state.sweeping.unref();
   }
 
   async size(bus: string): Promise<number> {
@@ -771,6 +1060,7 @@ export class JetStreamStore implements DistributedSignalStore {
     await this.#ready('tail');
     await this.#ensureLog(bus);
     const stream = this.#names.logStream(bus);
+    const state = this.#logState(bus);
     let lastSeq: number;
     try {
       // Start right after the last entry as of now.
@@ -783,8 +1073,13 @@ export class JetStreamStore implements DistributedSignalStore {
       follower = await followStream(
         this.#link,
         stream,
-        { filter: this.#names.logSubjects(bus), startSeq: lastSeq + 1 },
+        {
+          filter: this.#names.logSubjects(bus),
+          startSeq: lastSeq + 1,
+          heartbeat: this.#options.feedHeartbeat,
+        },
         (m) => {
+          if (m.seq > state.last) state.last = m.seq;
           // This store's own appends: skipped before decoding (the bus delivered them).
           if (m.headers?.get(ORIGIN_HEADER) === this.instanceId) return;
           let entry: RecordedSignal;
@@ -802,7 +1097,22 @@ export class JetStreamStore implements DistributedSignalStore {
             this.#report(error, 'tail callback');
           }
         },
-        (error) => this.#report(error, 'tail restart'),
+        {
+          onRestartError: (error) => this.#report(error, 'tail restart'),
+          onStall: () => {
+            this.#stalledFeeds++;
+            this.#report(
+              new StoreError(
+                `${STORE}: the feed of "${stream}" stalled (its server stopped sending heartbeats); recreating it`,
+                { details: { stream, feed: 'stalled' }, retryable: true },
+              ),
+              'tail',
+            );
+          },
+          onResume: () => {
+            this.#stalledFeeds--;
+          },
+        },
       );
     } catch (error) {
       throw this.#mapError('tail', error);
@@ -933,11 +1243,19 @@ export class JetStreamStore implements DistributedSignalStore {
 
   /**
    * Resolves after a cheap round trip to the server. Rejects at once with
-   * `StoreUnavailableError` while disconnected (no waiting: health checks call it).
+   * `StoreUnavailableError` while disconnected, and with a retryable `StoreError` while a
+   * fan-out feed is stalled ({@link JetStreamStore.stalledFeeds}) — no waiting: health checks
+   * call it, so the instance reports `down` while it misses other instances' signals.
    */
   async ping(): Promise<void> {
     this.#assertOpen();
     if (!this.#link.connected) throw new StoreUnavailableError(STORE, 'ping', 0);
+    if (this.#stalledFeeds > 0) {
+      throw new StoreError(
+        `${STORE}: ${this.#stalledFeeds} fan-out feed(s) stalled (their server stopped answering); recreating`,
+        { details: { operation: 'ping', stalledFeeds: this.#stalledFeeds }, retryable: true },
+      );
+    }
     try {
       await this.#link.jsm.getAccountInfo();
     } catch (error) {
@@ -953,6 +1271,10 @@ export class JetStreamStore implements DistributedSignalStore {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    for (const state of this.#logs.values()) {
+      clearInterval(state.sweeping);
+      await state.trimming?.catch(noop);
+    }
     for (const r of [...this.#running]) await r.stop().catch(noop);
     await this.#link.close();
   }
@@ -1025,39 +1347,51 @@ export class JetStreamStore implements DistributedSignalStore {
     if (!this.#link.connected) {
       return new StoreUnavailableError(STORE, operation, 0, cause);
     }
-    const timeout = (error as { name?: string } | null)?.name === 'TimeoutError';
     return new StoreError(`${STORE}: ${operation} failed: ${cause.message}`, {
       details: { operation },
       cause,
-      retryable: timeout,
+      retryable: isTransientClusterError(error),
     });
   }
 
-  /** Create the log stream of `bus` once per store object (retention from the options). */
+  /**
+   * Create the log stream of `bus` once per store object. Retention is not a server-side
+   * limit (the server would drop entries durable consumers have not acked): the store
+   * applies it, see {@link JetStreamStore.trim}.
+   */
   #ensureLog(bus: string): Promise<void> {
-    const o = this.#options;
-    return this.#ensure(this.#names.logStream(bus), {
-      subjects: [this.#names.logSubjects(bus)],
-      max_msgs: o.maxMessages ?? -1,
-      max_bytes: o.maxBytes ?? -1,
-      max_age: o.maxAge === undefined ? 0 : nanos(o.maxAge),
-    });
+    const stream = this.#names.logStream(bus);
+    const pending = this.#ensure(
+      stream,
+      { subjects: [this.#names.logSubjects(bus)], max_msgs: -1, max_bytes: -1, max_age: 0 },
+      ['max_msgs', 'max_bytes', 'max_age'],
+    );
+    if (this.#options.maxAge !== undefined && !this.#logs.get(bus)?.sweeping) {
+      this.#startSweep(bus);
+    }
+    return pending;
   }
 
   /** Create one of the prefix-wide streams (state, DLQ, snapshots). */
   #ensureShared(stream: string): Promise<void> {
     const n = this.#names;
     if (stream === n.stateStream) {
-      return this.#ensure(stream, { subjects: [n.stateSubjects()], max_msgs_per_subject: 1 });
+      return this.#ensure(stream, { subjects: [n.stateSubjects()], max_msgs_per_subject: 1 }, [
+        'max_msgs_per_subject',
+      ]);
     }
-    if (stream === n.dlqStream) return this.#ensure(stream, { subjects: [n.dlqSubjects()] });
-    return this.#ensure(stream, { subjects: [n.snapshotSubjects()] });
+    if (stream === n.dlqStream) return this.#ensure(stream, { subjects: [n.dlqSubjects()] }, []);
+    return this.#ensure(stream, { subjects: [n.snapshotSubjects()] }, []);
   }
 
-  #ensure(name: string, config: Partial<StreamConfig>): Promise<void> {
+  #ensure(
+    name: string,
+    config: Partial<StreamConfig>,
+    compared: readonly (keyof StreamConfig)[],
+  ): Promise<void> {
     let pending = this.#streams.get(name);
     if (pending === undefined) {
-      pending = this.#createStream(name, config).catch((error: unknown) => {
+      pending = this.#createStream(name, config, compared).catch((error: unknown) => {
         this.#streams.delete(name);
         throw this.#mapError('create stream', error);
       });
@@ -1066,9 +1400,19 @@ export class JetStreamStore implements DistributedSignalStore {
     return pending;
   }
 
-  async #createStream(name: string, config: Partial<StreamConfig>): Promise<void> {
+  /**
+   * Create a stream, or check an existing one: its settings (the `compared` fields, and
+   * replicas when the `replicas` option is given) are changed only with `updateExisting`;
+   * otherwise a mismatch is reported once and the server's configuration is kept. Storage
+   * never changes.
+   */
+  async #createStream(
+    name: string,
+    config: Partial<StreamConfig>,
+    compared: readonly (keyof StreamConfig)[],
+  ): Promise<void> {
     const o = this.#options;
-    const full: Partial<StreamConfig> & { name: string } = {
+    const full = fitDuplicateWindow({
       name,
       storage: o.storage,
       num_replicas: o.replicas,
@@ -1076,26 +1420,38 @@ export class JetStreamStore implements DistributedSignalStore {
       discard: 'old',
       allow_direct: true,
       ...config,
-    };
+    });
     const jsm = this.#link.jsm;
     try {
       await jsm.streams.add(full);
+      return;
     } catch (error) {
       if (!this.#isApiError(error, API_STREAM_NAME_IN_USE)) throw error;
-      // It exists with another configuration (another instance, older options): bring the
-      // limits in line; storage cannot change and is left as it is.
-      const info = await jsm.streams.info(name);
-      const c = info.config;
-      if (
-        c.max_msgs !== full.max_msgs ||
-        c.max_bytes !== full.max_bytes ||
-        c.max_age !== full.max_age ||
-        c.num_replicas !== full.num_replicas
-      ) {
-        const { storage: _storage, ...update } = full;
-        await jsm.streams.update(name, { ...c, ...update });
-      }
     }
+    // It exists (another instance, an operator, an older version of this store).
+    const info = await jsm.streams.info(name);
+    const fields: Array<keyof StreamConfig> = [...compared];
+    if (o.replicasGiven) fields.push('num_replicas');
+    const mismatches = configMismatches(info.config, full, fields);
+    if (mismatches.length === 0) return;
+    if (!o.updateExisting) {
+      if (this.#warned.has(name)) return;
+      this.#warned.add(name);
+      this.#report(
+        new StoreError(
+          `${STORE}: stream "${name}" exists with other settings: ${describeMismatches(mismatches)}; ` +
+            "keeping the server's configuration (set updateExisting: true to change it)",
+          { details: { stream: name, mismatches: mismatches.map((m) => ({ ...m })) } },
+        ),
+        'create stream',
+      );
+      return;
+    }
+    const update: Partial<StreamConfig> = { ...info.config };
+    for (const m of mismatches) {
+      (update as Record<string, unknown>)[m.field] = m.requested;
+    }
+    await jsm.streams.update(name, fitDuplicateWindow(update));
   }
 
   async #createOrResume(
@@ -1308,10 +1664,6 @@ export class JetStreamStore implements DistributedSignalStore {
 /** `Array.isArray` without narrowing (it would widen readonly arrays to `any[]`). */
 function isList(value: unknown): boolean {
   return Array.isArray(value);
-}
-
-function isNoResponders(error: unknown): boolean {
-  return error instanceof Error && /no responders|not enabled/i.test(error.message);
 }
 
 function assertSpec(spec: DurableConsumerSpec): void {

@@ -17,23 +17,55 @@ export interface JetStreamStoreSettings extends NatsServerOptions {
   prefix?: string;
   /** Storage of the streams the store creates. @default 'file' */
   storage?: 'file' | 'memory';
-  /** Replicas of the streams the store creates (a clustered server allows up to 5). @default 1 */
+  /**
+   * Replicas of the streams the store creates (a clustered server allows up to 5). An
+   * existing stream keeps its replicas unless `updateExisting` is `true` and this option is set.
+   * @default 1
+   */
   replicas?: number;
   /**
-   * Retention of every bus log stream: at most this many entries (the oldest are dropped).
+   * What to do when a stream the store uses already exists with other settings (replicas,
+   * server-side limits, per-subject limit): `false` keeps the server's configuration and
+   * reports each mismatch once on `onError`; `true` changes the stream to these options
+   * (replicas only when `replicas` is given) — never implicitly, because several instances
+   * with different options would overwrite each other.
+   * @default false
+   */
+  updateExisting?: boolean;
+  /**
+   * Retention of every bus log: at most about this many entries; the oldest are removed by
+   * the store in batches (1 % of the limit) — **never one a durable consumer (persistent
+   * subscription) has not acked**: while one lags behind, the log grows past the limit.
    * @default undefined (unlimited)
    */
   maxMessages?: number;
   /**
-   * Retention of every bus log stream: drop entries older than this many ms.
+   * Retention of every bus log: entries older than this many ms are removed by a sweep
+   * (every `maxAge / 4` ms, at least every minute), never one a durable consumer has not acked.
    * @default undefined (unlimited)
    */
   maxAge?: number;
   /**
-   * Retention of every bus log stream: at most this many bytes (the oldest entries are dropped).
+   * Retention of every bus log: about this many bytes at most (estimated from the average
+   * entry size); the oldest entries are removed in batches, never one a durable consumer has
+   * not acked.
    * @default undefined (unlimited)
    */
   maxBytes?: number;
+  /**
+   * How long an append keeps retrying while the cluster heals (stream leader election,
+   * reconnect to another server) before it rejects with a `retryable` error, in ms.
+   * Retries reuse each entry's `Nats-Msg-Id`, so an entry is stored once.
+   * @default 30_000
+   */
+  publishTimeout?: number;
+  /**
+   * Idle heartbeat of the feeds that follow a log (`tail`), in ms: a feed that misses two
+   * heartbeats (its server died) is reported as stalled on `onError` and recreated from the
+   * next entry it has not delivered — typically within 1–3 s of the server's death.
+   * @default 500
+   */
+  feedHeartbeat?: number;
   /**
    * Receives failures that have no caller to reject: an entry that cannot be decoded (it is
    * skipped, or terminated on a durable consumer), a `tail`/`openConsumer` callback that
@@ -48,6 +80,11 @@ export interface ResolvedJetStreamStoreOptions {
   readonly prefix: string;
   readonly storage: 'file' | 'memory';
   readonly replicas: number;
+  /** Whether `replicas` was given (only then may it change an existing stream). */
+  readonly replicasGiven: boolean;
+  readonly updateExisting: boolean;
+  readonly publishTimeout: number;
+  readonly feedHeartbeat: number;
   readonly maxMessages: number | undefined;
   readonly maxAge: number | undefined;
   readonly maxBytes: number | undefined;
@@ -101,6 +138,19 @@ export function resolveOptions(options: JetStreamStoreSettings): ResolvedJetStre
   ) {
     throw new StoreOptionError(STORE, 'maxAge', 'must be a positive number of ms');
   }
+  if (options.updateExisting !== undefined && typeof options.updateExisting !== 'boolean') {
+    throw new StoreOptionError(STORE, 'updateExisting', 'must be a boolean');
+  }
+  nonNegative('publishTimeout', options.publishTimeout);
+  if (
+    options.feedHeartbeat !== undefined &&
+    (typeof options.feedHeartbeat !== 'number' ||
+      !Number.isFinite(options.feedHeartbeat) ||
+      options.feedHeartbeat < 500 ||
+      options.feedHeartbeat > 30_000)
+  ) {
+    throw new StoreOptionError(STORE, 'feedHeartbeat', 'must be a number of ms from 500 to 30000');
+  }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new StoreOptionError(STORE, 'onError', 'must be a function');
   }
@@ -132,6 +182,10 @@ export function resolveOptions(options: JetStreamStoreSettings): ResolvedJetStre
     prefix,
     storage,
     replicas: options.replicas ?? 1,
+    replicasGiven: options.replicas !== undefined,
+    updateExisting: options.updateExisting ?? false,
+    publishTimeout: options.publishTimeout ?? 30_000,
+    feedHeartbeat: options.feedHeartbeat ?? 500,
     maxMessages: options.maxMessages,
     maxAge: options.maxAge,
     maxBytes: options.maxBytes,
