@@ -460,6 +460,7 @@ export class SignalBus {
   readonly #ownsStore: boolean;
   /** Set when the store is shared by several processes. */
   readonly #distributed: DistributedSignalStore | undefined;
+  readonly #stopStoreErrors: (() => void) | undefined;
   /** Feed of entries other instances record (distributed store only). */
   #tail: Promise<LogTail> | undefined;
   readonly #dispatcher: Dispatcher;
@@ -599,6 +600,10 @@ export class SignalBus {
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? new MemoryStore();
     this.#distributed = isDistributedStore(this.#store) ? this.#store : undefined;
+    // Store failures with no caller (a stalled feed, a stream configured differently) reach errors$.
+    this.#stopStoreErrors = this.#distributed?.onError?.((error) =>
+      this.#report(this.#storeError('The store reported a failure', error)),
+    );
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Dispatcher({ buses: options.buses });
     this.errors$ = this.#errors.asObservable();
@@ -2163,6 +2168,7 @@ export class SignalBus {
     this.#endDrain();
     for (const subscriber of [...this.#streams]) subscriber.complete();
     this.#streams.clear();
+    this.#stopStoreErrors?.();
     this.#errors.complete();
     for (const sub of [...this.#subs.values()]) this.#remove(sub);
     // Final checkpoints, before an owned store closes.

@@ -1,3 +1,4 @@
+import type { JidoSignalError } from '../errors/jido-signal.error.js';
 import type { RecordedSignal, SignalStore } from './signal-store.interface.js';
 
 /**
@@ -95,6 +96,13 @@ export interface DistributedSignalStore extends SignalStore {
   deleteConsumer(bus: string, subscriptionId: string): Promise<boolean>;
   /** Listen to connection changes. @returns a function that removes the listener */
   onConnectionChange(listener: (connected: boolean) => void): () => void;
+  /**
+   * Listen to failures no caller can be rejected with (a stalled feed, a stream whose server
+   * configuration differs from the options, retention held back by a lagging consumer). A bus
+   * on the store forwards them to its `errors$`.
+   * @returns a function that removes the listener
+   */
+  onError?(listener: (error: JidoSignalError) => void): () => void;
 }
 
 /** Whether `store` is a {@link DistributedSignalStore}. */

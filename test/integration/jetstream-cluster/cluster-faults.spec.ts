@@ -357,6 +357,7 @@ describe('JetStream engine on a 3-node cluster', () => {
     let storeB: JetStreamStore | undefined;
     let pingWhileStalled: Promise<void> | undefined;
     const stalls: StoreError[] = [];
+    const busErrors: BusError[] = []; // what instance B's bus reports on errors$
     const onErrorB = (e: StoreError): void => {
       stalls.push(e);
       if (/stalled/.test(e.message) && pingWhileStalled === undefined) {
@@ -373,6 +374,7 @@ describe('JetStream engine on a 3-node cluster', () => {
       const nc = await connectTo([home.url]);
       storeB = await openStore(p, { connection: nc, onError: onErrorB });
       const busB = openBus(storeB, 'fan', { maxLogSize: Infinity });
+      busB.errors$.subscribe((e) => busErrors.push(e));
       await busB.subscribe('fan.tick', (s: Signal) => {
         received.push({ n: s.data as number, at: Date.now() });
       });
@@ -434,6 +436,10 @@ describe('JetStream engine on a 3-node cluster', () => {
       message: expect.stringMatching(/stalled/),
     });
     expect(stalls.map((e) => e.message)).toContainEqual(expect.stringMatching(/stalled/));
+    // …and on the bus's errors$, as a store_error.
+    expect(busErrors).toContainEqual(
+      expect.objectContaining({ code: 'store_error', message: expect.stringMatching(/stalled/) }),
+    );
     await cluster.restart(victim!);
     await healed(stream);
   }, 90_000);

@@ -258,6 +258,7 @@ export class JetStreamStore implements DistributedSignalStore {
   readonly #warned = new Set<string>();
   #appendCount = 0;
   #stalledFeeds = 0;
+  readonly #errorListeners = new Set<(error: StoreError) => void>();
   #lastMs = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -289,6 +290,12 @@ export class JetStreamStore implements DistributedSignalStore {
   /** Whether the connection is up right now (`false` after `close()`). */
   get connected(): boolean {
     return !this.#closed && this.#link.connected;
+  }
+
+  /** {@inheritDoc DistributedSignalStore.onError} */
+  onError(listener: (error: StoreError) => void): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
   }
 
   /**
@@ -1326,10 +1333,12 @@ export class JetStreamStore implements DistributedSignalStore {
         : new StoreError(`${STORE}: ${where} failed: ${describeThrown(describeCause(error))}`, {
             cause: describeCause(error),
           });
-    try {
-      this.#options.onError(wrapped);
-    } catch {
-      // A failing error handler must not break delivery.
+    for (const listener of [this.#options.onError, ...this.#errorListeners]) {
+      try {
+        listener(wrapped);
+      } catch {
+        // A failing error handler must not break delivery.
+      }
     }
   }
 
