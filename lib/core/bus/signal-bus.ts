@@ -453,6 +453,9 @@ export class SignalBus {
   #oneSub: Subscription | undefined;
   #oneSignal: Signal | undefined;
   #sweeping = false;
+  /** `#pump` is running; a nested call sets `#pumpAgain` instead of recursing. */
+  #pumping = false;
+  #pumpAgain = false;
 
   /**
    * @throws BusOptionError (`invalid_option`) for an option out of range; BusOptionError or
@@ -1219,6 +1222,28 @@ export class SignalBus {
    * without middleware, every queued one as a group sharing one store append — or go idle.
    */
   #pump(): void {
+    // Iterate, never recurse: a publish started here may release its turn synchronously
+    // (a MemoryStore records synchronously), and with a persistent subscription queued
+    // publishes are started one by one — recursing went `#run → #pump → #run …` one stack
+    // frame set per queued publish and overflowed the stack on a burst. A nested call only
+    // asks this loop to go round again.
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#startNext();
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** One step of `#pump`: start the next queued publish (or group), or go idle. */
+  #startNext(): void {
     const queue = this.#queue;
     const waiting = queue.length - this.#head;
     if (waiting === 0) {
