@@ -1154,7 +1154,12 @@ export class SignalBus {
     if (typeof dispatch === 'function') {
       const handler = dispatch;
       return {
-        deliver: (signal) => handler(signal),
+        // Only a handler that declares the context gets one (persistent engines make it
+        // per dispatch when the deliver function declares it).
+        deliver:
+          handler.length >= 2
+            ? (signal, _logId, delivery) => handler(signal, delivery)
+            : (signal) => handler(signal),
         target: `handler ${handler.name || 'anonymous'}`,
       };
     }
@@ -1174,7 +1179,10 @@ export class SignalBus {
     const list = Array.isArray(validated) ? validated : [validated];
     const dispatcher = this.#dispatcher;
     return {
-      deliver: (signal) => dispatcher.dispatch(signal, config),
+      deliver: (signal, _logId, delivery) =>
+        delivery === undefined
+          ? dispatcher.dispatch(signal, config)
+          : dispatcher.dispatch(signal, config, { signal: delivery.signal }),
       target: list
         .map((v) => (v.target === v.adapter ? v.adapter : `${v.adapter} ${v.target}`))
         .join(', '),
