@@ -1171,7 +1171,15 @@ export class PersistentSubscription implements PersistentEngine {
     if (d.state === WAITING) {
       this.#pending--;
       this.#retrying--;
-    } else this.#inFlight--;
+      return;
+    }
+    this.#inFlight--;
+    if (d.state === DISPATCHING) {
+      // Acked or nacked while its handler still runs: this attempt is over, so the publish
+      // waiting for it goes on (its late settlement is ignored).
+      d.ctl = undefined;
+      releaseBatch(d);
+    }
   }
 
   /**

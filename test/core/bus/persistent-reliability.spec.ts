@@ -177,6 +177,31 @@ describe('ackTimeout counts from hand-over (regression: issue 15, a hung handler
     expect((aborted[0] as Error).cause).toBeInstanceOf(AckTimeoutError);
   });
 
+  it.each(['ack', 'nack'] as const)(
+    'a handler that %ss its signal and then hangs does not hold up the publish',
+    async (how) => {
+      const bus = newBus();
+      await bus.subscribe('job.*', {
+        persistent: true,
+        subscriptionId: 'sub',
+        ackTimeout: 0,
+        maxAttempts: 1,
+        dispatch: async (s: Signal) => {
+          await sleep(1);
+          if (how === 'ack') await bus.ack('sub', s.id);
+          else await bus.nack('sub', s.id, { requeue: false });
+          return never;
+        },
+      });
+      await expect(bus.publish(sig('job.x'))).resolves.toHaveLength(1);
+      expect(await pstats(bus)).toMatchObject({
+        inFlight: 0,
+        acked: how === 'ack' ? 1 : 0,
+        deadLettered: how === 'nack' ? 1 : 0,
+      });
+    },
+  );
+
   it('with ackTimeout 0 a hung handler keeps its slot, and close() still settles its publish', async () => {
     const bus = newBus();
     await bus.subscribe('job.*', {
