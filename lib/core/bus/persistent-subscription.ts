@@ -17,6 +17,7 @@ import { TelemetryChannel } from '../telemetry/channels.js';
 import { emit, telemetryChannel } from '../telemetry/telemetry.js';
 import { compileBackoff, type BackoffFunction, type BackoffOptions } from './backoff.js';
 import type { DeliveryScope } from './delivery-scope.js';
+import { DlqIndex } from './dlq-index.js';
 import { isThenable } from './middleware-pipeline.js';
 import type { DeliverFunction, SubscribeOptions } from './subscription.js';
 
@@ -321,6 +322,16 @@ class BatchWait {
   constructor() {
     this.promise = new Promise<void>((resolve) => (this.resolve = resolve));
   }
+}
+
+/**
+ * `d` is acked or dead-lettered: let its signal go. The delivery itself may stay in the
+ * ack-floor order for a while (behind an older unacked one), and only its log id is read
+ * there — keeping every signal above a stuck floor alive made a dead-letter burst grow
+ * memory without bound.
+ */
+function releaseSignal(d: Delivery): void {
+  (d as { signal: Signal | undefined }).signal = undefined;
 }
 
 /** `d`'s first attempt settled: release the publish waiting for it, if any. */
@@ -640,7 +651,7 @@ export class PersistentSubscription implements PersistentEngine {
   #redriven = 0;
   #dlqDropped = 0;
   /** Ids of this subscription's DLQ entries, oldest first (only with a finite `maxDlqSize`). */
-  #dlqIds: Set<string> | undefined;
+  #dlqIds: DlqIndex | undefined;
 
   #ackQ: (Delivery | undefined)[] = [];
   #ackAt: number[] = [];
@@ -684,7 +695,7 @@ export class PersistentSubscription implements PersistentEngine {
     this.overflow = o.overflow;
     this.maxDlqSize = o.maxDlqSize;
     this.dlqOverflow = o.dlqOverflow;
-    this.#dlqIds = o.maxDlqSize === Infinity ? undefined : new Set<string>();
+    this.#dlqIds = o.maxDlqSize === Infinity ? undefined : new DlqIndex();
     this.autoAck = o.autoAck;
     this.#backoff = o.backoff;
     this.#start = o.start;
@@ -1095,6 +1106,7 @@ export class PersistentSubscription implements PersistentEngine {
       this.#dlqIds?.delete(dlqId);
       this.#write(this.#host.store.deleteDlq(this.#host.bus, this.id, [dlqId]));
     }
+    releaseSignal(d);
   }
 
   /** Dead-letter `d` (counts already adjusted by the caller). */
@@ -1126,10 +1138,11 @@ export class PersistentSubscription implements PersistentEngine {
         this.#dlqDropped++;
         if (this.dlqOverflow === 'drop-newest') dropped = entry.id;
         else {
-          dropped = ids.values().next().value!;
-          ids.delete(dropped);
-          this.#redriving.delete(dropped);
-          this.#write(store.deleteDlq(bus, this.id, [dropped]));
+          dropped = ids.shift();
+          if (dropped !== undefined) {
+            this.#redriving.delete(dropped);
+            this.#write(store.deleteDlq(bus, this.id, [dropped]));
+          }
         }
       }
       if (dropped !== entry.id) ids.add(entry.id);
@@ -1155,6 +1168,7 @@ export class PersistentSubscription implements PersistentEngine {
       reason: entry.lastError.code,
       dropped,
     }));
+    releaseSignal(d);
   }
 
   // ── ack / nack / reconnect ────────────────────────────────────────────────
