@@ -622,7 +622,13 @@ export class SignalBus {
   /**
    * Publish one signal or a list, in order: run `beforePublish`, record the signals in the
    * store (each gets a log id), deliver them to every matching subscription, run
-   * `afterPublish`. Publishes are queued FIFO per bus.
+   * `afterPublish`. Publishes are queued FIFO per bus; any number may be issued without
+   * awaiting them (each settles, in call order).
+   *
+   * Resolves once the signals are recorded, every ordinary delivery settled, and each
+   * persistent subscription's first attempt of them ended — the handler returned or threw,
+   * the delivery was acked or nacked, or its `ackTimeout` passed (the attempt is aborted).
+   * It never waits for acks or redeliveries.
    *
    * @returns the recorded entries, in order (`[]` for an empty list, without touching the bus)
    * @throws (rejects with) InvalidSignalsError when an element is not a `Signal` (nothing
