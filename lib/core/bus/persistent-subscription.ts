@@ -332,6 +332,7 @@ class BatchWait {
  */
 function releaseSignal(d: Delivery): void {
   (d as { signal: Signal | undefined }).signal = undefined;
+  d.lastError = undefined;
 }
 
 /** `d`'s first attempt settled: release the publish waiting for it, if any. */
