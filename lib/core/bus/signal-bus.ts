@@ -1245,6 +1245,10 @@ export class SignalBus {
       this.#pumpAgain = true;
       return;
     }
+    if (this.#queue.length === this.#head) {
+      this.#goIdle(); // the common case: nothing queued
+      return;
+    }
     this.#pumping = true;
     try {
       do {
@@ -1256,16 +1260,21 @@ export class SignalBus {
     }
   }
 
+  /** Nothing is queued: release the turn. */
+  #goIdle(): void {
+    if (this.#head > 0) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    }
+    this.#sequencing = false;
+  }
+
   /** One step of `#pump`: start the next queued publish (or group), or go idle. */
   #startNext(): void {
     const queue = this.#queue;
     const waiting = queue.length - this.#head;
     if (waiting === 0) {
-      if (this.#head > 0) {
-        queue.length = 0;
-        this.#head = 0;
-      }
-      this.#sequencing = false;
+      this.#goIdle();
       return;
     }
     // Grouped publishes share one record step; a persistent subscription may refuse a
