@@ -59,6 +59,7 @@ export {
   type PersistentSubscribeOptions,
   type StartFrom,
   type OverflowPolicy,
+  type DlqOverflowPolicy,
   type NackOptions,
   type ReconnectResult,
   type RedriveResult,

@@ -1,4 +1,5 @@
 import {
+  AckTimeoutError,
   BusError,
   BusOptionError,
   InvalidAckArgumentError,
@@ -10,11 +11,13 @@ import {
 import { JidoSignalError } from '../errors/jido-signal.error.js';
 import type { Signal } from '../signal/signal.js';
 import { SignalId } from '../signal/signal-id.js';
+import { DeliveryController } from '../dispatch/delivery-controller.js';
 import type { DlqEntry, SignalStore, SubscriptionState } from '../store/signal-store.interface.js';
 import { TelemetryChannel } from '../telemetry/channels.js';
 import { emit, telemetryChannel } from '../telemetry/telemetry.js';
 import { compileBackoff, type BackoffFunction, type BackoffOptions } from './backoff.js';
 import type { DeliveryScope } from './delivery-scope.js';
+import { DlqIndex } from './dlq-index.js';
 import { isThenable } from './middleware-pipeline.js';
 import type { DeliverFunction, SubscribeOptions } from './subscription.js';
 
@@ -23,6 +26,14 @@ export type StartFrom = 'origin' | 'current' | Date | number;
 
 /** What a full persistent subscription does with more signals. */
 export type OverflowPolicy = 'reject' | 'dead-letter';
+
+/**
+ * What a persistent subscription does with a new dead letter when its DLQ holds
+ * `maxDlqSize` entries: `'drop-oldest'` deletes the oldest entry to make room,
+ * `'drop-newest'` discards the new one. Either way the signal counts as dead-lettered and
+ * the discarded entry is counted in `dlqDropped`.
+ */
+export type DlqOverflowPolicy = 'drop-oldest' | 'drop-newest';
 
 /**
  * Options of `SignalBus.subscribe` for a persistent (at-least-once, store-backed)
@@ -39,7 +50,12 @@ export interface PersistentSubscribeOptions extends Omit<SubscribeOptions, 'pers
   subscriptionId?: string;
   /** Deliveries handed over and not acked yet, at most. @default 1000 */
   maxInFlight?: number;
-  /** Signals waiting for a delivery slot (beyond `maxInFlight`), at most. @default 10_000 */
+  /**
+   * Signals held beyond `maxInFlight`, at most: those waiting for a delivery slot plus those
+   * waiting for a retry. `maxInFlight + maxPending` bounds everything the subscription holds;
+   * a publish beyond it meets the `overflow` policy.
+   * @default 10_000
+   */
   maxPending?: number;
   /** Delivery attempts per signal before it is dead-lettered (≥ 1). @default 5 */
   maxAttempts?: number;
@@ -51,8 +67,12 @@ export interface PersistentSubscribeOptions extends Omit<SubscribeOptions, 'pers
   /** Shorthand for a fixed backoff of this many ms (jido's `retry_interval`). @default undefined */
   retryInterval?: number;
   /**
-   * A delivery not acked within this many ms (counted from when it was handed over) is a
-   * failed attempt and is redelivered (or dead-lettered after `maxAttempts`). `0` disables.
+   * A delivery not acked within this many ms, counted from when it was handed over (a
+   * handler still running included — like JetStream's `ack_wait`), is a failed attempt:
+   * a handler still running is aborted (its `DeliveryContext` aborts with an
+   * `AckTimeoutError`), and the signal is redelivered, or dead-lettered after `maxAttempts`.
+   * With `autoAck` the handler must settle within it. `0` disables it (a handler that
+   * never settles then holds its slot until the subscription stops).
    * @default 30_000
    */
   ackTimeout?: number;
@@ -70,6 +90,19 @@ export interface PersistentSubscribeOptions extends Omit<SubscribeOptions, 'pers
    * @default 'reject'
    */
   overflow?: OverflowPolicy;
+  /**
+   * Most entries this subscription keeps in its dead-letter queue (in-process engine);
+   * beyond it `dlqOverflow` decides which entry is discarded, and `stats()` counts it in
+   * `dlqDropped`. `Infinity` keeps every entry (memory grows with the failures).
+   * @default 10_000
+   */
+  maxDlqSize?: number;
+  /**
+   * Which entry goes when the DLQ is full: the oldest (`'drop-oldest'`) or the new one
+   * (`'drop-newest'`).
+   * @default 'drop-oldest'
+   */
+  dlqOverflow?: DlqOverflowPolicy;
   /**
    * Ack a delivery as soon as its dispatch succeeds (the handler returned or resolved, the
    * dispatch config delivered). Without it every delivery must be acked with `bus.ack`.
@@ -111,20 +144,30 @@ export interface RedriveResult {
   readonly failed: number;
 }
 
-/** Counters of a persistent subscription (`stats().subscriptions[i].persistence`). */
+/**
+ * Counters of a persistent subscription (`stats().subscriptions[i].persistence`).
+ * `inFlight + pending + retrying ≤ maxInFlight + maxPending` always holds, and so do
+ * `inFlight ≤ maxInFlight` and (once loaded, while running) `pending ≤ maxPending`.
+ */
 export interface PersistentStats {
-  /** Deliveries handed over and not acked yet (dispatching included). */
+  /** Deliveries handed over and not acked yet (a handler still running included); at most `maxInFlight`. */
   readonly inFlight: number;
-  /** Signals waiting: never delivered, or waiting for a retry. */
+  /** Signals waiting for a delivery slot (not handed over yet, or due for a redelivery). */
   readonly pending: number;
+  /** Signals that failed an attempt and wait for their retry time (backoff, nack delay). */
+  readonly retrying: number;
   /** Successful dispatches (first deliveries and redeliveries). */
   readonly delivered: number;
   /** Signals acked (explicitly or by `autoAck`). */
   readonly acked: number;
   /** Retries scheduled (dispatch failures, nacks, ack timeouts). */
   readonly retried: number;
-  /** Signals dead-lettered. */
+  /** Signals dead-lettered (those whose DLQ entry was then discarded included). */
   readonly deadLettered: number;
+  /** DLQ entries discarded because the DLQ held `maxDlqSize` entries (see `dlqOverflow`). */
+  readonly dlqDropped: number;
+  /** `maxDlqSize`. */
+  readonly maxDlqSize: number;
   /** DLQ entries redriven. */
   readonly redriven: number;
   /** The ack floor (log id), `undefined` before the first ack. */
@@ -197,6 +240,11 @@ export interface PersistentDeadLetterMessage {
   readonly dlqId: string;
   readonly attempts: number;
   readonly reason: string;
+  /**
+   * Set when the DLQ was full (`maxDlqSize`): the id of the entry discarded — the oldest
+   * one, or `dlqId` itself with `dlqOverflow: 'drop-newest'`.
+   */
+  readonly dropped: string | undefined;
 }
 
 /** Message on {@link TelemetryChannel.BusDlqRedrive}. */
@@ -255,6 +303,44 @@ class Delivery {
     /** Delivery attempts made. */
     public attempts: number,
   ) {}
+
+  /** Abort handle of a running (DISPATCHING) delivery whose receiver takes a context. */
+  ctl: DeliveryController | undefined = undefined;
+  /** The publish waiting for this delivery's first attempt to settle. */
+  batch: BatchWait | undefined = undefined;
+}
+
+/**
+ * What a publish waits for: the first attempts its signals started, each until it settles
+ * (handler returned or threw, dispatch done) or its ack deadline passes. One per batch.
+ */
+class BatchWait {
+  left = 0;
+  readonly promise: Promise<void>;
+  resolve!: () => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve) => (this.resolve = resolve));
+  }
+}
+
+/**
+ * `d` is acked or dead-lettered: let its signal go. The delivery itself may stay in the
+ * ack-floor order for a while (behind an older unacked one), and only its log id is read
+ * there — keeping every signal above a stuck floor alive made a dead-letter burst grow
+ * memory without bound.
+ */
+function releaseSignal(d: Delivery): void {
+  (d as { signal: Signal | undefined }).signal = undefined;
+  d.lastError = undefined;
+}
+
+/** `d`'s first attempt settled: release the publish waiting for it, if any. */
+function releaseBatch(d: Delivery): void {
+  const b = d.batch;
+  if (b === undefined) return;
+  d.batch = undefined;
+  if (--b.left === 0) b.resolve();
 }
 
 /** A binary min-heap of retry times (retries are rare; an item per retry is fine). */
@@ -299,6 +385,8 @@ export interface ResolvedPersistentOptions {
   readonly ackTimeout: number;
   readonly checkpointInterval: number;
   readonly overflow: OverflowPolicy;
+  readonly maxDlqSize: number;
+  readonly dlqOverflow: DlqOverflowPolicy;
   readonly autoAck: boolean;
   readonly backoff: BackoffFunction;
   readonly start: StartSpec;
@@ -339,6 +427,18 @@ export function resolvePersistentOptions(
       `option "overflow" must be 'reject' or 'dead-letter', got ${String(overflow)}`,
     );
   }
+  const maxDlqSize =
+    options.maxDlqSize === Infinity
+      ? Infinity
+      : integer('maxDlqSize', options.maxDlqSize, 10_000, 1);
+  const dlqOverflow = options.dlqOverflow ?? 'drop-oldest';
+  if (dlqOverflow !== 'drop-oldest' && dlqOverflow !== 'drop-newest') {
+    throw new BusOptionError(
+      bus,
+      'dlqOverflow',
+      `option "dlqOverflow" must be 'drop-oldest' or 'drop-newest', got ${String(dlqOverflow)}`,
+    );
+  }
   if (options.autoAck !== undefined && typeof options.autoAck !== 'boolean') {
     throw new BusOptionError(bus, 'autoAck', 'option "autoAck" must be a boolean');
   }
@@ -363,6 +463,8 @@ export function resolvePersistentOptions(
     ackTimeout,
     checkpointInterval,
     overflow,
+    maxDlqSize,
+    dlqOverflow,
     autoAck,
     backoff,
     start,
@@ -511,6 +613,8 @@ export class PersistentSubscription implements PersistentEngine {
   readonly maxAttempts: number;
   readonly ackTimeout: number;
   readonly overflow: OverflowPolicy;
+  readonly maxDlqSize: number;
+  readonly dlqOverflow: DlqOverflowPolicy;
   readonly autoAck: boolean;
   readonly checkpointInterval: number;
   createdAt: number;
@@ -524,6 +628,8 @@ export class PersistentSubscription implements PersistentEngine {
   readonly #persisted: Record<string, unknown>;
   readonly #start: StartSpec;
   #deliver: DeliverFunction;
+  /** The receiver takes a `DeliveryContext` (third parameter): one is made per dispatch. */
+  #wantsContext: boolean;
   #target: string;
 
   readonly #byKey = new Map<string, Delivery>();
@@ -534,13 +640,19 @@ export class PersistentSubscription implements PersistentEngine {
   #oHead = 0;
   #floor: string | undefined;
   #inFlight = 0;
+  /** Held beyond the in-flight ones: waiting for a slot (QUEUED) or a retry (WAITING). */
   #pending = 0;
+  /** The WAITING part of `#pending`. */
+  #retrying = 0;
 
   #delivered = 0;
   #acked = 0;
   #retried = 0;
   #deadLettered = 0;
   #redriven = 0;
+  #dlqDropped = 0;
+  /** Ids of this subscription's DLQ entries, oldest first (only with a finite `maxDlqSize`). */
+  #dlqIds: DlqIndex | undefined;
 
   #ackQ: (Delivery | undefined)[] = [];
   #ackAt: number[] = [];
@@ -558,7 +670,9 @@ export class PersistentSubscription implements PersistentEngine {
   #loaded: Promise<void> | undefined;
   #halted = false;
   #pumping = false;
-  #collect: PromiseLike<unknown>[] | undefined;
+  /** Set while `endBatch` dispatches: first attempts started then join `#batch`. */
+  #collecting = false;
+  #batch: BatchWait | undefined;
   readonly #redriving = new Set<string>();
   /** DLQ entries being redriven with `clearOnSuccess: false`: kept when acked. */
   readonly #keepOnAck = new Set<string>();
@@ -582,6 +696,9 @@ export class PersistentSubscription implements PersistentEngine {
     this.ackTimeout = o.ackTimeout;
     this.checkpointInterval = o.checkpointInterval;
     this.overflow = o.overflow;
+    this.maxDlqSize = o.maxDlqSize;
+    this.dlqOverflow = o.dlqOverflow;
+    this.#dlqIds = o.maxDlqSize === Infinity ? undefined : new DlqIndex();
     this.autoAck = o.autoAck;
     this.#backoff = o.backoff;
     this.#start = o.start;
@@ -589,6 +706,7 @@ export class PersistentSubscription implements PersistentEngine {
     this.#ackSlack = Math.min(1000, Math.floor(this.ackTimeout / 20));
     this.#persisted = o.persisted;
     this.#deliver = deliver;
+    this.#wantsContext = deliver.length >= 3;
     this.#target = target;
     this.createdAt = Date.now();
   }
@@ -631,6 +749,10 @@ export class PersistentSubscription implements PersistentEngine {
           since: this.#floor === undefined ? start.since : undefined,
           pattern: this.pattern,
         });
+    if (this.#dlqIds !== undefined && existing !== undefined) {
+      const known = this.#dlqIds;
+      for (const entry of await store.listDlq(bus, this.id)) known.add(entry.id);
+    }
     const buffered = this.#loading ?? [];
     this.#loading = undefined;
     const seen = new Set<string>();
@@ -666,6 +788,8 @@ export class PersistentSubscription implements PersistentEngine {
   /** Stop dispatching and redelivering (timers cleared); tracked signals stay unacked. */
   halt(): void {
     this.#halted = true;
+    // Nothing is redelivered any more: the publishes waiting for a running delivery settle.
+    for (const d of this.#byKey.values()) releaseBatch(d);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
     this.#timer = this.#flushTimer = undefined;
@@ -719,7 +843,7 @@ export class PersistentSubscription implements PersistentEngine {
   /** Start taking one publish's signals (dispatch happens in {@link endBatch}). */
   beginBatch(): void {
     this.batching = true;
-    this.#collect = undefined;
+    this.#batch = undefined;
   }
 
   /** Track one recorded signal (log order). */
@@ -744,15 +868,22 @@ export class PersistentSubscription implements PersistentEngine {
     this.#track(d);
   }
 
-  /** Dispatch what fits; resolves when the first dispatches started in this batch settled. */
+  /**
+   * Dispatch what fits; resolves when the first attempts started in this batch settled —
+   * each one's handler returned or threw, or its ack deadline passed (the attempt is then
+   * aborted). Never waits for acks or redeliveries.
+   */
   endBatch(): PromiseLike<unknown> | undefined {
-    this.#collect = [];
-    this.#pump();
-    this.batching = false;
-    const collected = this.#collect;
-    this.#collect = undefined;
-    if (collected.length === 0) return undefined;
-    return collected.length === 1 ? collected[0] : Promise.all(collected);
+    this.#collecting = true;
+    try {
+      this.#pump();
+    } finally {
+      this.#collecting = false;
+      this.batching = false;
+    }
+    const batch = this.#batch;
+    this.#batch = undefined;
+    return batch !== undefined && batch.left > 0 ? batch.promise : undefined;
   }
 
   #track(d: Delivery): void {
@@ -839,6 +970,7 @@ export class PersistentSubscription implements PersistentEngine {
     d.attempts++;
     d.lastAttemptAt = now;
     const seq = ++d.seq;
+    d.deadline = 0;
     const logId = d.logId ?? d.key;
     emit(deliverChannel, (): PersistentDeliverMessage => ({
       bus: this.#host.bus,
@@ -847,33 +979,54 @@ export class PersistentSubscription implements PersistentEngine {
       logId: d.logId,
       attempt: d.attempts,
     }));
+    const deliver = this.#deliver;
+    const ctl = this.#wantsContext ? new DeliveryController({ attempt: d.attempts }) : undefined;
     let result: unknown;
     try {
       const scope = this.#host.scope;
       result =
         scope === undefined
-          ? this.#deliver(d.signal, logId)
+          ? deliver(d.signal, logId, ctl)
           : scope.run(
               { bus: this.#host.bus, signal: d.signal, logId, subscriptionId: this.id },
-              () => this.#deliver(d.signal, logId),
+              () => deliver(d.signal, logId, ctl),
             );
     } catch (error) {
       this.#failed(d, seq, error);
       return;
     }
     if (isThenable(result)) {
-      const settled = result.then(
+      d.ctl = ctl;
+      // The ack deadline counts from hand-over: a handler still running when it passes is
+      // aborted and the attempt fails (DESIGN decision 10, JetStream's `ack_wait`).
+      if (this.ackTimeout > 0 && !this.#halted) this.#armAck(d, now + this.ackTimeout);
+      if (this.#collecting) {
+        const batch = (this.#batch ??= new BatchWait());
+        batch.left++;
+        d.batch = batch;
+      }
+      result.then(
         () => this.#succeeded(d, seq),
         (error: unknown) => this.#failed(d, seq, error),
       );
-      this.#collect?.push(settled);
     } else {
       this.#succeeded(d, seq);
     }
   }
 
+  /** Track `d`'s ack deadline `at` (one timer per subscription, FIFO of deadlines). */
+  #armAck(d: Delivery, at: number): void {
+    d.deadline = at;
+    this.#ackQ.push(d);
+    this.#ackAt.push(at);
+    if (this.#ackQ.length - this.#aHead > 2 * this.#inFlight + 4096) this.#compactAcks();
+    if (at + this.#ackSlack < this.#timerAt) this.#arm(at + this.#ackSlack);
+  }
+
   #succeeded(d: Delivery, seq: number): void {
     if (d.seq !== seq || d.state !== DISPATCHING) return;
+    d.ctl = undefined;
+    releaseBatch(d);
     this.#delivered++;
     if (this.autoAck) {
       this.#inFlight--;
@@ -890,18 +1043,16 @@ export class PersistentSubscription implements PersistentEngine {
       return;
     }
     d.state = IN_FLIGHT;
-    if (this.ackTimeout > 0 && !this.#halted) {
-      const at = d.lastAttemptAt + this.ackTimeout;
-      d.deadline = at;
-      this.#ackQ.push(d);
-      this.#ackAt.push(at);
-      if (this.#ackQ.length - this.#aHead > 2 * this.#inFlight + 4096) this.#compactAcks();
-      if (at + this.#ackSlack < this.#timerAt) this.#arm(at + this.#ackSlack);
+    // Settled synchronously: the deadline (from hand-over) is not tracked yet.
+    if (d.deadline === 0 && this.ackTimeout > 0 && !this.#halted) {
+      this.#armAck(d, d.lastAttemptAt + this.ackTimeout);
     }
   }
 
   #failed(d: Delivery, seq: number, error: unknown): void {
     if (d.seq !== seq || d.state !== DISPATCHING) return;
+    d.ctl = undefined;
+    releaseBatch(d);
     this.#inFlight--;
     this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, error));
     this.#retryOrDeadLetter(d, describeError(error), undefined);
@@ -940,6 +1091,7 @@ export class PersistentSubscription implements PersistentEngine {
       return;
     }
     d.state = WAITING;
+    this.#retrying++;
     const at = Date.now() + wait;
     d.deadline = at;
     this.#heapPush({ at, d });
@@ -955,9 +1107,11 @@ export class PersistentSubscription implements PersistentEngine {
       const dlqId = d.dlqId;
       this.#redriving.delete(dlqId);
       if (!this.#keepOnAck.delete(dlqId)) {
+        this.#dlqIds?.delete(dlqId);
         this.#write(this.#host.store.deleteDlq(this.#host.bus, this.id, [dlqId]));
       }
     }
+    releaseSignal(d);
   }
 
   /** Dead-letter `d` (counts already adjusted by the caller). */
@@ -983,13 +1137,36 @@ export class PersistentSubscription implements PersistentEngine {
       this.#redriving.delete(previous);
       this.#keepOnAck.delete(previous);
     }
-    this.#write(
-      store
-        .putDlq(bus, entry)
-        .then(() =>
-          previous === undefined ? undefined : store.deleteDlq(bus, this.id, [previous]),
-        ),
-    );
+    // The DLQ bound: make room by discarding the oldest entry, or discard the new one.
+    const ids = this.#dlqIds;
+    let dropped: string | undefined;
+    if (ids !== undefined) {
+      if (previous !== undefined) ids.delete(previous);
+      if (ids.size >= this.maxDlqSize) {
+        this.#dlqDropped++;
+        if (this.dlqOverflow === 'drop-newest') dropped = entry.id;
+        else {
+          dropped = ids.shift();
+          if (dropped !== undefined) {
+            this.#redriving.delete(dropped);
+            this.#keepOnAck.delete(dropped);
+            this.#write(store.deleteDlq(bus, this.id, [dropped]));
+          }
+        }
+      }
+      if (dropped !== entry.id) ids.add(entry.id);
+    }
+    if (dropped === entry.id) {
+      if (previous !== undefined) this.#write(store.deleteDlq(bus, this.id, [previous]));
+    } else {
+      this.#write(
+        store
+          .putDlq(bus, entry)
+          .then(() =>
+            previous === undefined ? undefined : store.deleteDlq(bus, this.id, [previous]),
+          ),
+      );
+    }
     emit(deadLetterChannel, (): PersistentDeadLetterMessage => ({
       bus,
       subscriptionId: this.id,
@@ -998,7 +1175,9 @@ export class PersistentSubscription implements PersistentEngine {
       dlqId: entry.id,
       attempts: entry.attempts,
       reason: entry.lastError.code,
+      dropped,
     }));
+    releaseSignal(d);
   }
 
   // ── ack / nack / reconnect ────────────────────────────────────────────────
@@ -1012,8 +1191,18 @@ export class PersistentSubscription implements PersistentEngine {
 
   /** Remove `d` from the in-flight or pending count, whichever holds it. */
   #release(d: Delivery): void {
-    if (d.state === WAITING) this.#pending--;
-    else this.#inFlight--;
+    if (d.state === WAITING) {
+      this.#pending--;
+      this.#retrying--;
+      return;
+    }
+    this.#inFlight--;
+    if (d.state === DISPATCHING) {
+      // Acked or nacked while its handler still runs: this attempt is over, so the publish
+      // waiting for it goes on (its late settlement is ignored).
+      d.ctl = undefined;
+      releaseBatch(d);
+    }
   }
 
   /**
@@ -1089,13 +1278,15 @@ export class PersistentSubscription implements PersistentEngine {
    */
   reconnect(deliver: DeliverFunction, target: string): ReconnectResult {
     this.#deliver = deliver;
+    this.#wantsContext = deliver.length >= 3;
     this.#target = target;
     const again: Delivery[] = [];
     for (const d of this.#byKey.values()) {
       if (d.state === IN_FLIGHT) {
         this.#inFlight--;
         this.#pending++;
-      } else if (d.state !== WAITING) continue;
+      } else if (d.state === WAITING) this.#retrying--;
+      else continue;
       d.state = QUEUED;
       again.push(d);
     }
@@ -1152,6 +1343,7 @@ export class PersistentSubscription implements PersistentEngine {
   forgetRedrives(): void {
     this.#redriving.clear();
     this.#keepOnAck.clear();
+    this.#dlqIds?.clear();
   }
 
   // ── timers ─────────────────────────────────────────────────────────────────
@@ -1176,12 +1368,21 @@ export class PersistentSubscription implements PersistentEngine {
       const d = ackQ[this.#aHead]!;
       const at = ackAt[this.#aHead];
       ackQ[this.#aHead++] = undefined;
-      if (d.state !== IN_FLIGHT || d.deadline !== at) continue;
+      if ((d.state !== IN_FLIGHT && d.state !== DISPATCHING) || d.deadline !== at) continue;
       this.#inFlight--;
       failures = true;
+      if (d.state === DISPATCHING) {
+        // Still running: abort it; its late settlement is ignored (the state moves on).
+        const reason = new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout);
+        const ctl = d.ctl;
+        d.ctl = undefined;
+        releaseBatch(d);
+        this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, reason));
+        ctl?.abort(reason);
+      }
       this.#retryOrDeadLetter(
         d,
-        { code: 'ack_timeout', message: `not acked within ${this.ackTimeout} ms` },
+        { code: 'ack_timeout', message: `not acked within ${this.ackTimeout} ms of hand-over` },
         0,
       );
     }
@@ -1199,6 +1400,7 @@ export class PersistentSubscription implements PersistentEngine {
       const { at, d } = this.#heapPop();
       if (d.state !== WAITING || d.deadline !== at) continue;
       d.state = QUEUED;
+      this.#retrying--;
       this.#queue.push(d);
     }
     if (failures) this.#advanceFloor();
@@ -1214,7 +1416,7 @@ export class PersistentSubscription implements PersistentEngine {
     const at: number[] = [];
     for (let i = this.#aHead; i < this.#ackQ.length; i++) {
       const d = this.#ackQ[i]!;
-      if (d.state === IN_FLIGHT && d.deadline === this.#ackAt[i]) {
+      if ((d.state === IN_FLIGHT || d.state === DISPATCHING) && d.deadline === this.#ackAt[i]) {
         q.push(d);
         at.push(this.#ackAt[i]);
       }
@@ -1350,7 +1552,7 @@ export class PersistentSubscription implements PersistentEngine {
     return this.#inFlight;
   }
 
-  /** Signals waiting for a slot or a retry. */
+  /** Signals waiting for a slot or a retry (what counts against `maxPending`). */
   get pending(): number {
     return this.#pending;
   }
@@ -1359,11 +1561,14 @@ export class PersistentSubscription implements PersistentEngine {
   stats(): PersistentStats {
     return Object.freeze({
       inFlight: this.#inFlight,
-      pending: this.#pending,
+      pending: this.#pending - this.#retrying,
+      retrying: this.#retrying,
       delivered: this.#delivered,
       acked: this.#acked,
       retried: this.#retried,
       deadLettered: this.#deadLettered,
+      dlqDropped: this.#dlqDropped,
+      maxDlqSize: this.maxDlqSize,
       redriven: this.#redriven,
       checkpoint: this.#floor,
       maxInFlight: this.maxInFlight,

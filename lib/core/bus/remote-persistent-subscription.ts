@@ -1,4 +1,5 @@
-import { SubscriberError, type BusError } from '../errors/bus.error.js';
+import { AckTimeoutError, SubscriberError, type BusError } from '../errors/bus.error.js';
+import { DeliveryController } from '../dispatch/delivery-controller.js';
 import type { Signal } from '../signal/signal.js';
 import { SignalId } from '../signal/signal-id.js';
 import type {
@@ -63,7 +64,14 @@ class RemoteDelivery {
   done = false;
   firstAttemptAt: number;
   lastAttemptAt = 0;
+  /** Retry timer of a DLQ redrive waiting here. */
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Ack deadline of a running dispatch (`ackTimeout` from hand-over). */
+  deadline: ReturnType<typeof setTimeout> | undefined;
+  /** Abort handle of a running dispatch whose receiver takes a context. */
+  ctl: DeliveryController | undefined;
+  /** Bumped per dispatch so a late settlement of an aborted attempt is ignored. */
+  seq = 0;
 
   constructor(
     /** Key in the tracking map: the log id, or `dlq:<id>` for a redrive of a tracked one. */
@@ -101,6 +109,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
   readonly #persisted: Record<string, unknown>;
   readonly #start: ConsumerStart;
   #deliver: DeliverFunction;
+  #wantsContext: boolean;
   #target: string;
   readonly #byKey = new Map<string, RemoteDelivery>();
   readonly #bySignal = new Map<string, RemoteDelivery>();
@@ -110,7 +119,6 @@ export class RemotePersistentSubscription implements PersistentEngine {
   readonly #work = new Set<Promise<unknown>>();
   #consumer: DurableConsumer | undefined;
   #loaded: Promise<void> | undefined;
-  #progress: ReturnType<typeof setInterval> | undefined;
   #halted = false;
   #inFlight = 0;
   #waiting = 0;
@@ -143,6 +151,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
           ? 'current'
           : 'origin';
     this.#deliver = deliver;
+    this.#wantsContext = deliver.length >= 3;
     this.#target = target;
     this.createdAt = Date.now();
   }
@@ -188,36 +197,13 @@ export class RemotePersistentSubscription implements PersistentEngine {
       (message) => this.#receive(message),
     );
     if (this.#halted) await consumer.stop();
-    else {
-      this.#consumer = consumer;
-      this.#startProgress();
-    }
-  }
-
-  /**
-   * Like the in-process engine, `ackTimeout` runs from when a dispatch *settled*: a handler
-   * still running is reported as in progress (`working()`) every third of `ack_wait`, so the
-   * server does not redeliver it meanwhile.
-   */
-  #startProgress(): void {
-    if (this.ackTimeout === 0) return;
-    const every = Math.max(250, Math.floor(this.ackTimeout / 3));
-    this.#progress = setInterval(() => {
-      const now = Date.now();
-      for (const d of this.#byKey.values()) {
-        if (d.dispatching && d.message !== undefined && now - d.lastAttemptAt >= every) {
-          d.message.working();
-        }
-      }
-    }, every);
-    this.#progress.unref?.();
+    else this.#consumer = consumer;
   }
 
   /** Stop pulling; deliveries on this instance are no longer redelivered here. */
   halt(): void {
     if (this.#halted) return;
     this.#halted = true;
-    clearInterval(this.#progress);
     for (const d of [...this.#byKey.values()]) {
       if (d.timer === undefined) continue;
       // A redrive waiting for its retry: its entry stays in the DLQ.
@@ -275,7 +261,12 @@ export class RemotePersistentSubscription implements PersistentEngine {
       undefined,
     );
     const previous = this.#byKey.get(d.key);
-    if (previous !== undefined) this.#forget(previous); // redelivered to us (ack timed out)
+    if (previous !== undefined) {
+      // Redelivered to us (its ack_wait passed): a handler still running on it is aborted.
+      const running = previous.dispatching ? previous.ctl : undefined;
+      this.#forget(previous);
+      running?.abort(new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout));
+    }
     this.#byKey.set(d.key, d);
     this.#bySignal.set(d.signal.id, d);
     this.#inFlight++;
@@ -293,6 +284,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
   #dispatch(d: RemoteDelivery): void {
     d.dispatching = true;
     d.lastAttemptAt = Date.now();
+    const seq = ++d.seq;
     const bus = this.#host.bus;
     const logId = d.logId ?? d.key;
     emit(deliverChannel, (): PersistentDeliverMessage => ({
@@ -302,39 +294,80 @@ export class RemotePersistentSubscription implements PersistentEngine {
       logId: d.logId,
       attempt: d.attempts,
     }));
+    const deliver = this.#deliver;
+    const ctl = this.#wantsContext ? new DeliveryController({ attempt: d.attempts }) : undefined;
     let result: unknown;
     try {
       const scope = this.#host.scope;
       result =
         scope === undefined
-          ? this.#deliver(d.signal, logId)
+          ? deliver(d.signal, logId, ctl)
           : scope.run({ bus, signal: d.signal, logId, subscriptionId: this.id }, () =>
-              this.#deliver(d.signal, logId),
+              deliver(d.signal, logId, ctl),
             );
     } catch (error) {
-      this.#failed(d, error);
+      this.#failed(d, seq, error);
       return;
     }
     if (isThenable(result)) {
+      d.ctl = ctl;
+      // `ack_wait` counts from hand-over on the server (no `working()` while the handler
+      // runs): at the deadline a handler still running is aborted and the attempt fails.
+      if (this.ackTimeout > 0) {
+        d.deadline = setTimeout(() => this.#timedOut(d, seq), this.ackTimeout);
+        d.deadline.unref?.();
+      }
       // Not tracked by stop(): a handler that never settles must not block a shutdown.
       result.then(
-        () => this.#succeeded(d),
-        (error: unknown) => this.#failed(d, error),
+        () => this.#succeeded(d, seq),
+        (error: unknown) => this.#failed(d, seq, error),
       );
-    } else this.#succeeded(d);
+    } else this.#succeeded(d, seq);
   }
 
-  #succeeded(d: RemoteDelivery): void {
+  /** The dispatch of attempt `seq` ended (settled or timed out): drop its timer and abort handle. */
+  #endAttempt(d: RemoteDelivery, seq: number): boolean {
+    if (d.seq !== seq || !d.dispatching) return false;
     d.dispatching = false;
-    if (d.done) return;
+    d.ctl = undefined;
+    if (d.deadline !== undefined) {
+      clearTimeout(d.deadline);
+      d.deadline = undefined;
+    }
+    return !d.done;
+  }
+
+  /** `ackTimeout` passed while the handler of attempt `seq` still runs. */
+  #timedOut(d: RemoteDelivery, seq: number): void {
+    d.deadline = undefined;
+    const ctl = d.ctl;
+    if (!this.#endAttempt(d, seq) || this.#halted) return;
+    const reason = new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout);
+    this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, reason));
+    ctl?.abort(reason);
+    if (d.message !== undefined) {
+      // The server's `ack_wait` (from its hand-over, a little earlier) has passed too: it
+      // redelivers the entry itself — a nak here would race that redelivery and cost an
+      // extra attempt. The last attempt is dead-lettered by the reserved extra delivery.
+      this.#forget(d);
+      return;
+    }
+    this.#retryOrDeadLetter(
+      d,
+      { code: 'ack_timeout', message: `not acked within ${this.ackTimeout} ms of hand-over` },
+      0,
+    );
+  }
+
+  #succeeded(d: RemoteDelivery, seq: number): void {
+    if (!this.#endAttempt(d, seq)) return;
     this.#delivered++;
+    // Not acked by autoAck: the server's `ack_wait` (from hand-over) keeps running.
     if (this.autoAck) this.#complete([d]);
-    else d.message?.working(); // the ack window starts now
   }
 
-  #failed(d: RemoteDelivery, error: unknown): void {
-    d.dispatching = false;
-    if (d.done) return;
+  #failed(d: RemoteDelivery, seq: number, error: unknown): void {
+    if (!this.#endAttempt(d, seq)) return;
     this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, error));
     this.#retryOrDeadLetter(d, describeError(error), undefined);
   }
@@ -444,12 +477,17 @@ export class RemotePersistentSubscription implements PersistentEngine {
       dlqId: entry.id,
       attempts: entry.attempts,
       reason: error.code,
+      dropped: undefined,
     }));
   }
 
   #forget(d: RemoteDelivery): void {
     if (d.done) return;
     d.done = true;
+    if (d.deadline !== undefined) {
+      clearTimeout(d.deadline);
+      d.deadline = undefined;
+    }
     if (d.timer !== undefined) {
       clearTimeout(d.timer);
       d.timer = undefined;
@@ -516,6 +554,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
    */
   reconnect(deliver: DeliverFunction, target: string): ReconnectResult {
     this.#deliver = deliver;
+    this.#wantsContext = deliver.length >= 3;
     this.#target = target;
     let redelivered = 0;
     for (const d of [...this.#byKey.values()]) {
@@ -602,17 +641,21 @@ export class RemotePersistentSubscription implements PersistentEngine {
   }
 
   /**
-   * Counters of this instance. `pending` counts DLQ redrives waiting for a retry here;
-   * entries not delivered yet live on the server (see the store's consumer info).
+   * Counters of this instance. `retrying` counts DLQ redrives waiting for a retry here;
+   * entries not delivered yet (and server-side redeliveries) live on the server (see the
+   * store's consumer info), so `pending` is 0. The DLQ is not bounded by this engine.
    */
   stats(): PersistentStats {
     return Object.freeze({
       inFlight: this.#inFlight,
-      pending: this.#waiting,
+      pending: 0,
+      retrying: this.#waiting,
       delivered: this.#delivered,
       acked: this.#acked,
       retried: this.#retried,
       deadLettered: this.#deadLettered,
+      dlqDropped: 0,
+      maxDlqSize: Infinity,
       redriven: this.#redriven,
       checkpoint: undefined,
       maxInFlight: this.maxInFlight,

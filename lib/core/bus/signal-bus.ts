@@ -511,6 +511,9 @@ export class SignalBus {
    * a handler wrapper reports itself (`reportSubscriberError`) join their publish's.
    */
   readonly #collecting = new Map<string, Tracker>();
+  /** `#pump` is running; a nested call sets `#pumpAgain` instead of recursing. */
+  #pumping = false;
+  #pumpAgain = false;
 
   /**
    * @throws BusOptionError (`invalid_option`) for an option out of range; BusOptionError or
@@ -697,7 +700,13 @@ export class SignalBus {
   /**
    * Publish one signal or a list, in order: run `beforePublish`, record the signals in the
    * store (each gets a log id), deliver them to every matching subscription, run
-   * `afterPublish`. Publishes are queued FIFO per bus.
+   * `afterPublish`. Publishes are queued FIFO per bus; any number may be issued without
+   * awaiting them (each settles, in call order).
+   *
+   * Resolves once the signals are recorded, every ordinary delivery settled, and each
+   * persistent subscription's first attempt of them ended — the handler returned or threw,
+   * the delivery was acked or nacked, or its `ackTimeout` passed (the attempt is aborted).
+   * It never waits for acks or redeliveries.
    *
    * @param options - `{ handlerErrors: 'reject' }` to learn about failing subscribers
    * @returns the recorded entries, in order (`[]` for an empty list, without touching the bus)
@@ -1382,7 +1391,12 @@ export class SignalBus {
     if (typeof dispatch === 'function') {
       const handler = dispatch;
       return {
-        deliver: (signal) => handler(signal),
+        // Only a handler that declares the context gets one (persistent engines make it
+        // per dispatch when the deliver function declares it).
+        deliver:
+          handler.length >= 2
+            ? (signal, _logId, delivery) => handler(signal, delivery)
+            : (signal) => handler(signal),
         target: `handler ${handler.name || 'anonymous'}`,
       };
     }
@@ -1402,7 +1416,10 @@ export class SignalBus {
     const list = Array.isArray(validated) ? validated : [validated];
     const dispatcher = this.#dispatcher;
     return {
-      deliver: (signal) => dispatcher.dispatch(signal, config),
+      deliver: (signal, _logId, delivery) =>
+        delivery === undefined
+          ? dispatcher.dispatch(signal, config)
+          : dispatcher.dispatch(signal, config, { signal: delivery.signal }),
       target: list
         .map((v) => (v.target === v.adapter ? v.adapter : `${v.adapter} ${v.target}`))
         .join(', '),
@@ -1450,14 +1467,45 @@ export class SignalBus {
    * without middleware, every queued one as a group sharing one store append — or go idle.
    */
   #pump(): void {
+    // Iterate, never recurse: a publish started here may release its turn synchronously
+    // (a MemoryStore records synchronously), and with a persistent subscription queued
+    // publishes are started one by one — recursing went `#run → #pump → #run …` one stack
+    // frame set per queued publish and overflowed the stack on a burst. A nested call only
+    // asks this loop to go round again.
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    if (this.#queue.length === this.#head) {
+      this.#goIdle(); // the common case: nothing queued
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#startNext();
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Nothing is queued: release the turn. */
+  #goIdle(): void {
+    if (this.#head > 0) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    }
+    this.#sequencing = false;
+  }
+
+  /** One step of `#pump`: start the next queued publish (or group), or go idle. */
+  #startNext(): void {
     const queue = this.#queue;
     const waiting = queue.length - this.#head;
     if (waiting === 0) {
-      if (this.#head > 0) {
-        queue.length = 0;
-        this.#head = 0;
-      }
-      this.#sequencing = false;
+      this.#goIdle();
       return;
     }
     // Grouped publishes share one record step; a persistent subscription may refuse a

@@ -1,12 +1,17 @@
-import type { DispatchConfig } from '../dispatch/adapter.interface.js';
+import type { DeliveryContext, DispatchConfig } from '../dispatch/adapter.interface.js';
 import type { Signal } from '../signal/signal.js';
 import type { PersistentEngine, PersistentStats } from './persistent-subscription.js';
 
 /**
  * A plain subscriber function. It may return anything or a promise; a throw or rejection
  * is a failed delivery (reported, never failing the publish).
+ *
+ * A persistent subscription passes a second argument when the handler declares one: the
+ * delivery's `DeliveryContext` — `attempt` (1 for the first delivery) and an abort that
+ * fires (reason: `AckTimeoutError`) when the `ackTimeout` passes while the handler still
+ * runs. Ordinary subscriptions pass `undefined`.
  */
-export type SignalHandler = (signal: Signal) => unknown;
+export type SignalHandler = (signal: Signal, delivery?: DeliveryContext) => unknown;
 
 /** Where a subscription's signals go: a handler function, one dispatch config or a list. */
 export type SubscriptionDispatch = SignalHandler | DispatchConfig | readonly DispatchConfig[];
@@ -74,8 +79,15 @@ export interface SubscriptionStats extends SubscriptionInfo {
   readonly persistence?: PersistentStats;
 }
 
-/** How a subscription receives a signal: returns the handler's result (maybe a promise). */
-export type DeliverFunction = (signal: Signal, logId: string) => unknown;
+/**
+ * How a subscription receives a signal: returns the handler's result (maybe a promise). A
+ * function declaring the third parameter gets a `DeliveryContext` from persistent engines.
+ */
+export type DeliverFunction = (
+  signal: Signal,
+  logId: string,
+  delivery?: DeliveryContext,
+) => unknown;
 
 /**
  * A registered subscription: its description, how to deliver, and its counters. Internal

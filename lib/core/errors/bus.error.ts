@@ -367,6 +367,28 @@ export class WaitTimeoutError extends JidoSignalError {
   }
 }
 
+/**
+ * A persistent delivery was not acked within the subscription's `ackTimeout`, counted from
+ * hand-over (a handler still running included). It is the abort reason a timed-out
+ * handler's `AbortSignal` carries and the cause of the `SubscriberError` reported for it;
+ * the signal is redelivered, or dead-lettered after `maxAttempts`. Code `'timeout'`,
+ * retryable.
+ */
+export class AckTimeoutError extends BusError {
+  /** The subscription's `ackTimeout`, in ms. */
+  readonly ackTimeout: number;
+
+  constructor(bus: string, subscriptionId: string, signalId: string, ackTimeout: number) {
+    super(
+      'timeout',
+      bus,
+      `Signal ${signalId} was not acked by subscription "${subscriptionId}" of bus "${bus}" within ${ackTimeout} ms of hand-over`,
+      { subscriptionId, signalId, details: { ackTimeout }, retryable: true },
+    );
+    this.ackTimeout = ackTimeout;
+  }
+}
+
 /** How full a persistent subscription was when it refused more signals. */
 export interface QueueFullDetails {
   /** Deliveries handed over and not acked yet (dispatching included). */

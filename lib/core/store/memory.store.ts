@@ -196,6 +196,11 @@ export class MemoryStore implements SignalStore {
       const dlq = this.bus(bus).dlq;
       const list = dlq.get(subscriptionId);
       if (list === undefined) return 0;
+      // Fast path for a bounded DLQ dropping its oldest entry (one per dead letter).
+      if (ids.length === 1 && list.length > 0 && list[0].id === ids[0]) {
+        list.shift();
+        return 1;
+      }
       const drop = new Set(ids);
       const kept = list.filter((e) => !drop.has(e.id));
       dlq.set(subscriptionId, kept);

@@ -10,6 +10,7 @@ import type {
 } from '../../../lib/core/bus/persistent-subscription.js';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import {
+  AckTimeoutError,
   BusClosedError,
   BusOptionError,
   InvalidAckArgumentError,
@@ -18,6 +19,7 @@ import {
   UnknownLogIdError,
 } from '../../../lib/core/errors/bus.error.js';
 import { StoreClosedError } from '../../../lib/core/errors/store.error.js';
+import type { DeliveryContext } from '../../../lib/core/dispatch/adapter.interface.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { SignalId } from '../../../lib/core/signal/signal-id.js';
 import { JetStreamStore } from '../../../lib/core/store/jetstream/jetstream.store.js';
@@ -427,32 +429,47 @@ describe('SignalBus on JetStreamStore', () => {
 
   // ── 5. redrive ────────────────────────────────────────────────────────────────────────────
 
-  it('a handler running longer than ackTimeout is kept in progress, not redelivered', async () => {
+  it('a handler running longer than ackTimeout is aborted at the deadline (counted from hand-over), redelivered, then dead-lettered', async () => {
     const { a, b, name } = await twoInstances();
     const seen = deliveries(name, 'patient');
     const started: string[] = [];
-    const handler = async (s: Signal): Promise<void> => {
+    const aborted: unknown[] = [];
+    let settledLate = 0;
+    const handler = async (s: Signal, delivery?: DeliveryContext): Promise<void> => {
       started.push(s.id);
-      await sleep(2_500);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 4_000);
+        delivery!.signal.addEventListener('abort', () => {
+          aborted.push(delivery!.signal.reason);
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      settledLate++; // ignored: the attempt is over
     };
     for (const bus of [a, b]) {
+      collectErrors(bus);
       await bus.subscribe(
         'long.*',
-        persistent('patient', handler, { autoAck: true, ackTimeout: 1_000 }),
+        persistent('patient', handler, { autoAck: true, ackTimeout: 1_000, maxAttempts: 2 }),
       );
     }
+    const t0 = Date.now();
     const [e] = await a.publish(sig('long.job', { n: 1 }));
-    await until(
-      'the handler to finish',
-      async () =>
-        (await pstats(a, 'patient')).persistence!.acked +
-          (await pstats(b, 'patient')).persistence!.acked ===
-        1,
-      8_000,
-    );
-    await sleep(1_500);
-    expect(started).toEqual([e.signal.id]);
-    expect(seen.attemptsOf(e.signal.id)).toEqual([1]);
+    await until('the DLQ entry', async () => (await a.dlq.size('patient')) === 1, 8_000);
+    // Two attempts of ~1 s each, not 4 s each: the deadline runs while the handler runs.
+    expect(Date.now() - t0).toBeLessThan(3_900);
+    expect(started).toEqual([e.signal.id, e.signal.id]);
+    expect(seen.attemptsOf(e.signal.id)).toEqual([1, 2]);
+    expect(aborted).toHaveLength(2);
+    for (const reason of aborted) expect(reason).toBeInstanceOf(AckTimeoutError);
+    expect(settledLate).toBe(2);
+    const [entry] = await b.dlq.list('patient');
+    expect(entry).toMatchObject({ logId: e.logId, lastError: { code: 'ack_timeout' } });
+    const acked =
+      (await pstats(a, 'patient')).persistence!.acked +
+      (await pstats(b, 'patient')).persistence!.acked;
+    expect(acked).toBe(0);
   });
 
   it('close does not wait for a handler that never settles; its signal goes to the next start', async () => {
@@ -807,10 +824,13 @@ describe('SignalBus on JetStreamStore', () => {
     expect(stats.persistence).toEqual({
       inFlight: 0,
       pending: 0,
+      retrying: 0,
       delivered: 2, // ok + flaky's second attempt
       acked: 2,
       retried: 2, // flaky once, bad once
       deadLettered: 1,
+      dlqDropped: 0,
+      maxDlqSize: Infinity,
       redriven: 0,
       checkpoint: undefined,
       maxInFlight: 7,
