@@ -1285,8 +1285,8 @@ export class SignalBus {
    * listens.
    */
   #observePersistent(id: string, pattern: string, deliver: DeliverFunction): DeliverFunction {
-    return (signal, logId) => {
-      if (!dispatchChannel.hasSubscribers) return deliver(signal, logId);
+    return (signal, logId, delivery) => {
+      if (!dispatchChannel.hasSubscribers) return deliver(signal, logId, delivery);
       const started = performance.now();
       const message = (
         outcome: 'ok' | 'error',
@@ -1309,7 +1309,7 @@ export class SignalBus {
       };
       let result: unknown;
       try {
-        result = deliver(signal, logId);
+        result = deliver(signal, logId, delivery);
       } catch (cause) {
         return failed(cause);
       }
@@ -2234,6 +2234,6 @@ export class SignalBus {
 
 /** A receiver that acks (skips) signals matching none of `patterns`. */
 function onlyMatching(patterns: readonly string[], deliver: DeliverFunction): DeliverFunction {
-  return (signal, logId) =>
-    matchesAny(signal.type, patterns) ? deliver(signal, logId) : undefined;
+  return (signal, logId, delivery) =>
+    matchesAny(signal.type, patterns) ? deliver(signal, logId, delivery) : undefined;
 }
