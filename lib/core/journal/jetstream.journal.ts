@@ -15,6 +15,7 @@ import {
 import { StoreUnavailableError } from '../errors/store.error.js';
 import { ValidationError } from '../errors/validation.error.js';
 import type { ExtensionRegistry } from '../signal/extensions.js';
+import { STORED_MAX_DEPTH } from '../signal/safe-input.js';
 import { Signal } from '../signal/signal.js';
 import {
   describeCause,
@@ -569,7 +570,10 @@ export class JetStreamJournal implements JournalAdapter {
         { stream: this.stream, seq: streamSeq },
       );
     }
-    const signal = Signal.from(record.signal, { extensions: this.#extensions });
+    const signal = Signal.from(record.signal, {
+      extensions: this.#extensions,
+      maxDepth: STORED_MAX_DEPTH,
+    });
     this.#remember(streamSeq, signal);
     return signal;
   }

@@ -1,4 +1,5 @@
 import { Signal, type SignalParseOptions } from '../signal/signal.js';
+import { STORED_MAX_DEPTH } from '../signal/safe-input.js';
 import { crc32 } from './crc32.js';
 import type { JournalEntry, JournalMeta } from './journal-adapter.interface.js';
 
@@ -152,5 +153,8 @@ export function decodeEntry(
   options: SignalParseOptions = {},
 ): JournalEntry {
   const json: unknown = JSON.parse(buffer.toString('utf8', record.signalStart, record.end));
-  return { ...record.meta, signal: Signal.from(json, options) };
+  return {
+    ...record.meta,
+    signal: Signal.from(json, { maxDepth: STORED_MAX_DEPTH, ...options }),
+  };
 }

@@ -21,6 +21,13 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 10_000_000;
 export const DEFAULT_MAX_DEPTH = 64;
 
 /**
+ * Nesting limit for reading back what a store or journal wrote itself: a signal built in the
+ * application (`createSignal` does not walk `data`) may be deeper than {@link DEFAULT_MAX_DEPTH},
+ * and once recorded it must read back as it was written. @internal
+ */
+export const STORED_MAX_DEPTH = Number.MAX_SAFE_INTEGER;
+
+/**
  * Walks `value` (iteratively, so deep input cannot overflow the stack) and throws on the
  * first prototype-polluting key.
  * @throws UnsafeKeyError

@@ -20,6 +20,7 @@ import {
 import { ValidationError } from '../../errors/validation.error.js';
 import { matches, validatePattern } from '../../router/pattern.js';
 import { stringifySignal } from '../../signal/serialization/json.serializer.js';
+import { STORED_MAX_DEPTH } from '../../signal/safe-input.js';
 import { Signal } from '../../signal/signal.js';
 import type {
   DurableConsumer,
@@ -1635,7 +1636,7 @@ export class JetStreamStore implements DistributedSignalStore {
 
   #decodeSignal(value: unknown, details: Record<string, unknown>): Signal {
     try {
-      return Signal.from(value);
+      return Signal.from(value, { maxDepth: STORED_MAX_DEPTH });
     } catch (cause) {
       throw new StoreError(
         `${STORE}: a stored signal cannot be decoded: ${describeThrown(cause)}`,
@@ -1650,7 +1651,7 @@ export class JetStreamStore implements DistributedSignalStore {
   #decodeEntry(bus: string, raw: RawEntry, recordedAt: number): RecordedSignal {
     let signal: Signal;
     try {
-      signal = Signal.fromJSON(raw.data);
+      signal = Signal.fromJSON(raw.data, { maxDepth: STORED_MAX_DEPTH });
     } catch (cause) {
       throw new StoreError(
         `${STORE}: entry ${raw.seq} of bus "${bus}" cannot be decoded: ${describeThrown(cause)}`,
