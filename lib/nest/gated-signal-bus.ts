@@ -10,11 +10,17 @@ import type { SignalReadinessWatcher } from './signal-readiness.watcher.js';
 type Settle<T> = (value: T) => void;
 
 /**
- * The promise of a held publish. Awaiting it (or calling `then`/`catch`) before the
- * application reached `onApplicationBootstrap` would hang the bootstrap, so it then rejects
- * with `SignalBusNotReadyError` instead, and the publish is dropped. `await` calls `then` on
- * a promise subclass, which is what makes this detectable; a publish nobody waits for stays
- * held and is delivered once ready.
+ * How long a held publish may be awaited before bootstrap before its waiter is told why it
+ * would hang (`SignalBusNotReadyError`): awaiting one in `onModuleInit` blocks the bootstrap
+ * that would release it.
+ */
+export const NOT_READY_WAIT_MS = 5_000;
+
+/**
+ * The promise of a held publish. `await` calls `then` on a promise subclass, which is what
+ * makes waiting detectable: if the application is still before `onApplicationBootstrap`
+ * {@link NOT_READY_WAIT_MS} later, the promise rejects with `SignalBusNotReadyError` instead of
+ * hanging. The publish is never dropped: it is handed to the bus once the application is ready.
  */
 class HeldPublish extends Promise<RecordedSignal[]> {
   static override get [Symbol.species](): PromiseConstructor {
@@ -79,21 +85,36 @@ export class GatedSignalBus extends SignalBus {
       resolve = res;
       reject = rej;
     });
-    let dropped = false;
+    let told = false;
+    let timer: NodeJS.Timeout | undefined;
     held.onWait = () => {
       if (!this.#readiness.waitingWouldBlock) return;
-      dropped = true;
-      reject(new SignalBusNotReadyError(this.name, JidoSignalMessages.notReady(this.name)));
+      timer = setTimeout(() => {
+        if (!this.#readiness.waitingWouldBlock) return;
+        told = true;
+        reject(
+          new SignalBusNotReadyError(
+            this.name,
+            JidoSignalMessages.notReady(this.name, NOT_READY_WAIT_MS),
+          ),
+        );
+      }, NOT_READY_WAIT_MS);
+      timer.unref();
     };
     // Reactions of one promise run in registration order: held publishes keep their order,
     // and a publish issued while some are still held queues behind them.
     this.#readiness.waitUntilReady().then(
       () => {
         this.#held--;
-        if (!dropped) resolve(super.publish(signals, options));
+        clearTimeout(timer);
+        const published = super.publish(signals, options);
+        // A waiter already told why it would hang; the outcome is still reported on errors$.
+        if (told) published.catch(() => undefined);
+        else resolve(published);
       },
       (error: unknown) => {
         this.#held--;
+        clearTimeout(timer);
         reject(error);
       },
     );

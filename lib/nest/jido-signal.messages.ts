@@ -27,8 +27,8 @@ export const JidoSignalMessages = {
     `${className} injects signal bus "${bus}" (@InjectSignalBus(${JSON.stringify(bus)})), which is not registered (known buses: ${known.join(', ') || 'none'}). With JidoSignalModule.forRootAsync, configure it in the factory's buses and list it in busNames (busNames: [${[...new Set([...known, bus])].map((n) => `'${n}'`).join(', ')}]); or add it with JidoSignalModule.forFeature({ buses: [{ name: '${bus}' }] })`,
   unknownDefaultBus: (bus: string, known: readonly string[]): string =>
     `JidoSignalModule option "defaultBus" names bus "${bus}", which is not one of the module's buses (${known.join(', ') || 'none'})`,
-  notReady: (bus: string): string =>
-    `bus "${bus}": publish() was awaited before the application finished bootstrapping (in onModuleInit or a provider factory?). Publishes are held until every @OnSignal handler is subscribed in onApplicationBootstrap, so waiting for one here would hang the bootstrap. Publish in onApplicationBootstrap() or later (a publish that is not awaited is held and delivered once the application is ready)`,
+  notReady: (bus: string, waitedMs: number): string =>
+    `bus "${bus}": publish() was awaited for ${waitedMs} ms before the application finished bootstrapping (in onModuleInit or a provider factory?). Publishes are held until every @OnSignal handler is subscribed in onApplicationBootstrap, so waiting for one there hangs the bootstrap. Publish in onApplicationBootstrap() or later. The publish itself is still held and delivered once the application is ready`,
   handlerFailed: (subscriptionId: string, signalType: string, signalId: string): string =>
     `Signal handler ${subscriptionId} failed on ${signalType} (${signalId})`,
   adapterInvalid: (className: string, name: string, reason: string): string =>

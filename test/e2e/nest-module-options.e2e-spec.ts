@@ -16,6 +16,7 @@ import {
   AwaitingPublisher,
   BootConsumer,
   BootstrapPublisher,
+  DetachedPublisher,
   LedgerAuditor,
   LedgerConfig,
   LedgerConfigModule,
@@ -131,6 +132,17 @@ describe('publishing before bootstrap (e2e)', () => {
     expect((error as Error).message).toContain('onApplicationBootstrap');
     await app.close();
     expect(app.get(BootConsumer).seen).toEqual([]);
+  });
+
+  it('a publish awaited by a detached helper in onModuleInit is delivered once ready, never dropped', async () => {
+    const app = await compile(JidoSignalModule.forRoot(), [DetachedPublisher, BootConsumer]);
+    await app.init();
+    const publisher = app.get(DetachedPublisher);
+    for (let i = 0; i < 50 && publisher.outcome === 'pending'; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(publisher.outcome).toBe('resolved');
+    expect(app.get(BootConsumer).seen).toEqual(['boot.detached']);
   });
 
   it('publishing in onApplicationBootstrap reaches the handlers', async () => {
