@@ -259,7 +259,8 @@ export interface PersistentRedriveMessage {
 export interface PersistentHost {
   readonly bus: string;
   readonly store: SignalStore;
-  readonly scope: DeliveryScope | undefined;
+  /** The bus's delivery scope now (the drain replaces it when shutdown starts). */
+  readonly scope: () => DeliveryScope | undefined;
   readonly report: (error: BusError) => void;
 }
 
@@ -983,7 +984,7 @@ export class PersistentSubscription implements PersistentEngine {
     const ctl = this.#wantsContext ? new DeliveryController({ attempt: d.attempts }) : undefined;
     let result: unknown;
     try {
-      const scope = this.#host.scope;
+      const scope = this.#host.scope();
       result =
         scope === undefined
           ? deliver(d.signal, logId, ctl)

@@ -41,7 +41,8 @@ import type { DeliverFunction } from './subscription.js';
 export interface RemotePersistentHost {
   readonly bus: string;
   readonly store: DistributedSignalStore;
-  readonly scope: DeliveryScope | undefined;
+  /** The bus's delivery scope now (the drain replaces it when shutdown starts). */
+  readonly scope: () => DeliveryScope | undefined;
   readonly report: (error: BusError) => void;
 }
 
@@ -298,7 +299,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
     const ctl = this.#wantsContext ? new DeliveryController({ attempt: d.attempts }) : undefined;
     let result: unknown;
     try {
-      const scope = this.#host.scope;
+      const scope = this.#host.scope();
       result =
         scope === undefined
           ? deliver(d.signal, logId, ctl)

@@ -471,6 +471,8 @@ export class SignalBus {
   readonly #persistent = new SignalRouter<PersistentSubscription>();
   #persistentHost: PersistentHost | undefined;
   readonly #subs = new Map<string, Subscription>();
+  /** Persistent engines read the scope through this, so the drain's replacement reaches them. */
+  readonly #currentScope = (): DeliveryScope | undefined => this.#scope;
   /** Replaced once by the drain context when the drain starts (see `#beginDrain`). */
   #scope: DeliveryScope | undefined;
   readonly #journal: SignalJournal | undefined;
@@ -1233,7 +1235,7 @@ export class SignalBus {
     const ps: PersistentEngine =
       remote !== undefined
         ? new RemotePersistentSubscription(
-            { bus: this.name, store: remote, scope: this.#scope, report: this.#report },
+            { bus: this.name, store: remote, scope: this.#currentScope, report: this.#report },
             id,
             pattern,
             opts,
@@ -1244,7 +1246,7 @@ export class SignalBus {
             (this.#persistentHost ??= {
               bus: this.name,
               store: this.#store,
-              scope: this.#scope,
+              scope: this.#currentScope,
               report: this.#report,
             }),
             id,
