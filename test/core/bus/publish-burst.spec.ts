@@ -94,6 +94,25 @@ describe('SignalBus: a burst of un-awaited publishes (regression: issue 15, stac
     },
   );
 
+  // handlerErrors: 'reject' publishes are never grouped either (each collects its own errors).
+  it('10,000 publishes with handlerErrors: reject all settle: the failing ones reject, the bus still works', async () => {
+    const bus = newBus('burst-reject');
+    await bus.subscribe('job.*', (s: Signal) => {
+      if ((s.data as { i: number }).i % 100 === 0) throw new Error('every 100th fails');
+    });
+    const outcomes = await settleAll(
+      Array.from({ length: 10_000 }, (_, i) =>
+        bus.publish(sig('job.x', { i }), { handlerErrors: 'reject' }),
+      ),
+    );
+    const refused = rejections(outcomes);
+    expect(refused).toHaveLength(100);
+    for (const error of refused) expect(isJidoSignalError(error, 'handlers_failed')).toBe(true);
+    await expect(
+      bus.publish(sig('job.after', { i: 1 }), { handlerErrors: 'reject' }),
+    ).resolves.toHaveLength(1);
+  });
+
   it('a queue_full burst rejects only the publishes that do not fit, and the bus recovers', async () => {
     const bus = newBus('burst-full');
     const held: Signal[] = [];
