@@ -2172,6 +2172,12 @@ export class SignalBus {
   /** The drain is over: refuse (and report) the publishes still waiting for their turn. */
   #endDrain(): void {
     this.#draining = false;
+    // Deliveries still running past the deadline stop counting: a hung one must not make
+    // later drains (of any bus) accept every outside publish.
+    if (this.#countsUnattributed) {
+      unattributed -= this.#early;
+      this.#countsUnattributed = false;
+    }
     const queue = this.#queue;
     for (let i = this.#head; i < queue.length; i++) {
       const job = queue[i];
