@@ -796,6 +796,7 @@ export class SignalBus {
   ): Promise<RecordedSignal[]> {
     let failures: SubscriberError[] | undefined;
     let collector: Tracker | undefined;
+    let collected: readonly RecordedSignal[] | undefined;
     // Deliveries started before a drain may publish follow-ups outside any context.
     const early = !this.#closing;
     if (early) this.#early++;
@@ -868,6 +869,7 @@ export class SignalBus {
         if (collect) {
           collector = tracker;
           failures = tracker.failures = [];
+          collected = entries;
           for (let i = 0; i < n; i++) this.#collecting.set(entries[i].signal.id, tracker);
         }
         if (pipeline.hasBeforeDispatch) {
@@ -911,9 +913,10 @@ export class SignalBus {
       }
       return entries;
     } finally {
-      if (collector !== undefined) {
-        for (const [id, tracker] of this.#collecting) {
-          if (tracker === collector) this.#collecting.delete(id);
+      if (collected !== undefined) {
+        for (let i = 0; i < collected.length; i++) {
+          const id = collected[i].signal.id;
+          if (this.#collecting.get(id) === collector) this.#collecting.delete(id);
         }
       }
       if (early) this.#earlyDone();
