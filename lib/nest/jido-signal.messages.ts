@@ -22,7 +22,7 @@ export const JidoSignalMessages = {
   subscriptionExists: (where: string, bus: string, id: string): string =>
     `@OnSignal() on ${where} could not subscribe on bus "${bus}": subscription id "${id}" is already taken on this bus. Give the handler its own id with @OnSignal(patterns, { persistent: { subscriptionId: '…' } })`,
   derivedSubscriptionId: (where: string, id: string, bus: string): string =>
-    `@OnSignal({ persistent }) on ${where} stores its state on bus "${bus}" under the derived id "${id}": renaming the class or method would start a new subscription and orphan the stored checkpoint and DLQ. Pin it with persistent: { subscriptionId: '${id}' }`,
+    `@OnSignal({ persistent }) on ${where} stores its state on bus "${bus}" under the derived id "${id}": renaming the class or method would start a new subscription and orphan the stored checkpoint and DLQ (on JetStream the orphaned durable consumer also holds back log retention). Pin it with persistent: { subscriptionId: '${id}' }`,
   injectedBusMissing: (className: string, bus: string, known: readonly string[]): string =>
     `${className} injects signal bus "${bus}" (@InjectSignalBus(${JSON.stringify(bus)})), which is not registered (known buses: ${known.join(', ') || 'none'}). With JidoSignalModule.forRootAsync, configure it in the factory's buses and list it in busNames (busNames: [${[...new Set([...known, bus])].map((n) => `'${n}'`).join(', ')}]); or add it with JidoSignalModule.forFeature({ buses: [{ name: '${bus}' }] })`,
   unknownDefaultBus: (bus: string, known: readonly string[]): string =>

@@ -199,7 +199,9 @@ describe('JetStream engine on a 3-node cluster', () => {
     expect(lost).toEqual([]);
     expect(dlq.size).toBe(total / 25);
     // Retention was held back while the consumer lagged (reported), and catches up after.
-    expect(warnings.some((w) => /held back by durable consumer/.test(w.message))).toBe(true);
+    expect(
+      warnings.some((w) => /held back by persistent subscription "slow"/.test(w.message)),
+    ).toBe(true);
     await until(
       'the log trimmed once everything is acked',
       async () => {

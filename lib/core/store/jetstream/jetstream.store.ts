@@ -647,11 +647,17 @@ export class JetStreamStore implements DistributedSignalStore {
     }
     if (state.held === holder) return;
     state.held = holder;
+    // Consumer names encode the subscription id (s_<base64url>); show the id people know.
+    const subscriptionId = holder.startsWith('s_')
+      ? Buffer.from(holder.slice(2), 'base64url').toString('utf8')
+      : undefined;
+    const who = subscriptionId === undefined ? `"${holder}"` : `"${subscriptionId}"`;
     this.#report(
       new StoreError(
-        `${STORE}: retention of "${stream}" is held back by durable consumer "${holder}": ` +
-          `${kept} entries past the limit are kept until it acks them`,
-        { details: { stream, consumer: holder, kept } },
+        `${STORE}: retention of "${stream}" is held back by persistent subscription ${who}: ` +
+          `${kept} entries past the limit are kept until it acks them (an abandoned ` +
+          `subscription holds them for good: delete it with unsubscribe(id, { deletePersistence: true }))`,
+        { details: { stream, consumer: holder, subscriptionId, kept } },
       ),
       'trim',
     );
