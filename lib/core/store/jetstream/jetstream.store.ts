@@ -414,7 +414,6 @@ export class JetStreamStore implements DistributedSignalStore {
       const transient = isTransientClusterError(error) || !this.#link.connected;
       if (!transient || Date.now() >= deadline) throw this.#mapError('append', error);
       // "No responders" also means the stream is gone (deleted by an operator): recreate it,
-      // asking at most once a second.
       // asking at most once a second, in the background (the request itself may wait for
       // the election).
       if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
