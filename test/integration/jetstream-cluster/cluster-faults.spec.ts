@@ -4,7 +4,7 @@
 // SIGKILLs servers, and kills every server in afterAll. Pins docs/jetstream.md ("Cluster
 // faults"): retention vs. durable consumers, cross-instance causality, existing stream
 // settings, maxAge below the duplicate window, failover of appends, fan-out after a server died.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
@@ -146,6 +146,12 @@ beforeAll(async () => {
   const { jetstreamManager } = await import('@nats-io/jetstream');
   admin = await connect({ servers: cluster.urls, timeout: 5_000 });
   jsm = await jetstreamManager(admin, { timeout: 5_000 });
+}, 60_000);
+
+afterEach(async () => {
+  // A test that failed between a SIGKILL and its restart must not leave the next test a
+  // two-node cluster (which loses quorum at its own kill and times out).
+  for (const node of cluster?.nodes ?? []) await cluster.restart(node.name);
 }, 60_000);
 
 afterAll(async () => {
