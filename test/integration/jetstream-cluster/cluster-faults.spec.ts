@@ -231,6 +231,9 @@ describe('JetStream engine on a 3-node cluster', () => {
           subject: `${p}.journal`,
           replicas: 3,
           storage: 'memory',
+          // Both instances create the R3 stream at once; under CI load that can take more
+          // than the default 5 s (this test is about the causal links, not open latency).
+          requestTimeout: 15_000,
         });
         const journal = new SignalJournal({ adapter: lag === 0 ? adapter : lagging(adapter, lag) });
         closers.unshift(() => journal.close());
@@ -344,6 +347,7 @@ describe('JetStream engine on a 3-node cluster', () => {
       subject: `${p}.j`,
       replicas: 3,
       maxAge: 60_000,
+      requestTimeout: 15_000, // creating an R3 stream under CI load (see above)
     });
     closers.unshift(() => journal.close());
     const jcfg = (await jsm.streams.info(`${p}_J`)).config;
