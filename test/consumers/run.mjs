@@ -26,15 +26,10 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
 const here = import.meta.dirname;
-const OPTIONAL_PEERS = [
-  '@nats-io/transport-node',
-  '@nats-io/jetstream',
-  '@opentelemetry/api',
-  'class-validator',
-  'class-transformer',
-  'msgpackr',
-  'ioredis',
-];
+// The optional peers, as package.json declares them: none may be installed in the apps.
+const OPTIONAL_PEERS = Object.keys(
+  JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).peerDependenciesMeta,
+).filter((peer) => peer !== '@nestjs/terminus'); // the apps' /health uses it
 
 /**
  * The fixtures and the module system each app uses. `notUnder` names a moduleResolution the

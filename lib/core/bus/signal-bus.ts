@@ -584,20 +584,8 @@ export class SignalBus {
         ? Array.from({ length: this.#partitionCount }, (_, i) => new Lane(i, rate, burst))
         : undefined;
     const handlerErrors = options.handlerErrors ?? 'report';
-    if (handlerErrors !== 'report' && handlerErrors !== 'reject') {
-      throw new BusOptionError(
-        name,
-        'handlerErrors',
-        `option "handlerErrors" must be 'report' or 'reject', got ${describeValue(handlerErrors)}`,
-      );
-    }
-    if (handlerErrors === 'reject' && this.#lanes !== undefined) {
-      throw new BusOptionError(
-        name,
-        'handlerErrors',
-        `option "handlerErrors: 'reject'" needs partitionCount 1 (a partitioned publish does not wait for deliveries)`,
-      );
-    }
+    const problem = handlerErrorsProblem(name, 'option', handlerErrors, this.#lanes !== undefined);
+    if (problem !== undefined) throw problem;
     this.#rejectHandlerErrors = handlerErrors === 'reject';
     this.#journal = options.journal;
     this.#causality = options.causality ?? options.journal !== undefined;
@@ -726,30 +714,16 @@ export class SignalBus {
   ): Promise<RecordedSignal[]> {
     if (this.#closing && !this.#admitsWhileClosing()) return this.#refuse(signals);
     let collect = this.#rejectHandlerErrors;
-    if (options !== undefined) {
-      const mode =
-        typeof options === 'object' && options !== null ? options.handlerErrors : options;
-      if (mode !== undefined) {
-        if (mode !== 'report' && mode !== 'reject') {
-          return Promise.reject(
-            new BusOptionError(
-              this.name,
-              'handlerErrors',
-              `publish option "handlerErrors" must be 'report' or 'reject', got ${describeValue(mode)}`,
-            ),
-          );
-        }
-        collect = mode === 'reject';
-        if (collect && this.#lanes !== undefined) {
-          return Promise.reject(
-            new BusOptionError(
-              this.name,
-              'handlerErrors',
-              `publish option "handlerErrors: 'reject'" needs a bus without partitions`,
-            ),
-          );
-        }
-      }
+    const mode = typeof options === 'object' && options !== null ? options.handlerErrors : options;
+    if (mode !== undefined) {
+      const problem = handlerErrorsProblem(
+        this.name,
+        'publish option',
+        mode,
+        this.#lanes !== undefined,
+      );
+      if (problem !== undefined) return Promise.reject(problem);
+      collect = mode === 'reject';
     }
     let list: readonly Signal[];
     if (signals instanceof Signal) list = [signals];
@@ -2241,6 +2215,34 @@ export class SignalBus {
     if (this.#ownsStore) closing.push(this.#store.close());
     await Promise.allSettled(closing);
   }
+}
+
+/**
+ * What is wrong with a `handlerErrors` value, if anything: a value other than 'report' /
+ * 'reject', or 'reject' on a partitioned bus (a partitioned publish does not wait for
+ * deliveries).
+ */
+function handlerErrorsProblem(
+  bus: string,
+  what: 'option' | 'publish option',
+  mode: unknown,
+  partitioned: boolean,
+): BusOptionError | undefined {
+  if (mode !== 'report' && mode !== 'reject') {
+    return new BusOptionError(
+      bus,
+      'handlerErrors',
+      `${what} "handlerErrors" must be 'report' or 'reject', got ${describeValue(mode)}`,
+    );
+  }
+  if (mode === 'reject' && partitioned) {
+    return new BusOptionError(
+      bus,
+      'handlerErrors',
+      `${what} "handlerErrors: 'reject'" needs partitionCount 1 (a partitioned publish does not wait for deliveries)`,
+    );
+  }
+  return undefined;
 }
 
 /** A receiver that acks (skips) signals matching none of `patterns`. */

@@ -4,7 +4,7 @@ import type { PersistentStats } from '../../../lib/core/bus/persistent-subscript
 import type { DeliveryContext } from '../../../lib/core/dispatch/adapter.interface.js';
 import { isJidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
-import { prng } from './prng.js';
+import { prng } from '../../helpers/prng.js';
 import { sig, sleep } from './helpers.js';
 
 const OUTCOMES = [

@@ -4,18 +4,7 @@ import { isJidoSignalError } from '../../../lib/core/errors/jido-signal.error.js
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { MemoryStore } from '../../../lib/core/store/memory.store.js';
 import { sig, sleep } from './helpers.js';
-
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../helpers/prng.js';
 
 describe('persistent subscriptions: randomized at-least-once', () => {
   for (const seed of [1, 42, 2024]) {

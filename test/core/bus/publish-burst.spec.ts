@@ -3,7 +3,7 @@ import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { isJidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import type { RecordedSignal } from '../../../lib/core/store/signal-store.interface.js';
-import { prng } from './prng.js';
+import { prng } from '../../helpers/prng.js';
 import { sig, sleep } from './helpers.js';
 
 type Outcome = PromiseSettledResult<RecordedSignal[]>;

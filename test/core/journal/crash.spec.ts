@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileJournal, SignalJournal } from '../../../lib/core/journal/index.js';
 import { createSignal } from '../../../lib/core/signal/signal.js';
+import { prng } from '../../helpers/prng.js';
 
 const repo = join(import.meta.dirname, '../../..');
 const fixture = join(import.meta.dirname, 'fixtures/append-loop.ts');
@@ -45,18 +46,6 @@ function appendAndKill(dir: string, atLeast: number): Promise<number> {
       else reject(new Error(`appender exited with ${code}: ${stderr}`));
     });
   });
-}
-
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
