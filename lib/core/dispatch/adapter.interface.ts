@@ -50,6 +50,12 @@ export interface DeliveryFailure {
   readonly error: JidoSignalError;
 }
 
+/**
+ * What {@link DispatchAdapter.deliverBatch} returns: nothing (every signal delivered) or one
+ * entry per signal, in order — `undefined` when delivered, else why it failed.
+ */
+export type BatchDeliveryOutcome = void | readonly unknown[];
+
 /** Result of an adapter health check. */
 export interface AdapterHealth {
   /** Whether the target is reachable and usable. */
@@ -77,6 +83,22 @@ export interface DispatchAdapter<Options = Record<string, unknown>> {
    * synchronous return keeps the dispatcher on its allocation-free fast path.
    */
   deliver(signal: Signal, options: Options, context: DeliveryContext): Promise<void> | void;
+  /**
+   * Deliver several signals in one go (one request, one publish), in order. Used by
+   * `Dispatcher.dispatchMany` and by batched subscriptions; adapters without it get one
+   * `deliver` call per signal.
+   *
+   * Return (or resolve) nothing when every signal was delivered; throw or reject when none
+   * was (the error applies to each signal); or return one entry per signal, in order —
+   * `undefined` for a delivered signal, the error (any value, wrapped into a typed error)
+   * for a failed one.
+   * @default undefined (per-signal delivery)
+   */
+  deliverBatch?(
+    signals: readonly Signal[],
+    options: Options,
+    context: DeliveryContext,
+  ): BatchDeliveryOutcome | Promise<BatchDeliveryOutcome>;
   /** Whether the target is usable now (reachable, alive, registered). */
   healthCheck?(options: Options): Promise<AdapterHealth> | AdapterHealth;
   /**

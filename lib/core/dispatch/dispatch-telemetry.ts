@@ -19,6 +19,12 @@ export interface DispatchTelemetryMessage {
   readonly signalType: string;
   /** `true` when this delivery is an `onFailure` fallback of a failed target. */
   readonly fallback: boolean;
+  /**
+   * Signals in this delivery when it is one batch request of `dispatchMany` or a batched
+   * subscription (`signalId`/`signalType` are then the first signal's).
+   * @default undefined (a single-signal delivery)
+   */
+  readonly batchSize?: number;
   /** Milliseconds from start to end (end and error only). */
   readonly durationMs?: number;
   /** `'ok'` on `end`, `'error'` on `error`. */

@@ -36,6 +36,12 @@ import {
 } from './dispatch-telemetry.js';
 import { InProcessPubSub, type PubSub, type PubSubRegistry } from './pubsub.js';
 import { ReceiverRegistry } from './receiver-registry.js';
+import {
+  dispatchMany,
+  type DispatchManyHost,
+  type DispatchManyOptions,
+  type DispatchManyResult,
+} from './batching/dispatch-many.js';
 
 /** Options of a {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -312,6 +318,7 @@ export class Dispatcher {
   readonly #ownedPubSubs: Map<string, PubSub> | undefined;
   /** Per-delivery timeouts, sharing one timer (`undefined` when `timeout` is 0). */
   readonly #deadlines: DeadlineList | undefined;
+  #many: DispatchManyHost | undefined;
 
   /**
    * @param options adapters, concurrency, timeout and the registries the built-in adapters use
@@ -446,6 +453,40 @@ export class Dispatcher {
     } catch (error) {
       return Promise.reject(toDispatchError(error, 'dispatcher'));
     }
+  }
+
+  /**
+   * Deliver a list of signals to one target or several, reporting each signal's outcome
+   * instead of rejecting. Adapters with `deliverBatch` (`http` and `webhook`: one
+   * `application/cloudevents-batch+json` request; `bus`: one publish; `pid`/`named`: the
+   * list in order; custom adapters) get the signals in requests of at most `batchSize`;
+   * other adapters get one delivery per signal. A failed batch request fails each of its
+   * signals (after the adapter's own retries); `onFailure` fallbacks receive each failed
+   * signal. Rejects only when the dispatcher is closed or for bad arguments.
+   * @throws (rejects with) SignalValidationError when an element is not a `Signal`,
+   *   DispatchConfigError for an empty config list or a bad option, DispatchError `'closed'`
+   */
+  dispatchMany(
+    signals: readonly Signal[],
+    config: DispatchConfig | readonly DispatchConfig[],
+    options: DispatchManyOptions = {},
+  ): Promise<DispatchManyResult> {
+    try {
+      if (this.#closed) throw new DispatchError('closed', 'dispatcher', 'The dispatcher is closed');
+      return dispatchMany(this.#manyHost, signals, config, options);
+    } catch (error) {
+      return Promise.reject(toDispatchError(error, 'dispatcher'));
+    }
+  }
+
+  get #manyHost(): DispatchManyHost {
+    return (this.#many ??= {
+      maxConcurrency: this.maxConcurrency,
+      timeout: this.timeout,
+      resolve: (config) => this.#resolve(config),
+      dispatch: (signal, config, options) => this.dispatch(signal, config, options),
+      withFailure,
+    });
   }
 
   /**

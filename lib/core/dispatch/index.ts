@@ -6,6 +6,12 @@ export {
 } from './delivery-controller.js';
 export * from './adapter-registry.js';
 export * from './dispatcher.js';
+export {
+  DEFAULT_DISPATCH_BATCH_SIZE,
+  type DispatchManyOptions,
+  type DispatchManyResult,
+  type SignalDispatchFailure,
+} from './batching/dispatch-many.js';
 export type {
   DispatchTelemetryMessage,
   ReceiverErrorTelemetryMessage,

@@ -61,6 +61,18 @@ export class BusAdapter implements DispatchAdapter<NormalizedBusOptions> {
     await this.#bus(options).publish(signal);
   }
 
+  /**
+   * Publish the signals as one list (one `publish` call: stored and delivered in order).
+   * @throws DispatchError `bus_not_found`, or whatever the bus's publish fails with (for every signal)
+   */
+  async deliverBatch(
+    signals: readonly Signal[],
+    options: NormalizedBusOptions,
+    _context: DeliveryContext,
+  ): Promise<void> {
+    await this.#bus(options).publish(signals);
+  }
+
   /** Healthy when the bus is registered. */
   healthCheck(options: NormalizedBusOptions): AdapterHealth {
     const found = typeof options.bus !== 'string' || this.buses.get(options.bus) !== undefined;

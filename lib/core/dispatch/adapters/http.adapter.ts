@@ -9,11 +9,20 @@ import {
 } from '../../errors/dispatch.error.js';
 import { JidoSignalError, isJidoSignalError } from '../../errors/jido-signal.error.js';
 import { toHttp } from '../../signal/serialization/http.js';
-import { CLOUDEVENTS_JSON, stringifySignal } from '../../signal/serialization/json.serializer.js';
+import {
+  CLOUDEVENTS_BATCH_JSON,
+  CLOUDEVENTS_JSON,
+  stringifySignal,
+} from '../../signal/serialization/json.serializer.js';
 import type { Signal } from '../../signal/signal.js';
 import { TelemetryChannel } from '../../telemetry/channels.js';
 import { emit, telemetryChannel } from '../../telemetry/telemetry.js';
-import type { AdapterHealth, DeliveryContext, DispatchAdapter } from '../adapter.interface.js';
+import type {
+  AdapterHealth,
+  BatchDeliveryOutcome,
+  DeliveryContext,
+  DispatchAdapter,
+} from '../adapter.interface.js';
 import { DeadlineList, type Deadline } from '../deadlines.js';
 import {
   deliveryAbortReason,
@@ -148,6 +157,12 @@ export interface DispatchRetryMessage {
   readonly signalId: string;
   /** Type of the signal being delivered. */
   readonly signalType: string;
+  /**
+   * Signals in the request when it is a CloudEvents batch (`signalId`/`signalType` are the
+   * first signal's).
+   * @default undefined (a single signal)
+   */
+  readonly batchSize?: number;
   /** The attempt that failed (1-based). */
   readonly attempt: number;
   /** Total attempts allowed. */
@@ -166,6 +181,8 @@ const EXCERPT_SCAN_BYTES = 8 * BODY_EXCERPT_BYTES;
 // Error bodies up to this size are read to the end so the connection can be reused.
 const DRAIN_LIMIT = 64 * 1024;
 const STRUCTURED_CONTENT_TYPE = `${CLOUDEVENTS_JSON}; charset=utf-8`;
+/** `content-type` of a CloudEvents JSON batch request. @internal */
+export const BATCH_CONTENT_TYPE = `${CLOUDEVENTS_BATCH_JSON}; charset=utf-8`;
 const METHODS: Readonly<Record<string, HttpMethod>> = { post: 'POST', put: 'PUT', patch: 'PATCH' };
 // TLS verification failures: retrying cannot help.
 const TLS_ERROR_RE =
@@ -265,6 +282,8 @@ export interface OutgoingRequest {
   readonly retry: RetryPolicy | false;
   readonly circuitBreaker: ResolvedCircuitBreakerSettings | false;
   readonly signal: Signal;
+  /** Signals in the body when it is a CloudEvents batch (`signal` is the first). */
+  readonly batchSize?: number;
   /** TLS settings: sent through a pool of their own. */
   readonly tls?: ResolvedTls;
 }
@@ -668,6 +687,7 @@ export class HttpTransport {
         target: req.target,
         signalId: req.signal.id,
         signalType: req.signal.type,
+        ...(req.batchSize === undefined ? {} : { batchSize: req.batchSize }),
         attempt,
         maxAttempts,
         delayMs: delay,
@@ -889,6 +909,55 @@ export class HttpAdapter implements DispatchAdapter<HttpOptions> {
         retry: options.retry,
         circuitBreaker: options.circuitBreaker,
         signal,
+        tls: options.tls,
+      },
+      context,
+    );
+  }
+
+  /**
+   * Send `signals` as one CloudEvents JSON batch request (`content-type:
+   * application/cloudevents-batch+json; charset=utf-8`, body: the array of envelopes), with
+   * the target's retries and circuit breaker applied to the whole batch; resolves on a 2xx
+   * answer. Binary mode cannot carry a batch: each signal is then sent on its own (in
+   * parallel) and the outcome is reported per signal.
+   * @throws JidoSignalError (as a rejection) for the whole batch, see the class description
+   */
+  deliverBatch(
+    signals: readonly Signal[],
+    options: HttpOptions,
+    context: DeliveryContext,
+  ): Promise<BatchDeliveryOutcome> {
+    if (options.mode === 'binary') {
+      return Promise.all(
+        signals.map((signal) =>
+          this.deliver(signal, options, context).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        ),
+      );
+    }
+    if (signals.length === 0) return Promise.resolve();
+    let body: string;
+    try {
+      body = stringifySignal(signals);
+    } catch (error) {
+      return Promise.reject(toDispatchError(error, this.name));
+    }
+    return this.#transport.send(
+      {
+        origin: options.origin,
+        path: options.path,
+        target: options.target,
+        method: options.method,
+        headers: { ...options.headers, 'content-type': BATCH_CONTENT_TYPE },
+        body,
+        timeout: options.timeout,
+        retry: options.retry,
+        circuitBreaker: options.circuitBreaker,
+        signal: signals[0],
+        batchSize: signals.length,
         tls: options.tls,
       },
       context,

@@ -1,6 +1,12 @@
 import { DispatchError } from '../../errors/dispatch.error.js';
 import type { Signal } from '../../signal/signal.js';
-import type { AdapterHealth, DeliveryContext, DispatchAdapter } from '../adapter.interface.js';
+import type {
+  AdapterHealth,
+  BatchDeliveryOutcome,
+  DeliveryContext,
+  DispatchAdapter,
+} from '../adapter.interface.js';
+import { deliverEach } from '../batching/deliver-each.js';
 import {
   deliverToReceiver,
   describeReceiver,
@@ -90,6 +96,18 @@ export class NamedAdapter implements DispatchAdapter<NormalizedNamedOptions> {
       },
       signal,
     );
+  }
+
+  /**
+   * Hand the signals to the receiver registered under the name one by one, in order
+   * (looked up for each, so a re-registration takes effect); outcome per signal.
+   */
+  deliverBatch(
+    signals: readonly Signal[],
+    options: NormalizedNamedOptions,
+    context: DeliveryContext,
+  ): BatchDeliveryOutcome | Promise<BatchDeliveryOutcome> {
+    return deliverEach(signals, (signal) => this.deliver(signal, options, context));
   }
 
   /** Healthy when a live receiver is registered under the name. */

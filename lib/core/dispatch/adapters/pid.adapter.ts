@@ -1,6 +1,12 @@
 import { DispatchConfigError } from '../../errors/dispatch.error.js';
 import type { Signal } from '../../signal/signal.js';
-import type { AdapterHealth, DeliveryContext, DispatchAdapter } from '../adapter.interface.js';
+import type {
+  AdapterHealth,
+  BatchDeliveryOutcome,
+  DeliveryContext,
+  DispatchAdapter,
+} from '../adapter.interface.js';
+import { deliverEach } from '../batching/deliver-each.js';
 import {
   deliverToReceiver,
   describeReceiver,
@@ -120,6 +126,15 @@ export class PidAdapter implements DispatchAdapter<NormalizedReceiverOptions> {
     _context: DeliveryContext,
   ): void | Promise<void> {
     return deliverToReceiver(options, signal);
+  }
+
+  /** Hand the signals to the receiver one by one, in order; outcome per signal. */
+  deliverBatch(
+    signals: readonly Signal[],
+    options: NormalizedReceiverOptions,
+    _context: DeliveryContext,
+  ): BatchDeliveryOutcome | Promise<BatchDeliveryOutcome> {
+    return deliverEach(signals, (signal) => deliverToReceiver(options, signal));
   }
 
   /** Healthy while the receiver is alive. */

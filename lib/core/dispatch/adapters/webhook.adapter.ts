@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import {
   DispatchConfigError,
   DispatchError,
@@ -9,7 +9,12 @@ import {
 import { isJidoSignalError } from '../../errors/jido-signal.error.js';
 import { CLOUDEVENTS_JSON, stringifySignal } from '../../signal/serialization/json.serializer.js';
 import type { Signal } from '../../signal/signal.js';
-import type { AdapterHealth, DeliveryContext, DispatchAdapter } from '../adapter.interface.js';
+import type {
+  AdapterHealth,
+  BatchDeliveryOutcome,
+  DeliveryContext,
+  DispatchAdapter,
+} from '../adapter.interface.js';
 import { deliveryAbortReason, isDeliveryAborted } from '../delivery-controller.js';
 import type {
   CircuitBreaker,
@@ -33,6 +38,7 @@ import {
   type WebhookSignatureScheme,
 } from '../webhook-signature.js';
 import {
+  BATCH_CONTENT_TYPE,
   HttpTransport,
   protectHeaders,
   protectOptions,
@@ -152,6 +158,17 @@ const WEBHOOK_KEYS: ReadonlySet<string> = new Set([
   'circuitBreaker',
   'tls',
 ]);
+
+/**
+ * `webhook-id` of a batch: `batch_` + base64url SHA-256 of the signal ids (first 24
+ * characters) — the same signals in the same order give the same id, so receivers can
+ * de-duplicate a redelivered batch.
+ */
+function batchWebhookId(signals: readonly Signal[]): string {
+  const hash = createHash('sha256');
+  for (const s of signals) hash.update(s.id).update('\n');
+  return `batch_${hash.digest('base64url').slice(0, 24)}`;
+}
 
 function headerNameOption(
   adapter: string,
@@ -399,10 +416,52 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
     let headers: Record<string, string>;
     try {
       body = stringifySignal(signal);
-      headers = this.#signedHeaders(signal, body, options);
+      headers = this.#signedHeaders(signal.id, signal.type, body, options);
     } catch (error) {
       return Promise.reject(toDispatchError(error, this.name));
     }
+    return this.#send(body, headers, signal, undefined, options, context);
+  }
+
+  /**
+   * Sign and send `signals` as one CloudEvents JSON batch request per endpoint
+   * (`content-type: application/cloudevents-batch+json; charset=utf-8`). The signature
+   * covers the batch body; `webhook-id` (Standard Webhooks) is `batch_` plus a digest of the
+   * signal ids, so a batch resent with the same signals has the same id; the event-type
+   * header carries the (mapped) type when every signal has the same one and is left out
+   * for mixed batches. Retries and the circuit breaker apply to the whole batch.
+   * @throws JidoSignalError (as a rejection) for the whole batch, as {@link WebhookAdapter.deliver}
+   */
+  deliverBatch(
+    signals: readonly Signal[],
+    options: WebhookOptions,
+    context: DeliveryContext,
+  ): Promise<BatchDeliveryOutcome> {
+    if (signals.length === 0) return Promise.resolve();
+    let body: string;
+    let headers: Record<string, string>;
+    try {
+      body = stringifySignal(signals);
+      const type = signals[0].type;
+      const uniform = signals.every((s) => s.type === type);
+      headers = this.#signedHeaders(batchWebhookId(signals), uniform ? type : undefined, body, {
+        ...options,
+        headers: { ...options.headers, 'content-type': BATCH_CONTENT_TYPE },
+      });
+    } catch (error) {
+      return Promise.reject(toDispatchError(error, this.name));
+    }
+    return this.#send(body, headers, signals[0], signals.length, options, context);
+  }
+
+  #send(
+    body: string,
+    headers: Record<string, string>,
+    signal: Signal,
+    batchSize: number | undefined,
+    options: WebhookOptions,
+    context: DeliveryContext,
+  ): Promise<void> {
     const endpoints = options.endpoints;
     const send = (e: WebhookEndpoint): Promise<void> =>
       this.#transport.send(
@@ -417,6 +476,7 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
           retry: options.retry,
           circuitBreaker: options.circuitBreaker,
           signal,
+          ...(batchSize === undefined ? {} : { batchSize }),
           tls: options.tls,
         },
         context,
@@ -470,9 +530,14 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
     throw new WebhookDeliveryError(this.name, failures, endpoints.length);
   }
 
-  #signedHeaders(signal: Signal, body: string, options: WebhookOptions): Record<string, string> {
-    const eventType = options.eventTypeMap[signal.type] ?? signal.type;
-    if (!isValidHeaderValue(eventType)) {
+  #signedHeaders(
+    id: string,
+    type: string | undefined,
+    body: string,
+    options: WebhookOptions,
+  ): Record<string, string> {
+    const eventType = type === undefined ? undefined : (options.eventTypeMap[type] ?? type);
+    if (eventType !== undefined && !isValidHeaderValue(eventType)) {
       throw new DispatchError(
         'dispatch_error',
         this.name,
@@ -483,17 +548,15 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
       );
     }
     const timestamp = Math.floor(Date.now() / 1000);
-    const headers: Record<string, string> = {
-      ...options.headers,
-      [options.eventTypeHeader]: eventType,
-    };
+    const headers: Record<string, string> = { ...options.headers };
+    if (eventType !== undefined) headers[options.eventTypeHeader] = eventType;
     headers[options.timestampHeader] = String(timestamp);
     if (options.signatureScheme === 'jido') {
       if (options.keys.length > 0)
         headers[options.signatureHeader] = jidoWebhookSignature(options.keys[0], timestamp, body);
       return headers;
     }
-    if (!isValidHeaderValue(signal.id)) {
+    if (!isValidHeaderValue(id)) {
       throw new DispatchError(
         'dispatch_error',
         this.name,
@@ -503,13 +566,13 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
         },
       );
     }
-    headers[STANDARD_WEBHOOK_HEADERS.id] = signal.id;
+    headers[STANDARD_WEBHOOK_HEADERS.id] = id;
     if (options.keys.length === 1) {
       headers[options.signatureHeader] =
-        `v1,${standardWebhookSignature(options.keys[0], signal.id, timestamp, body)}`;
+        `v1,${standardWebhookSignature(options.keys[0], id, timestamp, body)}`;
     } else if (options.keys.length > 1) {
       headers[options.signatureHeader] = options.keys
-        .map((k) => `v1,${standardWebhookSignature(k, signal.id, timestamp, body)}`)
+        .map((k) => `v1,${standardWebhookSignature(k, id, timestamp, body)}`)
         .join(' ');
     }
     return headers;
