@@ -1,5 +1,6 @@
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { Dispatcher } from '../dispatch/dispatcher.js';
+import { batchedDelivery, BatchingRegistry } from './batched-target.js';
 import type { DispatchConfig } from '../dispatch/adapter.interface.js';
 import type { BusRegistry } from '../dispatch/bus-registry.interface.js';
 import {
@@ -464,6 +465,8 @@ export class SignalBus {
   /** Feed of entries other instances record (distributed store only). */
   #tail: Promise<LogTail> | undefined;
   readonly #dispatcher: Dispatcher;
+  /** Buffers of subscriptions with batched targets (created on first use). */
+  #batching: BatchingRegistry | undefined;
   readonly #ownsDispatcher: boolean;
   readonly #pipeline: MiddlewarePipeline;
   readonly #router = new SignalRouter<Subscription>();
@@ -1020,7 +1023,7 @@ export class SignalBus {
   reconnect(subscriptionId: string, receiver: SubscriptionDispatch): Promise<ReconnectResult> {
     try {
       const ps = this.#persistentFor(subscriptionId, 'reconnect')!;
-      const { deliver, target } = this.#deliveryFor(receiver);
+      const { deliver, target } = this.#deliveryFor(receiver, subscriptionId);
       return Promise.resolve(ps.reconnect(deliver, target));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -1168,7 +1171,7 @@ export class SignalBus {
     }
     validatePattern(pattern);
     const id = this.#newSubscriptionId(opts.subscriptionId);
-    const { deliver, target } = this.#deliveryFor(opts.dispatch);
+    const { deliver, target } = this.#deliveryFor(opts.dispatch, id);
     return this.#register(id, pattern, opts.priority, 'ordinary', target, deliver).id;
   }
 
@@ -1203,7 +1206,7 @@ export class SignalBus {
     // One durable subscription over the whole list: stored and filtered by a covering pattern.
     const pattern = coveringPattern(list);
     const id = this.#newSubscriptionId(opts.subscriptionId);
-    const delivery = this.#deliveryFor(opts.dispatch);
+    const delivery = this.#deliveryFor(opts.dispatch, id);
     const target = delivery.target;
     const observed = this.#observePersistent(id, pattern, delivery.deliver);
     const deliver = list.length === 1 ? observed : onlyMatching(list, observed);
@@ -1363,7 +1366,10 @@ export class SignalBus {
     return waits.length === 1 ? waits[0] : Promise.all(waits);
   }
 
-  #deliveryFor(dispatch: SubscriptionDispatch | undefined): {
+  #deliveryFor(
+    dispatch: SubscriptionDispatch | undefined,
+    subscriptionId: string,
+  ): {
     deliver: DeliverFunction;
     target: string;
   } {
@@ -1391,6 +1397,11 @@ export class SignalBus {
       );
     }
     const config = dispatch as DispatchConfig | readonly DispatchConfig[];
+    const batched = batchedDelivery(this.#dispatcher, config);
+    if (batched !== undefined) {
+      (this.#batching ??= new BatchingRegistry()).set(subscriptionId, batched.batchers);
+      return batched;
+    }
     const validated = this.#dispatcher.validate(config);
     const list = Array.isArray(validated) ? validated : [validated];
     const dispatcher = this.#dispatcher;
@@ -1433,6 +1444,7 @@ export class SignalBus {
     if (sub.removed) return;
     sub.removed = true;
     this.#subs.delete(sub.id);
+    this.#batching?.release(sub.id);
     if (sub.persistence !== undefined) {
       if (sub.persistence instanceof PersistentSubscription) this.#persistent.remove(sub.routeId);
       sub.persistence.halt();
@@ -2091,6 +2103,7 @@ export class SignalBus {
   #beginDrain(): void {
     this.#closing = true;
     this.#draining = true;
+    this.#batching?.drainAll();
     if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
     const inner = this.#scope;
     this.#attributable = inner === causalityDeliveryScope;

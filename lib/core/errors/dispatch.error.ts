@@ -187,3 +187,27 @@ export function toDispatchConfigError(thrown: unknown, adapter: string): Dispatc
   const field = thrown instanceof ValidationError ? thrown.field : 'options';
   return new DispatchConfigError(adapter, field, describeThrown(thrown), { cause: thrown });
 }
+
+/**
+ * A batched subscription target (`batch` option) already holds `maxBuffered` signals —
+ * buffered or in flight, typically because the target is down and its batches are being
+ * retried. The signal was not buffered. Code `'queue_full'`, retryable (a persistent
+ * subscription redelivers it after its backoff).
+ */
+export class BatchBufferFullError extends DispatchError {
+  /** Signals buffered or in flight when it refused. */
+  readonly buffered: number;
+  /** The target's `maxBuffered`. */
+  readonly maxBuffered: number;
+
+  constructor(adapter: string, target: string, buffered: number, maxBuffered: number) {
+    super(
+      'queue_full',
+      adapter,
+      `The batch buffer of ${adapter} target ${target} is full (${buffered} of ${maxBuffered} signals buffered or in flight)`,
+      { details: { target, buffered, maxBuffered }, retryable: true },
+    );
+    this.buffered = buffered;
+    this.maxBuffered = maxBuffered;
+  }
+}
