@@ -81,3 +81,4 @@ export {
   type FixedBackoff,
 } from './backoff.js';
 export { BusDlq, type DlqListOptions, type DlqRedriveOptions } from './dlq.js';
+export type { SubscriptionBatchOptions } from './batched-target.js';

@@ -21,7 +21,9 @@ export interface SubscribeOptions {
   /**
    * A handler function (called directly, the fastest path), or any dispatch config — or a
    * list — delivered through the bus's `Dispatcher` (e.g. `{ adapter: 'pid', target: fn }`,
-   * `{ adapter: 'http', url }`). Configs are validated at subscribe time. Required.
+   * `{ adapter: 'http', url }`). Configs are validated at subscribe time. A config with
+   * `batch: { size, timeout }` (`SubscriptionBatchOptions`) buffers signals for its target
+   * and sends them in batches (one CloudEvents batch request for `http`/`webhook`). Required.
    */
   dispatch: SubscriptionDispatch;
   /**

@@ -142,6 +142,38 @@ describe('Dispatcher.dispatchMany', () => {
     expect(failed.outcomes.every((o) => o?.code === 'status_error')).toBe(true);
   });
 
+  it('runs batch requests through the target circuit: an open circuit fails the next batch without a request', async () => {
+    dispatcher = new Dispatcher();
+    server.handle((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const config = {
+      adapter: 'http',
+      url: `${server.origin}/cb`,
+      retry: NO_RETRY,
+      circuitBreaker: { threshold: 1, windowMs: 10_000, halfOpenAfter: 60_000 },
+    };
+    const first = await dispatcher.dispatchMany(signals(3), config);
+    expect(first.failed.map((f) => f.error.code)).toEqual(Array(3).fill('status_error'));
+    const second = await dispatcher.dispatchMany(signals(3), config);
+    expect(second.failed.map((f) => f.error.code)).toEqual(Array(3).fill('circuit_open'));
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('explains that `batch` belongs to subscriptions when given to a direct dispatch', async () => {
+    dispatcher = new Dispatcher();
+    const e = await rejection(
+      dispatcher.dispatch(createSignal('x'), {
+        adapter: 'http',
+        url: `${server.origin}/x`,
+        batch: { size: 10 },
+      }),
+    );
+    expect(e).toMatchObject({ code: 'invalid_dispatch_config', field: 'batch' });
+    expect(e.message).toMatch(/dispatchMany/);
+  });
+
   it('keeps per-signal delivery for adapters without deliverBatch, and mixes targets', async () => {
     dispatcher = new Dispatcher();
     const seen: string[] = [];

@@ -10,6 +10,13 @@ export function rejectUnknownKeys(
   known: ReadonlySet<string>,
 ): void {
   for (const key of Object.keys(options)) {
+    if (key === 'batch' && !known.has(key)) {
+      throw new DispatchConfigError(
+        adapter,
+        key,
+        '"batch" applies to subscription targets (bus.subscribe); use dispatcher.dispatchMany(signals, config) to send a list in batches',
+      );
+    }
     if (!known.has(key)) {
       throw new DispatchConfigError(
         adapter,
