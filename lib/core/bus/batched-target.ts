@@ -124,7 +124,10 @@ export class SignalBatcher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The oldest buffered signal has waited `timeout`: send even a partial batch. */
   #due = false;
-  /** Draining: every buffered signal goes out as soon as a request slot is free. */
+  /**
+   * Draining: buffered signals go out as soon as a request slot is free, and signals added
+   * later wait one timer tick (so those of one burst still share a batch), not `timeout`.
+   */
   #draining = false;
 
   constructor(
@@ -159,9 +162,11 @@ export class SignalBatcher {
     });
   }
 
-  /** Send everything buffered now and every signal added from now on without waiting. */
+  /** Send everything buffered now, and every signal added from now on after one tick. */
   drain(): void {
     this.#draining = true;
+    this.#clearTimer();
+    this.#due = true;
     this.#pump();
   }
 
@@ -185,7 +190,7 @@ export class SignalBatcher {
     while (
       this.#inFlight < concurrency &&
       this.#buffer.length > 0 &&
-      (this.#buffer.length >= size || this.#due || this.#draining)
+      (this.#buffer.length >= size || this.#due)
     ) {
       this.#send(this.#buffer.splice(0, size));
     }
@@ -193,7 +198,7 @@ export class SignalBatcher {
       this.#due = false;
       this.#clearTimer();
     } else if (!this.#due && this.#timer === undefined) {
-      this.#timer = setTimeout(this.#onTimeout, this.options.timeout);
+      this.#timer = setTimeout(this.#onTimeout, this.#draining ? 0 : this.options.timeout);
     }
   }
 

@@ -319,6 +319,29 @@ describe('SignalBatcher', () => {
     await dispatcher.close();
   });
 
+  it('once drained, sends what is buffered at once and later bursts after one tick, still batched', async () => {
+    const { adapter, sent, open } = gated();
+    const dispatcher = new Dispatcher({ adapters: [adapter] });
+    const batcher = new SignalBatcher(
+      dispatcher,
+      { adapter: 'gated' },
+      'gated',
+      'gated',
+      resolveBatchOptions('gated', { size: 100, timeout: 60_000, concurrency: 4 }),
+    );
+    const first = [1, 2, 3].map((i) => batcher.add(sig('t', { i })));
+    expect(sent).toEqual([]);
+    batcher.drain();
+    expect(sent).toEqual([3]);
+    const burst = [4, 5, 6, 7, 8].map((i) => batcher.add(sig('t', { i })));
+    expect(sent).toEqual([3]);
+    await until(() => sent.length === 2);
+    expect(sent).toEqual([3, 5]);
+    open();
+    await Promise.all([...first, ...burst]);
+    await dispatcher.close();
+  });
+
   it('takes a still-buffered signal out when its delivery aborts (ackTimeout)', async () => {
     const { adapter, sent, open } = gated();
     const dispatcher = new Dispatcher({ adapters: [adapter] });
