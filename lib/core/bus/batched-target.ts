@@ -305,7 +305,7 @@ export function batchedDelivery(
         return;
       }
       const { batch, ...rest } = config;
-      const plain = rest as DispatchConfig;
+      const plain: DispatchConfig = rest;
       const v = dispatcher.validate(plain);
       const options = resolveBatchOptions(v.adapter, batch);
       const adapter = dispatcher.adapters.resolve(plain.adapter);

@@ -212,6 +212,35 @@ describe('subscriptions with a batched http/webhook target', () => {
     expect(batches(server).map((b) => b.length)).toEqual([4, 4]);
   });
 
+  it('persistent: maxInFlight counts signals — batches never carry more than maxInFlight unacked signals', async () => {
+    const bus = newBus();
+    let inFlightSeen = 0;
+    server.handle((_req, res) => {
+      void bus.stats().then((stats) => {
+        const p = stats.subscriptions.find((s) => s.id === 'capped')!.persistence!;
+        inFlightSeen = Math.max(inFlightSeen, p.inFlight);
+        res.end();
+      });
+    });
+    await bus.subscribe('job.*', {
+      persistent: true,
+      subscriptionId: 'capped',
+      autoAck: true,
+      maxInFlight: 4,
+      dispatch: { adapter: 'http', url: `${server.origin}/j`, batch: { size: 10, timeout: 15 } },
+    });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => bus.publish(sig('job.run', { i }))));
+    await until(async () => {
+      const p = (await bus.stats()).subscriptions.find((s) => s.id === 'capped')!.persistence!;
+      return p.acked === 10;
+    });
+    const sizes = batches(server).map((b) => b.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    expect(inFlightSeen).toBeLessThanOrEqual(4);
+    expect(inFlightSeen).toBeGreaterThan(1); // several signals shared one request
+  });
+
   it('reports a failed batch per signal on errors$ for an ordinary subscription', async () => {
     const bus = newBus();
     const errors = collectErrors(bus);

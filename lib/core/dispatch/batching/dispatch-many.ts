@@ -11,6 +11,7 @@ import { SignalValidationError } from '../../errors/validation.error.js';
 import { Signal } from '../../signal/signal.js';
 import { emit } from '../../telemetry/telemetry.js';
 import type { DeliveryFailure, DispatchAdapter, DispatchConfig } from '../adapter.interface.js';
+import { typeName } from '../adapters/options.js';
 import { DeliveryController } from '../delivery-controller.js';
 import {
   dispatchEndChannel,
@@ -93,7 +94,7 @@ function integerOption(field: string, value: unknown, fallback: number, max: num
     throw new DispatchConfigError(
       'dispatcher',
       field,
-      `"${field}" must be an integer from 1 to ${max}, got ${String(value)}`,
+      `"${field}" must be an integer from 1 to ${max}, got ${typeName(value)}`,
     );
   }
   return value;
@@ -105,7 +106,7 @@ function nonNegative(field: string, value: unknown): number {
     throw new DispatchConfigError(
       'dispatcher',
       field,
-      `"${field}" must be a non-negative integer, got ${String(value)}`,
+      `"${field}" must be a non-negative integer, got ${typeName(value)}`,
     );
   }
   return value;
