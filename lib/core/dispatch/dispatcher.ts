@@ -485,7 +485,16 @@ export class Dispatcher {
       timeout: this.timeout,
       resolve: (config) => this.#resolve(config),
       dispatch: (signal, config, options) => this.dispatch(signal, config, options),
-      withFailure,
+      fallBack: async (config, signal, failure) => {
+        const fallbacks = this.#resolve(config).fallbacks;
+        if (fallbacks === undefined) return;
+        const fallbackSignal = withFailure(signal, failure);
+        await Promise.all(
+          fallbacks.map((f) =>
+            Promise.resolve(this.#deliverTree(fallbackSignal, f, undefined, failure)),
+          ),
+        );
+      },
     });
   }
 

@@ -1,7 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { HTTP } from 'cloudevents';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { DispatchAdapter } from '../../../lib/core/dispatch/adapter.interface.js';
+import type {
+  DeliveryContext,
+  DeliveryFailure,
+  DispatchAdapter,
+} from '../../../lib/core/dispatch/adapter.interface.js';
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import type { DispatchTelemetryMessage } from '../../../lib/core/dispatch/dispatch-telemetry.js';
 import { verifyWebhook } from '../../../lib/core/dispatch/webhook-signature.js';
@@ -214,10 +218,18 @@ describe('Dispatcher.dispatchMany', () => {
     };
     dispatcher = new Dispatcher({ adapters: [custom] });
     const dead: Signal[] = [];
+    const why: (DeliveryFailure | undefined)[] = [];
+    const deadLetters: Omit<DispatchAdapter<unknown>, 'name'> = {
+      validateOptions: () => ({}),
+      deliver: (s: Signal, _o: unknown, ctx: DeliveryContext) => {
+        dead.push(s);
+        why.push(ctx.failure);
+      },
+    };
     const list = signals(5);
     const result = await dispatcher.dispatchMany(
       list,
-      { adapter: 'bulk', onFailure: { adapter: 'pid', target: (s: Signal) => dead.push(s) } },
+      { adapter: 'bulk', onFailure: { adapter: deadLetters } },
       { batchSize: 2 },
     );
     expect(batches).toEqual([2, 2, 1]);
@@ -225,6 +237,7 @@ describe('Dispatcher.dispatchMany', () => {
     expect(result.failed[0].error.code).toBe('dispatch_error');
     expect(dead.map((s) => s.id)).toEqual([list[1].id, list[3].id]);
     expect(dead[0].extensions.dispatchadapter).toBe('bulk');
+    expect(why[0]).toMatchObject({ adapter: 'bulk', error: { code: 'dispatch_error' } });
   });
 
   it('publishes a list to a bus once and hands pid receivers the list in order', async () => {

@@ -79,8 +79,11 @@ export interface DispatchManyHost {
   resolve(config: DispatchConfig): ManyResolved;
   /** Deliver one signal with fallbacks, timeout and telemetry (the public `dispatch`). */
   dispatch(signal: Signal, config: DispatchConfig, options: DispatchCallOptions): Promise<void>;
-  /** The signal an `onFailure` fallback receives. */
-  withFailure(signal: Signal, failure: DeliveryFailure): Signal;
+  /**
+   * Deliver `signal` to the `onFailure` fallbacks of `config` after it failed with
+   * `failure` (the fallbacks see it in `ctx.failure` and its extensions). Never rejects.
+   */
+  fallBack(config: DispatchConfig, signal: Signal, failure: DeliveryFailure): Promise<void>;
 }
 
 /** Default most signals per batch request. */
@@ -253,26 +256,19 @@ export function dispatchMany(
         requests++;
         const chunk = signals.slice(from, to);
         const errors = await deliverChunk(host, r, chunk, live);
-        let fallbackSignals: Signal[] | undefined;
+        // Fallbacks get each failed signal (as `dispatch` does); their own failures are not
+        // reported — the primary failure is.
+        const fallingBack: Promise<void>[] = [];
         for (let i = 0; i < errors.length; i++) {
           const e = errors[i];
           if (e === undefined) continue;
           fail(from + i, index, r.name, e);
           if (c.onFailure !== undefined && reason === undefined) {
             const failure: DeliveryFailure = { adapter: r.name, target: r.target, error: e };
-            (fallbackSignals ??= []).push(host.withFailure(chunk[i], failure));
+            fallingBack.push(host.fallBack(c, chunk[i], failure));
           }
         }
-        if (fallbackSignals !== undefined) {
-          // Fallbacks get each failed signal (as `dispatch` does); their own failures are
-          // not reported — the primary failure is.
-          const fallbacks = c.onFailure!;
-          await Promise.all(
-            fallbackSignals.map((s) =>
-              host.dispatch(s, fallbacks as DispatchConfig, {}).catch(noop),
-            ),
-          );
-        }
+        if (fallingBack.length > 0) await Promise.all(fallingBack);
       });
     }
   });
