@@ -47,6 +47,7 @@ describe('Dispatcher.dispatchMany', () => {
     expect(result).toMatchObject({ delivered: 250, failed: [], requests: 3 });
     expect(result.outcomes).toHaveLength(250);
     expect(result.outcomes.every((o) => o === undefined)).toBe(true);
+    expect(Object.keys(result.outcomes)).toHaveLength(250); // dense: one entry per signal
     expect(server.requests).toHaveLength(3);
     const sizes = server.requests.map((r) => (JSON.parse(r.body) as unknown[]).length).sort();
     expect(sizes).toEqual([100, 100, 50].sort());

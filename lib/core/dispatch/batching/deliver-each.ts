@@ -11,7 +11,7 @@ export function deliverEach(
   signals: readonly Signal[],
   deliver: (signal: Signal) => void | Promise<void>,
 ): unknown[] | Promise<unknown[]> {
-  const outcomes: unknown[] = new Array<unknown>(signals.length);
+  const outcomes: unknown[] = new Array<unknown>(signals.length).fill(undefined);
   for (let i = 0; i < signals.length; i++) {
     let result: void | Promise<void>;
     try {

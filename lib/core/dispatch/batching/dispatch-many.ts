@@ -331,7 +331,7 @@ async function deliverChunk(
   }
   const errors: (JidoSignalError | undefined)[] = new Array<JidoSignalError | undefined>(
     chunk.length,
-  );
+  ).fill(undefined);
   if (error !== undefined) {
     errors.fill(error);
   } else if (Array.isArray(outcome)) {
@@ -397,7 +397,7 @@ function summarize(
   failures.sort((a, b) => a.signalIndex - b.signalIndex || a.index - b.index);
   const outcomes: (JidoSignalError | undefined)[] = new Array<JidoSignalError | undefined>(
     signals.length,
-  );
+  ).fill(undefined);
   let failedSignals = 0;
   for (let i = 0; i < failures.length;) {
     const s = failures[i].signalIndex;
