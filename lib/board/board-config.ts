@@ -49,7 +49,11 @@ export function resolveBoardOptions(options: SignalBoardOptions): SignalBoardCon
     throw invalid('options', 'options must be an object');
   }
   const { guard, canActivate, allowUnauthenticated } = options;
-  if (guard !== undefined && typeof guard !== 'function' && typeof guard?.canActivate !== 'function') {
+  if (
+    guard !== undefined &&
+    typeof guard !== 'function' &&
+    typeof guard?.canActivate !== 'function'
+  ) {
     throw invalid('guard', '"guard" must be a guard class or an object with canActivate()');
   }
   if (canActivate !== undefined && typeof canActivate !== 'function') {
@@ -66,7 +70,10 @@ export function resolveBoardOptions(options: SignalBoardOptions): SignalBoardCon
   }
   const path = (options.path ?? 'board').replace(/^\/+|\/+$/g, '');
   if (!PATH_RE.test(path)) {
-    throw invalid('path', `"path" must be URL path segments (letters, digits, . _ ~ -), got "${options.path}"`);
+    throw invalid(
+      'path',
+      `"path" must be URL path segments (letters, digits, . _ ~ -), got "${options.path}"`,
+    );
   }
   if (options.maskData !== undefined && typeof options.maskData !== 'function') {
     throw invalid('maskData', '"maskData" must be a function');
@@ -87,13 +94,20 @@ export function resolveBoardOptions(options: SignalBoardOptions): SignalBoardCon
     canActivate,
     readOnly: options.readOnly ?? false,
     maskData: options.maskData,
-    buses: options.buses === undefined ? undefined : [...options.buses],
+    buses: options.buses === undefined ? undefined : [...(options.buses as readonly string[])],
     journal: options.journal,
     circuitBreakers: [...(options.circuitBreakers ?? [])],
     flushIntervalMs: integer('stream.flushIntervalMs', stream.flushIntervalMs, 250, 20, 10_000),
-    maxSignalsPerFlush: integer('stream.maxSignalsPerFlush', stream.maxSignalsPerFlush, 40, 1, 1000),
+    maxSignalsPerFlush: integer(
+      'stream.maxSignalsPerFlush',
+      stream.maxSignalsPerFlush,
+      40,
+      1,
+      1000,
+    ),
     maxStreams: integer('stream.maxStreams', stream.maxStreams, 16, 1, 1000),
     maxReplay: integer('maxReplay', options.maxReplay, 500, 1, 10_000),
-    title: typeof options.title === 'string' && options.title !== '' ? options.title : 'Signal board',
+    title:
+      typeof options.title === 'string' && options.title !== '' ? options.title : 'Signal board',
   };
 }

@@ -42,8 +42,10 @@ interface DlqActionBody {
 
 function actionIds(body: unknown): readonly string[] | undefined {
   const b = (body ?? {}) as DlqActionBody;
-  if (typeof b === 'object' && b.all === true && b.ids === undefined) return undefined;
-  if (typeof b === 'object' && Array.isArray(b.ids)) return b.ids;
+  const ids: unknown = typeof b === 'object' ? b.ids : undefined;
+  if (typeof b === 'object' && b.all === true && ids === undefined) return undefined;
+  // The service checks every id.
+  if (Array.isArray(ids)) return ids as readonly string[];
   throw new ValidationError(
     'invalid_option',
     'body',

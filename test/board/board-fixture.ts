@@ -76,7 +76,7 @@ class FixtureController {
   @Post('publish')
   @HttpCode(200)
   async publish(@Body() body: PublishBody): Promise<{ id: string }> {
-    const signal = createSignal(body.type, body.data, body.extensions ?? {});
+    const signal = createSignal(body.type, body.data, { extensions: body.extensions ?? {} });
     await this.bus.publish(signal);
     return { id: signal.id };
   }
@@ -111,7 +111,9 @@ export const FIXTURE_BOARDS: readonly SignalBoardOptions[] = [
   {
     allowUnauthenticated: true,
     maskData: (data) =>
-      data !== null && typeof data === 'object' && 'card' in data ? { ...data, card: '****' } : data,
+      data !== null && typeof data === 'object' && 'card' in data
+        ? { ...data, card: '****' }
+        : data,
     stream: { flushIntervalMs: 100 },
   },
   { path: 'ro', allowUnauthenticated: true, readOnly: true },

@@ -12,7 +12,9 @@ export interface RemoteBoardFixture {
 }
 
 /** Start the fixture server with `adapter` in a child process; resolves once it listens. */
-export async function startRemoteFixture(adapter: 'express' | 'fastify'): Promise<RemoteBoardFixture> {
+export async function startRemoteFixture(
+  adapter: 'express' | 'fastify',
+): Promise<RemoteBoardFixture> {
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', '@swc-node/register/esm-register', 'test/board/board-fixture-server.ts', adapter],
