@@ -87,6 +87,13 @@ class FixtureController {
     this.payments.failing = false;
     return { failing: false };
   }
+
+  @Post('payments/break')
+  @HttpCode(200)
+  break(): { failing: boolean } {
+    this.payments.failing = true;
+    return { failing: true };
+  }
 }
 
 /** The admin credential of the `secure` board. */
@@ -129,7 +136,11 @@ class FixtureModule {
       module: FixtureModule,
       imports: [
         JidoSignalModule.forRoot({
-          buses: [{ name: 'default', journal, maxLogSize: 5_000 }],
+          // `load`: no journal and a short log, for the throughput scenario.
+          buses: [
+            { name: 'default', journal, maxLogSize: 5_000 },
+            { name: 'load', maxLogSize: 1_000 },
+          ],
           shutdownTimeout: 2_000,
         }),
         ...boards.map((b) => JidoSignalBoardModule.forRoot(b)),
@@ -146,6 +157,7 @@ export interface BoardFixture {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly bus: SignalBus;
+  readonly loadBus: SignalBus;
   readonly payments: PaymentSwitch;
   publish(type: string, data?: unknown, extensions?: Record<string, string>): Promise<string>;
   close(): Promise<void>;
@@ -172,6 +184,7 @@ export async function startBoardFixture(
     app,
     url,
     bus,
+    loadBus: app.get<SignalBus>(getSignalBusToken('load')),
     payments,
     async publish(type, data, extensions) {
       const res = await fetch(`${url}/fixture/publish`, {

@@ -82,8 +82,12 @@ function connect() {
   if (!state.bus) return;
   const url = busPath(state.bus) + '/stream?pattern=' + encodeURIComponent(state.pattern);
   const source = new EventSource(url, { withCredentials: true });
+  // Connection state for operators (and tests): connecting, open, closed.
+  document.body.dataset.stream = 'connecting';
+  source.addEventListener('open', () => { document.body.dataset.stream = 'open'; });
   source.addEventListener('batch', onBatch);
   source.addEventListener('error', () => {
+    document.body.dataset.stream = source.readyState === EventSource.OPEN ? 'open' : 'connecting';
     if (source.readyState === EventSource.CLOSED) report('Live stream closed; change the filter to reconnect', 'error');
   });
   state.source = source;
