@@ -169,7 +169,6 @@ describe('signal board in headless Chromium', () => {
     const rate = 5_000;
     const seconds = 3;
     const tickMs = 20;
-    const perTick = (rate * tickMs) / 1000;
     let published = 0;
     const started = Date.now();
     const publisher = (async () => {
