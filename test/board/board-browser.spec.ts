@@ -146,6 +146,14 @@ describe('signal board in headless Chromium', () => {
     await expect(page.locator('#detail .detail-type').textContent()).resolves.toBe(
       'inventory.reserved',
     );
+    // A fresh dead letter, inspected next to the trace (what the README screenshot shows).
+    await fetch(`${f.url}/fixture/payments/break`, { method: 'POST' });
+    await f.publish('payment.requested', { orderId: 'b-5', card: '4111111111111111' });
+    await page
+      .locator(`button.dlq-open[data-subscription="${PAYMENTS}"]`, { hasText: 'DLQ (1)' })
+      .click();
+    await page.locator('#dlq-rows tr[data-entry]').waitFor();
+    expect(await page.locator('#dlq-rows').textContent()).not.toContain('4111111111111111');
     if (process.env.BOARD_SCREENSHOT === '1') {
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });

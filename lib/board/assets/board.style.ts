@@ -6,7 +6,7 @@ export const BOARD_CSS = String.raw`
   --card: #1e1f24; --line: #33343c; --accent: #7ea2ff; } }
 * { box-sizing: border-box; }
 body { margin: 0; font: 13px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg); color: var(--fg); }
-header { display: flex; align-items: baseline; gap: 1rem; padding: .6rem 1rem; border-bottom: 1px solid var(--line); background: var(--card); position: sticky; top: 0; z-index: 1; }
+header { display: flex; align-items: baseline; gap: 1rem; padding: .6rem 1rem; border-bottom: 1px solid var(--line); background: var(--card); }
 h1 { font-size: 1.1rem; margin: 0; }
 h2 { font-size: .95rem; margin: 0 0 .5rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 h3 { font-size: 1rem; margin: 0; }
@@ -22,6 +22,8 @@ th { font-weight: 600; color: var(--muted); font-size: .8rem; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 .bus { border-top: 1px solid var(--line); padding: .6rem 0; }
+.table-wrap { overflow-x: auto; }
+td.wrap { white-space: normal; word-break: break-all; min-width: 8rem; }
 .bus:first-child { border-top: 0; }
 .bus-head { display: flex; gap: 1rem; align-items: baseline; flex-wrap: wrap; margin-bottom: .4rem; }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 9px; font-size: .75rem; font-weight: 600; color: #fff; background: var(--muted); }

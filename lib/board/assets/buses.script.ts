@@ -20,10 +20,10 @@ function subscriptionRow(bus, s) {
       }, 'DLQ (' + s.dlqSize + ')')
     : h('span', { className: 'muted' }, '–');
   return h('tr', { dataset: { subscription: s.id } },
-    h('td', { className: 'mono' }, s.id),
+    h('td', { className: 'mono wrap' }, s.id),
     h('td', { className: 'mono' }, s.pattern),
     h('td', null, s.persistent ? 'persistent' : s.kind),
-    h('td', { className: 'mono' }, s.target),
+    h('td', { className: 'mono wrap' }, s.target),
     h('td', { className: 'num' }, fmtNum(s.delivered)),
     h('td', { className: 'num' }, fmtNum(s.failed)),
     h('td', { className: 'num' }, fmtNum(s.inFlight)),
@@ -59,7 +59,7 @@ function busBlock(bus) {
           (p.tokens === null ? '' : ', ' + p.tokens.toFixed(1) + ' tokens'))
         .join(' · '))
     : null;
-  return h('div', { className: 'bus', dataset: { bus: bus.name } }, head, table, partitions);
+  return h('div', { className: 'bus', dataset: { bus: bus.name } }, head, h('div', { className: 'table-wrap' }, table), partitions);
 }
 
 function render(overview) {
