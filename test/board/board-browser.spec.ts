@@ -96,6 +96,27 @@ describe('signal board in headless Chromium', () => {
       .locator('#stream-rows tr')
       .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.type));
     expect(types).toEqual(['user.signed_up']);
+
+    // Pause: new signals are counted, not shown; resume shows the next ones again.
+    await page.click('#stream-pause');
+    await f.publish('user.signed_up', { userId: 'u-2' });
+    await page.locator('#stream-info', { hasText: 'paused · 1 not shown' }).waitFor();
+    expect(await page.locator('#stream-rows tr').count()).toBe(1);
+    await page.click('#stream-pause');
+    await f.publish('user.signed_up', { userId: 'u-3' });
+    await page.waitForFunction(() => document.querySelectorAll('#stream-rows tr').length === 2);
+
+    // Replay: the log by pattern into the view (read-only), then back to live.
+    await page.fill('#replay-pattern', 'order.created');
+    await page.click('#replay-run');
+    await page.locator('#stream-info', { hasText: /replay: \d+ signal/ }).waitFor();
+    const replayed = await page
+      .locator('#stream-rows tr')
+      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.type));
+    expect(replayed.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(replayed)).toEqual(new Set(['order.created']));
+    await page.click('#replay-back');
+
     await page.fill('#stream-pattern', '**');
     await page.click('#stream-apply');
     await page.locator('body[data-stream="open"]').waitFor();

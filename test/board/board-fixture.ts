@@ -128,19 +128,25 @@ export const FIXTURE_BOARDS: readonly SignalBoardOptions[] = [
   { path: 'deny', canActivate: () => false },
 ];
 
+/** Where the fixture's buses live: memory, or NATS JetStream under a prefix. */
+export type FixtureStore =
+  { type: 'memory' } | { type: 'jetstream'; servers: string; prefix: string };
+
 @Module({})
 class FixtureModule {
-  static forRoot(boards: readonly SignalBoardOptions[]): DynamicModule {
+  static forRoot(boards: readonly SignalBoardOptions[], store: FixtureStore): DynamicModule {
     const journal = new SignalJournal({ adapter: new MemoryJournal() });
+    const jetstream = store.type === 'jetstream';
     return {
       module: FixtureModule,
       imports: [
         JidoSignalModule.forRoot({
           // `load`: no journal and a short log, for the throughput scenario.
           buses: [
-            { name: 'default', journal, maxLogSize: 5_000 },
-            { name: 'load', maxLogSize: 1_000 },
+            { name: 'default', journal, maxLogSize: jetstream ? Infinity : 5_000 },
+            { name: 'load', maxLogSize: jetstream ? Infinity : 1_000 },
           ],
+          store,
           shutdownTimeout: 2_000,
         }),
         ...boards.map((b) => JidoSignalBoardModule.forRoot(b)),
@@ -167,8 +173,9 @@ export interface BoardFixture {
 export async function startBoardFixture(
   adapter: 'express' | 'fastify',
   boards: readonly SignalBoardOptions[] = FIXTURE_BOARDS,
+  store: FixtureStore = { type: 'memory' },
 ): Promise<BoardFixture> {
-  const module = FixtureModule.forRoot(boards);
+  const module = FixtureModule.forRoot(boards, store);
   let app: INestApplication;
   if (adapter === 'fastify') {
     const { FastifyAdapter } = await import('@nestjs/platform-fastify');
