@@ -76,9 +76,7 @@ describe('dlq.delete', () => {
     expect(await bus.dlq.delete('sub', [entries[0].id, 'unknown'])).toBe(1);
     expect((await bus.dlq.list('sub')).map((e) => e.signal.type)).toEqual(['b']);
     expect(await bus.dlq.delete('sub', [])).toBe(0);
-    await expect(bus.dlq.delete('sub', [7] as unknown as string[])).rejects.toThrow(
-      BusOptionError,
-    );
+    await expect(bus.dlq.delete('sub', [7] as unknown as string[])).rejects.toThrow(BusOptionError);
   });
 });
 
