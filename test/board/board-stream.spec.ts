@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { SignalBusRegistry } from '../../lib/core/bus/bus-registry.js';
 import { SignalBus } from '../../lib/core/bus/signal-bus.js';
-import { createSignal } from '../../lib/index.js';
+import { createSignal, type Signal } from '../../lib/index.js';
 import { resolveBoardOptions } from '../../lib/board/board-config.js';
 import { SignalBoardService } from '../../lib/board/board.service.js';
 import type { SignalBoardBatch } from '../../lib/board/board-stream.js';
@@ -39,11 +39,11 @@ describe('the live stream is coalesced server-side', () => {
         }
       });
     });
-    await bus.publish(
-      Array.from({ length: 100 }, (_, n) => createSignal('load.tick', { n })).concat(
-        createSignal('other.type', { n: -1 }),
-      ),
+    const signals: Signal[] = Array.from({ length: 100 }, (_, n) =>
+      createSignal('load.tick', { n }),
     );
+    signals.push(createSignal('other.type', { n: -1 }));
+    await bus.publish(signals);
     await all;
     expect(matched).toBe(100);
     for (const batch of batches) {
