@@ -4,6 +4,9 @@ import type { Signal } from '../core/signal/signal.js';
 import { scrub } from './board-scrub.js';
 import type { SignalView, SignalViewer } from './board-view.js';
 
+/** Bytes waiting in a page's socket above which batches are held back. */
+const MAX_BACKLOG_BYTES = 256 * 1024;
+
 /** One Server-Sent Event of the live stream: the signals kept since the previous one. */
 export interface SignalBoardBatch {
   /** The newest signals of the interval (at most `maxSignalsPerFlush`), oldest first. */
@@ -25,7 +28,9 @@ export interface BoardMessageEvent {
  * coalesced server-side — a ring of the newest `max` signals and a counter — and sent every
  * `intervalMs` as one batch. Memory per page is bounded by `max` signals whatever the
  * publish rate, and the page receives at most `max` signals per interval; masking and
- * sanitizing run only for the signals sent. A heartbeat keeps idle connections open.
+ * sanitizing run only for the signals sent. While more than 256 KiB wait in the page's
+ * socket (`backlog`), batches are held back, so a page that stops reading cannot make the
+ * server buffer without bound. A heartbeat keeps idle connections open.
  * @internal
  */
 export function sampledStream(
@@ -34,6 +39,7 @@ export function sampledStream(
   viewer: SignalViewer,
   intervalMs: number,
   max: number,
+  backlog: () => number = () => 0,
 ): Observable<BoardMessageEvent> {
   return new Observable<BoardMessageEvent>((subscriber) => {
     const ring: (Signal | undefined)[] = new Array<Signal | undefined>(max);
@@ -61,6 +67,9 @@ export function sampledStream(
         return;
       }
       idleFlushes = 0;
+      // A page that does not read (stalled tab, slow link): hold the batch back instead of
+      // queueing more bytes in the socket; the ring keeps the newest, the counters go on.
+      if (backlog() > MAX_BACKLOG_BYTES) return;
       const signals: SignalView[] = [];
       const start = (next - kept + max) % max;
       for (let i = 0; i < kept; i++) {

@@ -32,6 +32,8 @@ interface BoardRequest extends BoardRequestHeaders {
   readonly url?: string;
   readonly originalUrl?: string;
   readonly protocol?: string;
+  /** The connection (Express and Fastify requests both expose it). */
+  readonly socket?: { readonly writableLength?: number };
 }
 
 /** Body of a DLQ action: some entries by id, or every entry with `all: true`. */
@@ -141,10 +143,11 @@ export function createSignalBoardController(path: string): Type<unknown> {
 
     @Sse('api/buses/:bus/stream')
     stream(
+      @Req() req: BoardRequest,
       @Param('bus') bus: string,
       @Query('pattern') pattern: string | undefined,
     ): Observable<BoardMessageEvent> {
-      return this.board.stream(bus, pattern);
+      return this.board.stream(bus, pattern, () => req.socket?.writableLength ?? 0);
     }
   }
   return SignalBoardController;

@@ -183,7 +183,14 @@ export class SignalBoardService {
    * The sampled live stream of a bus for one page.
    * @throws SignalBoardError `'queue_full'` when `maxStreams` pages stream already
    */
-  stream(busName: string, pattern: string | undefined): Observable<BoardMessageEvent> {
+  /**
+   * @param backlog - bytes waiting in the page's socket (batches are held back above 256 KiB)
+   */
+  stream(
+    busName: string,
+    pattern: string | undefined,
+    backlog?: () => number,
+  ): Observable<BoardMessageEvent> {
     const bus = this.bus(busName);
     const p = pattern === undefined || pattern === '' ? '**' : pattern;
     validatePattern(p);
@@ -200,6 +207,7 @@ export class SignalBoardService {
       this.viewer,
       this.config.flushIntervalMs,
       this.config.maxSignalsPerFlush,
+      backlog,
     );
     return new Observable<BoardMessageEvent>((subscriber) => {
       this.#streams++;

@@ -57,6 +57,26 @@ describe('the live stream is coalesced server-side', () => {
     expect(board.openStreams).toBe(0);
   });
 
+  it('holds batches back while the page does not read, then sends the newest with the counts', async () => {
+    const { bus, board } = service({ maxSignalsPerFlush: 3 });
+    let backlog = 1_000_000;
+    const batches: SignalBoardBatch[] = [];
+    const sub = board
+      .stream('default', '**', () => backlog)
+      .subscribe((event) => {
+        if (event.type === 'batch') batches.push(event.data as SignalBoardBatch);
+      });
+    await bus.publish(Array.from({ length: 10 }, (_, n) => createSignal('slow.page', { n })));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(batches).toEqual([]);
+    backlog = 0;
+    await new Promise((r) => setTimeout(r, 150));
+    sub.unsubscribe();
+    expect(batches).toHaveLength(1);
+    expect(batches[0].matched).toBe(10);
+    expect(batches[0].signals.map((v) => (v.data as { n: number }).n)).toEqual([7, 8, 9]);
+  });
+
   it('refuses more than maxStreams pages at once (503 queue_full), and counts closes', async () => {
     const { board } = service({ maxStreams: 1 });
     const first = board.stream('default', '**').subscribe();
