@@ -41,13 +41,15 @@ export interface SseEvent {
 
 /**
  * Read Server-Sent Events from `url` until `done` returns true for the events so far (or
- * `timeoutMs` passes), then disconnect.
+ * `timeoutMs` passes), then disconnect. Once the stream answered, `publish` runs every 250 ms
+ * until then: the server subscribes to the bus just after it answers, so a single publish
+ * could come first and be missed (the board streams live signals only).
  */
 export async function readSse(
   url: string,
   done: (events: readonly SseEvent[]) => boolean,
   timeoutMs = 5_000,
-  onOpen?: () => unknown,
+  publish?: () => Promise<unknown>,
 ): Promise<{ status: number; contentType: string | null; events: SseEvent[] }> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
@@ -58,7 +60,8 @@ export async function readSse(
     await res.body?.cancel();
     return { status: res.status, contentType: res.headers.get('content-type'), events };
   }
-  void onOpen?.();
+  const publisher =
+    publish === undefined ? undefined : setInterval(() => void publish().catch(() => {}), 250);
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -84,6 +87,7 @@ export async function readSse(
     if (!ac.signal.aborted) throw error;
   } finally {
     clearTimeout(timer);
+    clearInterval(publisher);
     ac.abort();
   }
   return { status: res.status, contentType: res.headers.get('content-type'), events };
