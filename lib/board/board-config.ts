@@ -40,6 +40,24 @@ function integer(option: string, value: unknown, fallback: number, min: number, 
 }
 
 /**
+ * The mount path without leading or trailing slashes.
+ * @throws SignalBoardError (code `'invalid_option'`) for anything but URL path segments
+ */
+export function resolveBoardPath(value: unknown): string {
+  const path = (typeof value === 'string' ? value : value === undefined ? 'board' : '').replace(
+    /^\/+|\/+$/g,
+    '',
+  );
+  if (!PATH_RE.test(path)) {
+    throw invalid(
+      'path',
+      `"path" must be URL path segments (letters, digits, . _ ~ -), got "${String(value)}"`,
+    );
+  }
+  return path;
+}
+
+/**
  * Check the options and fill in defaults.
  * @throws SignalBoardError (code `'invalid_option'`) without an access decision (`guard`,
  *   `canActivate` or `allowUnauthenticated: true`) or for a bad option
@@ -68,13 +86,7 @@ export function resolveBoardOptions(options: SignalBoardOptions): SignalBoardCon
       'refusing to mount the signal board without an access decision: pass `guard` (a Nest guard) or `canActivate`, or `allowUnauthenticated: true` for local development only',
     );
   }
-  const path = (options.path ?? 'board').replace(/^\/+|\/+$/g, '');
-  if (!PATH_RE.test(path)) {
-    throw invalid(
-      'path',
-      `"path" must be URL path segments (letters, digits, . _ ~ -), got "${options.path}"`,
-    );
-  }
+  const path = resolveBoardPath(options.path);
   if (options.maskData !== undefined && typeof options.maskData !== 'function') {
     throw invalid('maskData', '"maskData" must be a function');
   }

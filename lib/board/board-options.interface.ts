@@ -1,4 +1,11 @@
-import type { CanActivate, ExecutionContext, Type } from '@nestjs/common';
+import type {
+  CanActivate,
+  ExecutionContext,
+  InjectionToken,
+  ModuleMetadata,
+  OptionalFactoryDependency,
+  Type,
+} from '@nestjs/common';
 import type { CircuitBreaker } from '../core/dispatch/circuit-breaker.js';
 import type { SignalJournal } from '../core/journal/signal-journal.js';
 import type { Signal } from '../core/signal/signal.js';
@@ -104,4 +111,23 @@ export interface SignalBoardOptions {
    * @default 'Signal board'
    */
   title?: string;
+}
+
+/**
+ * Options of `JidoSignalBoardModule.forRootAsync`: the mount path is fixed when the module is
+ * registered (Nest routes are static); everything else comes from a factory with injected
+ * dependencies, checked when the application starts (it does not start without an access
+ * decision).
+ */
+export interface SignalBoardAsyncOptions {
+  /** See {@link SignalBoardOptions.path}. @default 'board' */
+  path?: string;
+  /** Modules whose providers the factory injects. @default [] */
+  imports?: ModuleMetadata['imports'];
+  /** Tokens passed to `useFactory`, in order. @default [] */
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  /** Returns the options (all but `path`), maybe asynchronously. Required. */
+  useFactory(
+    ...args: unknown[]
+  ): Omit<SignalBoardOptions, 'path'> | Promise<Omit<SignalBoardOptions, 'path'>>;
 }

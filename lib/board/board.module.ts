@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SignalBoardAccessGuard } from './board-access.guard.js';
-import { resolveBoardOptions } from './board-config.js';
+import { resolveBoardOptions, resolveBoardPath } from './board-config.js';
 import { createSignalBoardController } from './board.controller.js';
 import { BoardCsrf } from './board-csrf.js';
-import type { SignalBoardOptions } from './board-options.interface.js';
+import type { SignalBoardAsyncOptions, SignalBoardOptions } from './board-options.interface.js';
 import { SignalBoardService } from './board.service.js';
 import { SIGNAL_BOARD_CONFIG } from './board.tokens.js';
 
@@ -33,6 +33,33 @@ export class JidoSignalBoardModule {
       providers: [
         { provide: SIGNAL_BOARD_CONFIG, useValue: config },
         { provide: BoardCsrf, useValue: new BoardCsrf(config.path) },
+        SignalBoardService,
+        SignalBoardAccessGuard,
+      ],
+    };
+  }
+
+  /**
+   * Mount a board whose options come from a factory (a `ConfigService`, a guard from DI, …).
+   * The path is checked now; the other options when the application starts, which fails
+   * without an access decision.
+   * @throws SignalBoardError (code `'invalid_option'`) for a bad `path` (now) or bad
+   *   options (at bootstrap)
+   */
+  static forRootAsync(options: SignalBoardAsyncOptions): DynamicModule {
+    const path = resolveBoardPath(options.path);
+    return {
+      module: JidoSignalBoardModule,
+      imports: options.imports ?? [],
+      controllers: [createSignalBoardController(path)],
+      providers: [
+        {
+          provide: SIGNAL_BOARD_CONFIG,
+          useFactory: async (...args: unknown[]) =>
+            resolveBoardOptions({ ...(await options.useFactory(...args)), path }),
+          inject: options.inject ?? [],
+        },
+        { provide: BoardCsrf, useValue: new BoardCsrf(path) },
         SignalBoardService,
         SignalBoardAccessGuard,
       ],

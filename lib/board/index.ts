@@ -4,6 +4,7 @@ export { BOARD_CSRF_HEADER } from './board-csrf.js';
 export { BOARD_CSP } from './board-headers.interceptor.js';
 export type {
   SignalBoardOptions,
+  SignalBoardAsyncOptions,
   SignalBoardStreamOptions,
   SignalBoardAccessFunction,
   SignalBoardMaskFunction,
