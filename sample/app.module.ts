@@ -10,6 +10,7 @@ import { JetStreamJournal } from '../lib/jetstream/index.js';
 import { SignalHealthIndicator } from '../lib/terminus/index.js';
 import { AdminController, HealthController } from './admin.controller.js';
 import { AuditService } from './audit.service.js';
+import { SampleBoardModule } from './board.js';
 import { InventoryService } from './inventory.service.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
@@ -54,7 +55,11 @@ export class AppModule implements OnApplicationShutdown {
     };
     return {
       module: AppModule,
-      imports: [JidoSignalModule.forRoot(signals), TerminusModule.forRoot({ logger: false })],
+      imports: [
+        JidoSignalModule.forRoot(signals),
+        TerminusModule.forRoot({ logger: false }),
+        SampleBoardModule,
+      ],
       controllers: [OrdersController, SignalsController, AdminController, HealthController],
       providers: [
         { provide: SignalJournal, useValue: journal },

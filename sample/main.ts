@@ -195,4 +195,5 @@ if (once) {
   console.log(
     `     curl -s ${base}/orders/o-1/trace   curl -s ${base}/admin/stats   (README: Sample app)`,
   );
+  console.log(`signal board (this machine only): ${base}/board`);
 }

@@ -19,6 +19,11 @@ export interface DlqRedriveOptions {
    * @default true
    */
   clearOnSuccess?: boolean;
+  /**
+   * Only the DLQ entries with these ids (`DlqEntry.id`); ids not in the DLQ are ignored.
+   * @default undefined (the oldest entries, up to `limit`)
+   */
+  ids?: readonly string[];
 }
 
 /**
@@ -68,7 +73,19 @@ export class BusDlq {
       );
     }
     const sub = this.lookup(subscriptionId, 'redrive the DLQ')!;
-    return sub.redrive(options.limit, clearOnSuccess);
+    return sub.redrive(options.limit, clearOnSuccess, dlqIds(this.bus, options.ids));
+  }
+
+  /**
+   * Delete some DLQ entries of a subscription (active or not) by id; resolves to how many
+   * were removed (ids not in the DLQ are ignored).
+   * @throws (rejects with) BusClosedError, BusOptionError when `ids` is not an array of strings
+   */
+  async delete(subscriptionId: string, ids: readonly string[]): Promise<number> {
+    this.ensureOpen('delete DLQ entries');
+    const wanted = dlqIds(this.bus, ids);
+    if (wanted === undefined || wanted.size === 0) return 0;
+    return this.store.deleteDlq(this.bus, subscriptionId, [...wanted]);
   }
 
   /**
@@ -87,4 +104,12 @@ export class BusDlq {
     this.ensureOpen('read the DLQ size');
     return this.store.dlqSize(this.bus, subscriptionId);
   }
+}
+
+function dlqIds(bus: string, ids: unknown): ReadonlySet<string> | undefined {
+  if (ids === undefined) return undefined;
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+    throw new BusOptionError(bus, 'ids', 'DLQ "ids" must be an array of entry id strings');
+  }
+  return new Set(ids as string[]);
 }

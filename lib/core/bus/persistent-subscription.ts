@@ -16,6 +16,7 @@ import type { DlqEntry, SignalStore, SubscriptionState } from '../store/signal-s
 import { TelemetryChannel } from '../telemetry/channels.js';
 import { emit, telemetryChannel } from '../telemetry/telemetry.js';
 import { compileBackoff, type BackoffFunction, type BackoffOptions } from './backoff.js';
+import { selectDlqEntries } from './dlq-select.js';
 import type { DeliveryScope } from './delivery-scope.js';
 import { DlqIndex } from './dlq-index.js';
 import { isThenable } from './middleware-pipeline.js';
@@ -593,7 +594,12 @@ export interface PersistentEngine {
   ack(ids: string | readonly string[]): void;
   nack(id: string, options?: NackOptions): void;
   reconnect(deliver: DeliverFunction, target: string): ReconnectResult;
-  redrive(limit: number | undefined, clearOnSuccess?: boolean): Promise<RedriveResult>;
+  /** `ids`: only these DLQ entries (the listing is then not limited). */
+  redrive(
+    limit: number | undefined,
+    clearOnSuccess?: boolean,
+    ids?: ReadonlySet<string>,
+  ): Promise<RedriveResult>;
   forgetRedrives(): void;
   stats(): PersistentStats;
 }
@@ -1307,9 +1313,14 @@ export class PersistentSubscription implements PersistentEngine {
    * replaced by a new entry if it fails again); entries already being redriven are skipped.
    * With `clearOnSuccess` false an acked redelivery leaves its entry in the DLQ.
    */
-  async redrive(limit: number | undefined, clearOnSuccess = true): Promise<RedriveResult> {
+  async redrive(
+    limit: number | undefined,
+    clearOnSuccess = true,
+    ids?: ReadonlySet<string>,
+  ): Promise<RedriveResult> {
     const { store, bus } = this.#host;
-    const entries = await store.listDlq(bus, this.id, limit === undefined ? {} : { limit });
+    const listed = await store.listDlq(bus, this.id, limit === undefined || ids ? {} : { limit });
+    const entries = ids === undefined ? listed : selectDlqEntries(listed, ids, limit);
     let redriven = 0;
     let failed = 0;
     for (const entry of entries) {

@@ -13,6 +13,7 @@ import { TelemetryChannel } from '../telemetry/channels.js';
 import { emit, telemetryChannel } from '../telemetry/telemetry.js';
 import type { BackoffFunction } from './backoff.js';
 import type { DeliveryScope } from './delivery-scope.js';
+import { selectDlqEntries } from './dlq-select.js';
 import { isThenable } from './middleware-pipeline.js';
 import {
   assertStoredPattern,
@@ -575,9 +576,14 @@ export class RemotePersistentSubscription implements PersistentEngine {
    * acked (or is replaced by a new entry when every attempt fails); with `clearOnSuccess`
    * false an acked redelivery leaves its entry in the DLQ.
    */
-  async redrive(limit: number | undefined, clearOnSuccess = true): Promise<RedriveResult> {
+  async redrive(
+    limit: number | undefined,
+    clearOnSuccess = true,
+    ids?: ReadonlySet<string>,
+  ): Promise<RedriveResult> {
     const { store, bus } = this.#host;
-    const entries = await store.listDlq(bus, this.id, limit === undefined ? {} : { limit });
+    const listed = await store.listDlq(bus, this.id, limit === undefined || ids ? {} : { limit });
+    const entries = ids === undefined ? listed : selectDlqEntries(listed, ids, limit);
     let redriven = 0;
     let failed = 0;
     for (const entry of entries) {

@@ -671,6 +671,11 @@ export class SignalBus {
     return this.#store;
   }
 
+  /** The causality journal every published signal is recorded in (option `journal`), if any. */
+  get journal(): SignalJournal | undefined {
+    return this.#journal;
+  }
+
   /** The dispatcher delivering to dispatch-config subscriptions. */
   get dispatcher(): Dispatcher {
     return this.#dispatcher;

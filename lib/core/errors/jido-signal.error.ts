@@ -72,6 +72,9 @@ export type JidoSignalErrorCode =
   | 'invalid_bus_name'
   // Nest layer
   | 'not_ready'
+  // signal board
+  | 'csrf_rejected'
+  | 'read_only'
   // persistent subscriptions
   | 'unknown_log_id'
   | 'invalid_log_id'

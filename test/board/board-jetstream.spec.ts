@@ -1,0 +1,92 @@
+// The board on a JetStream-backed bus (local NATS at 127.0.0.1:4222): it uses the bus API
+// only, so the overview, live stream, DLQ redrive of one entry and replay work unchanged.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { deleteTestStreams, isPortOpen, NATS_PORT, NATS_URL, testPrefix } from '../helpers/nats.js';
+import { PAYMENTS, startBoardFixture, type BoardFixture } from './board-fixture.js';
+import { openSession, post, readSse } from './board-http.js';
+
+const prefix = testPrefix('board');
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Entry {
+  id: string;
+  signal: { data: { orderId: string } };
+}
+
+describe('signal board on NATS JetStream', () => {
+  let f: BoardFixture;
+
+  beforeAll(async () => {
+    if (!(await isPortOpen(NATS_PORT))) {
+      throw new Error(
+        `NATS is not running on ${NATS_URL}: start nats-server -js (the board's JetStream spec needs it)`,
+      );
+    }
+    f = await startBoardFixture('express', undefined, {
+      type: 'jetstream',
+      servers: NATS_URL,
+      prefix,
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await f?.close();
+    await deleteTestStreams(prefix);
+  }, 30_000);
+
+  it('streams, lists and redrives one DLQ entry, and replays, through the bus API', async () => {
+    const board = `${f.url}/board`;
+    const sse = await readSse(
+      `${board}/api/buses/default/stream?pattern=payment.*`,
+      (events) => events.some((e) => e.data.includes('"payment.seen"')),
+      10_000,
+      () => f.publish('payment.seen', { orderId: 'js-0' }),
+    );
+    expect(sse.events.some((e) => e.event === 'batch' && e.data.includes('js-0'))).toBe(true);
+    await f.publish('payment.requested', { orderId: 'js-1' });
+    await f.publish('payment.requested', { orderId: 'js-2' });
+
+    const dlq = `${board}/api/buses/default/subscriptions/${PAYMENTS}/dlq`;
+    const entries = await waitFor('2 DLQ entries', async () => {
+      const list = (await (await fetch(dlq)).json()) as Entry[];
+      return list.length === 2 ? list : undefined;
+    });
+    const overview = (await (await fetch(`${board}/api/overview`)).json()) as {
+      buses: { name: string; dlqSize: number; health: { status: string } }[];
+    };
+    expect(overview.buses[0]).toMatchObject({
+      name: 'default',
+      dlqSize: 2,
+      health: { status: 'degraded' },
+    });
+
+    f.payments.failing = false;
+    const session = await openSession(board);
+    const first = entries.find((e) => e.signal.data.orderId === 'js-1')!;
+    const res = await post(`${dlq}/redrive`, { ids: [first.id] }, session);
+    expect(await res.json()).toEqual({ redriven: 1, failed: 0 });
+    const left = await waitFor('the redriven entry to leave', async () => {
+      const list = (await (await fetch(dlq)).json()) as Entry[];
+      return list.length === 1 ? list : undefined;
+    });
+    expect(left[0].signal.data.orderId).toBe('js-2');
+
+    const replay = (await (
+      await fetch(`${board}/api/buses/default/replay?pattern=payment.requested`)
+    ).json()) as { data: { orderId: string } }[];
+    expect(replay.map((v) => v.data.orderId)).toEqual(['js-1', 'js-2']);
+  }, 40_000);
+});
