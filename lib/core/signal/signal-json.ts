@@ -1,0 +1,81 @@
+import { Signal } from './signal.js';
+
+const SIGNAL_PROTOTYPE: object = Signal.prototype;
+
+/** `true` when `JSON.stringify` would call a `toJSON` method of `value`. */
+function hasToJSON(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  );
+}
+
+/**
+ * `JSON.stringify(signal)` — the CloudEvents JSON structured form of {@link Signal.toJSON} —
+ * without building the intermediate object: the known attributes are written by hand, `data`
+ * and extension values go through `JSON.stringify`. The output is byte for byte what
+ * `JSON.stringify(signal)` returns (same attributes, same order, same escaping); a signal
+ * of a subclass (which may override `toJSON`), or whose `data` or an extension value has its own
+ * `toJSON`, takes the generic path.
+ * @throws whatever `JSON.stringify(signal)` throws (a BigInt, a cycle, …)
+ * @internal
+ */
+export function stringifySignal(signal: Signal): string {
+  const data: unknown = signal.data;
+  if (Object.getPrototypeOf(signal) !== SIGNAL_PROTOTYPE || hasToJSON(data)) {
+    return JSON.stringify(signal);
+  }
+  let out = '{"specversion":"1.0","id":';
+  out += JSON.stringify(signal.id);
+  out += ',"source":';
+  out += JSON.stringify(signal.source);
+  out += ',"type":';
+  out += JSON.stringify(signal.type);
+  if (signal.subject !== undefined) {
+    out += ',"subject":';
+    out += JSON.stringify(signal.subject);
+  }
+  if (signal.time !== undefined) {
+    out += ',"time":';
+    out += JSON.stringify(signal.time);
+  }
+  if (signal.datacontenttype !== undefined) {
+    out += ',"datacontenttype":';
+    out += JSON.stringify(signal.datacontenttype);
+  }
+  if (signal.dataschema !== undefined) {
+    out += ',"dataschema":';
+    out += JSON.stringify(signal.dataschema);
+  }
+  const extensions = signal.extensions;
+  let registry: Signal['extensionRegistry'] | undefined;
+  for (const name in extensions) {
+    registry ??= signal.extensionRegistry;
+    if (!registry.isWire(name)) continue;
+    const value: unknown = extensions[name];
+    // An integer-like name ('123') is put before every other key of the object; rare enough to
+    // leave to the generic path, as a value with its own toJSON.
+    const first = name.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || hasToJSON(value)) return JSON.stringify(signal);
+    const json = JSON.stringify(value) as string | undefined;
+    // A value JSON cannot hold (undefined, a function) leaves the attribute out, as in an object.
+    if (json === undefined) continue;
+    out += ',';
+    out += JSON.stringify(name);
+    out += ':';
+    out += json;
+  }
+  if (data instanceof Uint8Array) {
+    out += ',"data_base64":"';
+    out += Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+    out += '"';
+  } else if (data !== undefined) {
+    const json = JSON.stringify(data) as string | undefined;
+    if (json !== undefined) {
+      out += ',"data":';
+      out += json;
+    }
+  }
+  return out + '}';
+}
