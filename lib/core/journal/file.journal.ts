@@ -371,7 +371,7 @@ export class FileJournal implements JournalAdapter {
   }
 
   /**
-   * Encode a new entry into the buffer and index it. Returns the commit it becomes durable
+   * Encode a new entry — whose id is not indexed — into the buffer and index it. Returns the commit it becomes durable
    * with (`'fsync'`; `undefined` with `'relaxed'`); sets {@link gate} when the writer is too
    * far behind.
    * @throws ValidationError (`payload_too_large`)
@@ -418,7 +418,8 @@ export class FileJournal implements JournalAdapter {
       SEGMENT_MAGIC.copy(this.buffer, this.bufferLength);
       this.writeOffset = SEGMENT_HEADER_BYTES;
     }
-    this.index.add(entry, this.writeSegment, this.writeOffset, size);
+    // Both callers looked the id up just before (stageSignal, or SignalJournal via metaSync).
+    this.index.append(entry, this.writeSegment, this.writeOffset, size);
     this.bufferLength = end;
     this.writeOffset += size;
     this.pending.push(entry);

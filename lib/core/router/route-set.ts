@@ -1,7 +1,8 @@
 import type { RouteGuard, RoutableSignal, Route } from './route.interface.js';
 
 /**
- * One registered route with everything routing needs precomputed at add time.
+ * One registered route with everything routing needs precomputed at add time. Its id is not
+ * stored: the router derives it from `seq` (see `SignalRouter`).
  * @internal
  */
 export class RouteRecord<T, S extends RoutableSignal> {
@@ -11,22 +12,22 @@ export class RouteRecord<T, S extends RoutableSignal> {
   seq = 0;
 
   constructor(
-    readonly id: string,
     readonly pattern: string,
     readonly target: T,
     readonly priority: number,
     readonly guard: RouteGuard<S> | undefined,
-    /** (priority, specificity of the first positions) in one number; larger first. */
+    /** (priority, specificity of the first positions) in one small integer; larger first. */
     readonly sortKey: number,
-    /** Full specificity key, needed only when two deep patterns tie on `sortKey`. */
+    /**
+     * Full specificity key of a pattern longer than what `sortKey` encodes, needed only when
+     * two such patterns tie on `sortKey`; `''` for every other pattern.
+     */
     readonly spec: string,
-    /** Whether the pattern is longer than what `sortKey` encodes. */
-    readonly deep: boolean,
   ) {}
 
-  toRoute(): Route<T, S> {
+  toRoute(id: string): Route<T, S> {
     return {
-      id: this.id,
+      id,
       pattern: this.pattern,
       target: this.target,
       priority: this.priority,
@@ -41,7 +42,8 @@ export function before<T, S extends RoutableSignal>(
   b: RouteRecord<T, S>,
 ): boolean {
   if (a.sortKey !== b.sortKey) return a.sortKey > b.sortKey;
-  if (a.deep && b.deep && a.spec !== b.spec) return a.spec > b.spec;
+  // Equal keys: both patterns are long (then `spec` decides) or rank the same.
+  if (a.spec !== b.spec) return a.spec > b.spec;
   return a.seq < b.seq;
 }
 
@@ -116,9 +118,6 @@ export class RouteSet<T, S extends RoutableSignal> implements Entry<T, S> {
   routes: RouteRecord<T, S>[] = [];
   targets: readonly T[] = [];
   guarded = false;
-  /** First and last route in order (valid while the set is not empty). */
-  first!: RouteRecord<T, S>;
-  last!: RouteRecord<T, S>;
   /**
    * `sortKey` of the first and last route, copied here so that {@link combine} can usually
    * order sets without touching their records (fewer cache misses on large routers).
@@ -165,10 +164,8 @@ export class RouteSet<T, S extends RoutableSignal> implements Entry<T, S> {
     this.targets = targets;
     this.guarded = guarded;
     if (routes.length > 0) {
-      this.first = routes[0]!;
-      this.last = routes[routes.length - 1]!;
-      this.firstKey = this.first.sortKey;
-      this.lastKey = this.last.sortKey;
+      this.firstKey = routes[0].sortKey;
+      this.lastKey = routes[routes.length - 1].sortKey;
     }
   }
 }
@@ -197,7 +194,12 @@ export function combine<T, S extends RoutableSignal>(
     total += set.targets.length;
     if (i > 0) {
       // A strictly greater key decides without loading the records.
-      if (previous.lastKey <= set.firstKey && !before(previous.last, set.first)) ordered = false;
+      if (
+        previous.lastKey <= set.firstKey &&
+        !before(previous.routes[previous.routes.length - 1], set.routes[0])
+      ) {
+        ordered = false;
+      }
       previous = set;
     }
   }
