@@ -15,7 +15,7 @@ import {
   type RouteSpec,
   type SignalRouterOptions,
 } from './route.interface.js';
-import { NUMERIC_POSITIONS, numericSortKey, specificityKey } from './specificity.js';
+import { numericSortKey } from './specificity.js';
 
 /** Seed and prime of 32-bit FNV-1a. */
 const FNV_OFFSET = 0x811c9dc5;
@@ -363,10 +363,8 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
     const record = new RouteRecord<T, S>(
       spec.pattern,
       spec.target,
-      normalised,
       spec.guard,
       numericSortKey(normalised, segments),
-      segments.length >= NUMERIC_POSITIONS ? specificityKey(segments) : '',
     );
     return { record, segments };
   }
@@ -401,7 +399,7 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
 
   #delete(record: RouteRecord<T, S>): void {
     this.#bySeq.delete(record.seq);
-    const set = record.set;
+    const set = this.#setAt(record.pattern);
     if (set === undefined) return;
     set.delete(record);
     if (isLiteralPattern(record.pattern)) {

@@ -59,6 +59,11 @@ export function numericSortKey(priority: number, segments: readonly string[]): n
   return (priority + 100) * POSITION_SCALE + spec;
 }
 
+/** The priority a {@link numericSortKey} was built with. @internal */
+export function priorityOf(sortKey: number): number {
+  return Math.floor(sortKey / POSITION_SCALE) - 100;
+}
+
 /**
  * Compare two patterns by specificity (DESIGN decision 2): negative when `a` is more specific
  * and sorts first, positive when `b` is, 0 when they rank equal. Segment by segment from the
