@@ -2,6 +2,48 @@ import { Signal } from './signal.js';
 
 const SIGNAL_PROTOTYPE: object = Signal.prototype;
 
+/** Most JSON string literals kept by {@link quoted} before it starts over. */
+const MAX_QUOTED = 512;
+/**
+ * JSON string literals of attribute values that repeat from signal to signal (`type`,
+ * `source`, `datacontenttype`, `dataschema`): an application has few of each, and a lookup is
+ * cheaper than escaping the string again. Bounded: cleared when full.
+ */
+const quotedCache = new Map<string, string>();
+let lastTime = '';
+let lastTimeJson = '""';
+
+/** Longest string {@link quoted} keeps. */
+const MAX_QUOTED_LENGTH = 256;
+let lastId = '';
+let lastIdJson = '""';
+
+/** `JSON.stringify(text)` of a value that usually repeats. */
+function quoted(text: string): string {
+  let json = quotedCache.get(text);
+  if (json === undefined) {
+    json = JSON.stringify(text);
+    if (text.length <= MAX_QUOTED_LENGTH) {
+      if (quotedCache.size >= MAX_QUOTED) quotedCache.clear();
+      quotedCache.set(text, json);
+    }
+  }
+  return json;
+}
+
+/**
+ * `JSON.stringify(id)`, remembering the last one: the journal writes a record's id twice
+ * (its META line and the signal), one right after the other.
+ * @internal
+ */
+export function quotedId(id: string): string {
+  if (id !== lastId) {
+    lastId = id;
+    lastIdJson = JSON.stringify(id);
+  }
+  return lastIdJson;
+}
+
 /** `true` when `JSON.stringify` would call a `toJSON` method of `value`. */
 function hasToJSON(value: unknown): boolean {
   return (
@@ -27,26 +69,32 @@ export function stringifySignal(signal: Signal): string {
     return JSON.stringify(signal);
   }
   let out = '{"specversion":"1.0","id":';
-  out += JSON.stringify(signal.id);
+  out += quotedId(signal.id);
   out += ',"source":';
-  out += JSON.stringify(signal.source);
+  out += quoted(signal.source);
   out += ',"type":';
-  out += JSON.stringify(signal.type);
+  out += quoted(signal.type);
   if (signal.subject !== undefined) {
     out += ',"subject":';
     out += JSON.stringify(signal.subject);
   }
-  if (signal.time !== undefined) {
+  const time = signal.time;
+  if (time !== undefined) {
+    // Signals recorded together mostly share their millisecond.
+    if (time !== lastTime) {
+      lastTime = time;
+      lastTimeJson = JSON.stringify(time);
+    }
     out += ',"time":';
-    out += JSON.stringify(signal.time);
+    out += lastTimeJson;
   }
   if (signal.datacontenttype !== undefined) {
     out += ',"datacontenttype":';
-    out += JSON.stringify(signal.datacontenttype);
+    out += quoted(signal.datacontenttype);
   }
   if (signal.dataschema !== undefined) {
     out += ',"dataschema":';
-    out += JSON.stringify(signal.dataschema);
+    out += quoted(signal.dataschema);
   }
   const extensions = signal.extensions;
   let registry: Signal['extensionRegistry'] | undefined;
