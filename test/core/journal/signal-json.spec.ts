@@ -42,7 +42,7 @@ describe('stringifySignal (the file journal encoder)', () => {
     });
     same(signal);
     expect(stringifySignal(signal)).not.toContain('dispatch');
-    same(f.create('fn', (() => 1)));
+    same(f.create('fn', () => 1));
     same(f.create('sym', Symbol('s')));
   });
 
