@@ -3,6 +3,8 @@
 // "selective" (160,000-type universe) and "fanout" (10,800-type universe) — comparing our
 // SignalRouter with qlobber and EventEmitter2 in the same run.
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import eventemitter2 from 'eventemitter2';
 import { matches, SignalRouter } from '../lib/core/router/index.js';
 import {
@@ -42,6 +44,19 @@ const TOPICS = 100_000;
 const EE2_TOPICS = 10_000;
 
 let sink = 0;
+
+/** Subscriptions of the memory and add() rows. */
+const BUILD_SUBSCRIPTIONS = 100_000;
+
+// Memory figures need a full collection before each reading; `npm run bench` has no --expose-gc.
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+/** Live JS heap plus typed-array memory, after a full GC. */
+function heap(): number {
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
 
 interface Contender {
   name: string;
@@ -200,6 +215,66 @@ async function cacheAndMatcherSection(fanout: Scenario): Promise<BenchSection> {
   };
 }
 
+/** Bytes a structure built by `build` holds (median of 3 builds, each measured alone). */
+function retained(build: () => unknown): number {
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const before = heap();
+    let held: unknown = build();
+    samples.push(heap() - before);
+    if (held === sink) sink++;
+    held = undefined;
+  }
+  return samples.sort((a, b) => a - b)[1];
+}
+
+/** Memory per subscription and `add()` time, ours against qlobber, 100,000 subscriptions. */
+export async function buildSection(sc: Scenario): Promise<BenchSection> {
+  const subs = sc.subscriptions;
+  const ours = (): SignalRouter<number> => {
+    const router = new SignalRouter<number>();
+    for (let i = 0; i < subs.length; i++) router.add({ pattern: subs[i], target: i });
+    return router;
+  };
+  const theirs = (): QlobberLike<number[]> => {
+    const q = new Qlobber(QLOBBER_OPTIONS);
+    for (let i = 0; i < subs.length; i++) q.add(subs[i], i);
+    return q;
+  };
+  const oursBytes = retained(ours) / subs.length;
+  const qlobberBytes = retained(theirs) / subs.length;
+  const [add, qAdd] = await interleaved(
+    [
+      { name: 'SignalRouter.add() ×100,000 (fresh router)', ops: subs.length, fn: ours },
+      { name: 'qlobber Qlobber.add() ×100,000 (fresh matcher)', ops: subs.length, fn: theirs },
+    ],
+    5,
+  );
+  const ratio = oursBytes / qlobberBytes;
+  return {
+    title: `Router — memory and add() (${subs.length.toLocaleString('en-US')} subscriptions, the ${sc.name} mix)`,
+    rows: [add, qAdd],
+    checks: [
+      {
+        name: 'memory per subscription vs qlobber',
+        actual: `${ratio.toFixed(2)}× (${oursBytes.toFixed(0)} vs ${qlobberBytes.toFixed(0)} bytes)`,
+        target: '≤ 1.2×',
+        pass: ratio <= 1.2,
+      },
+      {
+        name: 'add() vs qlobber add()',
+        actual: `${(add.nsPerOp / qAdd.nsPerOp).toFixed(2)}× the time`,
+        target: '≤ 2×',
+        pass: add.nsPerOp <= 2 * qAdd.nsPerOp,
+      },
+    ],
+    notes: [
+      `Retained memory per subscription: SignalRouter ${oursBytes.toFixed(0)} bytes, qlobber ${qlobberBytes.toFixed(0)} bytes.`,
+      'Each structure is built alone, then measured as the growth of the live heap after a full GC (median of 3 builds); the pattern strings are shared, not counted. add() rows build a fresh router / matcher per run, alternating.',
+    ],
+  };
+}
+
 export default async function routerBench(): Promise<BenchSection[]> {
   const counts = { subscriptions: SUBSCRIPTIONS, topics: TOPICS };
   const selective = buildScenario('selective', SELECTIVE.dims, SELECTIVE.seed, counts);
@@ -210,6 +285,14 @@ export default async function routerBench(): Promise<BenchSection[]> {
   const fan = await scenarioSection(fanout);
   sections.push(fan.section);
   sections.push(await cacheAndMatcherSection(fanout));
+  sections.push(
+    await buildSection(
+      buildScenario('selective', SELECTIVE.dims, SELECTIVE.seed, {
+        subscriptions: BUILD_SUBSCRIPTIONS,
+        topics: 0,
+      }),
+    ),
+  );
   if (sink === 42) console.log('');
   return sections;
 }

@@ -36,7 +36,10 @@ import {
   SEGMENT_MAGIC,
 } from './record-codec.js';
 import { acquireJournalLock, releaseJournalLock } from './journal-lock.js';
+import { PendingEntries } from './pending-entries.js';
 import { RecordIndex } from './record-index.js';
+import type { SyncStaging } from './sync-staging.js';
+import { stringifySignal } from '../signal/signal-json.js';
 import { replaySegments, segmentName } from './segment-replay.js';
 
 export type * from './file-journal.types.js';
@@ -157,8 +160,10 @@ export class FileJournal implements JournalAdapter {
   private readonly index: RecordIndex;
   private readonly extensions: ExtensionRegistry | undefined;
   private readonly fsync: boolean;
-  /** Records accepted but not yet written, by seq. */
-  private readonly pending = new Map<number, JournalEntry>();
+  /** Records accepted but not yet written (seq `pending.base` on), see {@link PendingEntries}. */
+  private readonly pending = new PendingEntries();
+  /** Set by `append` when the writer is too far behind: the next record waits for it. */
+  private gate: Promise<void> | undefined;
   /** Valid bytes per segment number (written, or replayed at open). */
   private segmentBytes = new Map<number, number>();
   private readonly readFds = new Map<number, number>();
@@ -273,6 +278,7 @@ export class FileJournal implements JournalAdapter {
       journal.segmentBytes = replayed.segmentBytes;
       journal.writeSegment = replayed.lastSegment;
       journal.writeOffset = replayed.lastOffset;
+      journal.pending.reset(journal.index.count);
       const report = replayed.report;
       if (report !== undefined) {
         (journal as { recovery: JournalRecoveryReport | undefined }).recovery = report;
@@ -300,18 +306,80 @@ export class FileJournal implements JournalAdapter {
    * while a write is running share the next `write` + `fdatasync`.
    */
   stageSignal(entry: JournalEntry): Promise<StagedSignal> {
-    if (this.closed) return Promise.reject(new JournalClosedError('FileJournal'));
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.options.readOnly) {
-      return Promise.reject(
-        new JournalIoError(`FileJournal "${this.directory}" is open read-only`, undefined, {
-          directory: this.directory,
-          readOnly: true,
-        }),
-      );
+    let commit: Commit | undefined;
+    try {
+      this.assertWritable();
+      const existing = this.index.seqOf(entry.id);
+      if (existing !== undefined) {
+        return Promise.resolve({ durable: this.durableAt(existing) });
+      }
+      commit = this.append(entry);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    const staged = commit === undefined ? NOTHING_TO_WAIT : commit.staged;
+    const gate = this.gate;
+    if (gate === undefined) return staged;
+    return gate.then(() => {
+      this.throwIfFailed();
+      return staged;
+    });
+  }
+
+  /**
+   * The synchronous fast path `SignalJournal` uses; `undefined` for a subclass that overrides
+   * how entries are stored or looked up (its overrides must run).
+   * @internal
+   */
+  syncStaging(): SyncStaging | undefined {
+    const proto = FileJournal.prototype;
+    if (
+      this.stageSignal !== proto.stageSignal ||
+      this.putSignal !== proto.putSignal ||
+      this.getMeta !== proto.getMeta
+    ) {
+      return undefined;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below needs it
+    const journal = this;
+    return {
+      metaSync: (id) => {
+        this.assertOpen();
+        const seq = this.index.seqOf(id);
+        return seq === undefined ? undefined : this.index.meta(seq);
+      },
+      stageSync: (entry) => {
+        this.assertWritable();
+        return this.append(entry)?.promise;
+      },
+      get backpressure() {
+        return journal.gate;
+      },
+    };
+  }
+
+  /** @throws JournalClosedError | JournalIoError when no record can be appended */
+  private assertWritable(): void {
+    if (this.closed) throw new JournalClosedError('FileJournal');
+    if (this.failure !== undefined) throw this.failure;
+    if (this.options.readOnly) {
+      throw new JournalIoError(`FileJournal "${this.directory}" is open read-only`, undefined, {
+        directory: this.directory,
+        readOnly: true,
+      });
+    }
+  }
+
+  /**
+   * Encode a new entry — whose id is not indexed — into the buffer and index it. Returns the commit it becomes durable
+   * with (`'fsync'`; `undefined` with `'relaxed'`); sets {@link gate} when the writer is too
+   * far behind.
+   * @throws ValidationError (`payload_too_large`)
+   */
+  private append(entry: JournalEntry): Commit | undefined {
+    this.gate = undefined;
     const meta = encodeMeta(entry);
-    const json = JSON.stringify(entry.signal);
+    const json = stringifySignal(entry.signal);
     this.reserve(maxEncodedBytes(meta, json) + SEGMENT_HEADER_BYTES);
     // A fresh segment starts with its header; the buffer is empty whenever writeOffset is 0.
     let fresh = this.writeOffset === 0;
@@ -319,17 +387,11 @@ export class FileJournal implements JournalAdapter {
     let end = encodeRecord(this.buffer, at, meta, json);
     const size = end - at;
     if (size - RECORD_HEADER_BYTES > MAX_RECORD_BYTES) {
-      return Promise.reject(
-        new ValidationError(
-          'payload_too_large',
-          'signal',
-          `Signal "${entry.id}" encodes to ${size} bytes; a journal record holds at most ${MAX_RECORD_BYTES}`,
-        ),
+      throw new ValidationError(
+        'payload_too_large',
+        'signal',
+        `Signal "${entry.id}" encodes to ${size} bytes; a journal record holds at most ${MAX_RECORD_BYTES}`,
       );
-    }
-    const existing = this.index.seqOf(entry.id);
-    if (existing !== undefined) {
-      return Promise.resolve({ durable: this.durableAt(existing) });
     }
     if (
       this.writeOffset > SEGMENT_HEADER_BYTES &&
@@ -356,10 +418,11 @@ export class FileJournal implements JournalAdapter {
       SEGMENT_MAGIC.copy(this.buffer, this.bufferLength);
       this.writeOffset = SEGMENT_HEADER_BYTES;
     }
-    const seq = this.index.add(entry, this.writeSegment, this.writeOffset, size);
+    // Both callers looked the id up just before (stageSignal, or SignalJournal via metaSync).
+    this.index.append(entry, this.writeSegment, this.writeOffset, size);
     this.bufferLength = end;
     this.writeOffset += size;
-    this.pending.set(seq, entry);
+    this.pending.push(entry);
     this.bufferRecords++;
     if (
       this.bufferRecords >= this.options.maxBatchRecords ||
@@ -376,15 +439,11 @@ export class FileJournal implements JournalAdapter {
       this.timer = setTimeout(this.sealNow, this.options.flushIntervalMs);
       this.timer.unref();
     }
-    const staged = this.fsync ? commit.staged : NOTHING_TO_WAIT;
     if (this.queuedBytes + this.bufferLength > this.options.maxPendingBytes) {
       this.seal(false);
-      return this.lastCommit!.promise.then(() => {
-        this.throwIfFailed();
-        return staged;
-      });
+      this.gate = this.lastCommit!.promise;
     }
-    return staged;
+    return this.fsync ? commit : undefined;
   }
 
   /** @inheritdoc */
@@ -657,7 +716,7 @@ export class FileJournal implements JournalAdapter {
 
   /** A promise that settles once record `seq` is durable (already written: at once). */
   private durableAt(seq: number): Promise<void> {
-    if (!this.fsync || !this.pending.has(seq)) return RESOLVED;
+    if (!this.fsync || this.pending.get(seq) === undefined) return RESOLVED;
     if (this.bufferLength > 0 && seq >= this.bufferFirstSeq) return this.bufferCommit!.promise;
     for (const batch of [...this.inflight, ...this.queue]) {
       if (seq < batch.endSeq) return batch.commit.promise;
@@ -726,7 +785,7 @@ export class FileJournal implements JournalAdapter {
       if (batch.data.length > 0) {
         this.segmentBytes.set(segment, batch.position + batch.data.length);
       }
-      for (let seq = batch.firstSeq; seq < batch.endSeq; seq++) this.pending.delete(seq);
+      this.pending.written(batch.endSeq);
       records += batch.endSeq - batch.firstSeq;
     }
     if (bytes > 0) {

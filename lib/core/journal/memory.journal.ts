@@ -5,6 +5,7 @@ import type {
   JournalMeta,
   JournalScan,
 } from './journal-adapter.interface.js';
+import type { SyncStaging } from './sync-staging.js';
 
 interface Slot {
   readonly entry: JournalEntry;
@@ -44,7 +45,40 @@ export class MemoryJournal implements JournalAdapter {
   /** @inheritdoc */
   putSignal(entry: JournalEntry): Promise<void> {
     if (this.closed) return Promise.reject(new JournalClosedError('MemoryJournal'));
-    if (this.byId.has(entry.id)) return Promise.resolve();
+    this.store(entry);
+    return Promise.resolve();
+  }
+
+  /**
+   * The synchronous fast path `SignalJournal` uses; `undefined` for a subclass that overrides
+   * how entries are stored or looked up (its overrides must run).
+   * @internal
+   */
+  syncStaging(): SyncStaging | undefined {
+    const proto = MemoryJournal.prototype;
+    if (
+      this.putSignal !== proto.putSignal ||
+      this.getMeta !== proto.getMeta ||
+      (this as JournalAdapter).stageSignal !== undefined
+    ) {
+      return undefined;
+    }
+    return {
+      metaSync: (id) => {
+        this.check();
+        return this.byId.get(id)?.entry;
+      },
+      stageSync: (entry) => {
+        this.check();
+        this.store(entry);
+        return undefined;
+      },
+      backpressure: undefined,
+    };
+  }
+
+  private store(entry: JournalEntry): void {
+    if (this.byId.has(entry.id)) return;
     const slot: Slot = { entry, seq: this.seq++ };
     this.byId.set(entry.id, slot);
     if (entry.causeId !== undefined) {
@@ -69,7 +103,6 @@ export class MemoryJournal implements JournalAdapter {
       tl.splice(this.lowerBound(entry.time, slot.seq), 0, slot);
       this.shifts++;
     }
-    return Promise.resolve();
   }
 
   /** @inheritdoc */

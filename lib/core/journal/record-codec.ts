@@ -1,5 +1,6 @@
 import { Signal, type SignalParseOptions } from '../signal/signal.js';
 import { STORED_MAX_DEPTH } from '../signal/safe-input.js';
+import { quotedId } from '../signal/signal-json.js';
 import { crc32 } from './crc32.js';
 import type { JournalEntry, JournalMeta } from './journal-adapter.interface.js';
 
@@ -51,7 +52,7 @@ const NEWLINE = 0x0a;
  * effects, `v` only when the conversation is not keyed by the signal's own id.
  */
 export function encodeMeta(meta: JournalMeta): string {
-  const id = JSON.stringify(meta.id);
+  const id = quotedId(meta.id);
   const cause = meta.causeId === undefined ? '' : `,"c":${JSON.stringify(meta.causeId)}`;
   // Most roots start their own conversation: `v` is left out when it equals the id.
   const conversation =

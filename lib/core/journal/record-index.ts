@@ -200,6 +200,15 @@ export class RecordIndex {
    */
   add(meta: JournalMeta, segment: number, offset: number, length: number): number {
     if (this.byId.has(meta.id)) return NONE;
+    return this.append(meta, segment, offset, length);
+  }
+
+  /**
+   * {@link add} for an id the caller has just looked up and found absent (one map lookup per
+   * record instead of two).
+   * @returns its seq
+   */
+  append(meta: JournalMeta, segment: number, offset: number, length: number): number {
     const seq = this.count;
     if (seq === this.cap) this.grow();
     this.count++;

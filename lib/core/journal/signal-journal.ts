@@ -15,6 +15,7 @@ import { TelemetryChannel } from '../telemetry/channels.js';
 import { telemetryChannel } from '../telemetry/telemetry.js';
 import type { JournalAdapter, JournalEntry, JournalMeta } from './journal-adapter.interface.js';
 import { MemoryJournal } from './memory.journal.js';
+import { syncStagingOf, type SyncStaging } from './sync-staging.js';
 
 /** Options of a {@link SignalJournal}. */
 export interface SignalJournalOptions {
@@ -139,13 +140,20 @@ interface StagedRecord {
 
 const byTime = (a: JournalMeta, b: JournalMeta): number => a.time - b.time;
 
+// The last `time` parsed: signals recorded together mostly share their millisecond.
+let lastTimeText = '';
+let lastTimeMs = NaN;
+
 /** Effective time of a signal: its `time` attribute, else `fallback` (the record time). */
 function effectiveTime(signal: Signal, fallback: number): number {
   const time = signal.time;
   if (time === undefined) return fallback;
+  if (time === lastTimeText) return Number.isNaN(lastTimeMs) ? fallback : lastTimeMs;
   let ms = Date.parse(time);
   // RFC 3339 allows lower-case `t`/`z`, which Date.parse rejects.
   if (Number.isNaN(ms)) ms = Date.parse(time.toUpperCase());
+  lastTimeText = time;
+  lastTimeMs = ms;
   return Number.isNaN(ms) ? fallback : ms;
 }
 
@@ -231,6 +239,8 @@ function countOption(field: string, value: number | undefined, allowZero: boolea
 export class SignalJournal {
   /** The storage adapter. */
   readonly adapter: JournalAdapter;
+  /** The adapter's synchronous fast path, if it has one. */
+  private readonly sync: SyncStaging | undefined;
   private readonly tolerance: number;
   private readonly clock: () => number;
   private readonly recordChannel = telemetryChannel(TelemetryChannel.JournalRecord);
@@ -242,6 +252,7 @@ export class SignalJournal {
 
   constructor(options: SignalJournalOptions = {}) {
     this.adapter = options.adapter ?? new MemoryJournal();
+    this.sync = syncStagingOf(this.adapter);
     const tolerance = options.clockSkewToleranceMs ?? 0;
     if (!Number.isFinite(tolerance) || tolerance < 0) {
       throw new ValidationError(
@@ -290,6 +301,10 @@ export class SignalJournal {
         ? undefined
         : (explicit ?? (typeof implicit === 'string' && implicit !== '' ? implicit : undefined));
     const orphans = options.unknownCause ?? 'error';
+    // In-process adapters: checked and staged within this call when nothing is queued ahead.
+    if (this.sync !== undefined && this.inFlight === 0) {
+      return this.recordNow(this.sync, signal, causeId, orphans);
+    }
     // Records are checked and staged one at a time in call order (an idle journal starts right
     // away); the next one starts as soon as this one is indexed, while it is made durable.
     const staged =
@@ -317,18 +332,112 @@ export class SignalJournal {
       this.emitRecorded(entry, duplicate);
       return entry;
     } catch (error) {
-      if (error instanceof JidoSignalError && this.errorChannel.hasSubscribers) {
-        this.errorChannel.publish({
-          journal: this.adapter.name,
-          signalId: signal.id,
-          signalType: signal.type,
-          causeId: requestedCause,
-          errorCode: error.code,
-          error,
-        } satisfies JournalRecordErrorMessage);
-      }
+      this.reportError(error, signal, requestedCause);
       throw error;
     }
+  }
+
+  private reportError(error: unknown, signal: Signal, requestedCause: string | undefined): void {
+    if (error instanceof JidoSignalError && this.errorChannel.hasSubscribers) {
+      this.errorChannel.publish({
+        journal: this.adapter.name,
+        signalId: signal.id,
+        signalType: signal.type,
+        causeId: requestedCause,
+        errorCode: error.code,
+        error,
+      } satisfies JournalRecordErrorMessage);
+    }
+  }
+
+  /**
+   * {@link record} through the adapter's synchronous fast path: the rules are checked and the
+   * entry staged before this returns; the promise settles once it is durable.
+   */
+  private recordNow(
+    sync: SyncStaging,
+    signal: Signal,
+    requestedCause: string | undefined,
+    orphans: UnknownCausePolicy,
+  ): Promise<JournalEntry> {
+    let entry: JournalEntry;
+    let durable: Promise<void> | undefined;
+    try {
+      const id = signal.id;
+      if (requestedCause === id) throw new SelfCauseError(id);
+      let causeId = requestedCause;
+      let cause: JournalMeta | undefined;
+      if (causeId !== undefined) {
+        cause = sync.metaSync(causeId);
+        if (cause === undefined) {
+          if (orphans === 'error') throw new CauseNotFoundError(id, causeId);
+          if (orphans === 'root') causeId = undefined;
+        }
+      }
+      const existing = sync.metaSync(id);
+      if (existing !== undefined) {
+        // A re-record only reads: it needs no place in the queue.
+        return this.complete(this.rerecord(signal, causeId, existing), signal, requestedCause);
+      }
+      entry = this.newEntry(signal, causeId, cause);
+      durable = sync.stageSync(entry);
+      this.lastRecordedAt = entry.recordedAt;
+    } catch (error) {
+      this.reportError(error, signal, requestedCause);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const gate = sync.backpressure;
+    if (gate !== undefined) {
+      // The adapter is behind: this record resolves, and the next ones are staged, once it
+      // caught up (the gate is the commit this record was sealed into).
+      this.inFlight++;
+      this.queue = gate.then(this.settle, this.settle);
+      durable ??= gate;
+    }
+    if (durable === undefined) {
+      this.emitRecorded(entry, false);
+      return Promise.resolve(entry);
+    }
+    return durable.then(
+      () => {
+        this.emitRecorded(entry, false);
+        return entry;
+      },
+      (error: unknown) => {
+        this.reportError(error, signal, requestedCause);
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * The entry of a new record: effective time (not before its cause's, within the tolerance),
+   * record time and conversation.
+   * @throws InvalidTemporalOrderError
+   */
+  private newEntry(
+    signal: Signal,
+    causeId: string | undefined,
+    cause: JournalMeta | undefined,
+  ): JournalEntry {
+    const id = signal.id;
+    const recordedAt = Math.max(this.lastRecordedAt, this.clock());
+    const time = effectiveTime(signal, recordedAt);
+    if (cause !== undefined && time < cause.time - this.tolerance) {
+      throw new InvalidTemporalOrderError(id, cause.id, time, cause.time);
+    }
+    const correlation = signal.extensions.correlationid;
+    return {
+      id,
+      time,
+      recordedAt,
+      causeId,
+      conversationId:
+        typeof correlation === 'string' && correlation !== ''
+          ? correlation
+          : (cause?.conversationId ?? id),
+      signal,
+    };
   }
 
   /**
@@ -354,28 +463,12 @@ export class SignalJournal {
     }
     const existing = await this.adapter.getMeta(id);
     if (existing !== undefined) return this.rerecord(signal, causeId, existing);
-    const recordedAt = Math.max(this.lastRecordedAt, this.clock());
-    const time = effectiveTime(signal, recordedAt);
-    if (cause !== undefined && time < cause.time - this.tolerance) {
-      throw new InvalidTemporalOrderError(id, cause.id, time, cause.time);
-    }
-    const correlation = signal.extensions.correlationid;
-    const entry: JournalEntry = {
-      id,
-      time,
-      recordedAt,
-      causeId,
-      conversationId:
-        typeof correlation === 'string' && correlation !== ''
-          ? correlation
-          : (cause?.conversationId ?? id),
-      signal,
-    };
+    const entry = this.newEntry(signal, causeId, cause);
     let durable: Promise<void> | undefined;
     if (this.adapter.stageSignal !== undefined) {
       durable = (await this.adapter.stageSignal(entry)).durable;
     } else await this.adapter.putSignal(entry);
-    this.lastRecordedAt = recordedAt;
+    this.lastRecordedAt = entry.recordedAt;
     return { entry, durable, duplicate: false };
   }
 

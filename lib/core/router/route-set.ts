@@ -1,32 +1,33 @@
 import type { RouteGuard, RoutableSignal, Route } from './route.interface.js';
+import { NUMERIC_POSITIONS, priorityOf, specificityKey } from './specificity.js';
 
 /**
- * One registered route with everything routing needs precomputed at add time.
+ * One registered route with everything routing needs precomputed at add time. Kept small —
+ * a router may hold hundreds of thousands: its id is derived from `seq` by the router, its
+ * priority from `sortKey`, and the full specificity key of a long pattern is recomputed in
+ * the rare tie that needs it.
  * @internal
  */
 export class RouteRecord<T, S extends RoutableSignal> {
-  /** The set (exact bucket or trie node) the route lives in. */
-  set: RouteSet<T, S> | undefined = undefined;
   /** Registration order, assigned when the route is inserted. */
   seq = 0;
 
   constructor(
-    readonly id: string,
     readonly pattern: string,
     readonly target: T,
-    readonly priority: number,
     readonly guard: RouteGuard<S> | undefined,
-    /** (priority, specificity of the first positions) in one number; larger first. */
+    /** (priority, specificity of the first positions) in one small integer; larger first. */
     readonly sortKey: number,
-    /** Full specificity key, needed only when two deep patterns tie on `sortKey`. */
-    readonly spec: string,
-    /** Whether the pattern is longer than what `sortKey` encodes. */
-    readonly deep: boolean,
   ) {}
 
-  toRoute(): Route<T, S> {
+  /** The priority (−100..100). */
+  get priority(): number {
+    return priorityOf(this.sortKey);
+  }
+
+  toRoute(id: string): Route<T, S> {
     return {
-      id: this.id,
+      id,
       pattern: this.pattern,
       target: this.target,
       priority: this.priority,
@@ -35,13 +36,27 @@ export class RouteRecord<T, S extends RoutableSignal> {
   }
 }
 
+/** Whether a (valid) pattern has more segments than the numeric sort key encodes. */
+function isLong(pattern: string): boolean {
+  let dots = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern.charCodeAt(i) === 46 && ++dots >= NUMERIC_POSITIONS - 1) return true;
+  }
+  return false;
+}
+
 /** `a` comes strictly before `b`: priority desc, specificity desc, registration order. */
 export function before<T, S extends RoutableSignal>(
   a: RouteRecord<T, S>,
   b: RouteRecord<T, S>,
 ): boolean {
   if (a.sortKey !== b.sortKey) return a.sortKey > b.sortKey;
-  if (a.deep && b.deep && a.spec !== b.spec) return a.spec > b.spec;
+  // Equal keys: the patterns rank the same, or both are long and their full keys decide.
+  if (a.pattern !== b.pattern && isLong(a.pattern) && isLong(b.pattern)) {
+    const ka = specificityKey(a.pattern.split('.'));
+    const kb = specificityKey(b.pattern.split('.'));
+    if (ka !== kb) return ka > kb;
+  }
   return a.seq < b.seq;
 }
 
@@ -106,6 +121,9 @@ export function entryOf<T, S extends RoutableSignal>(routes: RouteRecord<T, S>[]
   return { targets, guarded, routes };
 }
 
+/** `targets` of a set whose routes are all guarded (or that is empty): read-only, shared. */
+const EMPTY_TARGETS: readonly never[] = Object.freeze([]);
+
 /**
  * The routes registered with one pattern (an exact-index bucket or a trie node's routes), kept
  * in route order with their unguarded targets precomputed, so a type matched by a single
@@ -116,9 +134,6 @@ export class RouteSet<T, S extends RoutableSignal> implements Entry<T, S> {
   routes: RouteRecord<T, S>[] = [];
   targets: readonly T[] = [];
   guarded = false;
-  /** First and last route in order (valid while the set is not empty). */
-  first!: RouteRecord<T, S>;
-  last!: RouteRecord<T, S>;
   /**
    * `sortKey` of the first and last route, copied here so that {@link combine} can usually
    * order sets without touching their records (fewer cache misses on large routers).
@@ -132,28 +147,40 @@ export class RouteSet<T, S extends RoutableSignal> implements Entry<T, S> {
 
   // Copy-on-write: a guard that adds or removes routes while `route()` iterates this set's
   // routes must not disturb that iteration, and targets handed out earlier never change.
+  // The new arrays are built with `concat`/`slice`, which size them exactly: an array grown by
+  // `push`/`splice` keeps spare capacity (17 slots for one element), and most sets hold one
+  // route — that slack was a third of the router's memory.
   add(record: RouteRecord<T, S>): void {
-    const routes = this.routes.slice();
-    let i = routes.length;
-    while (i > 0 && before(record, routes[i - 1])) i--;
-    routes.splice(i, 0, record);
-    this.routes = routes;
-    record.set = this;
+    const old = this.routes;
+    let i = old.length;
+    while (i > 0 && before(record, old[i - 1])) i--;
+    this.routes =
+      old.length === 0
+        ? [record]
+        : i === old.length
+          ? old.concat([record])
+          : old.slice(0, i).concat([record], old.slice(i));
     this.#refresh();
   }
 
   delete(record: RouteRecord<T, S>): void {
-    const i = this.routes.indexOf(record);
+    const old = this.routes;
+    const i = old.indexOf(record);
     if (i === -1) return;
-    const routes = this.routes.slice();
-    routes.splice(i, 1);
-    this.routes = routes;
-    record.set = undefined;
+    this.routes = old.slice(0, i).concat(old.slice(i + 1));
     this.#refresh();
   }
 
   #refresh(): void {
     const routes = this.routes;
+    if (routes.length === 1) {
+      // The common case, without a temporary array.
+      const only = routes[0];
+      this.guarded = only.guard !== undefined;
+      this.targets = this.guarded ? EMPTY_TARGETS : [only.target];
+      this.firstKey = this.lastKey = only.sortKey;
+      return;
+    }
     const targets: T[] = [];
     let guarded = false;
     for (const r of routes) {
@@ -162,13 +189,11 @@ export class RouteSet<T, S extends RoutableSignal> implements Entry<T, S> {
     }
     // Not frozen on purpose: V8 reads frozen arrays several times slower, and these are
     // copied on every multi-pattern match. `readonly` types keep callers honest.
-    this.targets = targets;
+    this.targets = targets.length === 0 ? EMPTY_TARGETS : targets.slice();
     this.guarded = guarded;
     if (routes.length > 0) {
-      this.first = routes[0]!;
-      this.last = routes[routes.length - 1]!;
-      this.firstKey = this.first.sortKey;
-      this.lastKey = this.last.sortKey;
+      this.firstKey = routes[0].sortKey;
+      this.lastKey = routes[routes.length - 1].sortKey;
     }
   }
 }
@@ -197,7 +222,12 @@ export function combine<T, S extends RoutableSignal>(
     total += set.targets.length;
     if (i > 0) {
       // A strictly greater key decides without loading the records.
-      if (previous.lastKey <= set.firstKey && !before(previous.last, set.first)) ordered = false;
+      if (
+        previous.lastKey <= set.firstKey &&
+        !before(previous.routes[previous.routes.length - 1], set.routes[0])
+      ) {
+        ordered = false;
+      }
       previous = set;
     }
   }

@@ -15,7 +15,7 @@ import {
   type RouteSpec,
   type SignalRouterOptions,
 } from './route.interface.js';
-import { NUMERIC_POSITIONS, numericSortKey, specificityKey } from './specificity.js';
+import { numericSortKey } from './specificity.js';
 
 /** Seed and prime of 32-bit FNV-1a. */
 const FNV_OFFSET = 0x811c9dc5;
@@ -134,8 +134,9 @@ function describe(value: unknown): string {
  *   guarded routes out (their condition cannot be evaluated without the signal).
  * - A bounded result cache keyed by type is cleared on every change and switches itself off
  *   while its hit rate is low ({@link SignalRouterOptions}).
- * - Route ids are UUIDv7 strings ({@link SignalId.generate}), unique across routers, so an
- *   id from one router never removes a route of another.
+ * - Route ids are UUIDv7 strings, unique across the routers of a process, so an id from one
+ *   router never removes a route of another: the router's own UUIDv7 ({@link SignalId.generate})
+ *   with the route's registration number in its last 48 bits. They are derived, not stored.
  *
  * @typeParam T - what a route points at (a handler, a dispatch config, a name…)
  * @typeParam S - what guards receive; {@link Signal} unless you route your own shape
@@ -152,7 +153,10 @@ function describe(value: unknown): string {
 export class SignalRouter<T, S extends RoutableSignal = Signal> {
   readonly #root = new TrieNode<T, S>(undefined, '', 0);
   readonly #exact = new Map<string, RouteSet<T, S>>();
-  readonly #byId = new Map<string, RouteRecord<T, S>>();
+  /** Routes by registration number (`seq`), in registration order. */
+  readonly #bySeq = new Map<number, RouteRecord<T, S>>();
+  /** The first 24 characters of this router's UUIDv7: every route id starts with them. */
+  readonly #idPrefix = SignalId.generate().slice(0, 24);
   readonly #cache: RouteCache<Entry<T, S>>;
   readonly #cacheOn: boolean;
   #wildcardRoutes = 0;
@@ -178,7 +182,7 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
 
   /** Number of registered routes. */
   get size(): number {
-    return this.#byId.size;
+    return this.#bySeq.size;
   }
 
   /**
@@ -198,17 +202,17 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
       const prepared = list.map((spec, i) => this.#prepare(spec, i));
       for (const p of prepared) this.#insert(p.record, p.segments);
       this.#changed();
-      return prepared.map((p) => p.record.id);
+      return prepared.map((p) => this.#idOf(p.record.seq));
     }
     const p = this.#prepare(input as RouteSpec<T, S>, undefined);
     this.#insert(p.record, p.segments);
     this.#changed();
-    return p.record.id;
+    return this.#idOf(p.record.seq);
   }
 
   /** Remove the route with this id. Returns whether it existed. */
   remove(routeId: string): boolean {
-    const record = this.#byId.get(routeId);
+    const record = this.#recordOf(routeId);
     if (record === undefined) return false;
     this.#delete(record);
     this.#changed();
@@ -281,19 +285,19 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
 
   /** The route with this id, if registered. */
   get(routeId: string): Route<T, S> | undefined {
-    return this.#byId.get(routeId)?.toRoute();
+    return this.#recordOf(routeId)?.toRoute(routeId);
   }
 
   /** Every registered route, in registration order. */
   list(): Route<T, S>[] {
     const out: Route<T, S>[] = [];
-    for (const r of this.#byId.values()) out.push(r.toRoute());
+    for (const r of this.#bySeq.values()) out.push(r.toRoute(this.#idOf(r.seq)));
     return out;
   }
 
   /** Remove every route. */
   clear(): void {
-    this.#byId.clear();
+    this.#bySeq.clear();
     this.#exact.clear();
     const root = this.#root;
     root.literal = root.star = root.globstar = undefined;
@@ -357,21 +361,17 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
     }
     const normalised = priority === 0 ? 0 : priority; // -0 → 0
     const record = new RouteRecord<T, S>(
-      SignalId.generate(),
       spec.pattern,
       spec.target,
-      normalised,
       spec.guard,
       numericSortKey(normalised, segments),
-      specificityKey(segments),
-      segments.length >= NUMERIC_POSITIONS,
     );
     return { record, segments };
   }
 
   #insert(record: RouteRecord<T, S>, segments: readonly string[]): void {
     record.seq = ++this.#seq;
-    this.#byId.set(record.id, record);
+    this.#bySeq.set(record.seq, record);
     if (isLiteralPattern(record.pattern)) {
       let set = this.#exact.get(record.pattern);
       if (set === undefined) this.#exact.set(record.pattern, (set = new RouteSet()));
@@ -398,8 +398,8 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
   }
 
   #delete(record: RouteRecord<T, S>): void {
-    this.#byId.delete(record.id);
-    const set = record.set;
+    this.#bySeq.delete(record.seq);
+    const set = this.#setAt(record.pattern);
     if (set === undefined) return;
     set.delete(record);
     if (isLiteralPattern(record.pattern)) {
@@ -445,6 +445,21 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
       ? this.#exact.get(pattern)
       : this.#nodeAt(pattern)?.routes;
     return set !== undefined && set.size > 0 ? set : undefined;
+  }
+
+  /** The id of the route registered `seq`-th: this router's prefix, then 12 hex digits. */
+  #idOf(seq: number): string {
+    return this.#idPrefix + seq.toString(16).padStart(12, '0');
+  }
+
+  /** The route an id names, if it is one of this router's and still registered. */
+  #recordOf(routeId: string): RouteRecord<T, S> | undefined {
+    if (typeof routeId !== 'string' || routeId.length !== 36) return undefined;
+    if (!routeId.startsWith(this.#idPrefix)) return undefined;
+    const seq = parseInt(routeId.slice(24), 16);
+    // Only the canonical spelling (lower-case, as issued) names a route.
+    if (!Number.isSafeInteger(seq) || this.#idOf(seq) !== routeId) return undefined;
+    return this.#bySeq.get(seq);
   }
 
   #changed(): void {
@@ -620,7 +635,7 @@ export class SignalRouter<T, S extends RoutableSignal = Signal> {
         verdict = guard(signal);
       } catch (error) {
         emit(guardErrorChannel, (): RouterGuardErrorMessage => ({
-          routeId: r.id,
+          routeId: this.#idOf(r.seq),
           pattern: r.pattern,
           type,
           error,

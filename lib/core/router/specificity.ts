@@ -18,8 +18,11 @@ const RANK_END = 1;
 const RANK_SOME = 0;
 const LETTERS = ['a', 'b', 'c', 'd'] as const;
 
-/** Positions that fit in the numeric sort key (2 bits each, below 8 bits of priority). */
-export const NUMERIC_POSITIONS = 22;
+/**
+ * Positions that fit in the numeric sort key (2 bits each, below 8 bits of priority): 11 keep
+ * the key below 2^30, a small integer V8 stores without boxing (no heap number per route).
+ */
+export const NUMERIC_POSITIONS = 11;
 const POSITION_SCALE = 4 ** NUMERIC_POSITIONS;
 
 function rank(segment: string): number {
@@ -40,7 +43,7 @@ export function specificityKey(segments: readonly string[]): string {
 /**
  * A number that orders routes like (priority desc, specificity desc) as long as the patterns
  * differ within their first {@link NUMERIC_POSITIONS} positions: 8 bits of priority followed
- * by 2 bits per position (≤ 2^52, exact in a double). Larger is first. When two keys are equal
+ * by 2 bits per position (< 2^30, a small integer). Larger is first. When two keys are equal
  * and both patterns are longer than that, compare {@link specificityKey} strings.
  * @internal
  */
@@ -54,6 +57,11 @@ export function numericSortKey(priority: number, segments: readonly string[]): n
   }
   if (segments.length < NUMERIC_POSITIONS) spec += RANK_END * (scale / 4);
   return (priority + 100) * POSITION_SCALE + spec;
+}
+
+/** The priority a {@link numericSortKey} was built with. @internal */
+export function priorityOf(sortKey: number): number {
+  return Math.floor(sortKey / POSITION_SCALE) - 100;
 }
 
 /**
