@@ -60,6 +60,7 @@ let listening = false;
 /** Make `bus` visible to the DLQ-depth and in-flight gauges. @internal */
 export function trackBusForMetrics(bus: MeteredBus): void {
   buses.add(new WeakRef(bus));
+  if (metricsActive()) ensureMetrics();
 }
 
 function busAttrs(bus: string): Record<string, string> {
