@@ -81,3 +81,9 @@ export {
   type FixedBackoff,
 } from './backoff.js';
 export { BusDlq, type DlqListOptions, type DlqRedriveOptions } from './dlq.js';
+export type {
+  MiddlewareCallMessage,
+  MiddlewareStopMessage,
+  MiddlewareSkipMessage,
+  MiddlewareExceptionMessage,
+} from './middleware-telemetry.js';

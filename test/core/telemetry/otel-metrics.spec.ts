@@ -7,7 +7,7 @@ import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { OtelMetric } from '../../../lib/core/telemetry/otel/attributes.js';
-import { configureOpenTelemetry } from '../../../lib/core/telemetry/otel/otel-state.js';
+import { configureOpenTelemetry } from '../../../lib/core/telemetry/otel/options.js';
 import { deferred, sig, sleep } from '../bus/helpers.js';
 import { histogramCount, startOtel, sumOf, type OtelHarness } from '../../helpers/otel.js';
 

@@ -10,7 +10,7 @@ import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { parseTraceparent } from '../../../lib/core/signal/trace-context.js';
-import { configureOpenTelemetry } from '../../../lib/core/telemetry/otel/otel-state.js';
+import { configureOpenTelemetry } from '../../../lib/core/telemetry/otel/options.js';
 import { sig, sleep } from '../bus/helpers.js';
 import { only, parentOf, startOtel, type OtelHarness } from '../../helpers/otel.js';
 

@@ -1,7 +1,6 @@
 import type * as Api from '@opentelemetry/api';
-import { ValidationError } from '../../errors/validation.error.js';
 import { loadOptionalPeer } from '../../signal/optional-peer.js';
-import { otelSettings, type OpenTelemetryOptions } from './options.js';
+import { otelSettings } from './options.js';
 
 /**
  * The key under which every copy of `@opentelemetry/api` 1.x keeps its registered globals
@@ -49,38 +48,4 @@ export function metricsGlobal(): unknown {
  */
 export function otelApi(): typeof Api {
   return loadOptionalPeer<typeof Api>('@opentelemetry/api', 'OpenTelemetry instrumentation');
-}
-
-function optionError(field: string, message: string): ValidationError {
-  return new ValidationError('invalid_option', field, `OpenTelemetry option "${field}" ${message}`);
-}
-
-/**
- * Turn parts of the OpenTelemetry instrumentation on or off for the whole process (the Nest
- * module calls it with `forRoot({ telemetry })`). Options left out keep their current value.
- * @throws ValidationError (`invalid_option`) for a non-boolean switch or a `maxAttributeValues` that is not a
- *   positive integer
- * @example
- * configureOpenTelemetry({ metrics: false }); // spans only
- */
-export function configureOpenTelemetry(options: OpenTelemetryOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw optionError('telemetry', 'must be an object');
-  }
-  for (const key of ['traces', 'metrics'] as const) {
-    const value = options[key];
-    if (value !== undefined && typeof value !== 'boolean') {
-      throw optionError(`telemetry.${key}`, `must be a boolean, got ${typeof value}`);
-    }
-  }
-  const max = options.maxAttributeValues;
-  if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-    throw optionError(
-      'telemetry.maxAttributeValues',
-      `must be a positive integer, got ${String(max)}`,
-    );
-  }
-  if (options.traces !== undefined) otelSettings.traces = options.traces;
-  if (options.metrics !== undefined) otelSettings.metrics = options.metrics;
-  if (max !== undefined) otelSettings.maxAttributeValues = max;
 }
