@@ -9,12 +9,14 @@ export { trackBusForMetrics } from './metrics.js';
 const GLOBAL_KEY = Symbol.for('opentelemetry.js.api.1');
 
 /**
- * Whether any OpenTelemetry global is registered — the one check a publish pays while
- * OpenTelemetry is absent or unused (a symbol lookup on `globalThis`).
+ * Whether a tracer or meter provider is registered with `@opentelemetry/api` — the one check
+ * a publish pays while OpenTelemetry is absent or unused (a symbol lookup on `globalThis`; a
+ * registered context manager or propagator alone does not count).
  * @internal
  */
 export function openTelemetryRegistered(): boolean {
-  return (globalThis as { [GLOBAL_KEY]?: unknown })[GLOBAL_KEY] !== undefined;
+  const g = (globalThis as { [GLOBAL_KEY]?: { trace?: unknown; metrics?: unknown } })[GLOBAL_KEY];
+  return g !== undefined && (g.trace !== undefined || g.metrics !== undefined);
 }
 
 /**

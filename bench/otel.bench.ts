@@ -1,0 +1,88 @@
+// OpenTelemetry overhead (issue 19): bus publish and dispatch with @opentelemetry/api absent,
+// installed without a provider, and (info) with a tracer provider whose spans are dropped.
+// Each configuration runs in its own process (bench/otel-worker.ts), interleaved ROUNDS times;
+// a row's figure is the median of its rounds. Target: installed-without-provider within 5 %
+// of absent.
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { BenchCheck, BenchRow, BenchSection } from './harness.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROUNDS = 3;
+const MODES = ['absent', 'installed', 'tracing'] as const;
+type Mode = (typeof MODES)[number];
+
+async function runWorker(mode: Mode): Promise<BenchRow[]> {
+  const args = ['--import', '@swc-node/register/esm-register'];
+  if (mode === 'absent') args.push('--import', './test/fixtures/block-optional-peers.mjs');
+  args.push('bench/otel-worker.ts', mode);
+  const { stdout } = await promisify(execFile)(process.execPath, args, {
+    cwd: root,
+    timeout: 300_000,
+  });
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  return (JSON.parse(line) as { rows: BenchRow[] }).rows;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export default async function otelBench(): Promise<BenchSection> {
+  const samples = new Map<string, number[]>();
+  const names: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of MODES) {
+      for (const row of await runWorker(mode)) {
+        const key = `${mode}\0${row.name}`;
+        if (!names.includes(row.name)) names.push(row.name);
+        samples.set(key, [...(samples.get(key) ?? []), row.nsPerOp]);
+      }
+    }
+  }
+  const label: Record<Mode, string> = {
+    absent: '@opentelemetry/api absent',
+    installed: 'API installed, no provider',
+    tracing: 'tracer provider, spans dropped',
+  };
+  const rows: BenchRow[] = [];
+  const checks: BenchCheck[] = [];
+  for (const name of names) {
+    const ns = (mode: Mode) => median(samples.get(`${mode}\0${name}`) ?? [NaN]);
+    for (const mode of MODES) {
+      rows.push({
+        name: `${name} — ${label[mode]}`,
+        nsPerOp: ns(mode),
+        note: `median of ${ROUNDS} processes`,
+      });
+    }
+    const diff = ns('installed') / ns('absent') - 1;
+    checks.push({
+      name: `${name}: installed without provider vs absent`,
+      actual: `${diff >= 0 ? '+' : ''}${(diff * 100).toFixed(1)} %`,
+      target: '< 5 %',
+      pass: Math.abs(diff) < 0.05,
+    });
+    const traced = ns('tracing') / ns('absent') - 1;
+    checks.push({
+      name: `${name}: with spans (dropped) vs absent`,
+      actual: `+${(traced * 100).toFixed(0)} %`,
+      target: 'info',
+      pass: true,
+      info: true,
+    });
+  }
+  return {
+    title: 'OpenTelemetry overhead — publish and dispatch',
+    rows,
+    checks,
+    notes: [
+      'Without a registered tracer or meter provider the instrumentation is one symbol lookup on ' +
+        '`globalThis` per publish, delivery and HTTP send, whether or not the API is installed: ' +
+        'the two configurations run the same code, and their difference is run-to-run noise.',
+    ],
+  };
+}
