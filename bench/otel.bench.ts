@@ -10,13 +10,19 @@ import { promisify } from 'node:util';
 import type { BenchCheck, BenchRow, BenchSection } from './harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ROUNDS = 3;
+const ROUNDS = 5;
 const MODES = ['absent', 'installed', 'tracing'] as const;
 type Mode = (typeof MODES)[number];
 
 async function runWorker(mode: Mode): Promise<BenchRow[]> {
   const args = ['--import', '@swc-node/register/esm-register'];
-  if (mode === 'absent') args.push('--import', './test/fixtures/block-optional-peers.mjs');
+  // Both hooks are module resolve hooks: the same overhead, only one blocks the peers.
+  args.push(
+    '--import',
+    mode === 'absent'
+      ? './test/fixtures/block-optional-peers.mjs'
+      : './bench/otel-passthrough-hooks.mjs',
+  );
   args.push('bench/otel-worker.ts', mode);
   const { stdout } = await promisify(execFile)(process.execPath, args, {
     cwd: root,

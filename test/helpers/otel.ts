@@ -7,7 +7,6 @@ import {
   DataPointType,
   MeterProvider,
   MetricReader,
-  type HistogramMetricData,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import {
@@ -116,7 +115,7 @@ export function histogramCount(
   const metric = all.find((m) => m.descriptor.name === name);
   if (metric === undefined || metric.dataPointType !== DataPointType.HISTOGRAM) return 0;
   let total = 0;
-  for (const p of (metric as HistogramMetricData).dataPoints) {
+  for (const p of metric.dataPoints) {
     if (Object.entries(attrs).every(([k, v]) => p.attributes[k] === v)) total += p.value.count;
   }
   return total;

@@ -91,7 +91,7 @@ async function observeBuses(inFlight: ObservableResult, dlq: ObservableResult): 
         const stats = await bus.stats();
         const sizes = await Promise.all(
           stats.subscriptions.map((s) =>
-            s.persistent ? bus.dlq.size(s.id).catch(() => undefined) : undefined,
+            s.persistent ? bus.dlq.size(s.id).catch(() => undefined) : Promise.resolve(undefined),
           ),
         );
         stats.subscriptions.forEach((s, i) => {
