@@ -5,7 +5,7 @@ import { TelemetryChannel } from '../channels.js';
 import { telemetryChannel } from '../telemetry.js';
 import { MESSAGING_SYSTEM, OtelAttr } from './attributes.js';
 import { ensureMetrics, recordDelivery } from './metrics.js';
-import { metricsActive, otelApi, tracingActive } from './otel-state.js';
+import { metricsActive, openTelemetryRegistered, otelApi, tracingActive } from './otel-state.js';
 import { contextFromSignal } from './propagation.js';
 import { errorType, recordFailure, tracer } from './tracer.js';
 
@@ -143,6 +143,7 @@ const bare: DeliveryScope = { run: (handled, fn) => runDelivery(undefined, handl
  * @internal
  */
 export function withOpenTelemetry(inner: DeliveryScope | undefined): DeliveryScope | undefined {
+  if (!openTelemetryRegistered()) return inner;
   const tracing = tracingActive();
   const metering = metricsActive();
   if (!tracing && !metering) return inner;

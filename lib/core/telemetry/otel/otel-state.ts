@@ -19,6 +19,17 @@ function globals(): OtelGlobals | undefined {
   return (globalThis as { [GLOBAL_KEY]?: OtelGlobals })[GLOBAL_KEY];
 }
 
+/**
+ * Whether a tracer or meter provider is registered with `@opentelemetry/api` — the one check
+ * a publish or delivery pays while OpenTelemetry is absent or unused (a symbol lookup on
+ * `globalThis`; a registered context manager or propagator alone does not count).
+ * @internal
+ */
+export function openTelemetryRegistered(): boolean {
+  const g = globals();
+  return g !== undefined && (g.trace !== undefined || g.metrics !== undefined);
+}
+
 /** A tracer provider is registered and traces are enabled. @internal */
 export function tracingActive(): boolean {
   const g = globals();
