@@ -4,12 +4,14 @@
 // produced once the providers are unregistered.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { channel } from 'node:diagnostics_channel';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { parseTraceparent } from '../../../lib/core/signal/trace-context.js';
+import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
 import { configureOpenTelemetry } from '../../../lib/core/telemetry/otel/options.js';
 import { sig, sleep } from '../bus/helpers.js';
 import { only, parentOf, startOtel, type OtelHarness } from '../../helpers/otel.js';
@@ -271,6 +273,18 @@ describe('OpenTelemetry spans', () => {
     await bus.publish(sig('b'));
     expect(otel.spans()).toEqual([]);
     expect(got.map((s) => s.extensions.traceparent)).toEqual([undefined, undefined]);
+    otel = startOtel(); // for afterEach
+  });
+
+  it('once the providers are unregistered, the next delivery releases the channel subscriptions', async () => {
+    const ack = channel(TelemetryChannel.SubscriptionAck);
+    const bus = newBus('release');
+    await bus.subscribe('**', { persistent: true, autoAck: true, dispatch: () => undefined });
+    await bus.publish(sig('a'));
+    expect(ack.hasSubscribers).toBe(true);
+    await otel.stop();
+    await bus.publish(sig('b'));
+    expect(ack.hasSubscribers).toBe(false);
     otel = startOtel(); // for afterEach
   });
 

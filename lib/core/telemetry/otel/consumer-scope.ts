@@ -2,9 +2,9 @@ import type { Span } from '@opentelemetry/api';
 import type { DeliveryScope, HandledSignal } from '../../bus/delivery-scope.js';
 import { isThenable } from '../../bus/middleware-pipeline.js';
 import { TelemetryChannel } from '../channels.js';
-import { telemetryChannel } from '../telemetry.js';
 import { MESSAGING_SYSTEM, OtelAttr } from './attributes.js';
-import { ensureMetrics, recordDelivery } from './metrics.js';
+import { ChannelListeners } from './channel-listeners.js';
+import { ensureMetrics, recordDelivery, releaseMetrics } from './metrics.js';
 import { metricsActive, openTelemetryRegistered, otelApi, tracingActive } from './otel-state.js';
 import { contextFromSignal } from './propagation.js';
 import { errorType, recordFailure, tracer } from './tracer.js';
@@ -31,25 +31,30 @@ function settle(
   entry.span.addEvent(how);
 }
 
-let listening = false;
+const listeners = new ChannelListeners();
 
-/** Subscribe to the persistent settlement channels (once, the first time spans are made). */
+function bySignal(how: string): (m: unknown) => void {
+  return (m) => {
+    const msg = m as { bus: string; subscriptionId: string; signalId: string };
+    settle(msg.bus, msg.subscriptionId, msg.signalId, how);
+  };
+}
+
+/** Subscribe to the persistent settlement channels while spans are made. */
 function listen(): void {
-  if (listening) return;
-  listening = true;
-  telemetryChannel(TelemetryChannel.SubscriptionAck).subscribe((m) => {
-    const msg = m as { bus: string; subscriptionId: string };
-    settle(msg.bus, msg.subscriptionId, undefined, 'ack');
-  });
-  const bySignal =
-    (how: string) =>
-    (m: unknown): void => {
-      const msg = m as { bus: string; subscriptionId: string; signalId: string };
-      settle(msg.bus, msg.subscriptionId, msg.signalId, how);
-    };
-  telemetryChannel(TelemetryChannel.SubscriptionRetry).subscribe(bySignal('retry'));
-  telemetryChannel(TelemetryChannel.SubscriptionDeadLetter).subscribe(bySignal('dead_letter'));
-  telemetryChannel(TelemetryChannel.SubscriptionNack).subscribe(bySignal('nack'));
+  if (listeners.active) return;
+  listeners.subscribe([
+    [
+      TelemetryChannel.SubscriptionAck,
+      (m) => {
+        const msg = m as { bus: string; subscriptionId: string };
+        settle(msg.bus, msg.subscriptionId, undefined, 'ack');
+      },
+    ],
+    [TelemetryChannel.SubscriptionRetry, bySignal('retry')],
+    [TelemetryChannel.SubscriptionDeadLetter, bySignal('dead_letter')],
+    [TelemetryChannel.SubscriptionNack, bySignal('nack')],
+  ]);
 }
 
 function finish(
@@ -143,11 +148,18 @@ const bare: DeliveryScope = { run: (handled, fn) => runDelivery(undefined, handl
  * @internal
  */
 export function withOpenTelemetry(inner: DeliveryScope | undefined): DeliveryScope | undefined {
-  if (!openTelemetryRegistered()) return inner;
+  if (!openTelemetryRegistered()) {
+    // The providers were unregistered: stop listening to the channels.
+    if (listeners.active) listeners.release();
+    releaseMetrics();
+    return inner;
+  }
   const tracing = tracingActive();
   const metering = metricsActive();
-  if (!tracing && !metering) return inner;
+  if (!tracing) listeners.release();
   if (metering) ensureMetrics();
+  else releaseMetrics();
+  if (!tracing && !metering) return inner;
   if (inner === undefined) return bare;
   let wrapped = wrappers.get(inner);
   if (wrapped === undefined) {

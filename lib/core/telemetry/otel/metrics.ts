@@ -6,7 +6,7 @@ import type {
   ObservableResult,
 } from '@opentelemetry/api';
 import { TelemetryChannel } from '../channels.js';
-import { telemetryChannel } from '../telemetry.js';
+import { ChannelListeners } from './channel-listeners.js';
 import {
   CardinalityCap,
   INSTRUMENTATION_SCOPE,
@@ -44,6 +44,8 @@ interface Instruments {
 
 /** Live buses (weakly held; closed ones are dropped at the next collection). */
 const buses = new Set<WeakRef<MeteredBus>>();
+/** Drops the reference of a collected bus, so creating many buses leaks nothing. */
+const forget = new FinalizationRegistry<WeakRef<MeteredBus>>((ref) => buses.delete(ref));
 /** Circuit states by breaker key (adapter + origin); bounded by the breakers' own keys. */
 const circuits = new Map<string, { adapter: string; open: boolean }>();
 const MAX_CIRCUITS = 10_000;
@@ -55,11 +57,12 @@ let caps = {
   sub: new CardinalityCap(100),
   adapter: new CardinalityCap(100),
 };
-let listening = false;
 
 /** Make `bus` visible to the DLQ-depth and in-flight gauges. @internal */
 export function trackBusForMetrics(bus: MeteredBus): void {
-  buses.add(new WeakRef(bus));
+  const ref = new WeakRef(bus);
+  buses.add(ref);
+  forget.register(bus, ref);
   if (metricsActive()) ensureMetrics();
 }
 
@@ -180,41 +183,67 @@ function circuitState(m: unknown, open: boolean): void {
   circuits.set(msg.key, { adapter: msg.adapter, open });
 }
 
+const listeners = new ChannelListeners();
+
 function listen(): void {
-  if (listening) return;
-  listening = true;
-  telemetryChannel(TelemetryChannel.BusPublish).subscribe((m) => {
-    const msg = m as { bus: string; count: number };
-    current()?.sent.add(msg.count, {
-      ...busAttrs(msg.bus),
-      [OtelAttr.OperationName]: 'publish',
-    });
-  });
-  telemetryChannel(TelemetryChannel.SubscriptionRetry).subscribe((m) => {
-    const msg = m as { bus: string; subscriptionId: string; reason: string };
-    current()?.retries.add(1, {
-      ...subAttrs(msg.bus, msg.subscriptionId),
-      [OtelAttr.ErrorType]: msg.reason,
-    });
-  });
-  telemetryChannel(TelemetryChannel.DispatchRetry).subscribe((m) => {
-    const msg = m as { adapter: string; error: { code: string } };
-    current()?.retries.add(1, {
-      [OtelAttr.System]: MESSAGING_SYSTEM,
-      [OtelAttr.Adapter]: caps.adapter.value(msg.adapter),
-      [OtelAttr.ErrorType]: msg.error.code,
-    });
-  });
-  telemetryChannel(TelemetryChannel.SubscriptionDeadLetter).subscribe((m) => {
-    const msg = m as { bus: string; subscriptionId: string; reason: string };
-    current()?.deadLettered.add(1, {
-      ...subAttrs(msg.bus, msg.subscriptionId),
-      [OtelAttr.ErrorType]: msg.reason,
-    });
-  });
-  telemetryChannel(TelemetryChannel.CircuitOpen).subscribe((m) => circuitState(m, true));
-  telemetryChannel(TelemetryChannel.CircuitHalfOpen).subscribe((m) => circuitState(m, true));
-  telemetryChannel(TelemetryChannel.CircuitClose).subscribe((m) => circuitState(m, false));
+  listeners.subscribe([
+    [
+      TelemetryChannel.BusPublish,
+      (m) => {
+        const msg = m as { bus: string; count: number };
+        current()?.sent.add(msg.count, {
+          ...busAttrs(msg.bus),
+          [OtelAttr.OperationName]: 'publish',
+        });
+      },
+    ],
+    [
+      TelemetryChannel.SubscriptionRetry,
+      (m) => {
+        const msg = m as { bus: string; subscriptionId: string; reason: string };
+        current()?.retries.add(1, {
+          ...subAttrs(msg.bus, msg.subscriptionId),
+          [OtelAttr.ErrorType]: msg.reason,
+        });
+      },
+    ],
+    [
+      TelemetryChannel.DispatchRetry,
+      (m) => {
+        const msg = m as { adapter: string; error: { code: string } };
+        current()?.retries.add(1, {
+          [OtelAttr.System]: MESSAGING_SYSTEM,
+          [OtelAttr.Adapter]: caps.adapter.value(msg.adapter),
+          [OtelAttr.ErrorType]: msg.error.code,
+        });
+      },
+    ],
+    [
+      TelemetryChannel.SubscriptionDeadLetter,
+      (m) => {
+        const msg = m as { bus: string; subscriptionId: string; reason: string };
+        current()?.deadLettered.add(1, {
+          ...subAttrs(msg.bus, msg.subscriptionId),
+          [OtelAttr.ErrorType]: msg.reason,
+        });
+      },
+    ],
+    [TelemetryChannel.CircuitOpen, (m) => circuitState(m, true)],
+    [TelemetryChannel.CircuitHalfOpen, (m) => circuitState(m, true)],
+    [TelemetryChannel.CircuitClose, (m) => circuitState(m, false)],
+  ]);
+}
+
+/**
+ * Stop listening to the channels once no meter provider is registered (the instruments are
+ * made again for the next one).
+ * @internal
+ */
+export function releaseMetrics(): void {
+  if (!listeners.active) return;
+  listeners.release();
+  instruments = undefined;
+  instrumentsFor = undefined;
 }
 
 /**
