@@ -45,7 +45,7 @@ await bus.subscribe('bench.*', {
   },
 });
 const publishes = 20_000;
-for (let i = 0; i < 5 * publishes; i++) await bus.publish(signal); // warm-up (JIT)
+for (let i = 0; i < 3 * publishes; i++) await bus.publish(signal); // warm-up (JIT)
 rows.push(
   await system('bus: await publish(), 1 sync handler (per publish)', publishes, async () => {
     for (let i = 0; i < publishes; i++) await bus.publish(signal);
