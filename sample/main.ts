@@ -4,10 +4,14 @@
 // With `--jetstream` (or JIDO_STORE=jetstream) the bus and the journal live in NATS JetStream
 // ($NATS_URL, default nats://127.0.0.1:4222; stream prefix $JIDO_PREFIX, default 'sample'),
 // so several sample processes share one bus; `--once` then uses a throwaway prefix.
+// OTEL_TRACES_EXPORTER=console prints every OpenTelemetry span (sample/otel.ts).
 import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
+import { startTracing } from './otel.js';
+
+const stopTracing = await startTracing();
 
 const once = process.argv.includes('--once');
 const port = once ? 0 : Number(process.env.PORT ?? 3000);
@@ -186,6 +190,7 @@ console.log(
 if (once) {
   await walkThrough(base);
   await app.close();
+  await stopTracing?.();
   if (jetstream !== undefined) await dropStreams(jetstream.servers, jetstream.prefix);
   console.log('\nwalk-through done, application closed');
 } else {

@@ -1,3 +1,4 @@
+import type { OpenTelemetryOptions } from '../core/telemetry/otel/options.js';
 import type { DispatchAdapter, DispatchAdapterClass } from '../core/dispatch/adapter.interface.js';
 import type { DispatcherOptions } from '../core/dispatch/dispatcher.js';
 import type { BusMiddleware } from '../core/bus/middleware.interface.js';
@@ -109,6 +110,14 @@ export interface JidoSignalModuleOptions {
    * @default 'report' (publish resolves; failures are logged and reported on `errors$`)
    */
   handlerErrors?: HandlerErrorMode;
+  /**
+   * OpenTelemetry switches (spans, metrics, attribute cardinality cap). The instrumentation
+   * runs whenever `@opentelemetry/api` has a tracer or meter provider registered; this turns
+   * parts of it off. The switches are process-wide (see `configureOpenTelemetry` in
+   * `nestjs-jido-signal/telemetry`).
+   * @default undefined (traces and metrics on, at most 100 values per metric attribute)
+   */
+  telemetry?: OpenTelemetryOptions;
 }
 
 /** Extra options of `forRoot` / `forRootAsync` that shape the module definition itself. */

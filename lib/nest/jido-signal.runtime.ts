@@ -3,6 +3,7 @@ import type { SignalBus } from '../core/bus/signal-bus.js';
 import { Dispatcher } from '../core/dispatch/dispatcher.js';
 import { BusClosedError, BusOptionError } from '../core/errors/bus.error.js';
 import { SignalFactory } from '../core/signal/signal.js';
+import { configureOpenTelemetry } from '../core/telemetry/otel/options.js';
 import type { SignalStore } from '../core/store/signal-store.interface.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_SIGNAL_BUS } from './jido-signal.constants.js';
 import { JidoSignalMessages } from './jido-signal.messages.js';
@@ -43,6 +44,7 @@ export class JidoSignalRuntime {
       );
     }
     this.shutdownTimeout = timeout;
+    if (options.telemetry !== undefined) configureOpenTelemetry(options.telemetry);
     this.registerHandlers = options.registerHandlers ?? true;
     this.defaultBus = options.defaultBus ?? DEFAULT_SIGNAL_BUS;
     this.factory = new SignalFactory(options.signals ?? {});

@@ -82,3 +82,9 @@ export {
 } from './backoff.js';
 export { BusDlq, type DlqListOptions, type DlqRedriveOptions } from './dlq.js';
 export type { SubscriptionBatchOptions } from './batched-target.js';
+export type {
+  MiddlewareCallMessage,
+  MiddlewareStopMessage,
+  MiddlewareSkipMessage,
+  MiddlewareExceptionMessage,
+} from './middleware-telemetry.js';

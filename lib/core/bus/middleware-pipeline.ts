@@ -13,6 +13,13 @@ import type {
   DispatchContext,
   PublishContext,
 } from './middleware.interface.js';
+import {
+  middlewareFailed,
+  middlewareSkip,
+  middlewareStart,
+  middlewareStop,
+  type MiddlewareCall,
+} from './middleware-telemetry.js';
 import type { SubscriptionInfo } from './subscription.js';
 
 /** What the dispatch hooks decided for one delivery. @internal */
@@ -37,6 +44,16 @@ const HOOKS: readonly MiddlewareHook[] = [
   'beforeDispatch',
   'afterDispatch',
 ];
+
+/** Publish the end of an observed `beforeDispatch` call for its verdict; returns the verdict. */
+function observed(call: MiddlewareCall | undefined, verdict: DispatchVerdict): DispatchVerdict {
+  if (call === undefined) return verdict;
+  if (verdict.kind === 'deliver') middlewareStop(call, 'continue');
+  else if (verdict.kind === 'skip') middlewareSkip(call, verdict.reason);
+  else if (verdict.error instanceof MiddlewareHaltError) middlewareStop(call, 'halt');
+  else middlewareFailed(call, verdict.error);
+  return verdict;
+}
 
 /** `true` for promises and other thenables. @internal */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -170,16 +187,27 @@ export class MiddlewarePipeline {
   ): Promise<readonly Signal[]> {
     let current = signals;
     for (const entry of this.#beforePublish) {
+      const call = middlewareStart(this.#bus, entry.name, 'beforePublish', current.length, {});
       let out: unknown;
       try {
         out = entry.middleware.beforePublish!(current, context);
       } catch (cause) {
-        throw this.#error(entry, 'beforePublish', cause, {});
+        throw middlewareFailed(call, this.#error(entry, 'beforePublish', cause, {}));
       }
-      if (isThenable(out)) out = await this.#timed(out, entry, 'beforePublish', {});
-      if (out === undefined) continue;
+      if (isThenable(out)) {
+        try {
+          out = await this.#timed(out, entry, 'beforePublish', {});
+        } catch (error) {
+          throw middlewareFailed(call, error as BusError);
+        }
+      }
+      if (out === undefined) {
+        middlewareStop(call, 'continue');
+        continue;
+      }
       const action = outcomeAction(out);
       if (action === 'halt') {
+        middlewareStop(call, 'halt');
         throw new MiddlewareHaltError(
           this.#bus,
           entry.name,
@@ -188,21 +216,29 @@ export class MiddlewarePipeline {
         );
       }
       if (action !== 'continue') {
-        throw this.#error(entry, 'beforePublish', invalidOutcome('beforePublish', out), {});
-      }
-      const replaced = (out as { signals?: unknown }).signals;
-      if (replaced === undefined) continue;
-      if (!Array.isArray(replaced) || !replaced.every((s) => s instanceof Signal)) {
-        throw this.#error(
-          entry,
-          'beforePublish',
-          new TypeError(
-            'beforePublish returned { signals } that is not an array of Signal instances',
-          ),
-          {},
+        throw middlewareFailed(
+          call,
+          this.#error(entry, 'beforePublish', invalidOutcome('beforePublish', out), {}),
         );
       }
-      current = replaced as readonly Signal[];
+      const replaced = (out as { signals?: unknown }).signals;
+      if (replaced !== undefined) {
+        if (!Array.isArray(replaced) || !replaced.every((s) => s instanceof Signal)) {
+          throw middlewareFailed(
+            call,
+            this.#error(
+              entry,
+              'beforePublish',
+              new TypeError(
+                'beforePublish returned { signals } that is not an array of Signal instances',
+              ),
+              {},
+            ),
+          );
+        }
+        current = replaced as readonly Signal[];
+      }
+      middlewareStop(call, 'continue');
     }
     return current;
   }
@@ -213,8 +249,13 @@ export class MiddlewarePipeline {
     context: PublishContext,
     report: (error: BusError) => void,
   ): void | Promise<void> {
-    return this.#runAfter(this.#afterPublish, 'afterPublish', {}, report, (m) =>
-      m.afterPublish!(entries, context),
+    return this.#runAfter(
+      this.#afterPublish,
+      'afterPublish',
+      {},
+      report,
+      (m) => m.afterPublish!(entries, context),
+      entries.length,
     );
   }
 
@@ -258,25 +299,32 @@ export class MiddlewarePipeline {
     for (let i = start; i < list.length; i++) {
       const entry = list[i];
       const ids: Ids = { subscriptionId: subscription.id, signalId: current.id };
+      const call = middlewareStart(this.#bus, entry.name, 'beforeDispatch', undefined, ids);
       let out: unknown;
       try {
         out = entry.middleware.beforeDispatch!(current, subscription, context);
       } catch (cause) {
-        return { kind: 'fail', error: this.#error(entry, 'beforeDispatch', cause, ids) };
+        return {
+          kind: 'fail',
+          error: middlewareFailed(call, this.#error(entry, 'beforeDispatch', cause, ids)),
+        };
       }
       if (isThenable(out)) {
         const from = current;
         return this.#timed(out, entry, 'beforeDispatch', ids).then(
           (value) => {
-            const verdict = this.#interpret(value, entry, from, ids);
+            const verdict = observed(call, this.#interpret(value, entry, from, ids));
             return verdict.kind === 'deliver'
               ? this.#dispatchFrom(i + 1, verdict.signal, subscription, context)
               : verdict;
           },
-          (error: BusError): DispatchVerdict => ({ kind: 'fail', error }),
+          (error: BusError): DispatchVerdict => ({
+            kind: 'fail',
+            error: middlewareFailed(call, error),
+          }),
         );
       }
-      const verdict = this.#interpret(out, entry, current, ids);
+      const verdict = observed(call, this.#interpret(out, entry, current, ids));
       if (verdict.kind !== 'deliver') return verdict;
       current = verdict.signal;
     }
@@ -332,25 +380,31 @@ export class MiddlewarePipeline {
     ids: Ids,
     report: (error: BusError) => void,
     call: (m: BusMiddleware) => unknown,
+    signalCount?: number,
   ): void | Promise<void> {
     for (let i = 0; i < list.length; i++) {
       const entry = list[i];
+      const observedCall = middlewareStart(this.#bus, entry.name, hook, signalCount, ids);
       let out: unknown;
       try {
         out = call(entry.middleware);
       } catch (cause) {
-        report(this.#error(entry, hook, cause, ids));
+        report(middlewareFailed(observedCall, this.#error(entry, hook, cause, ids)));
         continue;
       }
       if (isThenable(out)) {
         return this.#timed(out, entry, hook, ids).then(
-          () => this.#runAfter(list.slice(i + 1), hook, ids, report, call),
+          () => {
+            middlewareStop(observedCall, 'continue');
+            return this.#runAfter(list.slice(i + 1), hook, ids, report, call, signalCount);
+          },
           (error: BusError) => {
-            report(error);
-            return this.#runAfter(list.slice(i + 1), hook, ids, report, call);
+            report(middlewareFailed(observedCall, error));
+            return this.#runAfter(list.slice(i + 1), hook, ids, report, call, signalCount);
           },
         );
       }
+      middlewareStop(observedCall, 'continue');
     }
   }
 

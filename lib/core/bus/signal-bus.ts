@@ -34,6 +34,12 @@ import { CausalityContext, causalityDeliveryScope } from '../journal/causality-c
 import { recordPublished } from '../journal/record-published.js';
 import type { SignalJournal } from '../journal/signal-journal.js';
 import type { DeliveryScope } from './delivery-scope.js';
+import {
+  observedPublish,
+  openTelemetryRegistered,
+  trackBusForMetrics,
+  withOpenTelemetry,
+} from '../telemetry/otel/bus-hooks.js';
 import { MiddlewarePipeline, isThenable, type DispatchVerdict } from './middleware-pipeline.js';
 import type {
   BusMiddleware,
@@ -475,7 +481,7 @@ export class SignalBus {
   #persistentHost: PersistentHost | undefined;
   readonly #subs = new Map<string, Subscription>();
   /** Persistent engines read the scope through this, so the drain's replacement reaches them. */
-  readonly #currentScope = (): DeliveryScope | undefined => this.#scope;
+  readonly #currentScope = (): DeliveryScope | undefined => withOpenTelemetry(this.#scope);
   /** Replaced once by the drain context when the drain starts (see `#beginDrain`). */
   #scope: DeliveryScope | undefined;
   readonly #journal: SignalJournal | undefined;
@@ -612,6 +618,7 @@ export class SignalBus {
       (operation) => this.#ensureOpen(operation),
       (id, operation) => this.#persistentFor(id, operation),
     );
+    trackBusForMetrics(this);
     if (this.#logTtl !== undefined) {
       this.#ttlTimer = setInterval(this.#sweep, this.#logTtl);
       this.#ttlTimer.unref();
@@ -719,6 +726,17 @@ export class SignalBus {
   publish(
     signals: Signal | readonly Signal[],
     options?: PublishOptions,
+  ): Promise<RecordedSignal[]> {
+    // OpenTelemetry (producer span, trace context into the signals): one symbol lookup when unused.
+    if (openTelemetryRegistered()) {
+      return observedPublish(this.name, signals, (s) => this.#publish(s, options));
+    }
+    return this.#publish(signals, options);
+  }
+
+  #publish(
+    signals: Signal | readonly Signal[],
+    options: PublishOptions | undefined,
   ): Promise<RecordedSignal[]> {
     if (this.#closing && !this.#admitsWhileClosing()) return this.#refuse(signals);
     let collect = this.#rejectHandlerErrors;
@@ -843,7 +861,7 @@ export class SignalBus {
       } else if (
         pipeline.hasBeforeDispatch ||
         pipeline.hasAfterDispatch ||
-        this.#scope !== undefined ||
+        this.#currentScope() !== undefined ||
         dispatchChannel.hasSubscribers ||
         collect
       ) {
@@ -1700,11 +1718,12 @@ export class SignalBus {
   ): void {
     const started = observed ? performance.now() : 0;
     let result: unknown;
+    const scope = this.#currentScope();
     try {
       result =
-        this.#scope === undefined
+        scope === undefined
           ? sub.deliver(signal, logId)
-          : this.#scope.run({ bus: this.name, signal, logId, subscriptionId: sub.id }, () =>
+          : scope.run({ bus: this.name, signal, logId, subscriptionId: sub.id }, () =>
               sub.deliver(signal, logId),
             );
     } catch (error) {

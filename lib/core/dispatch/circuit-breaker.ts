@@ -71,9 +71,9 @@ export interface CircuitTelemetryMessage {
   readonly key: string;
   /** State after the event. */
   readonly state: CircuitStateName;
-  /** Failures in the window when the circuit opened. */
+  /** Failures in the window when the circuit opened (or, for `CircuitFailure`, now). */
   readonly failures?: number;
-  /** `code` (or `name`) of the error that opened the circuit; never its message. */
+  /** `code` (or `name`) of the error that opened the circuit (or failed); never its message. */
   readonly error?: string;
 }
 
@@ -238,6 +238,7 @@ const chOpen = telemetryChannel(TelemetryChannel.CircuitOpen);
 const chHalfOpen = telemetryChannel(TelemetryChannel.CircuitHalfOpen);
 const chClose = telemetryChannel(TelemetryChannel.CircuitClose);
 const chRejected = telemetryChannel(TelemetryChannel.CircuitRejected);
+const chFailure = telemetryChannel(TelemetryChannel.CircuitFailure);
 
 /**
  * A set of circuit breakers, one per key (the `http` and `webhook` adapters use
@@ -251,8 +252,8 @@ const chRejected = telemetryChannel(TelemetryChannel.CircuitRejected);
  * fails with a non-failure error such as an HTTP 4xx: the target answered), **open** again
  * if it fails or is cancelled.
  *
- * Publishes on `TelemetryChannel.CircuitOpen`, `CircuitHalfOpen`, `CircuitClose` and
- * `CircuitRejected` ({@link CircuitTelemetryMessage}).
+ * Publishes on `TelemetryChannel.CircuitOpen`, `CircuitHalfOpen`, `CircuitClose`,
+ * `CircuitRejected` and `CircuitFailure` ({@link CircuitTelemetryMessage}).
  *
  * @example
  * const breaker = new CircuitBreaker({ threshold: 3, windowMs: 5_000, halfOpenAfter: 10_000 });
@@ -299,6 +300,17 @@ export class CircuitBreaker {
       return await circuit.policy.execute(() => fn());
     } catch (error) {
       if (isBrokenCircuitError(error)) throw this.#reject(key, circuit);
+      // jido_signal's `melt`: one event per failure the circuit counted.
+      if (chFailure.hasSubscribers && this.#isFailure(error)) {
+        const code = errorTag(error);
+        chFailure.publish({
+          adapter: this.name,
+          key,
+          state: STATE_NAMES[circuit.policy.state],
+          failures: circuit.breaker.count(),
+          ...(code === undefined ? {} : { error: code }),
+        } satisfies CircuitTelemetryMessage);
+      }
       throw error;
     }
   }

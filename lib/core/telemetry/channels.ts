@@ -44,6 +44,12 @@ export const TelemetryChannel = {
   CircuitClose: 'jido.dispatch.circuit.close',
   /** A call was rejected because its circuit is open. Message: `{ adapter, key, state }`. */
   CircuitRejected: 'jido.dispatch.circuit.rejected',
+  /**
+   * A call through a circuit failed and the failure was counted (jido_signal's `melt`).
+   * Message: `CircuitFailureMessage` `{ adapter, key, state, failures, error }` (`state` after
+   * the failure, `failures` in the window, `error` = code, never a message).
+   */
+  CircuitFailure: 'jido.dispatch.circuit.failure',
 
   /**
    * A bus recorded a publish (after `beforePublish`, before delivery).
@@ -61,6 +67,29 @@ export const TelemetryChannel = {
    * Message: `BusSkipTelemetryMessage` `{ bus, subscriptionId, pattern, partition, signal, logId, middleware, reason }`.
    */
   BusDispatchSkipped: 'jido.signal.bus.dispatch_skipped',
+  /**
+   * A middleware hook call started. Message: `MiddlewareCallMessage` `{ bus, middleware, hook,
+   * signalCount, signalId, subscriptionId }` (`signalCount` for the publish hooks, the ids for
+   * the dispatch hooks).
+   */
+  MiddlewareStart: 'jido.signal.middleware.start',
+  /**
+   * A middleware hook call finished with `continue` or `halt`. Message:
+   * `MiddlewareStopMessage` = start fields + `{ durationMs, outcome: 'continue' | 'halt' }`.
+   */
+  MiddlewareStop: 'jido.signal.middleware.stop',
+  /**
+   * A `beforeDispatch` call skipped the delivery. Message: `MiddlewareSkipMessage` = start
+   * fields + `{ durationMs, reason }`.
+   */
+  MiddlewareSkip: 'jido.signal.middleware.skip',
+  /**
+   * A middleware hook call threw, rejected, returned an invalid outcome or timed out — for
+   * `beforePublish` before anything was recorded (the publish then rejects with the same
+   * error). Message: `MiddlewareExceptionMessage` = start fields + `{ durationMs, timedOut,
+   * error }` (a `MiddlewareError`).
+   */
+  MiddlewareException: 'jido.signal.middleware.exception',
   /**
    * A bus reported an error that no caller sees directly (failing subscriber, middleware
    * failure or halt, rate limit, retention failure) — the same values as `bus.errors$`.

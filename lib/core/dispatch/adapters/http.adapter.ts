@@ -16,6 +16,8 @@ import {
 } from '../../signal/serialization/json.serializer.js';
 import type { Signal } from '../../signal/signal.js';
 import { TelemetryChannel } from '../../telemetry/channels.js';
+import { traceHttpSend } from '../../telemetry/otel/http-span.js';
+import { tracingActive } from '../../telemetry/otel/otel-state.js';
 import { emit, telemetryChannel } from '../../telemetry/telemetry.js';
 import type {
   AdapterHealth,
@@ -644,7 +646,17 @@ export class HttpTransport {
    * @throws JidoSignalError (`HttpStatusError`, `DispatchTimeoutError`, `CircuitOpenError`,
    *   `DispatchError` with code `connection_error` or `cancelled`)
    */
-  async send(req: OutgoingRequest, ctx: DeliveryContext): Promise<void> {
+  send(req: OutgoingRequest, ctx: DeliveryContext): Promise<void> {
+    // OpenTelemetry client span + `traceparent` header: a symbol lookup when unused.
+    if (tracingActive()) {
+      return traceHttpSend(this.#adapter, req, (headers) =>
+        this.#send({ ...req, headers: protectHeaders(headers) }, ctx),
+      );
+    }
+    return this.#send(req, ctx);
+  }
+
+  async #send(req: OutgoingRequest, ctx: DeliveryContext): Promise<void> {
     const retry = req.retry;
     const maxAttempts = retry === false ? 1 : retry.maxAttempts;
     const key = req.circuitBreaker === false ? '' : this.circuitKey(req.origin);
