@@ -51,9 +51,19 @@ export async function startRedisServer(
   port: number,
   dir: string,
   aof = false,
+  extra: readonly string[] = [],
 ): Promise<ChildProcess> {
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '""'];
-  args[args.length - 1] = '';
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--save',
+    '',
+    ...extra,
+  ];
   if (aof) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
   const child = spawn('/usr/bin/redis-server', args, { stdio: 'ignore' });

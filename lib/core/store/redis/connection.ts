@@ -94,6 +94,8 @@ export class RedisLink {
   readonly #module: IoRedisModule;
   #connected: boolean;
   #closed = false;
+  /** Read by the reconnect strategy of every connection of the link: stop once closed. */
+  #gate = { closed: false };
   readonly #listeners = new Set<(connected: boolean) => void>();
   #waiters: Array<() => void> = [];
   readonly #duplicates = new Set<Redis>();
@@ -145,12 +147,15 @@ export class RedisLink {
     }
     const url = options.url ?? DEFAULT_REDIS_URL;
     const where = `Redis (${redactUrl(url)})`;
-    const client = new module.Redis(url, redisOptions(options, false));
+    const gate = { closed: false };
+    const client = new module.Redis(url, redisOptions(options, false, gate));
     const link = new RedisLink(module, client, true, options, where);
+    link.#gate = gate;
     try {
       await client.connect();
     } catch (cause) {
       link.#closed = true;
+      gate.closed = true;
       link.#detach();
       client.disconnect();
       throw new StoreUnavailableError(
@@ -209,9 +214,9 @@ export class RedisLink {
     const dup = this.#owned
       ? new this.#module.Redis(
           this.#options.url ?? DEFAULT_REDIS_URL,
-          redisOptions(this.#options, true),
+          redisOptions(this.#options, true, this.#gate),
         )
-      : this.client.duplicate({ ...redisOptions(this.#options, true) });
+      : this.client.duplicate(redisOptions(this.#options, true, this.#gate));
     dup.on('error', noop);
     this.#duplicates.add(dup);
     if (this.#closed) {
@@ -233,6 +238,7 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#gate.closed = true;
     for (const w of this.#waiters) w();
     this.#waiters = [];
     for (const dup of this.#duplicates) dup.disconnect();
@@ -270,17 +276,24 @@ export class RedisLink {
 
 function noop(): void {}
 
-function redisOptions(options: RedisConnectionOptions, blocking: boolean): RedisOptions {
+function redisOptions(
+  options: RedisConnectionOptions,
+  blocking: boolean,
+  gate: { readonly closed: boolean },
+): RedisOptions {
   const wait = options.reconnectTimeWait ?? 500;
   return {
     lazyConnect: true,
     connectionName: options.name ?? 'nestjs-jido-signal',
     connectTimeout: options.connectTimeout ?? 5_000,
     enableOfflineQueue: false,
+    // ioredis waits this long for a socket that is already gone to close (a timer that holds
+    // the process after a failed connect): keep it short.
+    disconnectTimeout: 100,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     ...(blocking ? {} : { commandTimeout: options.requestTimeout ?? 5_000 }),
-    retryStrategy: () => Math.max(10, wait),
+    retryStrategy: () => (gate.closed ? null : Math.max(10, wait)),
   };
 }
 

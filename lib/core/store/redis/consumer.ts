@@ -25,7 +25,10 @@ export interface ConsumerHost {
   recreateGroup(): Promise<void>;
 }
 
-type PullReply = [RawStreamEntry[], number[], RawStreamEntry[], string[]] | ['NOGROUP'];
+type PullReply = [RawStreamEntry[], number[], RawStreamEntry[], string[], number] | ['NOGROUP'];
+
+/** Pause between pulls while the group is at `maxAckPending` (other instances ack meanwhile). */
+const SATURATED_WAIT = 50;
 
 /**
  * One instance's member of a consumer group: pulls with {@link PULL_SCRIPT} (claims entries
@@ -47,6 +50,8 @@ export class RedisDurableConsumer implements WatcherListener {
   #flushing: Promise<void> | undefined;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #groupMissingReported = false;
+  /** The last pull found the group at `maxAckPending`. */
+  #saturated = false;
 
   constructor(host: ConsumerHost, onMessage: (message: DurableMessage) => void) {
     this.#h = host;
@@ -94,6 +99,7 @@ export class RedisDurableConsumer implements WatcherListener {
       }
       this.#again = false;
       let got = 0;
+      this.#saturated = false;
       try {
         got = await this.#pull();
       } catch (error) {
@@ -103,10 +109,13 @@ export class RedisDurableConsumer implements WatcherListener {
       if (this.#stopped) break;
       if (got >= this.#batch || this.#again) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.#wake = undefined;
-          resolve();
-        }, this.#wait);
+        const timer = setTimeout(
+          () => {
+            this.#wake = undefined;
+            resolve();
+          },
+          this.#saturated ? Math.min(this.#wait, SATURATED_WAIT) : this.#wait,
+        );
         this.#wake = () => {
           clearTimeout(timer);
           resolve();
@@ -143,12 +152,14 @@ export class RedisDurableConsumer implements WatcherListener {
       await this.#h.recreateGroup();
       return this.#batch; // pull again at once
     }
-    const [claimed, counts, fresh] = reply as [
+    const [claimed, counts, fresh, , room] = reply as [
       RawStreamEntry[],
       number[],
       RawStreamEntry[],
       string[],
+      number,
     ];
+    this.#saturated = Number(room) <= 0;
     for (let i = 0; i < claimed.length; i++) this.#hand(claimed[i], Number(counts[i]) || 1);
     for (const raw of fresh) this.#hand(raw, 1);
     return claimed.length + fresh.length;

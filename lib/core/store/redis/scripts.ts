@@ -102,7 +102,8 @@ return {removed, redis.call('XLEN', key), held, kept}
  * the group, min idle (ack wait, ms), batch size, whether to pull new entries (`1`/`0`).
  * Claims entries idle for the ack wait (another consumer's, or naked ones), then reads new
  * entries while the group has fewer than max pending. Returns
- * `{ claimed entries, their delivery counts, new entries, claimed ids that were deleted }`.
+ * `{ claimed entries, their delivery counts, new entries, claimed ids that were deleted, room
+ * left }`.
  * A missing group yields `{ 'NOGROUP' }`.
  */
 export const PULL_SCRIPT = script(`
@@ -123,7 +124,7 @@ if ARGV[6] == '1' and room > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', math.min(room, batch), 'STREAMS', key, '>')
   if r and r[1] then fresh = r[1][2] end
 end
-return {entries, counts, fresh, claimed[3] or {}}
+return {entries, counts, fresh, claimed[3] or {}, room - #fresh}
 `);
 
 /** Delete a consumer of a group when it holds no pending entry. KEYS[1] = log; ARGV = group, consumer. */
