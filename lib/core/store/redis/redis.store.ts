@@ -36,7 +36,6 @@ import {
   msOf,
   RedisKeys,
   streamIdOf,
-  subscriptionOfGroup,
 } from './keys.js';
 import { DATA_FIELD, decodeEntry, fieldOf, ORIGIN_FIELD, readLog } from './log.js';
 import {
@@ -167,7 +166,7 @@ export class RedisStore implements DistributedSignalStore {
   async append(bus: string, signals: readonly Signal[]): Promise<RecordedSignal[]> {
     this.#assertOpen();
     assertBusName(bus);
-    if (!Array.isArray(signals)) {
+    if (!isList(signals)) {
       throw new ValidationError('invalid_attribute', 'signals', 'signals must be an array');
     }
     const n = signals.length;
@@ -729,6 +728,11 @@ function pairs(flat: unknown[]): Record<string, unknown> {
 }
 
 function noop(): void {}
+
+/** `Array.isArray` without narrowing (it would widen readonly arrays to `any[]`). */
+function isList(value: unknown): boolean {
+  return Array.isArray(value);
+}
 
 function assertLimit(limit: unknown, field = 'limit'): void {
   if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)) {

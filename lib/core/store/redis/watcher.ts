@@ -80,7 +80,7 @@ export class LogWatcher {
       try {
         if (conn.status !== 'ready') await waitReady(conn, this.#block);
         if (this.#stopped) break;
-        reply = (await conn.xread(
+        reply = await conn.xread(
           'COUNT',
           1000,
           'BLOCK',
@@ -88,7 +88,7 @@ export class LogWatcher {
           'STREAMS',
           this.#key,
           this.#lastId,
-        )) as Array<[string, RawStreamEntry[]]> | null;
+        );
         failures = 0;
       } catch (error) {
         if (this.#stopped) break;
