@@ -214,6 +214,7 @@ describe('RedisStore', () => {
       await sleep(100);
       expect(dup).toEqual([]);
       expect(maxInFlight).toBeLessThanOrEqual(4);
+      expect(new Set(handled.values()).size).toBe(2); // maxAckPending is shared, not grabbed
       expect([...handled.keys()].every((n) => n < 40)).toBe(true);
       expect(await ca.info()).toEqual({ pending: 0, ackPending: 0, redelivered: 0 });
       await ca.stop();

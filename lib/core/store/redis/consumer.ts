@@ -13,6 +13,8 @@ export interface ConsumerHost {
   readonly link: RedisLink;
   /** Log stream key. */
   readonly key: string;
+  /** Activity zset of the group (consumers → last pull). */
+  readonly activityKey: string;
   readonly group: string;
   /** This consumer's name in the group (unique per store object and open). */
   readonly consumer: string;
@@ -86,7 +88,12 @@ export class RedisDurableConsumer implements WatcherListener {
     await this.#flush();
     const { link, key, group, consumer } = this.#h;
     if (link.connected) {
-      await runScript(link.client, RETIRE_CONSUMER_SCRIPT, [key], [group, consumer]).catch(noop);
+      await runScript(
+        link.client,
+        RETIRE_CONSUMER_SCRIPT,
+        [key, this.#h.activityKey],
+        [group, consumer],
+      ).catch(noop);
     }
   }
 
@@ -129,7 +136,7 @@ export class RedisDurableConsumer implements WatcherListener {
     const reply = (await runScript(
       link.client,
       PULL_SCRIPT,
-      [key],
+      [key, this.#h.activityKey],
       [
         group,
         consumer,
@@ -137,6 +144,8 @@ export class RedisDurableConsumer implements WatcherListener {
         Math.max(1, Math.floor(spec.ackWait)),
         this.#batch,
         '1',
+        // Consumers seen within this window share maxAckPending (each pulls at least every #wait).
+        Math.max(1_000, this.#wait * 3),
       ],
     )) as PullReply;
     if (reply[0] === 'NOGROUP') {

@@ -11,6 +11,7 @@ import { formatIdParts, parseIdParts, SignalId, type IdParts } from '../../signa
  * | key                       | type   | holds                                                 |
  * | ------------------------- | ------ | ----------------------------------------------------- |
  * | `p:{b}:log`               | stream | the bus log; consumer groups `s:<id>` of persistent subscriptions |
+ * | `p:{b}:active:<id>`       | zset   | consumers of a group → last pull (shares `maxAckPending`) |
  * | `p:{b}:subs`              | hash   | subscription id → subscription state (JSON)           |
  * | `p:{b}:dlq:<id>`          | zset   | DLQ entry ids of one subscription, by insertion order |
  * | `p:{b}:dlqd:<id>`         | hash   | DLQ entry id → entry (JSON)                           |
@@ -101,6 +102,11 @@ export class RedisKeys {
 
   log(bus: string): string {
     return `${this.bus(bus)}log`;
+  }
+
+  /** Consumers of the group of `subscriptionId` → time of their last pull. */
+  activity(bus: string, subscriptionId: string): string {
+    return `${this.bus(bus)}active:${encodeId(subscriptionId)}`;
   }
 
   subscriptions(bus: string): string {

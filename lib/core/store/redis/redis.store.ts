@@ -469,6 +469,7 @@ export class RedisStore implements DistributedSignalStore {
       {
         link: this.#link,
         key,
+        activityKey: this.#keys.activity(bus, spec.subscriptionId),
         group,
         consumer: `${this.instanceId}:${(this.#consumerSeq++).toString(36)}`,
         spec,
@@ -505,6 +506,7 @@ export class RedisStore implements DistributedSignalStore {
     }
     await this.#ready('deleteConsumer');
     try {
+      await this.#link.client.del(this.#keys.activity(bus, subscriptionId));
       const n = await this.#link.client.xgroup(
         'DESTROY',
         this.#keys.log(bus),

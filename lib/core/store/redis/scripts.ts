@@ -98,8 +98,10 @@ return {removed, redis.call('XLEN', key), held, kept}
 `);
 
 /**
- * One pull of a durable consumer. KEYS[1] = log; ARGV = group, consumer, max pending across
- * the group, min idle (ack wait, ms), batch size, whether to pull new entries (`1`/`0`).
+ * One pull of a durable consumer. KEYS[1] = log, KEYS[2] = the group's activity zset
+ * (consumer → last pull, server time); ARGV = group, consumer, max pending across
+ * the group, min idle (ack wait, ms), batch size, whether to pull new entries (`1`/`0`),
+ * activity window (ms; `0`: no sharing).
  * Claims entries idle for the ack wait (another consumer's, or naked ones), then reads new
  * entries while the group has fewer than max pending. Returns
  * `{ claimed entries, their delivery counts, new entries, claimed ids that were deleted, room
@@ -109,6 +111,7 @@ return {removed, redis.call('XLEN', key), held, kept}
 export const PULL_SCRIPT = script(`
 local key, group, consumer = KEYS[1], ARGV[1], ARGV[2]
 local maxPending, minIdle, batch = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local window = tonumber(ARGV[7])
 local ok, summary = pcall(redis.call, 'XPENDING', key, group)
 if not ok then return {'NOGROUP'} end
 local claimed = redis.call('XAUTOCLAIM', key, group, consumer, minIdle, '0-0', 'COUNT', batch)
@@ -120,15 +123,35 @@ for i, e in ipairs(entries) do
 end
 local fresh = {}
 local room = maxPending - tonumber(summary[1])
-if ARGV[6] == '1' and room > 0 then
-  local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', math.min(room, batch), 'STREAMS', key, '>')
+local take = math.min(room, batch)
+if window > 0 and take > 0 then
+  -- Share maxPending among the consumers that pulled within the window (as JetStream spreads
+  -- pull requests), so one instance does not take every slot.
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZADD', KEYS[2], now, consumer)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+  redis.call('PEXPIRE', KEYS[2], window * 10)
+  local active = redis.call('ZCARD', KEYS[2])
+  local mine = 0
+  for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', key, group)) do
+    if c[2] == consumer then mine = tonumber(c[4]) end
+  end
+  take = math.min(take, math.ceil(maxPending / active) - mine)
+end
+if ARGV[6] == '1' and take > 0 then
+  local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', take, 'STREAMS', key, '>')
   if r and r[1] then fresh = r[1][2] end
 end
-return {entries, counts, fresh, claimed[3] or {}, room - #fresh}
+return {entries, counts, fresh, claimed[3] or {}, math.min(room, take) - #fresh}
 `);
 
-/** Delete a consumer of a group when it holds no pending entry. KEYS[1] = log; ARGV = group, consumer. */
+/**
+ * Delete a consumer of a group when it holds no pending entry. KEYS[1] = log, KEYS[2] = the
+ * group's activity zset; ARGV = group, consumer.
+ */
 export const RETIRE_CONSUMER_SCRIPT = script(`
+redis.call('ZREM', KEYS[2], ARGV[2])
 local ok, p = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
 if not ok or #p > 0 then return 0 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
