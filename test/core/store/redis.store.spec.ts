@@ -189,11 +189,6 @@ describe('RedisStore', () => {
       const bus = newBus();
       const a = await open();
       const b = await open();
-      await a.append(bus, [
-        ...Array.from({ length: 20 }, (_, i) => createSignal('job.run', i)),
-        ...Array.from({ length: 5 }, (_, i) => createSignal('other', 100 + i)),
-        ...Array.from({ length: 20 }, (_, i) => createSignal('job.run', 20 + i)),
-      ]);
       const handled = new Map<number, string>();
       const dup: number[] = [];
       let inFlight = 0;
@@ -206,10 +201,15 @@ describe('RedisStore', () => {
         setTimeout(() => {
           inFlight--;
           m.ack();
-        }, 5);
+        }, 20);
       };
       const ca = await a.openConsumer(bus, spec('workers', { maxAckPending: 4 }), handler('a'));
       const cb = await b.openConsumer(bus, spec('workers', { maxAckPending: 4 }), handler('b'));
+      await a.append(bus, [
+        ...Array.from({ length: 20 }, (_, i) => createSignal('job.run', i)),
+        ...Array.from({ length: 5 }, (_, i) => createSignal('other', 100 + i)),
+        ...Array.from({ length: 20 }, (_, i) => createSignal('job.run', 20 + i)),
+      ]);
       await until('40 jobs handled', () => handled.size === 40);
       await sleep(100);
       expect(dup).toEqual([]);
