@@ -14,7 +14,8 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-function script(source: string): LuaScript {
+/** A {@link LuaScript} of `source`. */
+export function scriptOf(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
@@ -62,7 +63,7 @@ end
  * entry (or the next undelivered one) of every group.
  * Returns `{ removed, length after, holding group or '', entries kept for it }`.
  */
-export const TRIM_SCRIPT = script(`${ID_HELPERS}
+export const TRIM_SCRIPT = scriptOf(`${ID_HELPERS}
 local key = KEYS[1]
 if redis.call('EXISTS', key) == 0 then return {0, 0, '', 0} end
 local cut = nil
@@ -108,7 +109,7 @@ return {removed, redis.call('XLEN', key), held, kept}
  * left }`.
  * A missing group yields `{ 'NOGROUP' }`.
  */
-export const PULL_SCRIPT = script(`
+export const PULL_SCRIPT = scriptOf(`
 local key, group, consumer = KEYS[1], ARGV[1], ARGV[2]
 local maxPending, minIdle, batch = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local window = tonumber(ARGV[7])
@@ -150,7 +151,7 @@ return {entries, counts, fresh, claimed[3] or {}, math.min(room, take) - #fresh}
  * Delete a consumer of a group when it holds no pending entry. KEYS[1] = log, KEYS[2] = the
  * group's activity zset; ARGV = group, consumer.
  */
-export const RETIRE_CONSUMER_SCRIPT = script(`
+export const RETIRE_CONSUMER_SCRIPT = scriptOf(`
 redis.call('ZREM', KEYS[2], ARGV[2])
 local ok, p = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
 if not ok or #p > 0 then return 0 end
@@ -161,7 +162,7 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
  * Add a DLQ entry. KEYS = dlq zset, dlq data hash, counter, dlq subscriptions set;
  * ARGV = entry id, entry JSON, encoded subscription id.
  */
-export const PUT_DLQ_SCRIPT = script(`
+export const PUT_DLQ_SCRIPT = scriptOf(`
 local n = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[1], n, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
@@ -173,7 +174,7 @@ return n
  * Size of every DLQ of a bus. KEYS[1] = dlq subscriptions set; ARGV[1] = key prefix of the
  * per-subscription zsets (`<prefix>:{<bus>}:dlq:`).
  */
-export const DLQ_SIZE_SCRIPT = script(`
+export const DLQ_SIZE_SCRIPT = scriptOf(`
 local total = 0
 for _, s in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   total = total + redis.call('ZCARD', ARGV[1] .. s)
@@ -182,7 +183,7 @@ return total
 `);
 
 /** Remove DLQ entries. KEYS = dlq zset, dlq data hash; ARGV = entry ids. */
-export const DELETE_DLQ_SCRIPT = script(`
+export const DELETE_DLQ_SCRIPT = scriptOf(`
 local removed = 0
 for _, id in ipairs(ARGV) do
   removed = removed + redis.call('ZREM', KEYS[1], id)
