@@ -264,8 +264,8 @@ export class RedisJournal implements JournalAdapter {
   }
 
   /** Every resolved `putSignal` is on the server already. */
-  async flush(): Promise<void> {
-    if (this.#closed) throw new JournalClosedError(NAME);
+  flush(): Promise<void> {
+    return this.#closed ? Promise.reject(new JournalClosedError(NAME)) : Promise.resolve();
   }
 
   close(): Promise<void> {
