@@ -32,6 +32,14 @@ export function redactUrl(url: string): string {
   return scheme + (q < 0 ? rest : rest.slice(0, q));
 }
 
+/** Whether `error` is a lost or refused connection (the command was not, or may not have been, run). */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return /Connection is closed|isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|MaxRetriesPerRequest/i.test(
+    `${error.name} ${error.message}`,
+  );
+}
+
 /** A secret-free description of a client error (credentials in URLs are cut out). */
 export function describeCause(cause: unknown): Error {
   if (cause instanceof Error) {
@@ -170,7 +178,8 @@ export class RedisLink {
 
   /** Whether the connection is up right now. */
   get connected(): boolean {
-    return this.#connected && !this.#closed;
+    // The socket may end a moment before ioredis emits 'close': ask the client too.
+    return this.#connected && !this.#closed && this.client.status === 'ready';
   }
 
   /** Whether {@link RedisLink.close} ran. */

@@ -26,7 +26,12 @@ import type {
   SubscriptionState,
   TrimOptions,
 } from '../signal-store.interface.js';
-import { describeCause, RedisLink, type RedisConnectionOptions } from './connection.js';
+import {
+  describeCause,
+  isConnectionError,
+  RedisLink,
+  type RedisConnectionOptions,
+} from './connection.js';
 import { RedisDurableConsumer } from './consumer.js';
 import {
   assertBusName,
@@ -698,7 +703,9 @@ export class RedisStore implements DistributedSignalStore {
     if (error instanceof JidoSignalError) return error;
     if (this.#closed) return new StoreClosedError(STORE);
     const cause = describeCause(error);
-    if (!this.#link.connected) return new StoreUnavailableError(STORE, operation, 0, cause);
+    if (!this.#link.connected || isConnectionError(error)) {
+      return new StoreUnavailableError(STORE, operation, 0, cause);
+    }
     return new StoreError(`${STORE}: ${operation} failed: ${cause.message}`, {
       details: { operation },
       cause,
