@@ -28,6 +28,7 @@ export class LogWatcher {
   #conn: Redis | undefined;
   #lastId = '0-0';
   #running: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
   #stopped = false;
 
   constructor(link: RedisLink, key: string, block: number, onError: (error: unknown) => void) {
@@ -48,11 +49,17 @@ export class LogWatcher {
    */
   async add(listener: WatcherListener): Promise<string> {
     const last = await lastStreamId(this.#link.client, this.#key);
-    if (this.#running === undefined) {
+    // Concurrent first adds share one start (one blocking connection).
+    this.#starting ??= this.#link.duplicate().then((conn) => {
+      if (this.#stopped) {
+        this.#link.release(conn);
+        return;
+      }
       this.#lastId = last;
-      this.#conn = await this.#link.duplicate();
+      this.#conn = conn;
       this.#running = this.#loop();
-    }
+    });
+    await this.#starting;
     this.#listeners.add(listener);
     return last;
   }
@@ -67,6 +74,7 @@ export class LogWatcher {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#listeners.clear();
+    await this.#starting?.catch(() => undefined);
     const conn = this.#conn;
     if (conn !== undefined) this.#link.release(conn);
     await this.#running;
