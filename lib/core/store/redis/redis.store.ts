@@ -3,7 +3,6 @@ import { describeThrown, JidoSignalError } from '../../errors/jido-signal.error.
 import {
   StoreClosedError,
   StoreError,
-  StoreOptionError,
   StoreUnavailableError,
 } from '../../errors/store.error.js';
 import { ValidationError } from '../../errors/validation.error.js';
@@ -32,7 +31,9 @@ import {
   RedisLink,
   type RedisConnectionOptions,
 } from './connection.js';
+import { assertId, assertLimit, assertSpec, assertTime, isList } from './args.js';
 import { RedisDurableConsumer } from './consumer.js';
+import { createGroup, evictingPolicy, groupInfo } from './groups.js';
 import {
   assertBusName,
   compareStreamIds,
@@ -56,8 +57,6 @@ import { LogWatcher, type RawStreamEntry, type WatcherListener } from './watcher
 export interface RedisStoreOptions extends RedisStoreSettings, RedisConnectionOptions {}
 
 const STORE = 'RedisStore';
-/** Largest stream id sequence (uint64). */
-const MAX_SEQ = '18446744073709551615';
 
 /** Something this store started and stops on `close()`. */
 interface Running {
@@ -607,63 +606,32 @@ export class RedisStore implements DistributedSignalStore {
     }
   }
 
-  async #createGroup(
-    key: string,
-    group: string,
-    start: DurableConsumerSpec['startFrom'],
-  ): Promise<void> {
-    let id: string;
-    if (start === 'origin') id = '0';
-    else if (start === 'current') id = '$';
-    else id = start <= 0 ? '0' : `${Math.ceil(start) - 1}-${MAX_SEQ}`;
-    try {
-      await this.#link.client.xgroup('CREATE', key, group, id, 'MKSTREAM');
-    } catch (error) {
-      // Another instance (or an earlier run) created it: resume where the group is.
-      if (error instanceof Error && error.message.startsWith('BUSYGROUP')) return;
-      throw error;
-    }
+  #createGroup(key: string, group: string, start: DurableConsumerSpec['startFrom']): Promise<void> {
+    return createGroup(this.#link.client, key, group, start);
   }
 
   async #consumerInfo(key: string, group: string): Promise<DurableConsumerInfo> {
     this.#assertOpen();
     await this.#ready('consumer info');
     try {
-      const groups = (await this.#link.client.xinfo('GROUPS', key)) as unknown[][];
-      const info = groups.map(pairs).find((g) => g.name === group);
-      if (info === undefined) return { pending: 0, ackPending: 0, redelivered: 0 };
-      const pending = (await this.#link.client.xpending(key, group, '-', '+', 10_000)) as Array<
-        [string, string, number, number]
-      >;
-      return {
-        pending: typeof info.lag === 'number' ? info.lag : 0,
-        ackPending: Number(info.pending ?? 0),
-        redelivered: pending.filter((p) => Number(p[3]) > 1).length,
-      };
+      return await groupInfo(this.#link.client, key, group);
     } catch (error) {
       throw this.#mapError('consumer info', error);
     }
   }
 
   async #checkEvictionPolicy(): Promise<void> {
-    let policy: string | undefined;
-    try {
-      const reply = (await this.#link.client.config('GET', 'maxmemory-policy')) as string[];
-      policy = reply[1];
-    } catch {
-      return; // CONFIG is often disabled on managed servers: nothing to check.
-    }
-    if (policy !== undefined && policy.startsWith('allkeys-')) {
-      this.#report(
-        new StoreError(
-          `${STORE}: the server's maxmemory-policy is "${policy}": under memory pressure it evicts ` +
-            'bus logs and consumer groups (signals are lost silently); use "noeviction" or a ' +
-            '"volatile-*" policy (the store sets no TTLs)',
-          { details: { maxmemoryPolicy: policy } },
-        ),
-        'connect',
-      );
-    }
+    const policy = await evictingPolicy(this.#link.client);
+    if (policy === undefined) return;
+    this.#report(
+      new StoreError(
+        `${STORE}: the server's maxmemory-policy is "${policy}": under memory pressure it evicts ` +
+          'bus logs and consumer groups (signals are lost silently); use "noeviction" or a ' +
+          '"volatile-*" policy (the store sets no TTLs)',
+        { details: { maxmemoryPolicy: policy } },
+      ),
+      'connect',
+    );
   }
 
   #track(bus: string, subscriptionId: string | undefined, stop: () => Promise<void>): Running {
@@ -730,71 +698,4 @@ function decodeCursor(logId: string): string {
   return streamIdOf(logId, 'afterLogId');
 }
 
-function pairs(flat: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < flat.length - 1; i += 2) out[String(flat[i])] = flat[i + 1];
-  return out;
-}
-
 function noop(): void {}
-
-/** `Array.isArray` without narrowing (it would widen readonly arrays to `any[]`). */
-function isList(value: unknown): boolean {
-  return Array.isArray(value);
-}
-
-function assertLimit(limit: unknown, field = 'limit'): void {
-  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)) {
-    throw new ValidationError(
-      'invalid_attribute',
-      field,
-      `${field} must be a non-negative integer, got ${typeof limit === 'number' ? limit : typeof limit}`,
-    );
-  }
-}
-
-function assertTime(value: unknown, field: string): void {
-  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
-    throw new ValidationError(
-      'invalid_attribute',
-      field,
-      `${field} must be a time in ms since the epoch, got ${typeof value === 'number' ? value : typeof value}`,
-    );
-  }
-}
-
-function assertId(value: unknown, field: string): asserts value is string {
-  if (typeof value !== 'string') {
-    throw new ValidationError('invalid_attribute', field, `${field} must be a string`);
-  }
-}
-
-function assertSpec(spec: DurableConsumerSpec): void {
-  if (typeof spec !== 'object' || spec === null) {
-    throw new StoreOptionError(STORE, 'spec', 'must be an object');
-  }
-  assertId(spec.subscriptionId, 'subscriptionId');
-  validatePattern(spec.pattern);
-  const int = (name: string, value: unknown) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw new StoreOptionError(STORE, name, 'must be a positive integer');
-    }
-  };
-  int('maxAckPending', spec.maxAckPending);
-  if (spec.maxDeliver !== -1) int('maxDeliver', spec.maxDeliver);
-  if (typeof spec.ackWait !== 'number' || !Number.isFinite(spec.ackWait) || spec.ackWait <= 0) {
-    throw new StoreOptionError(STORE, 'ackWait', 'must be a positive number of ms');
-  }
-  const start = spec.startFrom;
-  if (
-    start !== 'origin' &&
-    start !== 'current' &&
-    !(typeof start === 'number' && Number.isFinite(start))
-  ) {
-    throw new StoreOptionError(
-      STORE,
-      'startFrom',
-      'must be "origin", "current" or a time in ms since the epoch',
-    );
-  }
-}
