@@ -7,6 +7,7 @@ import {
   type JidoSignalModuleOptions,
 } from '../lib/index.js';
 import { JetStreamJournal } from '../lib/jetstream/index.js';
+import { RedisJournal } from '../lib/redis/index.js';
 import { SignalHealthIndicator } from '../lib/terminus/index.js';
 import { AdminController, HealthController } from './admin.controller.js';
 import { AuditService } from './audit.service.js';
@@ -23,6 +24,8 @@ import { TraceService } from './trace.js';
 export interface SampleStoreOptions {
   /** NATS JetStream instead of memory: several sample processes then share one bus. */
   readonly jetstream?: { readonly servers: string; readonly prefix: string };
+  /** Redis Streams instead of memory: several sample processes then share one bus. */
+  readonly redis?: { readonly url: string; readonly prefix: string };
 }
 
 /**
@@ -30,7 +33,8 @@ export interface SampleStoreOptions {
  * (so several applications in one process — e.g. tests — share nothing) and hands it to the
  * `default` bus: every published signal is recorded with its cause, and signals published
  * inside a handler get `causationid`/`correlationid` automatically. By default the bus log
- * and the journal live in memory; with `jetstream` both live in NATS JetStream.
+ * and the journal live in memory; with `jetstream` both live in NATS JetStream, with `redis`
+ * in Redis.
  */
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -38,20 +42,25 @@ export class AppModule implements OnApplicationShutdown {
 
   static async forRoot(options: SampleStoreOptions = {}): Promise<DynamicModule> {
     const js = options.jetstream;
+    const redis = options.redis;
     const journal = new SignalJournal({
       adapter:
-        js === undefined
-          ? new MemoryJournal()
-          : await JetStreamJournal.open({
-              servers: js.servers,
-              stream: `${js.prefix.toUpperCase()}_JOURNAL`,
-              subject: `${js.prefix}.journal`,
-            }),
+        redis !== undefined
+          ? await RedisJournal.open({ url: redis.url, name: `${redis.prefix}:journal` })
+          : js === undefined
+            ? new MemoryJournal()
+            : await JetStreamJournal.open({
+                servers: js.servers,
+                stream: `${js.prefix.toUpperCase()}_JOURNAL`,
+                subject: `${js.prefix}.journal`,
+              }),
     });
+    const shared = js !== undefined || redis !== undefined;
     const signals: JidoSignalModuleOptions = {
-      buses: [{ name: 'default', journal, ...(js === undefined ? {} : { maxLogSize: Infinity }) }],
+      buses: [{ name: 'default', journal, ...(shared ? { maxLogSize: Infinity } : {}) }],
       shutdownTimeout: 5_000,
       ...(js === undefined ? {} : { store: { type: 'jetstream', ...js } }),
+      ...(redis === undefined ? {} : { store: { type: 'redis', ...redis } }),
     };
     return {
       module: AppModule,

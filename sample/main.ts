@@ -3,7 +3,9 @@
 // every endpoint against itself on a free port, prints each request and response, and exits.
 // With `--jetstream` (or JIDO_STORE=jetstream) the bus and the journal live in NATS JetStream
 // ($NATS_URL, default nats://127.0.0.1:4222; stream prefix $JIDO_PREFIX, default 'sample'),
-// so several sample processes share one bus; `--once` then uses a throwaway prefix.
+// so several sample processes share one bus; `--once` then uses a throwaway prefix. With
+// `--redis` (or JIDO_STORE=redis) they live in Redis ($REDIS_URL, default
+// redis://127.0.0.1:6379; key prefix $JIDO_PREFIX, default 'sample') the same way.
 // OTEL_TRACES_EXPORTER=console prints every OpenTelemetry span (sample/otel.ts).
 import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
@@ -22,6 +24,27 @@ const jetstream = onJetStream
       prefix: once ? `sampleonce${process.pid}` : (process.env.JIDO_PREFIX ?? 'sample'),
     }
   : undefined;
+
+const onRedis = process.argv.includes('--redis') || process.env.JIDO_STORE === 'redis';
+const redis = onRedis
+  ? {
+      url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      prefix: once ? `sampleonce${process.pid}` : (process.env.JIDO_PREFIX ?? 'sample'),
+    }
+  : undefined;
+
+/** Delete the keys of a throwaway `--once` prefix. */
+async function dropKeys(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await client.unlink(...keys);
+  } while (cursor !== '0');
+  client.disconnect();
+}
 
 /** Delete the streams of a throwaway `--once` prefix. */
 async function dropStreams(servers: string, prefix: string): Promise<void> {
@@ -177,14 +200,20 @@ async function walkThrough(base: string): Promise<void> {
   await call(base, 'GET', '/health', undefined, healthView);
 }
 
-const app = await NestFactory.create(await AppModule.forRoot({ jetstream }), {
+const app = await NestFactory.create(await AppModule.forRoot({ jetstream, redis }), {
   logger: new SampleLogger({ logLevels: ['log', 'warn', 'error'] }),
 });
 app.enableShutdownHooks();
 await app.listen(port, '127.0.0.1');
 const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 console.log(
-  `orders sample listening on ${base} (${jetstream === undefined ? 'in memory' : `NATS JetStream ${jetstream.servers}, prefix '${jetstream.prefix}'`})`,
+  `orders sample listening on ${base} (${
+    redis !== undefined
+      ? `Redis ${redis.url}, prefix '${redis.prefix}'`
+      : jetstream === undefined
+        ? 'in memory'
+        : `NATS JetStream ${jetstream.servers}, prefix '${jetstream.prefix}'`
+  })`,
 );
 
 if (once) {
@@ -192,6 +221,7 @@ if (once) {
   await app.close();
   await stopTracing?.();
   if (jetstream !== undefined) await dropStreams(jetstream.servers, jetstream.prefix);
+  if (redis !== undefined) await dropKeys(redis.url, redis.prefix);
   console.log('\nwalk-through done, application closed');
 } else {
   console.log(

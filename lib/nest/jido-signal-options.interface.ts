@@ -6,6 +6,7 @@ import type { PersistentSubscribeOptions } from '../core/bus/persistent-subscrip
 import type { HandlerErrorMode, SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { SignalFactoryOptions } from '../core/signal/signal.js';
 import type { JetStreamStoreSettings } from '../core/store/jetstream/options.js';
+import type { RedisStoreSettings } from '../core/store/redis/options.js';
 import type { SignalStore } from '../core/store/signal-store.interface.js';
 
 /** The embedded in-memory store (one per bus). */
@@ -24,10 +25,20 @@ export interface JetStreamStoreConfig extends JetStreamStoreSettings {
 }
 
 /**
+ * Redis Streams: every bus of the module on one shared Redis store, connected by the module
+ * (needs the optional peer `ioredis`). To reuse an open `ioredis` client, pass a store object
+ * instead: `store: await RedisStore.connect({ client })` from `nestjs-jido-signal/redis`.
+ */
+export interface RedisStoreConfig extends RedisStoreSettings {
+  type: 'redis';
+}
+
+/**
  * The module's store: a config the module opens on start and closes on shutdown, or a
  * store object you own (the module does not close it).
  */
-export type JidoSignalStoreOption = MemoryStoreConfig | JetStreamStoreConfig | SignalStore;
+export type JidoSignalStoreOption =
+  MemoryStoreConfig | JetStreamStoreConfig | RedisStoreConfig | SignalStore;
 
 /**
  * One bus of the module: the `SignalBus` options without those the module supplies
@@ -60,8 +71,9 @@ export interface JidoSignalModuleOptions {
   defaultBus?: string;
   /**
    * Store of every bus that has no `store` of its own. `{ type: 'jetstream', servers }`
-   * connects to NATS JetStream before the module finishes initialising, so several app
-   * instances share the buses (fan-out, competing persistent subscriptions, shared DLQ).
+   * (NATS JetStream) or `{ type: 'redis', url }` (Redis Streams) connects before the module
+   * finishes initialising, so several app instances share the buses (fan-out, competing
+   * persistent subscriptions, shared DLQ).
    * @default { type: 'memory' } (each bus its own in-memory store)
    */
   store?: JidoSignalStoreOption;

@@ -45,7 +45,7 @@ export const JidoSignalMessages = {
     `JidoSignalModule option "shutdownTimeout" must be an integer ≥ 0, got ${String(value)}`,
   invalidBuses: (reason: string): string => `JidoSignalModule option "buses": ${reason}`,
   invalidStore: (got: string): string =>
-    `JidoSignalModule option "store" must be { type: 'memory' }, { type: 'jetstream', servers } or a SignalStore, got ${got}`,
+    `JidoSignalModule option "store" must be { type: 'memory' }, { type: 'jetstream', servers }, { type: 'redis', url } or a SignalStore, got ${got}`,
   publishRefused: (bus: string, signalIds: readonly string[]): string =>
     `Publish refused: bus "${bus}" is shutting down and the publish did not come from a delivery still in flight (or the drain ended); signal ids: ${signalIds.join(', ') || 'none'}`,
 } as const;

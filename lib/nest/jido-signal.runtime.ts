@@ -57,7 +57,7 @@ export class JidoSignalRuntime {
 
   /**
    * Open the module's store (`options.store`): connect to JetStream for a `jetstream`
-   * config, adopt a store object as is.
+   * config, to Redis for a `redis` config, adopt a store object as is.
    * @throws BusOptionError for an unknown store type; the store's connection errors
    */
   async openStore(): Promise<void> {
@@ -80,6 +80,14 @@ export class JidoSignalRuntime {
       // The `./jetstream` entry point, loaded only now: apps without the NATS peers never load it.
       const { JetStreamStore } = await import('../jetstream/index.js');
       this.#store = await JetStreamStore.connect(jetstream);
+      this.#ownsStore = true;
+      return;
+    }
+    if (option.type === 'redis') {
+      const { type: _type, ...redis } = option;
+      // The `./redis` entry point, loaded only now: apps without ioredis never load it.
+      const { RedisStore } = await import('../redis/index.js');
+      this.#store = await RedisStore.connect(redis);
       this.#ownsStore = true;
       return;
     }

@@ -97,7 +97,7 @@ describe('JidoSignalModule with store { type: "jetstream" }', () => {
 
   it('rejects an unknown store type with a typed error', async () => {
     const error = await rejection(
-      start({ store: { type: 'redis' } as unknown as JidoSignalModuleOptions['store'] }),
+      start({ store: { type: 'postgres' } as unknown as JidoSignalModuleOptions['store'] }),
     );
     expect(error).toMatchObject({ code: 'invalid_option' });
     expect(error.message).toContain('"store"');

@@ -355,3 +355,11 @@ describe('npm run sample -- --once --jetstream', () => {
     expect(run.stdout).toMatch(/NATS JetStream nats:\/\/127\.0\.0\.1:4222, prefix 'sampleonce\d+'/);
   }, 60_000);
 });
+
+describe('npm run sample -- --once --redis', () => {
+  it('runs the same walk-through with the bus and the journal in Redis', async () => {
+    const run = await walkThrough('--redis');
+    expectWalkThrough(run);
+    expect(run.stdout).toMatch(/Redis redis:\/\/127\.0\.0\.1:6379, prefix 'sampleonce\d+'/);
+  }, 60_000);
+});

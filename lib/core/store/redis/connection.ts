@@ -1,0 +1,312 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import {
+  StoreClosedError,
+  StoreOptionError,
+  StoreUnavailableError,
+} from '../../errors/store.error.js';
+import { loadOptionalPeer } from '../../signal/optional-peer.js';
+import type { RedisServerOptions } from './redis-server-options.js';
+
+type IoRedisModule = typeof import('ioredis');
+
+/** How to reach Redis: the server options, or an open `ioredis` client to reuse. */
+export interface RedisConnectionOptions extends RedisServerOptions {
+  /**
+   * An `ioredis` client to use instead of connecting (`url` is ignored). It is not closed by
+   * `close()`; the store opens its blocking connections with `client.duplicate()`.
+   * @default undefined (connect to `url`)
+   */
+  client?: Redis;
+}
+
+/** Default server URL. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Remove credentials from a server URL so it can appear in messages. */
+export function redactUrl(url: string): string {
+  const at = url.lastIndexOf('@');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const rest = at < 0 ? url.slice(scheme.length) : url.slice(at + 1);
+  // Query strings may carry tokens (`?password=`): drop them.
+  const q = rest.indexOf('?');
+  return scheme + (q < 0 ? rest : rest.slice(0, q));
+}
+
+/** Whether `error` is a lost or refused connection (the command was not, or may not have been, run). */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return /Connection is closed|isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|MaxRetriesPerRequest/i.test(
+    `${error.name} ${error.message}`,
+  );
+}
+
+/** A secret-free description of a client error (credentials in URLs are cut out). */
+export function describeCause(cause: unknown): Error {
+  if (cause instanceof Error) {
+    const error = new Error(
+      cause.message.replace(/([a-z][a-z0-9+.-]*:\/\/)?\S*@/gi, '$1').replace(/\?\S*/g, ''),
+    );
+    error.name = cause.name;
+    return error;
+  }
+  return new Error(String(cause));
+}
+
+function checkOptions(store: string, options: RedisConnectionOptions): void {
+  if (
+    options.url !== undefined &&
+    (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))
+  ) {
+    throw new StoreOptionError(store, 'url', 'must be a redis:// or rediss:// URL');
+  }
+  for (const name of ['connectTimeout', 'reconnectTimeWait', 'disconnectedWait'] as const) {
+    const value = options[name];
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    ) {
+      throw new StoreOptionError(store, name, 'must be a non-negative finite number of ms');
+    }
+  }
+  const rt = options.requestTimeout;
+  if (rt !== undefined && (typeof rt !== 'number' || !Number.isFinite(rt) || rt <= 0)) {
+    throw new StoreOptionError(store, 'requestTimeout', 'must be a positive number of ms');
+  }
+  if (
+    options.client !== undefined &&
+    (typeof options.client !== 'object' ||
+      options.client === null ||
+      typeof options.client.duplicate !== 'function')
+  ) {
+    throw new StoreOptionError(store, 'client', 'must be an ioredis client');
+  }
+}
+
+/**
+ * One `ioredis` command connection with connection-state tracking and a bounded wait for
+ * reconnects, plus the blocking connections feeds need. Shared by the Redis store, journal
+ * and pub/sub.
+ *
+ * Commands never queue while disconnected (`enableOfflineQueue: false`) and a command whose
+ * connection drops is rejected, never sent twice (`maxRetriesPerRequest: 0`,
+ * `autoResendUnfulfilledCommands: false`): callers wait with {@link RedisLink.ready}.
+ */
+export class RedisLink {
+  readonly client: Redis;
+  readonly disconnectedWait: number;
+  readonly requestTimeout: number;
+  /** Where the link connects, without credentials (for messages). */
+  readonly where: string;
+  readonly #owned: boolean;
+  readonly #options: RedisConnectionOptions;
+  readonly #module: IoRedisModule;
+  #connected: boolean;
+  #closed = false;
+  /** Read by the reconnect strategy of every connection of the link: stop once closed. */
+  #gate = { closed: false };
+  readonly #listeners = new Set<(connected: boolean) => void>();
+  #waiters: Array<() => void> = [];
+  readonly #duplicates = new Set<Redis>();
+  readonly #onReady = () => this.#set(true);
+  readonly #onDown = () => this.#set(false);
+
+  private constructor(
+    module: IoRedisModule,
+    client: Redis,
+    owned: boolean,
+    options: RedisConnectionOptions,
+    where: string,
+  ) {
+    this.#module = module;
+    this.client = client;
+    this.#owned = owned;
+    this.#options = options;
+    this.where = where;
+    this.disconnectedWait = options.disconnectedWait ?? 5_000;
+    this.requestTimeout = options.requestTimeout ?? 5_000;
+    this.#connected = client.status === 'ready';
+    client.on('ready', this.#onReady);
+    client.on('close', this.#onDown);
+    client.on('end', this.#onDown);
+    // ioredis emits 'error' on every failed reconnect; state changes come from the events above.
+    client.on('error', noop);
+  }
+
+  /**
+   * Connect (or adopt `options.client`).
+   * @throws StoreOptionError for a bad option; MissingPeerDependencyError without `ioredis`;
+   *   StoreUnavailableError when no server answers in time
+   */
+  static async open(options: RedisConnectionOptions, store: string): Promise<RedisLink> {
+    checkOptions(store, options);
+    const module = loadOptionalPeer<IoRedisModule>('ioredis', store);
+    if (options.client !== undefined) {
+      const client = options.client;
+      const where = `Redis (${describeClient(client)})`;
+      const link = new RedisLink(module, client, false, options, where);
+      if (client.status === 'wait') await client.connect().catch(noop);
+      try {
+        await link.ready(store, 'connect', options.connectTimeout ?? 5_000);
+      } catch (error) {
+        link.#detach();
+        throw error;
+      }
+      return link;
+    }
+    const url = options.url ?? DEFAULT_REDIS_URL;
+    const where = `Redis (${redactUrl(url)})`;
+    const gate = { closed: false };
+    const client = new module.Redis(url, redisOptions(options, false, gate));
+    const link = new RedisLink(module, client, true, options, where);
+    link.#gate = gate;
+    try {
+      await client.connect();
+    } catch (cause) {
+      link.#closed = true;
+      gate.closed = true;
+      link.#detach();
+      client.disconnect();
+      throw new StoreUnavailableError(
+        where,
+        'connect',
+        options.connectTimeout ?? 5_000,
+        describeCause(cause),
+      );
+    }
+    return link;
+  }
+
+  /** Whether the connection is up right now. */
+  get connected(): boolean {
+    // The socket may end a moment before ioredis emits 'close': ask the client too.
+    return this.#connected && !this.#closed && this.client.status === 'ready';
+  }
+
+  /** Whether {@link RedisLink.close} ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Listen to connection changes. @returns a function that removes the listener */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Resolve once connected, waiting at most `wait` ms (default `disconnectedWait`).
+   * @throws StoreUnavailableError when the connection does not come back in time;
+   *   StoreClosedError after `close()`
+   */
+  async ready(store: string, operation: string, wait = this.disconnectedWait): Promise<void> {
+    if (this.connected) return;
+    if (this.#closed) throw new StoreClosedError(store);
+    if (wait > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let resolveWait!: () => void;
+      const up = new Promise<void>((resolve) => (resolveWait = resolve));
+      this.#waiters.push(resolveWait);
+      await Promise.race([up, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+      clearTimeout(timer);
+      this.#waiters = this.#waiters.filter((w) => w !== resolveWait);
+      if (this.connected) return;
+      if (this.#closed) throw new StoreClosedError(store);
+    }
+    throw new StoreUnavailableError(store, operation, wait);
+  }
+
+  /**
+   * A new connection to the same server for blocking commands (`XREAD BLOCK`) or pub/sub,
+   * closed with the link. It reconnects forever; commands fail while it is down.
+   */
+  async duplicate(): Promise<Redis> {
+    const dup = this.#owned
+      ? new this.#module.Redis(
+          this.#options.url ?? DEFAULT_REDIS_URL,
+          redisOptions(this.#options, true, this.#gate),
+        )
+      : this.client.duplicate(redisOptions(this.#options, true, this.#gate));
+    dup.on('error', noop);
+    this.#duplicates.add(dup);
+    if (this.#closed) {
+      this.#duplicates.delete(dup);
+      dup.disconnect();
+      throw new StoreClosedError('RedisLink');
+    }
+    await dup.connect().catch(noop);
+    return dup;
+  }
+
+  /** Close a connection from {@link RedisLink.duplicate}. */
+  release(dup: Redis): void {
+    if (!this.#duplicates.delete(dup)) return;
+    dup.disconnect();
+  }
+
+  /** Close the connection when this link opened it, and every duplicate. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#gate.closed = true;
+    for (const w of this.#waiters) w();
+    this.#waiters = [];
+    for (const dup of this.#duplicates) dup.disconnect();
+    this.#duplicates.clear();
+    this.#detach();
+    if (this.#owned) {
+      if (this.client.status === 'ready') await this.client.quit().catch(noop);
+      this.client.disconnect();
+    }
+  }
+
+  #detach(): void {
+    this.client.off('ready', this.#onReady);
+    this.client.off('close', this.#onDown);
+    this.client.off('end', this.#onDown);
+    this.client.off('error', noop);
+  }
+
+  #set(connected: boolean): void {
+    if (this.#closed || this.#connected === connected) return;
+    this.#connected = connected;
+    if (connected) {
+      for (const w of this.#waiters) w();
+      this.#waiters = [];
+    }
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(connected);
+      } catch {
+        // A failing listener must not break the others.
+      }
+    }
+  }
+}
+
+function noop(): void {}
+
+function redisOptions(
+  options: RedisConnectionOptions,
+  blocking: boolean,
+  gate: { readonly closed: boolean },
+): RedisOptions {
+  const wait = options.reconnectTimeWait ?? 500;
+  return {
+    lazyConnect: true,
+    connectionName: options.name ?? 'nestjs-jido-signal',
+    connectTimeout: options.connectTimeout ?? 5_000,
+    enableOfflineQueue: false,
+    // ioredis waits this long for a socket that is already gone to close (a timer that holds
+    // the process after a failed connect): keep it short.
+    disconnectTimeout: 100,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    ...(blocking ? {} : { commandTimeout: options.requestTimeout ?? 5_000 }),
+    retryStrategy: () => (gate.closed ? null : Math.max(10, wait)),
+  };
+}
+
+function describeClient(client: Redis): string {
+  const o = client.options;
+  return o.path ?? `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
+}
