@@ -1688,10 +1688,10 @@ export class SignalBus {
         }
         if (tracker === undefined) {
           tracker = new Tracker(undefined);
-          this.#track(tracker, one!, oneSub!, oneSignal!, oneLogId, 0, 0);
+          this.#trackPlain(tracker, one!, oneSub!, oneSignal!, oneLogId);
           one = undefined;
         }
-        this.#track(tracker, result, sub, signal, entry.logId, 0, 0);
+        this.#trackPlain(tracker, result, sub, signal, entry.logId);
       }
     }
     this.#pump();
@@ -1814,6 +1814,36 @@ export class SignalBus {
     } else {
       this.#succeeded(tracker, sub, signal, logId, partition, started);
     }
+  }
+
+  /**
+   * {@link #track} for `#invokePlain` (no middleware, telemetry or partition): the settle
+   * callbacks capture only what they need, and a success touches nothing but counters.
+   */
+  #trackPlain(
+    tracker: Tracker,
+    result: PromiseLike<unknown>,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+  ): void {
+    tracker.pending++;
+    result.then(
+      () => {
+        sub.inFlight--;
+        // Middleware added since the hand-over still sees the outcome, as with `#track`.
+        if (this.#pipeline.hasAfterDispatch) this.#succeeded(tracker, sub, signal, logId, 0, 0);
+        else sub.delivered++;
+        tracker.release();
+      },
+      (error: unknown) => {
+        sub.inFlight--;
+        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, 0, 0);
+        else this.#failed(tracker, sub, signal, logId, 0, 0, failure);
+        tracker.release();
+      },
+    );
   }
 
   /** Count a pending delivery on `tracker` and settle it when `result` does. */
