@@ -819,7 +819,7 @@ export class SignalBus {
       pending = this.#invokePlain(entries);
     } catch (error) {
       this.#endRun(early);
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     if (pending === undefined) {
       // Every delivery settled synchronously.
