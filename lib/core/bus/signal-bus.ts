@@ -1434,6 +1434,14 @@ export class SignalBus {
   /** Refuse the publish when a persistent subscription with `overflow: 'reject'` is full. */
   #checkPersistent(list: readonly Signal[]): void {
     const router = this.#persistent;
+    if (list.length === 1) {
+      // One signal: each matching subscription is asked for one slot, nothing allocated.
+      const subs = router.route(list[0].type);
+      let refused: BusError | undefined;
+      for (let j = 0; j < subs.length; j++) refused ??= subs[j].refuse(1);
+      if (refused !== undefined) throw refused;
+      return;
+    }
     let touched: PersistentSubscription[] | undefined;
     for (let i = 0; i < list.length; i++) {
       const subs = router.route(list[i].type);
@@ -1454,6 +1462,17 @@ export class SignalBus {
   /** Hand recorded entries to the persistent subscriptions (log order). */
   #enqueuePersistent(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
     const router = this.#persistent;
+    if (entries.length === 1) {
+      const entry = entries[0];
+      const subs = router.route(entry.signal.type);
+      if (subs.length === 1) {
+        // The common case: one signal for one subscription, nothing allocated here.
+        const ps = subs[0];
+        ps.beginBatch();
+        ps.enqueue(entry.signal, entry.logId);
+        return ps.endBatch();
+      }
+    }
     let touched: PersistentSubscription[] | undefined;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
