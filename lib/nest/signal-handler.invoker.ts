@@ -7,6 +7,7 @@ import {
   type ModuleRef,
   type ParamsFactory,
 } from '@nestjs/core';
+import { setRejectionHook } from '../core/bus/rejection-hook.js';
 import type { SignalBus } from '../core/bus/signal-bus.js';
 import type { SignalHandler } from '../core/bus/subscription.js';
 import type { Signal } from '../core/signal/signal.js';
@@ -108,7 +109,7 @@ export class SignalHandlerInvoker {
   ): { handler: SignalHandler; invocation: SignalHandlerInvocation } {
     const { invoke, invocation, guarded } = this.#createInvoker(plan, context);
     const rethrow = plan.persistent || plan.options.onError === 'rethrow';
-    const handler = this.#guardErrors(invoke, guarded, context, rethrow, plan.bus);
+    const handler = this.#guardErrors(invoke, guarded, context, rethrow, plan.bus, plan.persistent);
     Object.defineProperty(handler, 'name', { value: `${plan.className}.${plan.methodName}` });
     return { handler, invocation };
   }
@@ -201,7 +202,10 @@ export class SignalHandlerInvoker {
    * reported through `bus.reportSubscriberError`. A guard returning `false` skips the
    * handler: not an error — recognised as the guard's `ForbiddenException` raised before the
    * handler started, so a handler's own `ForbiddenException` stays an error. Synchronous
-   * handlers stay synchronous (no promise on the bus's fast path).
+   * handlers stay synchronous (no promise on the bus's fast path). On an ordinary
+   * subscription the promise of an async handler goes to the bus untouched: the bus
+   * observes it anyway and calls the registered rejection hook when it rejects, so no
+   * `.then` is chained per call.
    */
   #guardErrors(
     invoke: (signal: Signal) => unknown,
@@ -209,6 +213,7 @@ export class SignalHandlerInvoker {
     context: SignalHandlerContext,
     rethrow: boolean,
     bus: SignalBus,
+    persistent: boolean,
   ): SignalHandler {
     const fail = (error: unknown, signal: Signal): undefined => {
       this.#logger.error(
@@ -235,6 +240,21 @@ export class SignalHandlerInvoker {
         );
       };
     }
+    if (!persistent) {
+      const handler: SignalHandler = (signal) => {
+        try {
+          return invoke(signal);
+        } catch (error) {
+          return fail(error, signal);
+        }
+      };
+      setRejectionHook(handler, (error, signal) => {
+        fail(error, signal);
+        return false;
+      });
+      return handler;
+    }
+    // Persistent engines have no rejection hook: settle rejections here.
     return (signal) => {
       let result: unknown;
       try {

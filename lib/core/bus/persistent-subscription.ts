@@ -949,12 +949,21 @@ export class PersistentSubscription implements PersistentEngine {
     this.#pumping = true;
     try {
       const q = this.#queue;
+      // The clock is read once for up to 64 hand-overs of async receivers (a batch hands
+      // over up to maxInFlight at once); a receiver that settles synchronously may have run
+      // for long, so the clock is read again after it.
+      let now = 0;
+      let reuses = 0;
       while (this.#inFlight < this.maxInFlight && this.#qHead < q.length) {
         const d = q[this.#qHead]!;
         q[this.#qHead++] = undefined;
         if (d.state !== QUEUED) continue;
         this.#pending--;
-        this.#dispatch(d);
+        if (now === 0 || ++reuses === 64) {
+          now = Date.now();
+          reuses = 0;
+        }
+        if (!this.#dispatch(d, now)) now = 0;
         if (this.#halted) break;
       }
       if (this.#qHead === q.length) {
@@ -969,23 +978,28 @@ export class PersistentSubscription implements PersistentEngine {
     }
   }
 
-  #dispatch(d: Delivery): void {
+  /**
+   * Hand `d` to the receiver at time `now`.
+   * @returns whether the receiver returned a promise (did not settle synchronously)
+   */
+  #dispatch(d: Delivery, now: number): boolean {
     d.state = DISPATCHING;
     this.#inFlight++;
-    const now = Date.now();
     if (d.attempts === 0 || d.firstAttemptAt === 0) d.firstAttemptAt = now;
     d.attempts++;
     d.lastAttemptAt = now;
     const seq = ++d.seq;
     d.deadline = 0;
     const logId = d.logId ?? d.key;
-    emit(deliverChannel, (): PersistentDeliverMessage => ({
-      bus: this.#host.bus,
-      subscriptionId: this.id,
-      signal: d.signal,
-      logId: d.logId,
-      attempt: d.attempts,
-    }));
+    if (deliverChannel.hasSubscribers) {
+      emit(deliverChannel, (): PersistentDeliverMessage => ({
+        bus: this.#host.bus,
+        subscriptionId: this.id,
+        signal: d.signal,
+        logId: d.logId,
+        attempt: d.attempts,
+      }));
+    }
     const deliver = this.#deliver;
     const ctl = this.#wantsContext ? new DeliveryController({ attempt: d.attempts }) : undefined;
     let result: unknown;
@@ -1000,7 +1014,7 @@ export class PersistentSubscription implements PersistentEngine {
             );
     } catch (error) {
       this.#failed(d, seq, error);
-      return;
+      return false;
     }
     if (isThenable(result)) {
       d.ctl = ctl;
@@ -1016,9 +1030,10 @@ export class PersistentSubscription implements PersistentEngine {
         () => this.#succeeded(d, seq),
         (error: unknown) => this.#failed(d, seq, error),
       );
-    } else {
-      this.#succeeded(d, seq);
+      return true;
     }
+    this.#succeeded(d, seq);
+    return false;
   }
 
   /** Track `d`'s ack deadline `at` (one timer per subscription, FIFO of deadlines). */
@@ -1040,12 +1055,14 @@ export class PersistentSubscription implements PersistentEngine {
       this.#complete(d);
       this.#advanceFloor();
       this.#scheduleFlush();
-      emit(ackChannel, (): PersistentAckMessage => ({
-        bus: this.#host.bus,
-        subscriptionId: this.id,
-        count: 1,
-        checkpoint: this.#floor,
-      }));
+      if (ackChannel.hasSubscribers) {
+        emit(ackChannel, (): PersistentAckMessage => ({
+          bus: this.#host.bus,
+          subscriptionId: this.id,
+          count: 1,
+          checkpoint: this.#floor,
+        }));
+      }
       this.#pump();
       return;
     }

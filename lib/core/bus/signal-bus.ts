@@ -22,7 +22,7 @@ import { SignalRouter } from '../router/signal-router.js';
 import { Signal } from '../signal/signal.js';
 import { SignalId } from '../signal/signal-id.js';
 import { MemoryStore } from '../store/memory.store.js';
-import type { RecordedSignal, SignalStore } from '../store/signal-store.interface.js';
+import type { RecordedSignal, SignalStore, TrimOptions } from '../store/signal-store.interface.js';
 import {
   isDistributedStore,
   type DistributedSignalStore,
@@ -59,6 +59,7 @@ import {
   type ReconnectResult,
 } from './persistent-subscription.js';
 import { RemotePersistentSubscription } from './remote-persistent-subscription.js';
+import { rejectionHookOf } from './rejection-hook.js';
 import { BusSnapshots, toMillis } from './snapshots.js';
 import {
   Subscription,
@@ -516,6 +517,8 @@ export class SignalBus {
   #oneSub: Subscription | undefined;
   #oneSignal: Signal | undefined;
   #sweeping = false;
+  /** The options of every maxSize trim (one object, not one per publish). */
+  #trimOptions: TrimOptions | undefined;
   readonly #rejectHandlerErrors: boolean;
   /**
    * Trackers of `handlerErrors: 'reject'` publishes being delivered, by signal id: failures
@@ -774,7 +777,9 @@ export class SignalBus {
     if (!this.#sequencing) {
       // Idle bus: start at once.
       this.#sequencing = true;
-      return this.#run(list, 1, undefined, collect);
+      return !collect && this.#plain()
+        ? this.#runPlain(list)
+        : this.#run(list, 1, undefined, collect);
     }
     // Wait for the turn, FIFO: `#pump` starts queued publishes once the running one has
     // recorded and handed over its signals — several at once (one store append) when the
@@ -782,6 +787,110 @@ export class SignalBus {
     return new Promise<RecordedSignal[]>((resolve, reject) => {
       this.#queue.push(new QueuedPublish(list, resolve, reject, undefined, collect));
     });
+  }
+
+  /**
+   * Whether a publish may take {@link #runPlain}: no middleware, persistent subscription,
+   * partition, delivery scope (nor OpenTelemetry's) or dispatch telemetry, and a synchronous store whose size is
+   * known (or unbounded).
+   */
+  #plain(): boolean {
+    return (
+      this.#pipeline.isEmpty &&
+      this.#persistent.size === 0 &&
+      this.#lanes === undefined &&
+      this.#scope === undefined &&
+      !openTelemetryRegistered() &&
+      !dispatchChannel.hasSubscribers &&
+      this.#store.appendSync !== undefined &&
+      (this.#knownSize !== undefined || this.#maxLogSize === Infinity)
+    );
+  }
+
+  /**
+   * {@link #run} for the common case ({@link #plain}, one publish, not `'reject'`), without
+   * an async function: record synchronously, deliver, and settle the publish when its
+   * deliveries have — with callbacks on the single pending delivery, if any. Same order of
+   * effects as `#run`; the caller holds the turn.
+   */
+  #runPlain(list: readonly Signal[]): Promise<RecordedSignal[]> {
+    const early = !this.#closing;
+    if (early) this.#early++;
+    let entries: RecordedSignal[];
+    let pending: PromiseLike<unknown> | undefined;
+    try {
+      try {
+        entries = this.#store.appendSync!(this.name, list);
+        // Recorded before delivery (and in publish order), so causes precede effects.
+        if (this.#journal !== undefined) void recordPublished(this.#journal, list);
+      } catch (error) {
+        this.#pump();
+        throw error instanceof JidoSignalError
+          ? error
+          : this.#storeError('Recording the publish failed', error);
+      }
+      const n = entries.length;
+      this.#published += n;
+      if (publishChannel.hasSubscribers) {
+        publishChannel.publish({
+          bus: this.name,
+          count: n,
+          entries,
+          partitioned: false,
+        } satisfies BusPublishTelemetryMessage);
+      }
+      if (this.#knownSize !== undefined) {
+        this.#knownSize += n;
+        if (this.#knownSize > this.#maxLogSize) this.#trimToSize();
+      }
+      pending = this.#invokePlain(entries);
+    } catch (error) {
+      this.#endRun(early);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (pending === undefined) {
+      // Every delivery settled synchronously.
+      this.#endRun(early);
+      return Promise.resolve(entries);
+    }
+    // A handler may return any thenable: settle through a native promise.
+    const settled = pending instanceof Promise ? pending : Promise.resolve(pending);
+    const sub = this.#oneSub;
+    if (sub === undefined) {
+      // Several pending deliveries, settled by their own callbacks; this never rejects.
+      return settled.then(() => {
+        this.#endRun(early);
+        return entries;
+      });
+    }
+    // One pending delivery: settle it here, without a tracker.
+    const signal = this.#oneSignal!;
+    this.#oneSub = this.#oneSignal = undefined;
+    return settled.then(
+      () => {
+        sub.inFlight--;
+        sub.delivered++;
+        this.#endRun(early);
+        return entries;
+      },
+      (error: unknown) => {
+        sub.inFlight--;
+        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+        if (failure === SETTLED) sub.delivered++;
+        else {
+          sub.failed++;
+          this.#report(new SubscriberError(this.name, sub.id, signal.id, failure));
+        }
+        this.#endRun(early);
+        return entries;
+      },
+    );
+  }
+
+  /** A publish started by `#runPlain` settled (for `close()`). */
+  #endRun(early: boolean): void {
+    if (early) this.#earlyDone();
+    this.#settle();
   }
 
   /**
@@ -898,8 +1007,12 @@ export class SignalBus {
             sub.delivered++;
           } catch (error) {
             sub.inFlight--;
-            sub.failed++;
-            this.#report(new SubscriberError(this.name, sub.id, signal.id, error));
+            const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+            if (failure === SETTLED) sub.delivered++;
+            else {
+              sub.failed++;
+              this.#report(new SubscriberError(this.name, sub.id, signal.id, failure));
+            }
           }
         }
       }
@@ -1195,7 +1308,9 @@ export class SignalBus {
     validatePattern(pattern);
     const id = this.#newSubscriptionId(opts.subscriptionId);
     const { deliver, target } = this.#deliveryFor(opts.dispatch, id);
-    return this.#register(id, pattern, opts.priority, 'ordinary', target, deliver).id;
+    const sub = this.#register(id, pattern, opts.priority, 'ordinary', target, deliver);
+    if (typeof opts.dispatch === 'function') sub.onRejected = rejectionHookOf(opts.dispatch);
+    return sub.id;
   }
 
   /**
@@ -1346,6 +1461,14 @@ export class SignalBus {
   /** Refuse the publish when a persistent subscription with `overflow: 'reject'` is full. */
   #checkPersistent(list: readonly Signal[]): void {
     const router = this.#persistent;
+    if (list.length === 1) {
+      // One signal: each matching subscription is asked for one slot, nothing allocated.
+      const subs = router.route(list[0].type);
+      let refused: BusError | undefined;
+      for (let j = 0; j < subs.length; j++) refused ??= subs[j].refuse(1);
+      if (refused !== undefined) throw refused;
+      return;
+    }
     let touched: PersistentSubscription[] | undefined;
     for (let i = 0; i < list.length; i++) {
       const subs = router.route(list[i].type);
@@ -1366,6 +1489,17 @@ export class SignalBus {
   /** Hand recorded entries to the persistent subscriptions (log order). */
   #enqueuePersistent(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
     const router = this.#persistent;
+    if (entries.length === 1) {
+      const entry = entries[0];
+      const subs = router.route(entry.signal.type);
+      if (subs.length === 1) {
+        // The common case: one signal for one subscription, nothing allocated here.
+        const ps = subs[0];
+        ps.beginBatch();
+        ps.enqueue(entry.signal, entry.logId);
+        return ps.endBatch();
+      }
+    }
     let touched: PersistentSubscription[] | undefined;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
@@ -1609,10 +1743,10 @@ export class SignalBus {
         }
         if (tracker === undefined) {
           tracker = new Tracker(undefined);
-          this.#track(tracker, one!, oneSub!, oneSignal!, oneLogId, 0, 0);
+          this.#trackPlain(tracker, one!, oneSub!, oneSignal!, oneLogId);
           one = undefined;
         }
-        this.#track(tracker, result, sub, signal, entry.logId, 0, 0);
+        this.#trackPlain(tracker, result, sub, signal, entry.logId);
       }
     }
     this.#pump();
@@ -1738,6 +1872,36 @@ export class SignalBus {
     }
   }
 
+  /**
+   * {@link #track} for `#invokePlain` (no middleware, telemetry or partition): the settle
+   * callbacks capture only what they need, and a success touches nothing but counters.
+   */
+  #trackPlain(
+    tracker: Tracker,
+    result: PromiseLike<unknown>,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+  ): void {
+    tracker.pending++;
+    result.then(
+      () => {
+        sub.inFlight--;
+        // Middleware added since the hand-over still sees the outcome, as with `#track`.
+        if (this.#pipeline.hasAfterDispatch) this.#succeeded(tracker, sub, signal, logId, 0, 0);
+        else sub.delivered++;
+        tracker.release();
+      },
+      (error: unknown) => {
+        sub.inFlight--;
+        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, 0, 0);
+        else this.#failed(tracker, sub, signal, logId, 0, 0, failure);
+        tracker.release();
+      },
+    );
+  }
+
   /** Count a pending delivery on `tracker` and settle it when `result` does. */
   #track(
     tracker: Tracker,
@@ -1757,7 +1921,9 @@ export class SignalBus {
       },
       (error: unknown) => {
         sub.inFlight--;
-        this.#failed(tracker, sub, signal, logId, partition, started, error);
+        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, partition, started);
+        else this.#failed(tracker, sub, signal, logId, partition, started, failure);
         tracker.release();
       },
     );
@@ -1946,36 +2112,41 @@ export class SignalBus {
   // ── retention ──────────────────────────────────────────────────────────────
 
   #trimToSize(): void {
-    this.#active++;
     // A maxSize trim leaves exactly maxLogSize entries (this bus is the log's only writer
     // as far as it knows), so the size is known now; per-bus callbacks avoid closures on
     // this per-publish path once the log is full.
     this.#knownSize = this.#maxLogSize;
     const store = this.#store;
+    const options = (this.#trimOptions ??= Object.freeze({ maxSize: this.#maxLogSize }));
     if (store.trimSync !== undefined) {
-      // In-process store: trim now, without a promise per publish.
+      // In-process store: trim now, without a promise per publish (and, being synchronous,
+      // without counting as pending work for close()).
       let removed: number;
       try {
-        removed = store.trimSync(this.name, { maxSize: this.#maxLogSize });
+        removed = store.trimSync(this.name, options);
       } catch (error) {
+        this.#active++;
         this.#trimFailed(error);
         return;
       }
-      this.#trimmed(removed);
+      if (removed > 0 && truncatedChannel.hasSubscribers) this.#truncated(removed);
       return;
     }
-    store.trim(this.name, { maxSize: this.#maxLogSize }).then(this.#trimmed, this.#trimFailed);
+    this.#active++;
+    store.trim(this.name, options).then(this.#trimmed, this.#trimFailed);
+  }
+
+  #truncated(removed: number): void {
+    emit(truncatedChannel, (): BusLogTruncatedTelemetryMessage => ({
+      bus: this.name,
+      reason: 'max_size',
+      removed,
+      newSize: this.#maxLogSize,
+    }));
   }
 
   readonly #trimmed = (removed: number): void => {
-    if (removed > 0) {
-      emit(truncatedChannel, (): BusLogTruncatedTelemetryMessage => ({
-        bus: this.name,
-        reason: 'max_size',
-        removed,
-        newSize: this.#maxLogSize,
-      }));
-    }
+    if (removed > 0) this.#truncated(removed);
     this.#settle();
   };
 
@@ -2280,6 +2451,22 @@ function handlerErrorsProblem(
     );
   }
   return undefined;
+}
+
+/** What {@link rejection} returns when the subscription's hook settled the failure itself. */
+const SETTLED: unique symbol = Symbol('settled');
+
+/**
+ * A delivery of `sub` rejected with `error`: `SETTLED` when its rejection hook took care of
+ * it (the delivery counts as succeeded), else the error to fail it with (what the hook
+ * threw, if it threw).
+ */
+function rejection(sub: Subscription, signal: Signal, error: unknown): unknown {
+  try {
+    return sub.onRejected!(error, signal) ? error : SETTLED;
+  } catch (thrown) {
+    return thrown;
+  }
 }
 
 /** A receiver that acks (skips) signals matching none of `patterns`. */

@@ -1,6 +1,7 @@
 import type { DeliveryContext, DispatchConfig } from '../dispatch/adapter.interface.js';
 import type { Signal } from '../signal/signal.js';
 import type { PersistentEngine, PersistentStats } from './persistent-subscription.js';
+import type { RejectionHook } from './rejection-hook.js';
 
 /**
  * A plain subscriber function. It may return anything or a promise; a throw or rejection
@@ -106,6 +107,8 @@ export class Subscription implements SubscriptionInfo {
   removed = false;
   /** Router route id. */
   routeId = '';
+  /** Settles a rejected delivery of a handler that registered a hook (see `setRejectionHook`). */
+  onRejected: RejectionHook | undefined = undefined;
   #info: SubscriptionInfo | undefined;
 
   constructor(
