@@ -130,21 +130,23 @@ export const FIXTURE_BOARDS: readonly SignalBoardOptions[] = [
 
 /** Where the fixture's buses live: memory, or NATS JetStream under a prefix. */
 export type FixtureStore =
-  { type: 'memory' } | { type: 'jetstream'; servers: string; prefix: string };
+  | { type: 'memory' }
+  | { type: 'jetstream'; servers: string; prefix: string }
+  | { type: 'redis'; url: string; prefix: string };
 
 @Module({})
 class FixtureModule {
   static forRoot(boards: readonly SignalBoardOptions[], store: FixtureStore): DynamicModule {
     const journal = new SignalJournal({ adapter: new MemoryJournal() });
-    const jetstream = store.type === 'jetstream';
+    const shared = store.type !== 'memory';
     return {
       module: FixtureModule,
       imports: [
         JidoSignalModule.forRoot({
           // `load`: no journal and a short log, for the throughput scenario.
           buses: [
-            { name: 'default', journal, maxLogSize: jetstream ? Infinity : 5_000 },
-            { name: 'load', maxLogSize: jetstream ? Infinity : 1_000 },
+            { name: 'default', journal, maxLogSize: shared ? Infinity : 5_000 },
+            { name: 'load', maxLogSize: shared ? Infinity : 1_000 },
           ],
           store,
           shutdownTimeout: 2_000,

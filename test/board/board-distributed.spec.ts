@@ -1,11 +1,35 @@
-// The board on a JetStream-backed bus (local NATS at 127.0.0.1:4222): it uses the bus API
-// only, so the overview, live stream, DLQ redrive of one entry and replay work unchanged.
+// The board on the distributed engines (local NATS JetStream at 127.0.0.1:4222, local Redis at
+// 127.0.0.1:6379): it uses the bus API only, so the overview, live stream, DLQ redrive of one
+// entry and replay work unchanged.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { deleteTestStreams, isPortOpen, NATS_PORT, NATS_URL, testPrefix } from '../helpers/nats.js';
-import { PAYMENTS, startBoardFixture, type BoardFixture } from './board-fixture.js';
+import { deleteTestStreams, NATS_URL, testPrefix } from '../helpers/nats.js';
+import { deleteRedisKeys, REDIS_URL, redisTestPrefix } from '../helpers/redis.js';
+import {
+  PAYMENTS,
+  startBoardFixture,
+  type BoardFixture,
+  type FixtureStore,
+} from './board-fixture.js';
 import { openSession, post, readSse } from './board-http.js';
 
-const prefix = testPrefix('board');
+interface Engine {
+  name: string;
+  store: () => FixtureStore;
+  cleanup: (store: FixtureStore) => Promise<unknown>;
+}
+
+const ENGINES: Engine[] = [
+  {
+    name: 'NATS JetStream',
+    store: () => ({ type: 'jetstream', servers: NATS_URL, prefix: testPrefix('board') }),
+    cleanup: (store) => deleteTestStreams((store as { prefix: string }).prefix),
+  },
+  {
+    name: 'Redis Streams',
+    store: () => ({ type: 'redis', url: REDIS_URL, prefix: redisTestPrefix('board') }),
+    cleanup: (store) => deleteRedisKeys((store as { prefix: string }).prefix),
+  },
+];
 
 async function waitFor<T>(
   what: string,
@@ -26,25 +50,18 @@ interface Entry {
   signal: { data: { orderId: string } };
 }
 
-describe('signal board on NATS JetStream', () => {
+describe.each(ENGINES)('signal board on $name', (engine) => {
   let f: BoardFixture;
+  const store = engine.store();
 
+  // The helpers throw at import when their server is not reachable (never skipped).
   beforeAll(async () => {
-    if (!(await isPortOpen(NATS_PORT))) {
-      throw new Error(
-        `NATS is not running on ${NATS_URL}: start nats-server -js (the board's JetStream spec needs it)`,
-      );
-    }
-    f = await startBoardFixture('express', undefined, {
-      type: 'jetstream',
-      servers: NATS_URL,
-      prefix,
-    });
+    f = await startBoardFixture('express', undefined, store);
   }, 30_000);
 
   afterAll(async () => {
     await f?.close();
-    await deleteTestStreams(prefix);
+    await engine.cleanup(store);
   }, 30_000);
 
   it('streams, lists and redrives one DLQ entry, and replays, through the bus API', async () => {
