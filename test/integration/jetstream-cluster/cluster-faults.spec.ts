@@ -497,7 +497,7 @@ describe('JetStream engine on a 3-node cluster', () => {
       publishTimeout: 0,
     });
     const ourErrors: unknown[] = [];
-    const rawErrors: unknown[] = [];
+    const rawErrors: unknown[] = []; // the raw loop's own retries (not asserted)
     const impatientErrors: unknown[] = [];
     const ourGap = loop(() => ourBus.publish(createSignal('loop.ours')), ourErrors);
     const rawGap = loop(() => raw.publish(`${p}.log.loop.raw`, 'x'), rawErrors);
@@ -514,7 +514,8 @@ describe('JetStream engine on a 3-node cluster', () => {
     sub.unsubscribe();
     expect(ourErrors).toEqual([]);
     expect(busErrors).toEqual([]);
-    expect(rawErrors.length).toBeGreaterThan(0); // the raw client did see the election
+    // The raw client may see the election as errors or only as one slow publish (its 5 s
+    // timeout can outlast a quick election): its gap, asserted below, proves the outage.
     expect(impatientErrors.length).toBeGreaterThan(0);
     expect(impatientErrors.filter((e) => !(e instanceof JidoSignalError && e.retryable))).toEqual(
       [],
