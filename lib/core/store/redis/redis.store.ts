@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeThrown, JidoSignalError } from '../../errors/jido-signal.error.js';
-import {
-  StoreClosedError,
-  StoreError,
-  StoreUnavailableError,
-} from '../../errors/store.error.js';
+import { StoreClosedError, StoreError, StoreUnavailableError } from '../../errors/store.error.js';
 import { ValidationError } from '../../errors/validation.error.js';
 import { validatePattern } from '../../router/pattern.js';
 import { stringifySignal } from '../../signal/serialization/json.serializer.js';
