@@ -799,8 +799,9 @@ export class SignalBus {
       this.#pipeline.isEmpty &&
       this.#persistent.size === 0 &&
       this.#lanes === undefined &&
-      this.#scope === undefined &&
-      !openTelemetryRegistered() &&
+      // No delivery scope, OpenTelemetry's included (when it was unregistered, this also
+      // releases its channel listeners, as a delivery on the other paths would).
+      this.#currentScope() === undefined &&
       !dispatchChannel.hasSubscribers &&
       this.#store.appendSync !== undefined &&
       (this.#knownSize !== undefined || this.#maxLogSize === Infinity)
