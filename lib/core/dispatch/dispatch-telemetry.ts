@@ -68,14 +68,14 @@ const receiverErrorChannel = telemetryChannel(TelemetryChannel.DispatchReceiverE
 export function reportReceiverError(
   adapter: string,
   target: string,
-  signal: Signal,
+  signal: Signal | undefined,
   error: JidoSignalError,
 ): void {
   emit(receiverErrorChannel, (): ReceiverErrorTelemetryMessage => ({
     adapter,
     target,
-    signalId: signal.id,
-    signalType: signal.type,
+    signalId: signal?.id ?? '',
+    signalType: signal?.type ?? '',
     errorCode: error.code,
     error,
   }));

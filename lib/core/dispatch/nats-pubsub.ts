@@ -15,10 +15,12 @@ import {
   NatsLink,
   type NatsConnectionOptions,
 } from '../store/jetstream/connection.js';
-import { TelemetryChannel } from '../telemetry/channels.js';
-import { emit, telemetryChannel } from '../telemetry/telemetry.js';
-import type { ReceiverErrorTelemetryMessage } from './dispatch-telemetry.js';
-import type { PubSub, PubSubHandler } from './pubsub.js';
+import {
+  callPubSubHandlers,
+  reportPubSubError,
+  type PubSub,
+  type PubSubHandler,
+} from './pubsub.js';
 
 /** Adapter name used in the errors and telemetry of {@link NatsPubSub}. */
 const ADAPTER = 'pubsub';
@@ -31,7 +33,6 @@ export const NATS_PRESENCE_PREFIX = '_jido_presence';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const receiverErrorChannel = telemetryChannel(TelemetryChannel.DispatchReceiverError);
 // Whitespace and control characters end a subject in the NATS protocol; `*` and `>` are wildcards.
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN_SUBJECT_CHAR = /[\s\u0000-\u001f\u007f*>]/u;
@@ -126,7 +127,7 @@ export class NatsPubSub implements PubSub {
     if (options.extensions !== undefined) this.#parseOptions.extensions = options.extensions;
     if (options.maxPayloadBytes !== undefined)
       this.#parseOptions.maxPayloadBytes = options.maxPayloadBytes;
-    this.#onError = options.onError ?? defaultOnError;
+    this.#onError = options.onError ?? reportPubSubError;
   }
 
   /**
@@ -338,15 +339,7 @@ export class NatsPubSub implements PubSub {
       this.#report(parseError, topic, undefined);
       return;
     }
-    for (const handler of [...entry.handlers]) {
-      try {
-        const result = handler(signal);
-        if (result instanceof Promise)
-          result.catch((failure: unknown) => this.#report(failure, topic, signal));
-      } catch (failure) {
-        this.#report(failure, topic, signal);
-      }
-    }
+    callPubSubHandlers(entry.handlers, signal, (failure) => this.#report(failure, topic, signal));
   }
 
   #report(error: unknown, topic: string, signal: Signal | undefined): void {
@@ -356,18 +349,6 @@ export class NatsPubSub implements PubSub {
       // An error handler that throws must not break the NATS message loop.
     }
   }
-}
-
-function defaultOnError(error: unknown, topic: string, signal: Signal | undefined): void {
-  const typed = toDispatchError(error, ADAPTER);
-  emit(receiverErrorChannel, (): ReceiverErrorTelemetryMessage => ({
-    adapter: ADAPTER,
-    target: topic,
-    signalId: signal?.id ?? '',
-    signalType: signal?.type ?? '',
-    errorCode: typed.code,
-    error: typed,
-  }));
 }
 
 function unsubscribeAll(subscriptions: readonly Subscription[]): void {

@@ -19,6 +19,35 @@ export interface PubSub {
   subscriberCount(topic: string): number | Promise<number>;
 }
 
+/**
+ * Call every handler of a topic with `signal` (over a copy, so a handler may unsubscribe);
+ * a handler that throws or rejects goes to `onFailure` and does not stop the others.
+ * @internal
+ */
+export function callPubSubHandlers(
+  handlers: Iterable<PubSubHandler>,
+  signal: Signal,
+  onFailure: (error: unknown) => void,
+): void {
+  for (const handler of [...handlers]) {
+    try {
+      const result = handler(signal);
+      if (result instanceof Promise) result.catch(onFailure);
+    } catch (error) {
+      onFailure(error);
+    }
+  }
+}
+
+/**
+ * The default failure report of the pubsub transports: the `jido.dispatch.receiver_error`
+ * telemetry channel (`signal` is `undefined` for a message that is not a valid signal).
+ * @internal
+ */
+export function reportPubSubError(error: unknown, topic: string, signal: Signal | undefined): void {
+  reportReceiverError('pubsub', topic, signal, toDispatchError(error, 'pubsub'));
+}
+
 /** Finds a {@link PubSub} by name; a `Map<string, PubSub>` is one. */
 export interface PubSubRegistry {
   /** The instance registered as `name`, if any. */
@@ -49,25 +78,14 @@ export class InProcessPubSub implements PubSub {
 
   /** @param options where subscriber failures go */
   constructor(options: InProcessPubSubOptions = {}) {
-    this.#onError =
-      options.onError ??
-      ((error, topic, signal) =>
-        reportReceiverError('pubsub', topic, signal, toDispatchError(error, 'pubsub')));
+    this.#onError = options.onError ?? reportPubSubError;
   }
 
   /** {@inheritDoc PubSub.publish} */
   publish(topic: string, signal: Signal): void {
     const handlers = this.#topics.get(topic);
     if (handlers === undefined) return;
-    for (const handler of [...handlers]) {
-      try {
-        const result = handler(signal);
-        if (result instanceof Promise)
-          result.catch((error: unknown) => this.#onError(error, topic, signal));
-      } catch (error) {
-        this.#onError(error, topic, signal);
-      }
-    }
+    callPubSubHandlers(handlers, signal, (error) => this.#onError(error, topic, signal));
   }
 
   /** {@inheritDoc PubSub.subscribe} */

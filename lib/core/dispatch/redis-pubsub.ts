@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { DispatchConfigError, DispatchError, toDispatchError } from '../errors/dispatch.error.js';
+import { DispatchConfigError, DispatchError } from '../errors/dispatch.error.js';
 import { JidoSignalError } from '../errors/jido-signal.error.js';
 import { StoreUnavailableError } from '../errors/store.error.js';
 import type { ExtensionRegistry } from '../signal/extensions.js';
@@ -10,15 +10,16 @@ import {
   RedisLink,
   type RedisConnectionOptions,
 } from '../store/redis/connection.js';
-import { TelemetryChannel } from '../telemetry/channels.js';
-import { emit, telemetryChannel } from '../telemetry/telemetry.js';
-import type { ReceiverErrorTelemetryMessage } from './dispatch-telemetry.js';
-import type { PubSub, PubSubHandler } from './pubsub.js';
+import {
+  callPubSubHandlers,
+  reportPubSubError,
+  type PubSub,
+  type PubSubHandler,
+} from './pubsub.js';
 
 /** Adapter name used in the errors and telemetry of {@link RedisPubSub}. */
 const ADAPTER = 'pubsub';
 const FEATURE = 'RedisPubSub';
-const receiverErrorChannel = telemetryChannel(TelemetryChannel.DispatchReceiverError);
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN_TOPIC_CHAR = /[\s\u0000-\u001f\u007f*?[\]]/u;
 
@@ -81,7 +82,7 @@ export class RedisPubSub implements PubSub {
     if (options.maxPayloadBytes !== undefined) {
       this.#parseOptions.maxPayloadBytes = options.maxPayloadBytes;
     }
-    this.#onError = options.onError ?? defaultOnError;
+    this.#onError = options.onError ?? reportPubSubError;
   }
 
   /**
@@ -247,16 +248,7 @@ export class RedisPubSub implements PubSub {
       this.#report(parseError, topic, undefined);
       return;
     }
-    for (const handler of [...handlers]) {
-      try {
-        const result = handler(signal);
-        if (result instanceof Promise) {
-          result.catch((failure: unknown) => this.#report(failure, topic, signal));
-        }
-      } catch (failure) {
-        this.#report(failure, topic, signal);
-      }
-    }
+    callPubSubHandlers(handlers, signal, (failure) => this.#report(failure, topic, signal));
   }
 
   #report(error: unknown, topic: string, signal: Signal | undefined): void {
@@ -266,18 +258,6 @@ export class RedisPubSub implements PubSub {
       // An error handler that throws must not break the message loop.
     }
   }
-}
-
-function defaultOnError(error: unknown, topic: string, signal: Signal | undefined): void {
-  const typed = toDispatchError(error, ADAPTER);
-  emit(receiverErrorChannel, (): ReceiverErrorTelemetryMessage => ({
-    adapter: ADAPTER,
-    target: topic,
-    signalId: signal?.id ?? '',
-    signalType: signal?.type ?? '',
-    errorCode: typed.code,
-    error: typed,
-  }));
 }
 
 /** Map an unreachable or lost connection to a retryable `connection_error`; keep other typed errors. */
