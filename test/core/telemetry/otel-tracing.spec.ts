@@ -279,11 +279,19 @@ describe('OpenTelemetry spans', () => {
   it('once the providers are unregistered, the next delivery releases the channel subscriptions', async () => {
     const ack = channel(TelemetryChannel.SubscriptionAck);
     const bus = newBus('release');
-    await bus.subscribe('**', { persistent: true, autoAck: true, dispatch: () => undefined });
+    const handled: string[] = [];
+    await bus.subscribe('**', {
+      persistent: true,
+      autoAck: true,
+      dispatch: (s: Signal) => void handled.push(s.type),
+    });
     await bus.publish(sig('a'));
     expect(ack.hasSubscribers).toBe(true);
     await otel.stop();
     await bus.publish(sig('b'));
+    // The persistent engine may hand 'b' over after the publish resolved: wait for it.
+    for (let i = 0; i < 200 && !handled.includes('b'); i++) await sleep(5);
+    expect(handled).toEqual(['a', 'b']);
     expect(ack.hasSubscribers).toBe(false);
     otel = startOtel(); // for afterEach
   });
