@@ -20,6 +20,11 @@ interface Fixture {
   close(): Promise<void>;
 }
 
+/** The same token with its first character changed, so it is always wrong (never equal by chance). */
+function flipFirst(token: string): string {
+  return `${token[0] === 'a' ? 'b' : 'a'}${token.slice(1)}`;
+}
+
 async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
@@ -247,7 +252,7 @@ describe.each(['express', 'fastify'] as const)('signal board over HTTP (%s)', (a
       ['no cookie', await post(url, { all: true }, { csrf: session.csrf })],
       [
         'wrong token',
-        await post(url, { all: true }, { ...session, csrf: `x${session.csrf.slice(1)}` }),
+        await post(url, { all: true }, { ...session, csrf: flipFirst(session.csrf) }),
       ],
       ['other origin', await post(url, { all: true }, session, { origin: 'https://evil.example' })],
       ['cross site', await post(url, { all: true }, session, { 'sec-fetch-site': 'cross-site' })],
