@@ -16,6 +16,7 @@ import { JidoSignalMessages } from './jido-signal.messages.js';
 import { SignalParamsFactory, type SignalHandlerContext } from './signal-context.js';
 import type { SignalMetadataAccessor } from './signal-metadata.accessor.js';
 import type { PlannedSubscription } from './signal-handler.planner.js';
+import { isThenable } from '../core/util/is-thenable.js';
 
 /** How a registered handler is invoked. */
 export type SignalHandlerInvocation =
@@ -33,14 +34,6 @@ const GUARD_REJECTED_MESSAGE = 'Forbidden resource';
 
 /** Per delivery through guards: whether the handler method itself started. */
 const handlerEntered = new AsyncLocalStorage<{ entered: boolean }>();
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
-}
 
 /**
  * The method as Nest's context creator should call it: the same function for reading

@@ -1,3 +1,4 @@
+import { isThenable } from '../util/is-thenable.js';
 import {
   BusOptionError,
   MiddlewareError,
@@ -53,15 +54,6 @@ function observed(call: MiddlewareCall | undefined, verdict: DispatchVerdict): D
   else if (verdict.error instanceof MiddlewareHaltError) middlewareStop(call, 'halt');
   else middlewareFailed(call, verdict.error);
   return verdict;
-}
-
-/** `true` for promises and other thenables. @internal */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function outcomeAction(value: unknown): unknown {

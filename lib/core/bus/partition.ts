@@ -1,4 +1,4 @@
-import { isThenable } from './middleware-pipeline.js';
+import { isThenable } from '../util/is-thenable.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** A unit of lane work; a returned promise holds the lane until it settles. Must not throw. */

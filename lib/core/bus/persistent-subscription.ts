@@ -19,7 +19,7 @@ import { compileBackoff, type BackoffFunction, type BackoffOptions } from './bac
 import { selectDlqEntries } from './dlq-select.js';
 import type { DeliveryScope } from './delivery-scope.js';
 import { DlqIndex } from './dlq-index.js';
-import { isThenable } from './middleware-pipeline.js';
+import { isThenable } from '../util/is-thenable.js';
 import type { DeliverFunction, SubscribeOptions } from './subscription.js';
 
 /** Where a new persistent subscription starts reading the log. */

@@ -14,7 +14,7 @@ import { emit, telemetryChannel } from '../telemetry/telemetry.js';
 import type { BackoffFunction } from './backoff.js';
 import type { DeliveryScope } from './delivery-scope.js';
 import { selectDlqEntries } from './dlq-select.js';
-import { isThenable } from './middleware-pipeline.js';
+import { isThenable } from '../util/is-thenable.js';
 import {
   assertStoredPattern,
   checkNackDelay,

@@ -40,7 +40,8 @@ import {
   trackBusForMetrics,
   withOpenTelemetry,
 } from '../telemetry/otel/bus-hooks.js';
-import { MiddlewarePipeline, isThenable, type DispatchVerdict } from './middleware-pipeline.js';
+import { MiddlewarePipeline, type DispatchVerdict } from './middleware-pipeline.js';
+import { isThenable } from '../util/is-thenable.js';
 import type {
   BusMiddleware,
   DeliveryResult,

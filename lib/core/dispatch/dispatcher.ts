@@ -42,6 +42,7 @@ import {
   type DispatchManyOptions,
   type DispatchManyResult,
 } from './batching/dispatch-many.js';
+import { isThenable } from '../util/is-thenable.js';
 
 /** Options of a {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -214,14 +215,6 @@ class Delivery extends DeliveryController implements DeliveryContext {
     super.abort(reason);
     this.settle?.(reason);
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function cancelledError(adapter: string, reason: unknown): DispatchError {

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { DispatchError, DispatchTimeoutError, toDispatchError } from '../errors/dispatch.error.js';
 import type { Signal } from '../signal/signal.js';
 import { reportReceiverError } from './dispatch-telemetry.js';
+import { isThenable } from '../util/is-thenable.js';
 
 /** A function receiver: called with the signal; may return a promise. */
 export type SignalHandlerFunction = (signal: Signal) => unknown;
@@ -112,14 +113,6 @@ function notAlive(adapter: string, target: string): DispatchError {
   return new DispatchError('process_not_alive', adapter, `Receiver ${target} is no longer alive`, {
     details: { target },
   });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /** Validated options of a delivery to an in-process receiver (`pid`, resolved `named`). */

@@ -20,6 +20,7 @@ import {
   type DispatchTelemetryMessage,
 } from '../dispatch-telemetry.js';
 import type { DispatchCallOptions } from '../dispatcher.js';
+import { isThenable } from '../../util/is-thenable.js';
 
 /** Options of `Dispatcher.dispatchMany`. */
 export interface DispatchManyOptions extends DispatchCallOptions {
@@ -113,14 +114,6 @@ function nonNegative(field: string, value: unknown): number {
     );
   }
   return value;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function cancelled(reason: unknown): DispatchError {

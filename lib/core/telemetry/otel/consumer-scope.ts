@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import type { DeliveryScope, HandledSignal } from '../../bus/delivery-scope.js';
-import { isThenable } from '../../bus/middleware-pipeline.js';
+import { isThenable } from '../../util/is-thenable.js';
 import { TelemetryChannel } from '../channels.js';
 import { MESSAGING_SYSTEM, OtelAttr } from './attributes.js';
 import { ChannelListeners } from './channel-listeners.js';
