@@ -5,13 +5,12 @@
  * `JidoSignalModule.forRoot({ store: { type: 'jetstream' } })` imports it when it connects.
  */
 export * from '../core/store/jetstream/index.js';
-export {
-  JetStreamJournal,
-  type JetStreamJournalOptions,
-  type JetStreamJournalReadConsistency,
-  type JetStreamJournalStats,
-  type ResolvedJetStreamJournalOptions,
-} from '../core/journal/jetstream.journal.js';
+export { JetStreamJournal, type JetStreamJournalStats } from '../core/journal/jetstream.journal.js';
+export type {
+  JetStreamJournalOptions,
+  JetStreamJournalReadConsistency,
+  ResolvedJetStreamJournalOptions,
+} from '../core/journal/jetstream-journal.options.js';
 export * from '../core/dispatch/nats-pubsub.js';
 export {
   StoreError,

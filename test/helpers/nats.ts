@@ -1,5 +1,6 @@
 // Helpers for tests against the local NATS server (127.0.0.1:4222, JetStream enabled).
-// In CI (CI=true) an unreachable server fails the suite loudly; elsewhere such suites are skipped.
+// Importing this file checks the server: when it is unreachable every suite that imports it
+// fails at once, loudly, in CI and locally alike (suites are never skipped).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, createServer } from 'node:net';
 

@@ -10,11 +10,8 @@ import { StoreUnavailableError } from '../errors/store.error.js';
 import type { ExtensionRegistry } from '../signal/extensions.js';
 import { stringifySignal } from '../signal/serialization/json.serializer.js';
 import { Signal } from '../signal/signal.js';
-import {
-  describeCause,
-  NatsLink,
-  type NatsConnectionOptions,
-} from '../store/jetstream/connection.js';
+import { describeCause, NatsLink, type NatsConnectionOptions } from '../nats/connection.js';
+import { natsOptionProblem } from '../nats/server-options.js';
 import {
   callPubSubHandlers,
   reportPubSubError,
@@ -181,14 +178,7 @@ export class NatsPubSub implements PubSub {
     const subject = this.subjectFor(topic);
     this.#assertOpen();
     const body = encoder.encode(stringifySignal(signal));
-    if (!this.#link.connected) {
-      try {
-        await this.#link.ready(`NATS pubsub (${subject})`, 'publish');
-      } catch (error) {
-        throw toConnectionError(error, 'publish');
-      }
-      this.#assertOpen();
-    }
+    if (!this.#link.connected) await this.#reconnected(subject, 'publish');
     const max = this.#link.nc.info?.max_payload;
     if (max !== undefined && body.byteLength > max) {
       throw new DispatchError(
@@ -250,14 +240,7 @@ export class NatsPubSub implements PubSub {
     this.#assertOpen();
     const local = this.#topics.get(topic)?.handlers.size ?? 0;
     if (local > 0 || !this.#presence) return local;
-    if (!this.#link.connected) {
-      try {
-        await this.#link.ready(`NATS pubsub (${subject})`, 'subscriberCount');
-      } catch (error) {
-        throw toConnectionError(error, 'subscriberCount');
-      }
-      this.#assertOpen();
-    }
+    if (!this.#link.connected) await this.#reconnected(subject, 'subscriberCount');
     const timeout = this.#link.requestTimeout;
     try {
       const reply = await this.#link.nc.request(`${NATS_PRESENCE_PREFIX}.${subject}`, undefined, {
@@ -294,6 +277,19 @@ export class NatsPubSub implements PubSub {
       unsubscribeAll(entry.subscriptions);
     }
     await this.#link.close();
+  }
+
+  /**
+   * Wait (at most `disconnectedWait`) for a lost connection to come back.
+   * @throws DispatchError `connection_error` when it does not, `closed` when closed meanwhile
+   */
+  async #reconnected(subject: string, operation: string): Promise<void> {
+    try {
+      await this.#link.ready(`NATS pubsub (${subject})`, operation);
+    } catch (error) {
+      throw toConnectionError(error, operation);
+    }
+    this.#assertOpen();
   }
 
   #assertOpen(): void {
@@ -414,45 +410,12 @@ function validateOptions(options: NatsPubSubOptions): string {
       throw new DispatchConfigError(ADAPTER, key, `"${key}" must be a boolean`);
     }
   }
-  const servers = options.servers;
-  if (
-    servers !== undefined &&
-    !(typeof servers === 'string' && servers.length > 0) &&
-    !(
-      Array.isArray(servers) &&
-      servers.length > 0 &&
-      servers.every((s) => typeof s === 'string' && s.length > 0)
-    )
-  ) {
-    throw new DispatchConfigError(
-      ADAPTER,
-      'servers',
-      '"servers" must be a non-empty string or a non-empty array of strings',
-    );
+  const natsProblem = natsOptionProblem(options);
+  if (natsProblem !== undefined) {
+    const { field, reason } = natsProblem;
+    throw new DispatchConfigError(ADAPTER, field, `"${field}" ${reason}`);
   }
-  const connection: unknown = options.connection;
-  if (
-    connection !== undefined &&
-    (typeof connection !== 'object' ||
-      connection === null ||
-      typeof (connection as { publish?: unknown }).publish !== 'function' ||
-      typeof (connection as { subscribe?: unknown }).subscribe !== 'function')
-  ) {
-    throw new DispatchConfigError(ADAPTER, 'connection', '"connection" must be a NatsConnection');
-  }
-  checkNumber(options.connectTimeout, 'connectTimeout', 1);
-  checkNumber(options.reconnectTimeWait, 'reconnectTimeWait', 0);
-  checkNumber(options.disconnectedWait, 'disconnectedWait', 0);
-  checkNumber(options.requestTimeout, 'requestTimeout', 1);
   checkNumber(options.maxPayloadBytes, 'maxPayloadBytes', 1);
-  const attempts = options.maxReconnectAttempts;
-  if (attempts !== undefined && !(Number.isSafeInteger(attempts) && attempts >= -1)) {
-    throw new DispatchConfigError(
-      ADAPTER,
-      'maxReconnectAttempts',
-      '"maxReconnectAttempts" must be an integer >= -1',
-    );
-  }
   return prefix;
 }
 

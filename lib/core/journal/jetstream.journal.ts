@@ -1,11 +1,11 @@
-import type {
-  JetStreamApiError,
-  JsMsg,
-  StoredMsg,
-  StreamConfig,
-  StreamInfo,
-} from '@nats-io/jetstream';
-import { createHash } from 'node:crypto';
+/**
+ * `JetStreamJournal`: a journal adapter on a NATS JetStream stream — writing entries, the
+ * local index the stream's tail keeps, and reads through it. Its options are in
+ * `jetstream-journal.options.ts`, its message format in `jetstream-journal.record.ts`, the
+ * connection and stream creation in `lib/core/nats/`.
+ * @module
+ */
+import type { JetStreamApiError, JsMsg, StoredMsg, StreamInfo } from '@nats-io/jetstream';
 import { JidoSignalError } from '../errors/jido-signal.error.js';
 import {
   JournalClosedError,
@@ -13,76 +13,27 @@ import {
   JournalUnavailableError,
 } from '../errors/journal.error.js';
 import { StoreUnavailableError } from '../errors/store.error.js';
-import { ValidationError } from '../errors/validation.error.js';
+import { isApiError, JsApiCode } from '../nats/api-errors.js';
+import { describeCause, NatsLink } from '../nats/connection.js';
+import { followStream, type StreamFollower } from '../nats/follow-stream.js';
+import { ensureStream, KEEP_EXISTING, streamConfig } from '../nats/stream-config.js';
 import type { ExtensionRegistry } from '../signal/extensions.js';
 import { STORED_MAX_DEPTH } from '../signal/safe-input.js';
 import { Signal } from '../signal/signal.js';
-import {
-  describeCause,
-  followStream,
-  NatsLink,
-  type NatsConnectionOptions,
-  type StreamFollower,
-} from '../store/jetstream/connection.js';
-import { fitDuplicateWindow } from '../store/jetstream/stream-config.js';
 import type {
   JournalAdapter,
   JournalEntry,
   JournalMeta,
   JournalScan,
 } from './journal-adapter.interface.js';
+import {
+  resolveJournalOptions,
+  type JetStreamJournalOptions,
+  type ResolvedJetStreamJournalOptions,
+} from './jetstream-journal.options.js';
+import { journalSubjectToken, parseRecord, type WireRecord } from './jetstream-journal.record.js';
 import { RecordIndex } from './record-index.js';
-
-/**
- * How reads relate to writes made through other `JetStreamJournal` instances on the same
- * stream:
- *
- * - `'strong'`: every read first asks the server for the stream's last sequence and waits
- *   until the local index has applied it, so a read sees everything any instance had stored
- *   (acknowledged) before the read started — one JetStream API round trip per read
- *   (concurrent reads share it);
- * - `'local'`: reads answer from the local index as the live tail has it (usually a few ms
- *   behind other instances); this instance's own writes are always visible.
- */
-export type JetStreamJournalReadConsistency = 'strong' | 'local';
-
-/** Options of {@link JetStreamJournal.open}. */
-export interface JetStreamJournalOptions extends NatsConnectionOptions {
-  /**
-   * JetStream stream holding the journal. Created when missing (with `storage`, `replicas`,
-   * `maxAge`); an existing stream is used as it is configured, it must capture
-   * `<subject>.>`. Every instance that opens the same stream shares one journal.
-   * @default 'JIDO_JOURNAL'
-   */
-  stream?: string;
-  /**
-   * Subject prefix: the entry of signal `id` is stored on `<subject>.<token>`, where `token`
-   * is the id with every character outside `[A-Za-z0-9-]` escaped as `_XX` (UTF-8 bytes in
-   * hex); ids whose token would be longer than 128 characters use `_H` + their SHA-256.
-   * @default 'jido.journal'
-   */
-  subject?: string;
-  /** Storage of a stream this journal creates. @default 'file' */
-  storage?: 'file' | 'memory';
-  /** Replicas of a stream this journal creates (1–5; more than 1 needs a cluster). @default 1 */
-  replicas?: number;
-  /**
-   * Maximum age of entries in a stream this journal creates, in ms; older entries are
-   * removed by the server. `0` keeps entries forever.
-   * @default 0 (unlimited)
-   */
-  maxAge?: number;
-  /** See {@link JetStreamJournalReadConsistency}. @default 'strong' */
-  readConsistency?: JetStreamJournalReadConsistency;
-  /**
-   * Decoded signals kept in memory (least recently used first out), so repeated reads and
-   * reads of this instance's own recent writes need no server round trip. `0` disables it.
-   * @default 1024
-   */
-  cacheSize?: number;
-  /** Extensions stored signals are parsed with. @default the default signal factory's */
-  extensions?: ExtensionRegistry;
-}
+import { AppliedWaiters } from './applied-waiters.js';
 
 /** Size and progress of a JetStream journal, see {@link JetStreamJournal.stats}. */
 export interface JetStreamJournalStats {
@@ -96,154 +47,10 @@ export interface JetStreamJournalStats {
   readonly cached: number;
 }
 
-/** The JSON body of one journal message (format version 1). */
-interface WireRecord {
-  readonly v: 1;
-  readonly id: string;
-  readonly time: number;
-  readonly recordedAt: number;
-  readonly causeId?: string;
-  readonly conversationId: string;
-  readonly signal: unknown;
-}
-
-interface Waiter {
-  readonly seq: number;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
 const NAME = 'JetStreamJournal';
-/** JetStream API error: `Nats-Expected-Last-Subject-Sequence` did not match. */
-const WRONG_LAST_SEQUENCE = 10071;
-const STREAM_NOT_FOUND = 10059;
-const NO_MESSAGE_FOUND = 10037;
-const MAX_TOKEN = 128;
+/** Signals fetched ahead of a `scan()` consumer. */
 const SCAN_PREFETCH = 16;
 const TWO_32 = 2 ** 32;
-const STREAM_NAME_RE = /^[^\s.*>/\\]{1,255}$/;
-const SUBJECT_RE = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
-const TOKEN_RE = /^[A-Za-z0-9-]+$/;
-
-/**
- * Subject token of a signal id: `[A-Za-z0-9-]` kept, every other UTF-8 byte as `_XX`;
- * tokens longer than 128 characters become `_H` + SHA-256 hex (`_H` is never produced by
- * escaping, so the mapping stays injective).
- */
-export function journalSubjectToken(id: string): string {
-  let token: string;
-  if (TOKEN_RE.test(id)) token = id;
-  else {
-    token = '';
-    for (const byte of Buffer.from(id, 'utf8')) {
-      const c = String.fromCharCode(byte);
-      token +=
-        byte < 0x80 && TOKEN_RE.test(c)
-          ? c
-          : `_${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-    }
-  }
-  if (token.length <= MAX_TOKEN) return token;
-  return `_H${createHash('sha256').update(id, 'utf8').digest('hex')}`;
-}
-
-function invalid(field: string, message: string): ValidationError {
-  return new ValidationError('invalid_attribute', field, `JetStreamJournal option ${message}`);
-}
-
-function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 0) {
-    throw invalid(name, `${name} must be a non-negative integer, got ${String(value)}`);
-  }
-  return v;
-}
-
-/** The journal options in effect, see {@link JetStreamJournal.options}. */
-export interface ResolvedJetStreamJournalOptions {
-  /** See {@link JetStreamJournalOptions.stream}. */
-  readonly stream: string;
-  /** See {@link JetStreamJournalOptions.subject}. */
-  readonly subject: string;
-  /** See {@link JetStreamJournalOptions.storage} (what a created stream gets). */
-  readonly storage: 'file' | 'memory';
-  /** See {@link JetStreamJournalOptions.replicas} (what a created stream gets). */
-  readonly replicas: number;
-  /** See {@link JetStreamJournalOptions.maxAge} (what a created stream gets; `0`: unlimited). */
-  readonly maxAge: number;
-  /** See {@link JetStreamJournalOptions.readConsistency}. */
-  readonly readConsistency: JetStreamJournalReadConsistency;
-  /** See {@link JetStreamJournalOptions.cacheSize}. */
-  readonly cacheSize: number;
-}
-
-function resolveOptions(options: JetStreamJournalOptions): ResolvedJetStreamJournalOptions {
-  const stream = options.stream ?? 'JIDO_JOURNAL';
-  if (typeof stream !== 'string' || !STREAM_NAME_RE.test(stream)) {
-    throw invalid(
-      'stream',
-      `stream must be a JetStream stream name (no whitespace, '.', '*', '>', '/', '\\'), got ${JSON.stringify(stream)}`,
-    );
-  }
-  const subject = options.subject ?? 'jido.journal';
-  if (typeof subject !== 'string' || !SUBJECT_RE.test(subject)) {
-    throw invalid(
-      'subject',
-      `subject must be a NATS subject without wildcards or empty tokens, got ${JSON.stringify(subject)}`,
-    );
-  }
-  const storage = options.storage ?? 'file';
-  if (storage !== 'file' && storage !== 'memory') {
-    throw invalid('storage', `storage must be 'file' or 'memory', got ${String(storage)}`);
-  }
-  const replicas = options.replicas ?? 1;
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
-    throw invalid('replicas', `replicas must be an integer from 1 to 5, got ${String(replicas)}`);
-  }
-  const maxAge = nonNegativeInt('maxAge', options.maxAge, 0);
-  const readConsistency = options.readConsistency ?? 'strong';
-  if (readConsistency !== 'strong' && readConsistency !== 'local') {
-    throw invalid(
-      'readConsistency',
-      `readConsistency must be 'strong' or 'local', got ${String(readConsistency)}`,
-    );
-  }
-  const cacheSize = nonNegativeInt('cacheSize', options.cacheSize, 1024);
-  for (const name of ['disconnectedWait', 'requestTimeout', 'connectTimeout'] as const) {
-    const value = options[name];
-    if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
-      throw invalid(name, `${name} must be a non-negative number of ms, got ${String(value)}`);
-    }
-  }
-  return { stream, subject, storage, replicas, maxAge, readConsistency, cacheSize };
-}
-
-function parseRecord(data: Uint8Array): WireRecord | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const r = raw as Record<string, unknown>;
-  if (
-    r.v !== 1 ||
-    typeof r.id !== 'string' ||
-    r.id === '' ||
-    typeof r.time !== 'number' ||
-    !Number.isFinite(r.time) ||
-    typeof r.recordedAt !== 'number' ||
-    !Number.isFinite(r.recordedAt) ||
-    typeof r.conversationId !== 'string' ||
-    (r.causeId !== undefined && typeof r.causeId !== 'string') ||
-    typeof r.signal !== 'object' ||
-    r.signal === null
-  ) {
-    return undefined;
-  }
-  return raw as WireRecord;
-}
 
 /**
  * A journal adapter on a NATS JetStream stream, so several application instances share one
@@ -292,9 +99,7 @@ export class JetStreamJournal implements JournalAdapter {
   #applied = 0;
   #skipped = 0;
   #lastRecordedAt = -Infinity;
-  #waiters: Waiter[] = [];
-  #progressAt = 0;
-  #stallTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #waiters: AppliedWaiters;
   #syncRunning: Promise<number> | undefined;
   #syncQueued: Promise<number> | undefined;
   #tailFailure: Error | undefined;
@@ -312,6 +117,16 @@ export class JetStreamJournal implements JournalAdapter {
     this.subject = options.subject;
     this.#extensions = extensions;
     this.#label = `${NAME} "${options.stream}"`;
+    const limit = link.disconnectedWait + link.requestTimeout;
+    this.#waiters = new AppliedWaiters(
+      limit,
+      () =>
+        new JournalUnavailableError(
+          this.#label,
+          'catch up',
+          `the stream tail made no progress for ${limit} ms`,
+        ),
+    );
   }
 
   /**
@@ -324,7 +139,7 @@ export class JetStreamJournal implements JournalAdapter {
    *   `<subject>.>`
    */
   static async open(options: JetStreamJournalOptions = {}): Promise<JetStreamJournal> {
-    const resolved = resolveOptions(options);
+    const resolved = resolveJournalOptions(options);
     let link: NatsLink;
     try {
       link = await NatsLink.open(options, NAME);
@@ -508,7 +323,7 @@ export class JetStreamJournal implements JournalAdapter {
         seq = ack.seq;
         if (!ack.duplicate) this.#remember(seq, entry.signal);
       } catch (error) {
-        if (!this.#isApiError(error, WRONG_LAST_SEQUENCE)) throw error;
+        if (!this.#isApiError(error, JsApiCode.WrongLastSequence)) throw error;
         // Stored already (by another instance, or longer ago than the duplicate window):
         // the first record wins; make it visible before resolving.
         seq = await this.#lastSeq();
@@ -558,7 +373,7 @@ export class JetStreamJournal implements JournalAdapter {
       message = await this.#link.jsm.streams.getMessage(this.stream, { seq: streamSeq });
     } catch (error) {
       // 10037 "no message found": removed by maxAge or by hand since it was indexed.
-      if (this.#isApiError(error, NO_MESSAGE_FOUND)) return undefined;
+      if (this.#isApiError(error, JsApiCode.NoMessageFound)) return undefined;
       throw this.#wrap(error, operation);
     }
     if (message === null) return undefined;
@@ -599,40 +414,23 @@ export class JetStreamJournal implements JournalAdapter {
     await this.#waitApplied(target);
   }
 
+  /**
+   * Create the stream when missing (with `storage`, `replicas`, `maxAge`); an existing one is
+   * used as it is configured, but it must capture `<subject>.>`.
+   */
   async #ensureStream(): Promise<StreamInfo> {
     const wildcard = `${this.subject}.>`;
-    let info: StreamInfo | undefined;
-    try {
-      info = await this.#link.jsm.streams.info(this.stream);
-    } catch (error) {
-      if (!this.#isApiError(error, STREAM_NOT_FOUND)) throw error;
-    }
-    if (info === undefined) {
-      const { StorageType, RetentionPolicy, DiscardPolicy } = this.#link.module;
-      // A max age under the default duplicate window (2 min) needs a shorter window.
-      const config: Partial<StreamConfig> & { name: string } = fitDuplicateWindow({
-        name: this.stream,
-        subjects: [wildcard],
-        storage: this.options.storage === 'memory' ? StorageType.Memory : StorageType.File,
-        num_replicas: this.options.replicas,
-        retention: RetentionPolicy.Limits,
-        discard: DiscardPolicy.Old,
-        max_age: this.options.maxAge * 1_000_000,
-      });
-      try {
-        info = await this.#link.jsm.streams.add(config);
-      } catch (error) {
-        // Another instance may have created it at the same moment.
-        try {
-          info = await this.#link.jsm.streams.info(this.stream);
-        } catch {
-          throw error;
-        }
-      }
-    }
-    if (!(info.config.subjects ?? []).includes(wildcard)) {
+    const { storage, replicas, maxAge } = this.options;
+    // A max age under the default duplicate window (2 min) needs a shorter window.
+    const config = streamConfig(this.stream, storage, replicas, {
+      subjects: [wildcard],
+      max_age: maxAge * 1_000_000,
+    });
+    const info = await ensureStream(this.#link, config, KEEP_EXISTING);
+    const subjects = info.config.subjects ?? [];
+    if (!subjects.includes(wildcard)) {
       throw new JournalIoError(
-        `${this.#label} exists but does not capture "${wildcard}" (subjects: ${(info.config.subjects ?? []).join(', ')})`,
+        `${this.#label} exists but does not capture "${wildcard}" (subjects: ${subjects.join(', ')})`,
         undefined,
         { stream: this.stream, subject: this.subject },
       );
@@ -667,15 +465,7 @@ export class JetStreamJournal implements JournalAdapter {
       else this.#lastRecordedAt = recordedAt;
     }
     this.#applied = seq;
-    this.#progressAt = Date.now();
-    if (this.#waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const w of this.#waiters) {
-      if (w.seq <= seq) w.resolve();
-      else still.push(w);
-    }
-    this.#waiters = still;
-    if (still.length === 0) this.#stopStallTimer();
+    this.#waiters.applied(seq);
   }
 
   /**
@@ -687,39 +477,7 @@ export class JetStreamJournal implements JournalAdapter {
     if (this.#tailFailure !== undefined) return Promise.reject(this.#tailFailure);
     if (this.#closed && this.#tail === undefined)
       return Promise.reject(new JournalClosedError(NAME));
-    return new Promise<void>((resolve, reject) => {
-      if (this.#waiters.length === 0) {
-        this.#progressAt = Date.now();
-        const limit = this.#link.disconnectedWait + this.#link.requestTimeout;
-        this.#stallTimer = setInterval(
-          () => {
-            if (Date.now() - this.#progressAt <= limit) return;
-            this.#rejectWaiters(
-              new JournalUnavailableError(
-                this.#label,
-                'catch up',
-                `the stream tail made no progress for ${limit} ms`,
-              ),
-            );
-          },
-          Math.min(250, Math.max(10, limit / 4)),
-        );
-        this.#stallTimer.unref();
-      }
-      this.#waiters.push({ seq, resolve, reject });
-    });
-  }
-
-  #rejectWaiters(error: Error): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    this.#stopStallTimer();
-    for (const w of waiters) w.reject(error);
-  }
-
-  #stopStallTimer(): void {
-    if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
-    this.#stallTimer = undefined;
+    return this.#waiters.wait(seq);
   }
 
   #failTail(cause: Error): void {
@@ -728,7 +486,7 @@ export class JetStreamJournal implements JournalAdapter {
       describeCause(cause),
       { stream: this.stream },
     );
-    this.#rejectWaiters(this.#tailFailure);
+    this.#waiters.rejectAll(this.#tailFailure);
   }
 
   /**
@@ -764,7 +522,7 @@ export class JetStreamJournal implements JournalAdapter {
 
   async #shutdown(): Promise<void> {
     this.#closed = true;
-    this.#rejectWaiters(new JournalClosedError(NAME));
+    this.#waiters.rejectAll(new JournalClosedError(NAME));
     const tail = this.#tail;
     this.#tail = undefined;
     if (tail !== undefined) await tail.stop().catch(() => undefined);
@@ -781,10 +539,7 @@ export class JetStreamJournal implements JournalAdapter {
   }
 
   #isApiError(error: unknown, code?: number): error is JetStreamApiError {
-    return (
-      error instanceof this.#link.module.JetStreamApiError &&
-      (code === undefined || error.code === code)
-    );
+    return isApiError(this.#link, error, code);
   }
 
   /** Map a client failure to a journal error (no credentials or server URLs in messages). */

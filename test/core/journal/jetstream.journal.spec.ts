@@ -10,7 +10,7 @@ import {
   type JournalAdapter,
   type JournalEntry,
 } from '../../../lib/core/journal/index.js';
-import { journalSubjectToken } from '../../../lib/core/journal/jetstream.journal.js';
+import { journalSubjectToken } from '../../../lib/core/journal/jetstream-journal.record.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { describeJournalAdapterConformance } from '../../../lib/testing/journal-conformance.js';
 import { createTestSignalFactory } from '../../../lib/testing/test-signals.js';

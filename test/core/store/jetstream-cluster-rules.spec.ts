@@ -3,12 +3,9 @@
 // a max age forces. The cluster suite (test/integration/jetstream-cluster/) proves them live.
 import { describe, expect, it } from '@jest/globals';
 import type { ConsumerInfo, StreamConfig } from '@nats-io/jetstream';
-import { isTransientClusterError } from '../../../lib/core/store/jetstream/cluster-errors.js';
+import { isTransientClusterError } from '../../../lib/core/nats/cluster-errors.js';
 import { consumerFloor } from '../../../lib/core/store/jetstream/retention.js';
-import {
-  configMismatches,
-  fitDuplicateWindow,
-} from '../../../lib/core/store/jetstream/stream-config.js';
+import { configMismatches, fitDuplicateWindow } from '../../../lib/core/nats/stream-config.js';
 
 function named(name: string, message: string, extra: Record<string, unknown> = {}): Error {
   const error = new Error(message);

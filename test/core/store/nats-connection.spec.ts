@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { describeCause, redactServer } from '../../../lib/core/store/jetstream/connection.js';
+import { describeCause, redactServer } from '../../../lib/core/nats/connection.js';
 
 describe('NATS connection helpers keep credentials out of messages', () => {
   it.each([

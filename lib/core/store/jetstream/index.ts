@@ -1,7 +1,7 @@
 export { JetStreamStore } from './jetstream.store.js';
 export type { JetStreamStoreSettings } from './options.js';
 export type { JetStreamStoreOptions } from './jetstream.store.js';
-export type { NatsServerOptions } from './nats-server-options.js';
-export type { NatsConnectionOptions } from './connection.js';
+export type { NatsServerOptions } from '../../nats/server-options.js';
+export type { NatsConnectionOptions } from '../../nats/connection.js';
 export { logIdFor, sequenceOf } from './subjects.js';
-export type { StreamConfigMismatch } from './stream-config.js';
+export type { StreamConfigMismatch } from '../../nats/stream-config.js';

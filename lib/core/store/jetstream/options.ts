@@ -1,5 +1,10 @@
+/**
+ * The JetStream store's settings: what they mean, their defaults, and their check.
+ * @module
+ */
 import { StoreOptionError, type StoreError } from '../../errors/store.error.js';
-import type { NatsServerOptions } from './nats-server-options.js';
+import { integerProblem } from '../../util/integer.js';
+import { natsOptionProblem, type NatsServerOptions } from '../../nats/server-options.js';
 import { assertPrefix } from './subjects.js';
 
 /**
@@ -94,24 +99,9 @@ export interface ResolvedJetStreamStoreOptions {
 const STORE = 'JetStreamStore';
 
 function positiveInteger(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): void {
-  if (
-    value !== undefined &&
-    (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
-  ) {
-    throw new StoreOptionError(STORE, name, `must be an integer from 1 to ${max}`);
-  }
-}
-
-function nonNegative(name: string, value: unknown, allowMinusOne = false): void {
   if (value === undefined) return;
-  if (allowMinusOne && value === -1) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new StoreOptionError(
-      STORE,
-      name,
-      `must be a non-negative finite number${allowMinusOne ? ' or -1' : ''}`,
-    );
-  }
+  const problem = integerProblem(value, 1, max);
+  if (problem !== undefined) throw new StoreOptionError(STORE, name, problem);
 }
 
 /**
@@ -141,7 +131,14 @@ export function resolveOptions(options: JetStreamStoreSettings): ResolvedJetStre
   if (options.updateExisting !== undefined && typeof options.updateExisting !== 'boolean') {
     throw new StoreOptionError(STORE, 'updateExisting', 'must be a boolean');
   }
-  nonNegative('publishTimeout', options.publishTimeout);
+  if (
+    options.publishTimeout !== undefined &&
+    (typeof options.publishTimeout !== 'number' ||
+      !Number.isFinite(options.publishTimeout) ||
+      options.publishTimeout < 0)
+  ) {
+    throw new StoreOptionError(STORE, 'publishTimeout', 'must be a non-negative finite number');
+  }
   if (
     options.feedHeartbeat !== undefined &&
     (typeof options.feedHeartbeat !== 'number' ||
@@ -154,30 +151,8 @@ export function resolveOptions(options: JetStreamStoreSettings): ResolvedJetStre
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new StoreOptionError(STORE, 'onError', 'must be a function');
   }
-  const servers = options.servers;
-  if (
-    servers !== undefined &&
-    !(typeof servers === 'string' && servers.length > 0) &&
-    !(
-      Array.isArray(servers) &&
-      servers.length > 0 &&
-      servers.every((s) => typeof s === 'string' && s.length > 0)
-    )
-  ) {
-    throw new StoreOptionError(STORE, 'servers', 'must be a URL or a non-empty list of URLs');
-  }
-  nonNegative('connectTimeout', options.connectTimeout);
-  nonNegative('reconnectTimeWait', options.reconnectTimeWait);
-  nonNegative('disconnectedWait', options.disconnectedWait);
-  nonNegative('maxReconnectAttempts', options.maxReconnectAttempts, true);
-  if (
-    options.requestTimeout !== undefined &&
-    (typeof options.requestTimeout !== 'number' ||
-      !Number.isFinite(options.requestTimeout) ||
-      options.requestTimeout <= 0)
-  ) {
-    throw new StoreOptionError(STORE, 'requestTimeout', 'must be a positive number of ms');
-  }
+  const problem = natsOptionProblem(options);
+  if (problem !== undefined) throw new StoreOptionError(STORE, problem.field, problem.reason);
   return {
     prefix,
     storage,
