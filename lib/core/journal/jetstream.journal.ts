@@ -20,6 +20,7 @@ import { ensureStream, KEEP_EXISTING, streamConfig } from '../nats/stream-config
 import type { ExtensionRegistry } from '../signal/extensions.js';
 import { STORED_MAX_DEPTH } from '../signal/safe-input.js';
 import { Signal } from '../signal/signal.js';
+import { AppliedWaiters } from './applied-waiters.js';
 import type {
   JournalAdapter,
   JournalEntry,
@@ -33,7 +34,6 @@ import {
 } from './jetstream-journal.options.js';
 import { journalSubjectToken, parseRecord, type WireRecord } from './jetstream-journal.record.js';
 import { RecordIndex } from './record-index.js';
-import { AppliedWaiters } from './applied-waiters.js';
 
 /** Size and progress of a JetStream journal, see {@link JetStreamJournal.stats}. */
 export interface JetStreamJournalStats {

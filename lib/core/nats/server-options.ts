@@ -23,9 +23,12 @@ export interface NatsServerOptions {
   pass?: string;
   /** Auth token (secret). @default undefined */
   token?: string;
-  /** Give up on the first connect after this many ms. @default 5_000 */
+  /** Give up on the first connect after this many ms (at least 1). @default 5_000 */
   connectTimeout?: number;
-  /** Reconnect attempts per server after a connection loss; `-1` retries forever. @default -1 */
+  /**
+   * Reconnect attempts per server after a connection loss (an integer); `-1` retries forever.
+   * @default -1
+   */
   maxReconnectAttempts?: number;
   /** Pause between reconnect attempts to one server, in ms. @default 1_000 */
   reconnectTimeWait?: number;
@@ -35,7 +38,11 @@ export interface NatsServerOptions {
    * @default 5_000
    */
   disconnectedWait?: number;
-  /** Timeout of one JetStream API request or publish acknowledgement, in ms. @default 5_000 */
+  /**
+   * Timeout of one request (JetStream API, publish acknowledgement, presence), in ms (at
+   * least 1).
+   * @default 5_000
+   */
   requestTimeout?: number;
 }
 
