@@ -1,9 +1,10 @@
-// Subscriber process of the fan-out latency bench: prints `lat <ms>` per signal received.
+// Subscriber process of the fan-out latency bench (fanout.ts): prints `lat <ms>` per signal
+// received. Usage: fanout-worker.ts <jetstream|redis> <prefix>
 import { SignalBus } from '../lib/core/bus/signal-bus.js';
-import { JetStreamStore } from '../lib/core/store/jetstream/jetstream.store.js';
+import { connectFanOutStore, type FanOutEngine } from './fanout.js';
 
-const prefix = process.argv[2];
-const store = await JetStreamStore.connect({ servers: 'nats://127.0.0.1:4222', prefix });
+const [engine, prefix] = process.argv.slice(2) as [FanOutEngine, string];
+const store = await connectFanOutStore(engine, prefix);
 const bus = new SignalBus({ name: 'fan', store, maxLogSize: Infinity });
 await bus.ready();
 await bus.subscribe('fan.*', (signal) => {

@@ -3,21 +3,18 @@
 // complete, the queue a Nest user would otherwise pick) on the same server in the same run,
 // and fan-out latency from one publisher to ordinary subscribers in 3 other Node processes.
 // Needs Redis on 127.0.0.1:6379; every key lives under a bench prefix and is deleted after.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SignalBus } from '../lib/core/bus/signal-bus.js';
 import { createSignal } from '../lib/core/signal/signal.js';
 import { RedisStore } from '../lib/core/store/redis/redis.store.js';
+import { fanOut, fanOutResults } from './fanout.js';
 import { system, type BenchCheck, type BenchRow, type BenchSection } from './harness.js';
 
 const URL = 'redis://127.0.0.1:6379';
 const TOTAL = 10_000;
 const BULL_TOTAL = 5_000;
 const BATCH = 1_000;
-const here = dirname(fileURLToPath(import.meta.url));
 let run = 0;
 
 const body = (i: number): string =>
@@ -134,69 +131,6 @@ async function bull(): Promise<void> {
   await dropKeys(`${prefix}:*`);
 }
 
-/** Fan-out latency: one publisher, 3 subscriber processes; ms from publish to handler. */
-async function fanOut(count: number): Promise<number[]> {
-  const prefix = `jbench:fan${process.pid}n${run++}`;
-  const store = await RedisStore.connect({ url: URL, prefix });
-  const bus = new SignalBus({ name: 'fan', store, maxLogSize: Infinity });
-  await bus.ready();
-  const latencies: number[] = [];
-  const children: ChildProcess[] = [];
-  let expected = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  await Promise.all(
-    [0, 1, 2].map(
-      (i) =>
-        new Promise<void>((resolve, reject) => {
-          const child = spawn(
-            process.execPath,
-            [
-              '--import',
-              '@swc-node/register/esm-register',
-              join(here, 'redis-fanout-worker.ts'),
-              prefix,
-            ],
-            { cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
-          );
-          children[i] = child;
-          let buffer = '';
-          child.stdout.on('data', (chunk: Buffer) => {
-            buffer += chunk.toString();
-            let nl: number;
-            while ((nl = buffer.indexOf('\n')) >= 0) {
-              const line = buffer.slice(0, nl);
-              buffer = buffer.slice(nl + 1);
-              if (line === 'ready') resolve();
-              else if (line.startsWith('lat ')) {
-                latencies.push(Number(line.slice(4)));
-                if (latencies.length === expected) done();
-              }
-            }
-          });
-          child.once('exit', (code) => reject(new Error(`fan-out worker exited with ${code}`)));
-        }),
-    ),
-  );
-  expected = count * 3;
-  for (let i = 0; i < count; i++) {
-    await bus.publish(createSignal('fan.out', { at: performance.timeOrigin + performance.now() }));
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  await finished;
-  for (const child of children) {
-    child.removeAllListeners('exit');
-    child.kill('SIGTERM');
-  }
-  await bus.close();
-  await store.close();
-  await dropKeys(`${prefix}:*`);
-  return latencies.sort((a, b) => a - b);
-}
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 export default async function bench(): Promise<BenchSection> {
   const rawRow = await system('raw ioredis XADD → XREADGROUP → XACK', TOTAL, raw, {
     runs: 3,
@@ -212,16 +146,14 @@ export default async function bench(): Promise<BenchSection> {
   });
   const ratio = rawRow.nsPerOp / ourRow.nsPerOp;
   const vsBull = bullRow.nsPerOp / ourRow.nsPerOp;
-  const sorted = await fanOut(300);
-  const p50 = percentile(sorted, 50);
-  const p99 = percentile(sorted, 99);
-  const rows: BenchRow[] = [
-    rawRow,
-    ourRow,
-    bullRow,
-    { name: 'fan-out to 3 processes, p50 latency', nsPerOp: p50 * 1e6, note: '300 signals × 3' },
-    { name: 'fan-out to 3 processes, p99 latency', nsPerOp: p99 * 1e6, note: '300 signals × 3' },
-  ];
+  const fan = fanOutResults(
+    await fanOut('redis', `jbench:fan${process.pid}n${run++}`, 300, (prefix) =>
+      dropKeys(`${prefix}:*`),
+    ),
+    300,
+    ' on Redis',
+  );
+  const rows: BenchRow[] = [rawRow, ourRow, bullRow, ...fan.rows];
   const checks: BenchCheck[] = [
     {
       name: 'publish → consume → ack throughput vs raw ioredis XADD/XREADGROUP/XACK',
@@ -236,13 +168,7 @@ export default async function bench(): Promise<BenchSection> {
       pass: true,
       info: true,
     },
-    {
-      name: 'fan-out latency across 3 processes on Redis (p50 / p99)',
-      actual: `${p50.toFixed(2)} / ${p99.toFixed(2)} ms`,
-      target: 'reported',
-      pass: true,
-      info: true,
-    },
+    fan.check,
   ];
   return { title: 'Distributed engine: Redis Streams (127.0.0.1:6379)', rows, checks };
 }

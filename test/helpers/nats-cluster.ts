@@ -4,9 +4,9 @@
 // will and stops them all in afterAll. Every server has its own store dir under the OS tmp dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isPortOpen as isPortOpenOn } from './ports.js';
 
 const HOST = '127.0.0.1';
 const NATS_SERVER = '/usr/sbin/nats-server';
@@ -44,19 +44,8 @@ export interface NatsCluster {
   metaLeader(): Promise<string | undefined>;
 }
 
-function isPortOpen(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: HOST, port });
-    const done = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
+/** Whether a node's port accepts connections (500 ms probe). */
+const isPortOpen = (port: number): Promise<boolean> => isPortOpenOn(port, HOST, 500);
 
 function killProcess(child: ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) {

@@ -2,27 +2,13 @@
 // Importing this file checks the server: when it is unreachable every suite that imports it
 // fails at once, loudly, in CI and locally alike (suites are never skipped).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect as netConnect, createServer } from 'node:net';
+import { createServer } from 'node:net';
+import { isPortOpen } from './ports.js';
 
 /** The test server; only ever loopback. */
 export const NATS_HOST = '127.0.0.1';
 export const NATS_PORT = 4222;
 export const NATS_URL = `nats://${NATS_HOST}:${NATS_PORT}`;
-
-/** Resolves `true` when something accepts TCP connections on `host:port` within `timeoutMs`. */
-export function isPortOpen(port: number, host = NATS_HOST, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host, port });
-    const done = (ok: boolean) => {
-      socket.removeAllListeners();
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 // The JetStream suites need the server: without it they fail here, loudly, instead of
 // being skipped (`.ci/run` starts it; locally see the README's Set-up).

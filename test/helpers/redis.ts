@@ -2,7 +2,7 @@
 // prefix (never FLUSHALL/FLUSHDB), and private redis-server processes on ports 16380–16399 for
 // tests that restart the server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isPortOpen } from './nats.js';
+import { isPortOpen } from './ports.js';
 
 export const REDIS_HOST = '127.0.0.1';
 export const REDIS_PORT = 6379;

@@ -5,11 +5,9 @@ import { StoreUnavailableError } from '../errors/store.error.js';
 import type { ExtensionRegistry } from '../signal/extensions.js';
 import { stringifySignal } from '../signal/serialization/json.serializer.js';
 import { Signal } from '../signal/signal.js';
-import {
-  describeCause,
-  RedisLink,
-  type RedisConnectionOptions,
-} from '../store/redis/connection.js';
+import { RedisLink } from '../redis/connection.js';
+import { describeCause } from '../redis/errors.js';
+import type { RedisConnectionOptions } from '../redis/options.js';
 import {
   callPubSubHandlers,
   reportPubSubError,

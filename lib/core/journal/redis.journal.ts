@@ -9,14 +9,11 @@ import { ValidationError } from '../errors/validation.error.js';
 import type { ExtensionRegistry } from '../signal/extensions.js';
 import { STORED_MAX_DEPTH } from '../signal/safe-input.js';
 import { Signal } from '../signal/signal.js';
-import {
-  describeCause,
-  RedisLink,
-  type RedisConnectionOptions,
-} from '../store/redis/connection.js';
-import { encodeId } from '../store/redis/keys.js';
-import type { LuaScript } from '../store/redis/scripts.js';
-import { runScript, scriptOf } from '../store/redis/scripts.js';
+import { RedisLink } from '../redis/connection.js';
+import { describeCause } from '../redis/errors.js';
+import { encodeId } from '../redis/keys.js';
+import type { RedisConnectionOptions } from '../redis/options.js';
+import { runScript, scriptOf, type LuaScript } from '../redis/scripts.js';
 import type {
   JournalAdapter,
   JournalEntry,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { StoreError } from '../../errors/store.error.js';
 import type { DurableConsumerInfo, DurableConsumerSpec } from '../distributed-store.interface.js';
 
 /**
@@ -30,6 +31,28 @@ export async function createGroup(
     await client.xgroup('CREATE', key, group, id, 'MKSTREAM');
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('BUSYGROUP')) return;
+    throw error;
+  }
+}
+
+/**
+ * Destroy the group `group` of the log `key` and drop its activity zset `activityKey`.
+ * @returns whether the group existed
+ */
+export async function destroyGroup(
+  client: Redis,
+  key: string,
+  group: string,
+  activityKey: string,
+): Promise<boolean> {
+  try {
+    await client.del(activityKey);
+    const n = await client.xgroup('DESTROY', key, group);
+    return Number(n) > 0;
+  } catch (error) {
+    if (error instanceof Error && /no such key|requires the key to exist/i.test(error.message)) {
+      return false;
+    }
     throw error;
   }
 }
@@ -66,6 +89,16 @@ export async function evictingPolicy(client: Redis): Promise<string | undefined>
   } catch {
     return undefined;
   }
+}
+
+/** The warning `onError` gets when the server's `maxmemory-policy` is {@link evictingPolicy}. */
+export function evictionWarning(store: string, policy: string): StoreError {
+  return new StoreError(
+    `${store}: the server's maxmemory-policy is "${policy}": under memory pressure it evicts ` +
+      'bus logs and consumer groups (signals are lost silently); use "noeviction" or a ' +
+      '"volatile-*" policy (the store sets no TTLs)',
+    { details: { maxmemoryPolicy: policy } },
+  );
 }
 
 function pairs(flat: unknown[]): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { InvalidBusNameError, StoreOptionError } from '../../errors/store.error.js';
 import { ValidationError } from '../../errors/validation.error.js';
+import { encodeId } from '../../redis/keys.js';
 import { formatIdParts, parseIdParts, SignalId, type IdParts } from '../../signal/signal-id.js';
 
 /**
@@ -20,7 +21,7 @@ import { formatIdParts, parseIdParts, SignalId, type IdParts } from '../../signa
  * | `p:{b}:snaps`             | hash   | snapshot id → metadata (JSON)                         |
  * | `p:{b}:snap:<id>`         | string | snapshot entries (JSON)                               |
  *
- * Subscription and snapshot ids are encoded with {@link encodeId} (base64url) inside key names.
+ * Subscription and snapshot ids are encoded with `encodeId` (base64url) inside key names.
  *
  * @module
  */
@@ -67,16 +68,6 @@ export function assertPrefix(prefix: unknown): asserts prefix is string {
       `must be 1 to ${MAX_PREFIX_LENGTH} characters of A-Z, a-z, 0-9, "_", ".", ":" and "-"`,
     );
   }
-}
-
-/** Encode an arbitrary id (subscription, snapshot) for a key name: base64url of its UTF-8. */
-export function encodeId(id: string): string {
-  return Buffer.from(id, 'utf8').toString('base64url');
-}
-
-/** Inverse of {@link encodeId}. */
-export function decodeId(encoded: string): string {
-  return Buffer.from(encoded, 'base64url').toString('utf8');
 }
 
 /** Consumer group name of a subscription id: `s:` + the subscription id. */

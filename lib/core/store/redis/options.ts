@@ -1,6 +1,6 @@
 import { StoreOptionError, type StoreError } from '../../errors/store.error.js';
 import { assertPrefix } from './keys.js';
-import type { RedisServerOptions } from './redis-server-options.js';
+import type { RedisServerOptions } from '../../redis/server-options.js';
 
 /**
  * Settings of a Redis store: server options plus the store's own. Free of the optional

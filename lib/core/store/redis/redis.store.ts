@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { describeThrown, JidoSignalError } from '../../errors/jido-signal.error.js';
-import { StoreClosedError, StoreError, StoreUnavailableError } from '../../errors/store.error.js';
-import { ValidationError } from '../../errors/validation.error.js';
-import { validatePattern } from '../../router/pattern.js';
-import { stringifySignal } from '../../signal/serialization/json.serializer.js';
-import { Signal } from '../../signal/signal.js';
+import {
+  StoreClosedError,
+  StoreUnavailableError,
+  type StoreError,
+} from '../../errors/store.error.js';
+import { RedisLink } from '../../redis/connection.js';
+import type { RedisConnectionOptions } from '../../redis/options.js';
+import type { Signal } from '../../signal/signal.js';
 import type {
   DistributedSignalStore,
   DurableConsumer,
-  DurableConsumerInfo,
   DurableConsumerSpec,
   DurableMessage,
   LogTail,
@@ -22,44 +23,46 @@ import type {
   TrimOptions,
 } from '../signal-store.interface.js';
 import {
-  describeCause,
-  isConnectionError,
-  RedisLink,
-  type RedisConnectionOptions,
-} from './connection.js';
-import { assertId, assertLimit, assertSpec, assertTime, isList } from './args.js';
-import { RedisDurableConsumer } from './consumer.js';
-import { createGroup, evictingPolicy, groupInfo } from './groups.js';
-import {
-  assertBusName,
-  compareStreamIds,
-  groupName,
-  logIdOf,
-  msOf,
-  RedisKeys,
-  streamIdOf,
-} from './keys.js';
-import { DATA_FIELD, decodeEntry, fieldOf, ORIGIN_FIELD, readLog } from './log.js';
+  assertDlqEntry,
+  assertFunction,
+  assertId,
+  assertIds,
+  assertLimit,
+  assertLogQuery,
+  assertSnapshot,
+  assertSpec,
+  assertSubscriptionState,
+  assertTrimOptions,
+} from './args.js';
+import { startConsumer, type ConsumerContext } from './consumers.js';
+import { RedisDlq } from './dlq.js';
+import { StoreFailures } from './errors.js';
+import { destroyGroup, evictingPolicy, evictionWarning } from './groups.js';
+import { assertBusName, groupName, RedisKeys } from './keys.js';
+import { appendEntries, encodeSignals, readLog, recordedOf } from './log.js';
 import {
   resolveOptions,
   type RedisStoreSettings,
   type ResolvedRedisStoreOptions,
 } from './options.js';
 import { RetentionState } from './retention.js';
-import { RedisStateStore } from './state.js';
-import { LogWatcher, type RawStreamEntry, type WatcherListener } from './watcher.js';
+import { RunningSet } from './running.js';
+import { RedisSnapshots } from './snapshots.js';
+import { RedisSubscriptionStates } from './state.js';
+import { LogFeeds } from './tail.js';
+
+/**
+ * The facade of the Redis store: public methods check their arguments, wait for the
+ * connection and delegate to the parts — the log (`log.ts`, `retention.ts`), subscription
+ * state (`state.ts`), dead letters (`dlq.ts`), snapshots (`snapshots.ts`), feeds (`tail.ts`)
+ * and persistent consumer groups (`consumers.ts`, `groups.ts`).
+ * @module
+ */
 
 /** Options of {@link RedisStore.connect}: the store settings, and an open client to reuse. */
 export interface RedisStoreOptions extends RedisStoreSettings, RedisConnectionOptions {}
 
 const STORE = 'RedisStore';
-
-/** Something this store started and stops on `close()`. */
-interface Running {
-  readonly bus: string;
-  readonly subscriptionId: string | undefined;
-  stop(): Promise<void>;
-}
 
 /**
  * A {@link DistributedSignalStore} on Redis Streams (Redis 7 or later): several processes
@@ -97,22 +100,36 @@ export class RedisStore implements DistributedSignalStore {
   readonly instanceId: string = randomUUID();
   readonly #link: RedisLink;
   readonly #keys: RedisKeys;
-  readonly #options: ResolvedRedisStoreOptions;
-  readonly #state: RedisStateStore;
+  readonly #failures: StoreFailures;
+  readonly #subscriptions: RedisSubscriptionStates;
+  readonly #dlq: RedisDlq;
+  readonly #snapshots: RedisSnapshots;
   readonly #retention: RetentionState;
-  readonly #watchers = new Map<string, LogWatcher>();
-  readonly #running = new Set<Running>();
-  readonly #errorListeners = new Set<(error: StoreError) => void>();
+  readonly #feeds: LogFeeds;
+  readonly #consumers: ConsumerContext;
+  readonly #running = new RunningSet();
   #consumerSeq = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   private constructor(link: RedisLink, options: ResolvedRedisStoreOptions) {
     this.#link = link;
-    this.#options = options;
     this.#keys = new RedisKeys(options.prefix);
-    this.#state = new RedisStateStore(() => this.#link.client, this.#keys);
-    this.#retention = new RetentionState(link, this.#keys, options, (e, w) => this.#report(e, w));
+    this.#failures = new StoreFailures(link, options.onError, () => this.#closed);
+    const report = (error: unknown, where: string) => this.#failures.report(error, where);
+    const client = () => this.#link.client;
+    this.#subscriptions = new RedisSubscriptionStates(client, this.#keys);
+    this.#dlq = new RedisDlq(client, this.#keys);
+    this.#snapshots = new RedisSnapshots(client, this.#keys);
+    this.#retention = new RetentionState(link, this.#keys, options, report);
+    this.#feeds = new LogFeeds(link, this.#keys, options.pollInterval, report);
+    this.#consumers = {
+      link,
+      keys: this.#keys,
+      feeds: this.#feeds,
+      pollInterval: options.pollInterval,
+      report,
+    };
   }
 
   /**
@@ -125,7 +142,10 @@ export class RedisStore implements DistributedSignalStore {
     const resolved = resolveOptions(options);
     const link = await RedisLink.open(options, STORE);
     const store = new RedisStore(link, resolved);
-    if (resolved.checkEvictionPolicy) await store.#checkEvictionPolicy();
+    if (resolved.checkEvictionPolicy) {
+      const policy = await evictingPolicy(link.client);
+      if (policy !== undefined) store.#failures.report(evictionWarning(STORE, policy), 'connect');
+    }
     return store;
   }
 
@@ -141,8 +161,7 @@ export class RedisStore implements DistributedSignalStore {
 
   /** {@inheritDoc DistributedSignalStore.onError} */
   onError(listener: (error: StoreError) => void): () => void {
-    this.#errorListeners.add(listener);
-    return () => this.#errorListeners.delete(listener);
+    return this.#failures.listen(listener);
   }
 
   /** Listen to connection changes. @returns a function that removes the listener */
@@ -166,70 +185,25 @@ export class RedisStore implements DistributedSignalStore {
   async append(bus: string, signals: readonly Signal[]): Promise<RecordedSignal[]> {
     this.#assertOpen();
     assertBusName(bus);
-    if (!isList(signals)) {
-      throw new ValidationError('invalid_attribute', 'signals', 'signals must be an array');
-    }
-    const n = signals.length;
-    if (n === 0) return [];
-    const bodies = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const signal: unknown = signals[i];
-      if (!(signal instanceof Signal)) {
-        throw new ValidationError('invalid_signal', `signals[${i}]`, 'not a Signal');
-      }
-      bodies[i] = stringifySignal(signal);
-    }
+    const bodies = encodeSignals(signals);
+    if (bodies.length === 0) return [];
     await this.#ready('append');
-    const key = this.#keys.log(bus);
-    const client = this.#link.client;
     let ids: string[];
     try {
-      if (n === 1) {
-        ids = [
-          (await client.xadd(key, '*', ORIGIN_FIELD, this.instanceId, DATA_FIELD, bodies[0]))!,
-        ];
-      } else {
-        const multi = client.multi();
-        for (let i = 0; i < n; i++) {
-          multi.xadd(key, '*', ORIGIN_FIELD, this.instanceId, DATA_FIELD, bodies[i]);
-        }
-        const results = await multi.exec();
-        if (results === null) throw new Error('transaction aborted');
-        ids = results.map(([error, id]) => {
-          if (error !== null) throw error;
-          return id as string;
-        });
-      }
+      ids = await appendEntries(this.#link.client, this.#keys.log(bus), this.instanceId, bodies);
     } catch (error) {
-      throw this.#mapError('append', error);
+      throw this.#failures.map('append', error);
     }
-    this.#retention.appended(bus, n);
-    const out = new Array<RecordedSignal>(n);
-    for (let i = 0; i < n; i++) {
-      const id = ids[i];
-      out[i] = { ...decodeIds(id), signal: signals[i] };
-    }
-    return out;
+    this.#retention.appended(bus, bodies.length);
+    return recordedOf(ids, signals);
   }
 
   async read(bus: string, query: LogQuery = {}): Promise<RecordedSignal[]> {
     this.#assertOpen();
     assertBusName(bus);
-    assertLimit(query.limit);
-    assertTime(query.since, 'since');
-    assertTime(query.until, 'until');
-    if (query.pattern !== undefined) validatePattern(query.pattern);
-    if (query.limit === 0) {
-      if (query.afterLogId !== undefined) decodeCursor(query.afterLogId);
-      return [];
-    }
-    if (query.afterLogId !== undefined) decodeCursor(query.afterLogId);
-    await this.#ready('read');
-    try {
-      return await readLog(this.#link.client, this.#keys.log(bus), bus, query);
-    } catch (error) {
-      throw this.#mapError('read', error);
-    }
+    assertLogQuery(query);
+    if (query.limit === 0) return [];
+    return this.#run('read', () => readLog(this.#link.client, this.#keys.log(bus), bus, query));
   }
 
   /**
@@ -243,83 +217,48 @@ export class RedisStore implements DistributedSignalStore {
   async trim(bus: string, options: TrimOptions): Promise<number> {
     this.#assertOpen();
     assertBusName(bus);
-    if (typeof options !== 'object' || options === null) {
-      throw new ValidationError('invalid_attribute', 'options', 'trim options must be an object');
-    }
-    assertLimit(options.maxSize, 'maxSize');
-    assertTime(options.olderThan, 'olderThan');
+    assertTrimOptions(options);
     if (options.maxSize === undefined && options.olderThan === undefined) return 0;
-    await this.#ready('trim');
-    try {
-      return await this.#retention.trim(bus, options);
-    } catch (error) {
-      throw this.#mapError('trim', error);
-    }
+    return this.#run('trim', () => this.#retention.trim(bus, options));
   }
 
-  async size(bus: string): Promise<number> {
-    this.#assertOpen();
-    assertBusName(bus);
-    await this.#ready('size');
-    try {
-      return await this.#link.client.xlen(this.#keys.log(bus));
-    } catch (error) {
-      throw this.#mapError('size', error);
-    }
+  size(bus: string): Promise<number> {
+    return this.#call('size', bus, noop, () => this.#link.client.xlen(this.#keys.log(bus)));
   }
 
-  // --- subscription state, dead letters, snapshots -------------------------------------------
+  // --- subscription state ----------------------------------------------------------------------
 
   getSubscription(bus: string, subscriptionId: string): Promise<SubscriptionState | undefined> {
-    return this.#call(
-      'getSubscription',
-      bus,
-      () => {
-        assertId(subscriptionId, 'subscriptionId');
-      },
-      () => this.#state.getSubscription(bus, subscriptionId),
+    const check = () => assertId(subscriptionId, 'subscriptionId');
+    return this.#call('getSubscription', bus, check, () =>
+      this.#subscriptions.get(bus, subscriptionId),
     );
   }
 
   putSubscription(bus: string, state: SubscriptionState): Promise<void> {
-    return this.#call(
-      'putSubscription',
-      bus,
-      () => {
-        if (typeof state !== 'object' || state === null) {
-          throw new ValidationError('invalid_attribute', 'state', 'state must be an object');
-        }
-        assertId(state.subscriptionId, 'subscriptionId');
-      },
-      () => this.#state.putSubscription(bus, state),
-    );
+    const check = () => assertSubscriptionState(state);
+    return this.#call('putSubscription', bus, check, () => this.#subscriptions.put(bus, state));
   }
 
   deleteSubscription(bus: string, subscriptionId: string): Promise<boolean> {
-    return this.#call(
-      'deleteSubscription',
-      bus,
-      () => assertId(subscriptionId, 'subscriptionId'),
-      () => this.#state.deleteSubscription(bus, subscriptionId),
+    const check = () => assertId(subscriptionId, 'subscriptionId');
+    return this.#call('deleteSubscription', bus, check, () =>
+      this.#subscriptions.delete(bus, subscriptionId),
     );
   }
 
   listSubscriptions(bus: string): Promise<SubscriptionState[]> {
-    return this.#call('listSubscriptions', bus, noop, () => this.#state.listSubscriptions(bus));
+    return this.#call('listSubscriptions', bus, noop, () => this.#subscriptions.list(bus));
   }
+
+  // --- dead letters ----------------------------------------------------------------------------
 
   putDlq(bus: string, entry: DlqEntry): Promise<void> {
     return this.#call(
       'putDlq',
       bus,
-      () => {
-        if (typeof entry !== 'object' || entry === null || !(entry.signal instanceof Signal)) {
-          throw new ValidationError('invalid_attribute', 'entry', 'a DLQ entry must hold a Signal');
-        }
-        assertId(entry.subscriptionId, 'subscriptionId');
-        assertId(entry.id, 'id');
-      },
-      () => this.#state.putDlq(bus, entry),
+      () => assertDlqEntry(entry),
+      () => this.#dlq.put(bus, entry),
     );
   }
 
@@ -328,66 +267,42 @@ export class RedisStore implements DistributedSignalStore {
     subscriptionId: string,
     options: { limit?: number } = {},
   ): Promise<DlqEntry[]> {
-    return this.#call(
-      'listDlq',
-      bus,
-      () => {
-        assertId(subscriptionId, 'subscriptionId');
-        assertLimit(options.limit);
-      },
-      async () =>
-        options.limit === 0
-          ? []
-          : this.#state.listDlq(bus, subscriptionId, options.limit ?? Infinity),
+    const check = () => {
+      assertId(subscriptionId, 'subscriptionId');
+      assertLimit(options.limit);
+    };
+    return this.#call('listDlq', bus, check, async () =>
+      options.limit === 0 ? [] : this.#dlq.list(bus, subscriptionId, options.limit ?? Infinity),
     );
   }
 
   deleteDlq(bus: string, subscriptionId: string, ids: readonly string[]): Promise<number> {
-    return this.#call(
-      'deleteDlq',
-      bus,
-      () => {
-        assertId(subscriptionId, 'subscriptionId');
-        if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
-          throw new ValidationError('invalid_attribute', 'ids', 'ids must be an array of strings');
-        }
-      },
-      async () => (ids.length === 0 ? 0 : this.#state.deleteDlq(bus, subscriptionId, ids)),
+    const check = () => {
+      assertId(subscriptionId, 'subscriptionId');
+      assertIds(ids);
+    };
+    return this.#call('deleteDlq', bus, check, async () =>
+      ids.length === 0 ? 0 : this.#dlq.delete(bus, subscriptionId, ids),
     );
   }
 
   clearDlq(bus: string, subscriptionId: string): Promise<number> {
-    return this.#call(
-      'clearDlq',
-      bus,
-      () => assertId(subscriptionId, 'subscriptionId'),
-      () => this.#state.clearDlq(bus, subscriptionId),
-    );
+    const check = () => assertId(subscriptionId, 'subscriptionId');
+    return this.#call('clearDlq', bus, check, () => this.#dlq.clear(bus, subscriptionId));
   }
 
   dlqSize(bus: string, subscriptionId?: string): Promise<number> {
-    return this.#call(
-      'dlqSize',
-      bus,
-      () => {
-        if (subscriptionId !== undefined) assertId(subscriptionId, 'subscriptionId');
-      },
-      () => this.#state.dlqSize(bus, subscriptionId),
-    );
+    const check = () => {
+      if (subscriptionId !== undefined) assertId(subscriptionId, 'subscriptionId');
+    };
+    return this.#call('dlqSize', bus, check, () => this.#dlq.size(bus, subscriptionId));
   }
 
+  // --- snapshots -------------------------------------------------------------------------------
+
   putSnapshot(bus: string, snapshot: SnapshotRecord): Promise<void> {
-    return this.#call(
-      'putSnapshot',
-      bus,
-      () => {
-        if (typeof snapshot !== 'object' || snapshot === null || !Array.isArray(snapshot.entries)) {
-          throw new ValidationError('invalid_attribute', 'snapshot', 'snapshot must have entries');
-        }
-        assertId(snapshot.id, 'id');
-      },
-      () => this.#state.putSnapshot(bus, snapshot),
-    );
+    const check = () => assertSnapshot(snapshot);
+    return this.#call('putSnapshot', bus, check, () => this.#snapshots.put(bus, snapshot));
   }
 
   getSnapshot(bus: string, id: string): Promise<SnapshotRecord | undefined> {
@@ -395,12 +310,12 @@ export class RedisStore implements DistributedSignalStore {
       'getSnapshot',
       bus,
       () => assertId(id, 'id'),
-      () => this.#state.getSnapshot(bus, id),
+      () => this.#snapshots.get(bus, id),
     );
   }
 
   listSnapshots(bus: string): Promise<Array<Omit<SnapshotRecord, 'entries'> & { size: number }>> {
-    return this.#call('listSnapshots', bus, noop, () => this.#state.listSnapshots(bus));
+    return this.#call('listSnapshots', bus, noop, () => this.#snapshots.list(bus));
   }
 
   deleteSnapshot(bus: string, id: string): Promise<boolean> {
@@ -408,7 +323,7 @@ export class RedisStore implements DistributedSignalStore {
       'deleteSnapshot',
       bus,
       () => assertId(id, 'id'),
-      () => this.#state.deleteSnapshot(bus, id),
+      () => this.#snapshots.delete(bus, id),
     );
   }
 
@@ -417,38 +332,9 @@ export class RedisStore implements DistributedSignalStore {
   async tail(bus: string, onEntry: (entry: RecordedSignal) => void): Promise<LogTail> {
     this.#assertOpen();
     assertBusName(bus);
-    if (typeof onEntry !== 'function') {
-      throw new ValidationError('invalid_attribute', 'onEntry', 'onEntry must be a function');
-    }
-    await this.#ready('tail');
-    let since: string | undefined;
-    const listener: WatcherListener = {
-      onEntries: (entries) => {
-        for (const raw of entries) {
-          if (since !== undefined && compareStreamIds(raw[0], since) <= 0) continue;
-          // This store's own appends: skipped before decoding (the bus delivered them).
-          if (fieldOf(raw[1], ORIGIN_FIELD) === this.instanceId) continue;
-          let entry: RecordedSignal;
-          try {
-            entry = decodeEntry(bus, raw);
-          } catch (error) {
-            this.#report(error, 'tail');
-            continue;
-          }
-          try {
-            onEntry(entry);
-          } catch (error) {
-            this.#report(error, 'tail callback');
-          }
-        }
-      },
-    };
-    try {
-      since = await this.#watch(bus, listener);
-    } catch (error) {
-      throw this.#mapError('tail', error);
-    }
-    return this.#track(bus, undefined, () => this.#unwatch(bus, listener));
+    assertFunction(onEntry, 'onEntry');
+    const stop = await this.#run('tail', () => this.#feeds.tail(bus, this.instanceId, onEntry));
+    return this.#running.track(bus, undefined, stop);
   }
 
   async openConsumer(
@@ -459,41 +345,18 @@ export class RedisStore implements DistributedSignalStore {
     this.#assertOpen();
     assertBusName(bus);
     assertSpec(spec);
-    if (typeof onMessage !== 'function') {
-      throw new ValidationError('invalid_attribute', 'onMessage', 'onMessage must be a function');
-    }
-    await this.#ready('openConsumer');
-    const key = this.#keys.log(bus);
-    const group = groupName(spec.subscriptionId);
-    const consumer = new RedisDurableConsumer(
-      {
-        link: this.#link,
-        key,
-        activityKey: this.#keys.activity(bus, spec.subscriptionId),
-        group,
-        consumer: `${this.instanceId}:${(this.#consumerSeq++).toString(36)}`,
-        spec,
-        pollInterval: this.#options.pollInterval,
-        decode: (raw: RawStreamEntry) => decodeEntry(bus, raw),
-        report: (error, where) => this.#report(error, where),
-        recreateGroup: () => this.#createGroup(key, group, 'origin'),
-      },
-      onMessage,
+    assertFunction(onMessage, 'onMessage');
+    const name = `${this.instanceId}:${(this.#consumerSeq++).toString(36)}`;
+    const started = await this.#run('openConsumer', () =>
+      startConsumer(this.#consumers, bus, spec, name, onMessage),
     );
-    try {
-      await this.#createGroup(key, group, spec.startFrom);
-      await this.#watch(bus, consumer);
-    } catch (error) {
-      throw this.#mapError('openConsumer', error);
-    }
-    consumer.start();
-    const running = this.#track(bus, spec.subscriptionId, async () => {
-      await consumer.stop();
-      await this.#unwatch(bus, consumer);
-    });
+    const running = this.#running.track(bus, spec.subscriptionId, () => started.stop());
     return {
       stop: () => running.stop(),
-      info: () => this.#consumerInfo(key, group),
+      info: async () => {
+        this.#assertOpen();
+        return this.#run('consumer info', () => started.info());
+      },
     };
   }
 
@@ -501,24 +364,15 @@ export class RedisStore implements DistributedSignalStore {
     this.#assertOpen();
     assertBusName(bus);
     assertId(subscriptionId, 'subscriptionId');
-    for (const r of [...this.#running]) {
-      if (r.bus === bus && r.subscriptionId === subscriptionId) await r.stop();
-    }
-    await this.#ready('deleteConsumer');
-    try {
-      await this.#link.client.del(this.#keys.activity(bus, subscriptionId));
-      const n = await this.#link.client.xgroup(
-        'DESTROY',
+    await this.#running.stopSubscription(bus, subscriptionId);
+    return this.#run('deleteConsumer', () =>
+      destroyGroup(
+        this.#link.client,
         this.#keys.log(bus),
         groupName(subscriptionId),
-      );
-      return Number(n) > 0;
-    } catch (error) {
-      if (error instanceof Error && /no such key|requires the key to exist/i.test(error.message)) {
-        return false;
-      }
-      throw this.#mapError('deleteConsumer', error);
-    }
+        this.#keys.activity(bus, subscriptionId),
+      ),
+    );
   }
 
   // --- lifecycle -------------------------------------------------------------------------------
@@ -533,7 +387,7 @@ export class RedisStore implements DistributedSignalStore {
     try {
       await this.#link.client.ping();
     } catch (error) {
-      throw this.#mapError('ping', error);
+      throw this.#failures.map('ping', error);
     }
   }
 
@@ -546,9 +400,8 @@ export class RedisStore implements DistributedSignalStore {
   async #close(): Promise<void> {
     this.#closed = true;
     await this.#retention.close();
-    for (const r of [...this.#running]) await r.stop().catch(noop);
-    for (const w of this.#watchers.values()) await w.stop();
-    this.#watchers.clear();
+    await this.#running.stopAll();
+    await this.#feeds.stop();
     await this.#link.close();
   }
 
@@ -563,6 +416,16 @@ export class RedisStore implements DistributedSignalStore {
     this.#assertOpen();
   }
 
+  /** Wait for the connection, run `fn` and map its failures. */
+  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    await this.#ready(operation);
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.#failures.map(operation, error);
+    }
+  }
+
   /** Check arguments, wait for the connection, run `fn` and map its failures. */
   async #call<T>(
     operation: string,
@@ -573,125 +436,8 @@ export class RedisStore implements DistributedSignalStore {
     this.#assertOpen();
     assertBusName(bus);
     check();
-    await this.#ready(operation);
-    try {
-      return await fn();
-    } catch (error) {
-      throw this.#mapError(operation, error);
-    }
+    return this.#run(operation, fn);
   }
-
-  async #watch(bus: string, listener: WatcherListener): Promise<string> {
-    let watcher = this.#watchers.get(bus);
-    if (watcher === undefined) {
-      watcher = new LogWatcher(this.#link, this.#keys.log(bus), this.#options.pollInterval, (e) =>
-        this.#report(e, `feed of bus "${bus}"`),
-      );
-      this.#watchers.set(bus, watcher);
-    }
-    return watcher.add(listener);
-  }
-
-  async #unwatch(bus: string, listener: WatcherListener): Promise<void> {
-    const watcher = this.#watchers.get(bus);
-    if (watcher === undefined) return;
-    watcher.remove(listener);
-    if (watcher.size === 0) {
-      this.#watchers.delete(bus);
-      await watcher.stop();
-    }
-  }
-
-  #createGroup(key: string, group: string, start: DurableConsumerSpec['startFrom']): Promise<void> {
-    return createGroup(this.#link.client, key, group, start);
-  }
-
-  async #consumerInfo(key: string, group: string): Promise<DurableConsumerInfo> {
-    this.#assertOpen();
-    await this.#ready('consumer info');
-    try {
-      return await groupInfo(this.#link.client, key, group);
-    } catch (error) {
-      throw this.#mapError('consumer info', error);
-    }
-  }
-
-  async #checkEvictionPolicy(): Promise<void> {
-    const policy = await evictingPolicy(this.#link.client);
-    if (policy === undefined) return;
-    this.#report(
-      new StoreError(
-        `${STORE}: the server's maxmemory-policy is "${policy}": under memory pressure it evicts ` +
-          'bus logs and consumer groups (signals are lost silently); use "noeviction" or a ' +
-          '"volatile-*" policy (the store sets no TTLs)',
-        { details: { maxmemoryPolicy: policy } },
-      ),
-      'connect',
-    );
-  }
-
-  #track(bus: string, subscriptionId: string | undefined, stop: () => Promise<void>): Running {
-    let stopping: Promise<void> | undefined;
-    const running: Running = {
-      bus,
-      subscriptionId,
-      stop: () => {
-        stopping ??= (async () => {
-          this.#running.delete(running);
-          await stop();
-        })();
-        return stopping;
-      },
-    };
-    this.#running.add(running);
-    return running;
-  }
-
-  #report(error: unknown, where: string): void {
-    const wrapped =
-      error instanceof StoreError
-        ? error
-        : new StoreError(`${STORE}: ${where} failed: ${describeThrown(describeCause(error))}`, {
-            cause: describeCause(error),
-          });
-    for (const listener of [this.#options.onError, ...this.#errorListeners]) {
-      try {
-        listener(wrapped);
-      } catch {
-        // A failing error handler must not break delivery.
-      }
-    }
-  }
-
-  #mapError(operation: string, error: unknown): Error {
-    if (error instanceof JidoSignalError) return error;
-    if (this.#closed) return new StoreClosedError(STORE);
-    const cause = describeCause(error);
-    if (!this.#link.connected || isConnectionError(error)) {
-      return new StoreUnavailableError(STORE, operation, 0, cause);
-    }
-    return new StoreError(`${STORE}: ${operation} failed: ${cause.message}`, {
-      details: { operation },
-      cause,
-      retryable: isTransient(error),
-    });
-  }
-}
-
-/** Errors worth a retry: timeouts and connection losses. */
-function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return /timed out|Connection is closed|isn't writeable|ECONNRESET|EPIPE|LOADING|TRYAGAIN|MaxRetriesPerRequest/i.test(
-    `${error.name} ${error.message}`,
-  );
-}
-
-function decodeIds(streamId: string): { logId: string; recordedAt: number } {
-  return { logId: logIdOf(streamId), recordedAt: msOf(streamId) };
-}
-
-function decodeCursor(logId: string): string {
-  return streamIdOf(logId, 'afterLogId');
 }
 
 function noop(): void {}

@@ -1,10 +1,11 @@
 import type { StoreError } from '../../errors/store.error.js';
 import { StoreError as StoreErrorClass } from '../../errors/store.error.js';
 import type { TrimOptions } from '../signal-store.interface.js';
-import type { RedisLink } from './connection.js';
+import type { RedisLink } from '../../redis/connection.js';
 import { subscriptionOfGroup, type RedisKeys } from './keys.js';
 import type { ResolvedRedisStoreOptions } from './options.js';
-import { runScript, TRIM_SCRIPT } from './scripts.js';
+import { runScript } from '../../redis/scripts.js';
+import { TRIM_SCRIPT } from './scripts.js';
 
 const STORE = 'RedisStore';
 /** A `maxSize` trim within this long of the last check may wait for a batch. */

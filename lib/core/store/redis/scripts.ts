@@ -1,38 +1,11 @@
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { scriptOf } from '../../redis/scripts.js';
 
 /**
- * Lua scripts of the Redis store. Each touches keys of one bus only (one hash tag), so they
+ * Lua scripts of the Redis store (run with `runScript` of `core/redis/scripts`). Each touches keys of one bus only (one hash tag), so they
  * run on a cluster too. Stream ids are compared numerically (`<ms>-<seq>`).
  *
  * @module
  */
-
-/** A Lua script with its SHA-1, run with `EVALSHA` (falling back to `EVAL` once per server). */
-export interface LuaScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-/** A {@link LuaScript} of `source`. */
-export function scriptOf(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
-/** Run `s` with `keys` and `args`; loads it on a server that does not know it yet. */
-export async function runScript(
-  client: Redis,
-  s: LuaScript,
-  keys: readonly string[],
-  args: ReadonlyArray<string | number>,
-): Promise<unknown> {
-  try {
-    return await client.evalsha(s.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(s.source, keys.length, ...keys, ...args);
-  }
-}
 
 const ID_HELPERS = `
 local function parse(id)

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisLink } from './connection.js';
+import type { RedisLink } from '../../redis/connection.js';
 
 /** A raw stream entry as `XRANGE` / `XREAD` return it: id and flat field list. */
 export type RawStreamEntry = [id: string, fields: string[]];

@@ -1,9 +1,85 @@
+import type { RedisLink } from '../../redis/connection.js';
+import { runScript } from '../../redis/scripts.js';
 import { matches } from '../../router/pattern.js';
-import type { DurableConsumerSpec, DurableMessage } from '../distributed-store.interface.js';
+import type {
+  DurableConsumerInfo,
+  DurableConsumerSpec,
+  DurableMessage,
+} from '../distributed-store.interface.js';
 import type { RecordedSignal } from '../signal-store.interface.js';
-import type { RedisLink } from './connection.js';
-import { PULL_SCRIPT, RETIRE_CONSUMER_SCRIPT, runScript } from './scripts.js';
+import { createGroup, groupInfo } from './groups.js';
+import { groupName, type RedisKeys } from './keys.js';
+import { decodeEntry } from './log.js';
+import { PULL_SCRIPT, RETIRE_CONSUMER_SCRIPT } from './scripts.js';
+import type { LogFeeds } from './tail.js';
 import type { RawStreamEntry, WatcherListener } from './watcher.js';
+
+/**
+ * Persistent consumer groups of the Redis store: one group per persistent subscription on the
+ * bus log, one {@link RedisDurableConsumer} per store object and open, all instances sharing
+ * the group's entries (`XREADGROUP` / `XAUTOCLAIM` in {@link PULL_SCRIPT}, `XACK`).
+ * @module
+ * @internal
+ */
+
+/** What a store gives the consumers it opens. @internal */
+export interface ConsumerContext {
+  readonly link: RedisLink;
+  readonly keys: RedisKeys;
+  readonly feeds: LogFeeds;
+  /** Longest pause between two pulls, in ms. */
+  readonly pollInterval: number;
+  report(error: unknown, where: string): void;
+}
+
+/** A started consumer. @internal */
+export interface StartedConsumer {
+  /** Stop pulling and leave the feed. */
+  stop(): Promise<void>;
+  /** Server-side counters of the group. */
+  info(): Promise<DurableConsumerInfo>;
+}
+
+/**
+ * Create the group of `spec` on the log of `bus` (or resume it where it is) and start the
+ * consumer `name` in it, woken by the bus's feed. Redis failures are thrown as they are.
+ */
+export async function startConsumer(
+  ctx: ConsumerContext,
+  bus: string,
+  spec: DurableConsumerSpec,
+  name: string,
+  onMessage: (message: DurableMessage) => void,
+): Promise<StartedConsumer> {
+  const { link, keys, feeds } = ctx;
+  const key = keys.log(bus);
+  const group = groupName(spec.subscriptionId);
+  const consumer = new RedisDurableConsumer(
+    {
+      link,
+      key,
+      activityKey: keys.activity(bus, spec.subscriptionId),
+      group,
+      consumer: name,
+      spec,
+      pollInterval: ctx.pollInterval,
+      decode: (raw: RawStreamEntry) => decodeEntry(bus, raw),
+      report: (error, where) => ctx.report(error, where),
+      recreateGroup: () => createGroup(link.client, key, group, 'origin'),
+    },
+    onMessage,
+  );
+  await createGroup(link.client, key, group, spec.startFrom);
+  await feeds.watch(bus, consumer);
+  consumer.start();
+  return {
+    stop: async () => {
+      await consumer.stop();
+      await feeds.unwatch(bus, consumer);
+    },
+    info: () => groupInfo(link.client, key, group),
+  };
+}
 
 /** Largest pull of one round. */
 const MAX_BATCH = 256;

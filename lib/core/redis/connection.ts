@@ -1,86 +1,15 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { StoreClosedError, StoreUnavailableError } from '../errors/store.error.js';
+import { loadOptionalPeer } from '../signal/optional-peer.js';
+import { describeCause, redactUrl } from './errors.js';
 import {
-  StoreClosedError,
-  StoreOptionError,
-  StoreUnavailableError,
-} from '../../errors/store.error.js';
-import { loadOptionalPeer } from '../../signal/optional-peer.js';
-import type { RedisServerOptions } from './redis-server-options.js';
+  checkConnectionOptions,
+  clientOptions,
+  DEFAULT_REDIS_URL,
+  type RedisConnectionOptions,
+} from './options.js';
 
 type IoRedisModule = typeof import('ioredis');
-
-/** How to reach Redis: the server options, or an open `ioredis` client to reuse. */
-export interface RedisConnectionOptions extends RedisServerOptions {
-  /**
-   * An `ioredis` client to use instead of connecting (`url` is ignored). It is not closed by
-   * `close()`; the store opens its blocking connections with `client.duplicate()`.
-   * @default undefined (connect to `url`)
-   */
-  client?: Redis;
-}
-
-/** Default server URL. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Remove credentials from a server URL so it can appear in messages. */
-export function redactUrl(url: string): string {
-  const at = url.lastIndexOf('@');
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
-  const rest = at < 0 ? url.slice(scheme.length) : url.slice(at + 1);
-  // Query strings may carry tokens (`?password=`): drop them.
-  const q = rest.indexOf('?');
-  return scheme + (q < 0 ? rest : rest.slice(0, q));
-}
-
-/** Whether `error` is a lost or refused connection (the command was not, or may not have been, run). */
-export function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return /Connection is closed|isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|MaxRetriesPerRequest/i.test(
-    `${error.name} ${error.message}`,
-  );
-}
-
-/** A secret-free description of a client error (credentials in URLs are cut out). */
-export function describeCause(cause: unknown): Error {
-  if (cause instanceof Error) {
-    const error = new Error(
-      cause.message.replace(/([a-z][a-z0-9+.-]*:\/\/)?\S*@/gi, '$1').replace(/\?\S*/g, ''),
-    );
-    error.name = cause.name;
-    return error;
-  }
-  return new Error(String(cause));
-}
-
-function checkOptions(store: string, options: RedisConnectionOptions): void {
-  if (
-    options.url !== undefined &&
-    (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))
-  ) {
-    throw new StoreOptionError(store, 'url', 'must be a redis:// or rediss:// URL');
-  }
-  for (const name of ['connectTimeout', 'reconnectTimeWait', 'disconnectedWait'] as const) {
-    const value = options[name];
-    if (
-      value !== undefined &&
-      (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    ) {
-      throw new StoreOptionError(store, name, 'must be a non-negative finite number of ms');
-    }
-  }
-  const rt = options.requestTimeout;
-  if (rt !== undefined && (typeof rt !== 'number' || !Number.isFinite(rt) || rt <= 0)) {
-    throw new StoreOptionError(store, 'requestTimeout', 'must be a positive number of ms');
-  }
-  if (
-    options.client !== undefined &&
-    (typeof options.client !== 'object' ||
-      options.client === null ||
-      typeof options.client.duplicate !== 'function')
-  ) {
-    throw new StoreOptionError(store, 'client', 'must be an ioredis client');
-  }
-}
 
 /**
  * One `ioredis` command connection with connection-state tracking and a bounded wait for
@@ -138,7 +67,7 @@ export class RedisLink {
    *   StoreUnavailableError when no server answers in time
    */
   static async open(options: RedisConnectionOptions, store: string): Promise<RedisLink> {
-    checkOptions(store, options);
+    checkConnectionOptions(store, options);
     const module = loadOptionalPeer<IoRedisModule>('ioredis', store);
     if (options.client !== undefined) {
       const client = options.client;
@@ -156,7 +85,7 @@ export class RedisLink {
     const url = options.url ?? DEFAULT_REDIS_URL;
     const where = `Redis (${redactUrl(url)})`;
     const gate = { closed: false };
-    const client = new module.Redis(url, redisOptions(options, false, gate));
+    const client = new module.Redis(url, clientOptions(options, false, gate));
     const link = new RedisLink(module, client, true, options, where);
     link.#gate = gate;
     try {
@@ -223,9 +152,9 @@ export class RedisLink {
     const dup = this.#owned
       ? new this.#module.Redis(
           this.#options.url ?? DEFAULT_REDIS_URL,
-          redisOptions(this.#options, true, this.#gate),
+          clientOptions(this.#options, true, this.#gate),
         )
-      : this.client.duplicate(redisOptions(this.#options, true, this.#gate));
+      : this.client.duplicate(clientOptions(this.#options, true, this.#gate));
     dup.on('error', noop);
     this.#duplicates.add(dup);
     if (this.#closed) {
@@ -284,27 +213,6 @@ export class RedisLink {
 }
 
 function noop(): void {}
-
-function redisOptions(
-  options: RedisConnectionOptions,
-  blocking: boolean,
-  gate: { readonly closed: boolean },
-): RedisOptions {
-  const wait = options.reconnectTimeWait ?? 500;
-  return {
-    lazyConnect: true,
-    connectionName: options.name ?? 'nestjs-jido-signal',
-    connectTimeout: options.connectTimeout ?? 5_000,
-    enableOfflineQueue: false,
-    // ioredis waits this long for a socket that is already gone to close (a timer that holds
-    // the process after a failed connect): keep it short.
-    disconnectTimeout: 100,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    ...(blocking ? {} : { commandTimeout: options.requestTimeout ?? 5_000 }),
-    retryStrategy: () => (gate.closed ? null : Math.max(10, wait)),
-  };
-}
 
 function describeClient(client: Redis): string {
   const o = client.options;
