@@ -1,3 +1,5 @@
+// SignalJournal, the causality journal: the record path (rules, staging through the adapter,
+// telemetry) and the reads, with traces and queries in journal-queries.ts.
 import {
   CausalityCycleError,
   CauseNotFoundError,
