@@ -1,3 +1,5 @@
+// SignalJournal, the causality journal: the record path (rules, staging through the adapter,
+// telemetry) and the reads, with traces and queries in journal-queries.ts.
 import {
   CausalityCycleError,
   CauseNotFoundError,
@@ -5,129 +7,30 @@ import {
   InvalidTemporalOrderError,
   JournalClosedError,
   SelfCauseError,
-  SignalNotFoundError,
 } from '../errors/journal.error.js';
-import { JidoSignalError, type JidoSignalErrorCode } from '../errors/jido-signal.error.js';
+import { asError } from '../util/as-error.js';
+import { JidoSignalError } from '../errors/jido-signal.error.js';
 import { ValidationError } from '../errors/validation.error.js';
-import { matches, validatePattern } from '../router/pattern.js';
 import { Signal } from '../signal/signal.js';
 import { TelemetryChannel } from '../telemetry/channels.js';
 import { telemetryChannel } from '../telemetry/telemetry.js';
 import type { JournalAdapter, JournalEntry, JournalMeta } from './journal-adapter.interface.js';
+import { JournalQueries } from './journal-queries.js';
 import { MemoryJournal } from './memory.journal.js';
+import { effectiveTime, sameSignal } from './record-checks.js';
+import type {
+  JournalQuery,
+  JournalRecordErrorMessage,
+  JournalRecordMessage,
+  RecordOptions,
+  SignalJournalOptions,
+  TraceOptions,
+  TraceStep,
+  UnknownCausePolicy,
+} from './signal-journal.types.js';
 import { syncStagingOf, type SyncStaging } from './sync-staging.js';
 
-/** Options of a {@link SignalJournal}. */
-export interface SignalJournalOptions {
-  /** Where entries are stored. @default new MemoryJournal() */
-  adapter?: JournalAdapter;
-  /**
-   * How much earlier than its cause an effect may be (ms) before `record` rejects it with
-   * `invalid_temporal_order` — room for clock skew between producers.
-   * @default 0
-   */
-  clockSkewToleranceMs?: number;
-  /** Source of record times (ms since the epoch); tests plug in a fake clock. @default Date.now */
-  clock?: () => number;
-}
-
-/** Options of {@link SignalJournal.record}. */
-export interface RecordOptions {
-  /**
-   * Id of the signal that caused this one. `null` records the signal as a root even when it
-   * carries a `causationid`.
-   * @default the signal's `causationid` extension (none: a root)
-   */
-  causeId?: string | null;
-  /**
-   * What to do when the cause is not recorded: `'error'` rejects with `cause_not_found`;
-   * `'root'` records the signal as a root (its `causationid` extension is kept) — for signals
-   * caused by something outside this journal, such as another service; `'link'` records the
-   * edge anyway — for a cause another instance is still recording (a shared journal): the
-   * effect is linked as soon as the cause is recorded (`getEffects`, `traceChain`), and its
-   * causal time order is not checked. Until then (or forever, for a cause that never comes)
-   * the entry's `causeId` names it and `getCause` returns `undefined`.
-   * @default 'error'
-   */
-  unknownCause?: UnknownCausePolicy;
-}
-
-/** See {@link RecordOptions.unknownCause}. */
-export type UnknownCausePolicy = 'error' | 'root' | 'link';
-
-/** Which way {@link SignalJournal.traceChain} walks. */
-export type TraceDirection = 'causes' | 'effects' | 'both';
-
-/** Options of {@link SignalJournal.traceChain}. */
-export interface TraceOptions {
-  /** `'causes'`: up to the root; `'effects'`: down through every descendant; `'both'`. @default 'effects' */
-  direction?: TraceDirection;
-  /** Largest distance from the starting signal, in each direction. @default Infinity */
-  depth?: number;
-  /** Largest number of steps returned (the starting signal included). @default Infinity */
-  limit?: number;
-}
-
-/** One signal of a causal trace. */
-export interface TraceStep extends JournalEntry {
-  /** `'origin'` for the starting signal, else which side of it this one lies on. */
-  readonly relation: 'origin' | 'cause' | 'effect';
-  /** Distance from the starting signal (0 for it, 1 for its direct cause or effects, …). */
-  readonly depth: number;
-}
-
-/** A point in time: a `Date`, ms since the epoch, or an RFC 3339 / ISO 8601 string. */
-export type JournalTime = Date | number | string;
-
-/** Filters of {@link SignalJournal.query}; all optional and combined with AND. */
-export interface JournalQuery {
-  /** Type pattern, router grammar (`order.*`, `audit.**`). @default undefined (every type) */
-  type?: string;
-  /** Exact `source`. @default undefined */
-  source?: string;
-  /** Exact `subject`. @default undefined */
-  subject?: string;
-  /** Only signals whose effective time is at or after this (inclusive). @default undefined */
-  since?: JournalTime;
-  /** Only signals whose effective time is at or before this (inclusive). @default undefined */
-  until?: JournalTime;
-  /** At most this many signals. @default unlimited */
-  limit?: number;
-  /** By effective time: `'asc'` oldest first, `'desc'` newest first. @default 'asc' */
-  order?: 'asc' | 'desc';
-}
-
-/** Message of `TelemetryChannel.JournalRecord`. */
-export interface JournalRecordMessage {
-  /** Adapter name. */
-  readonly journal: string;
-  /** Id of the recorded signal. */
-  readonly signalId: string;
-  /** Its type. */
-  readonly signalType: string;
-  /** Its cause; `undefined` for a root. */
-  readonly causeId: string | undefined;
-  /** Its conversation key. */
-  readonly conversationId: string;
-  /** `true` when an identical record already existed (nothing was written). */
-  readonly duplicate: boolean;
-}
-
-/** Message of `TelemetryChannel.JournalRecordError`. */
-export interface JournalRecordErrorMessage {
-  /** Adapter name. */
-  readonly journal: string;
-  /** Id of the rejected signal. */
-  readonly signalId: string;
-  /** Its type. */
-  readonly signalType: string;
-  /** The cause it was recorded with, if any. */
-  readonly causeId: string | undefined;
-  /** `error.code`. */
-  readonly errorCode: JidoSignalErrorCode;
-  /** Why it was rejected. */
-  readonly error: JidoSignalError;
-}
+export type * from './signal-journal.types.js';
 
 /** A record checked and handed to the adapter, not necessarily durable yet. */
 interface StagedRecord {
@@ -136,77 +39,6 @@ interface StagedRecord {
   readonly durable: Promise<void> | undefined;
   /** `true` for an identical re-record (nothing new was stored). */
   readonly duplicate: boolean;
-}
-
-const byTime = (a: JournalMeta, b: JournalMeta): number => a.time - b.time;
-
-// The last `time` parsed: signals recorded together mostly share their millisecond.
-let lastTimeText = '';
-let lastTimeMs = NaN;
-
-/** Effective time of a signal: its `time` attribute, else `fallback` (the record time). */
-function effectiveTime(signal: Signal, fallback: number): number {
-  const time = signal.time;
-  if (time === undefined) return fallback;
-  if (time === lastTimeText) return Number.isNaN(lastTimeMs) ? fallback : lastTimeMs;
-  let ms = Date.parse(time);
-  // RFC 3339 allows lower-case `t`/`z`, which Date.parse rejects.
-  if (Number.isNaN(ms)) ms = Date.parse(time.toUpperCase());
-  lastTimeText = time;
-  lastTimeMs = ms;
-  return Number.isNaN(ms) ? fallback : ms;
-}
-
-/** Key-order-independent JSON of a JSON value, for comparing two records. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return `{${Object.keys(obj)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-function sameSignal(a: Signal, b: Signal): boolean {
-  return (
-    canonical(JSON.parse(JSON.stringify(a)) as unknown) ===
-    canonical(JSON.parse(JSON.stringify(b)) as unknown)
-  );
-}
-
-function toMillis(field: string, value: JournalTime | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms =
-    value instanceof Date
-      ? value.getTime()
-      : typeof value === 'number'
-        ? value
-        : typeof value === 'string'
-          ? Date.parse(value)
-          : NaN;
-  if (!Number.isFinite(ms)) {
-    throw new ValidationError(
-      'invalid_attribute',
-      field,
-      `Journal query "${field}" must be a Date, ms since the epoch or an ISO 8601 string, got ${String(value)}`,
-    );
-  }
-  return ms;
-}
-
-function countOption(field: string, value: number | undefined, allowZero: boolean): number {
-  if (value === undefined || value === Infinity) return Infinity;
-  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new ValidationError(
-      'invalid_attribute',
-      field,
-      `${field} must be ${allowZero ? 'a non-negative' : 'a positive'} integer, got ${String(value)}`,
-    );
-  }
-  return value;
 }
 
 /**
@@ -245,6 +77,7 @@ export class SignalJournal {
   private readonly clock: () => number;
   private readonly recordChannel = telemetryChannel(TelemetryChannel.JournalRecord);
   private readonly errorChannel = telemetryChannel(TelemetryChannel.JournalRecordError);
+  private readonly queries: JournalQueries;
   private queue: Promise<unknown> = Promise.resolve();
   private inFlight = 0;
   private lastRecordedAt = -Infinity;
@@ -263,6 +96,7 @@ export class SignalJournal {
     }
     this.tolerance = tolerance;
     this.clock = options.clock ?? Date.now;
+    this.queries = new JournalQueries(this.adapter, () => this.caughtUp());
   }
 
   /**
@@ -384,7 +218,7 @@ export class SignalJournal {
       this.lastRecordedAt = entry.recordedAt;
     } catch (error) {
       this.reportError(error, signal, requestedCause);
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
     const gate = sync.backpressure;
     if (gate !== undefined) {
@@ -545,7 +379,7 @@ export class SignalJournal {
   /** The direct effects of `id`, oldest first; `[]` for leaves and unknown ids. */
   async getEffects(id: string): Promise<Signal[]> {
     await this.caughtUp();
-    return (await this.effectEntries(id)).map((e) => e.signal);
+    return (await this.queries.effectEntries(id)).map((e) => e.signal);
   }
 
   /**
@@ -559,53 +393,8 @@ export class SignalJournal {
    * and damaged data cannot loop.
    * @throws SignalNotFoundError (`not_found`) when `id` is not recorded
    */
-  async traceChain(id: string, options: TraceOptions = {}): Promise<TraceStep[]> {
-    const direction = options.direction ?? 'effects';
-    if (direction !== 'causes' && direction !== 'effects' && direction !== 'both') {
-      throw new ValidationError(
-        'invalid_attribute',
-        'direction',
-        `direction must be 'causes', 'effects' or 'both', got ${String(direction)}`,
-      );
-    }
-    const maxDepth = countOption('depth', options.depth, true);
-    const limit = countOption('limit', options.limit, false);
-    await this.caughtUp();
-    const origin = await this.adapter.getSignal(id);
-    if (origin === undefined) throw new SignalNotFoundError(id);
-    const steps: TraceStep[] = [{ ...origin, relation: 'origin', depth: 0 }];
-    const visited = new Set<string>([id]);
-    if (direction !== 'effects') {
-      let current: JournalEntry = origin;
-      for (let depth = 1; depth <= maxDepth && steps.length < limit; depth++) {
-        const causeId = current.causeId;
-        if (causeId === undefined || visited.has(causeId)) break;
-        const cause = await this.adapter.getSignal(causeId);
-        if (cause === undefined) break;
-        visited.add(causeId);
-        steps.push({ ...cause, relation: 'cause', depth });
-        current = cause;
-      }
-    }
-    if (direction !== 'causes' && maxDepth > 0) {
-      const stack: { entry: JournalEntry; depth: number }[] = [];
-      const pushEffects = async (of: string, depth: number): Promise<void> => {
-        const effects = await this.effectEntries(of);
-        for (let i = effects.length - 1; i >= 0; i--) {
-          const effect = effects[i];
-          if (visited.has(effect.id)) continue;
-          visited.add(effect.id);
-          stack.push({ entry: effect, depth });
-        }
-      };
-      await pushEffects(id, 1);
-      while (stack.length > 0 && steps.length < limit) {
-        const { entry, depth } = stack.pop()!;
-        steps.push({ ...entry, relation: 'effect', depth });
-        if (depth < maxDepth) await pushEffects(entry.id, depth + 1);
-      }
-    }
-    return steps;
+  traceChain(id: string, options: TraceOptions = {}): Promise<TraceStep[]> {
+    return this.queries.traceChain(id, options);
   }
 
   /**
@@ -613,10 +402,8 @@ export class SignalJournal {
    * The key is the `correlationid`; signals without one belong to their cause's conversation,
    * and a root without one starts a conversation keyed by its own id.
    */
-  async conversation(correlationId: string): Promise<Signal[]> {
-    await this.caughtUp();
-    const ids = await this.adapter.getConversation(correlationId);
-    return (await this.entries(ids)).sort(byTime).map((e) => e.signal);
+  conversation(correlationId: string): Promise<Signal[]> {
+    return this.queries.conversation(correlationId);
   }
 
   /**
@@ -624,32 +411,8 @@ export class SignalJournal {
    * Time bounds use the adapter's time index; the other filters are applied while scanning.
    * @throws InvalidPatternError for a bad `type` pattern; ValidationError for bad bounds
    */
-  async query(query: JournalQuery = {}): Promise<Signal[]> {
-    const { type, source, subject } = query;
-    if (type !== undefined) validatePattern(type);
-    const since = toMillis('since', query.since);
-    const until = toMillis('until', query.until);
-    const limit = countOption('limit', query.limit, true);
-    const order = query.order ?? 'asc';
-    if (order !== 'asc' && order !== 'desc') {
-      throw new ValidationError(
-        'invalid_attribute',
-        'order',
-        `order must be 'asc' or 'desc', got ${String(order)}`,
-      );
-    }
-    const out: Signal[] = [];
-    if (limit === 0) return out;
-    await this.caughtUp();
-    for await (const entry of this.adapter.scan({ since, until, order })) {
-      const s = entry.signal;
-      if (type !== undefined && !matches(s.type, type)) continue;
-      if (source !== undefined && s.source !== source) continue;
-      if (subject !== undefined && s.subject !== subject) continue;
-      out.push(s);
-      if (out.length >= limit) break;
-    }
-    return out;
+  query(query: JournalQuery = {}): Promise<Signal[]> {
+    return this.queries.query(query);
   }
 
   /** Number of recorded signals. */
@@ -675,18 +438,5 @@ export class SignalJournal {
     this.closed = true;
     await this.queue;
     await this.adapter.close();
-  }
-
-  private async effectEntries(id: string): Promise<JournalEntry[]> {
-    return (await this.entries(await this.adapter.getEffects(id))).sort(byTime);
-  }
-
-  private async entries(ids: readonly string[]): Promise<JournalEntry[]> {
-    const out: JournalEntry[] = [];
-    for (const id of ids) {
-      const entry = await this.adapter.getSignal(id);
-      if (entry !== undefined) out.push(entry);
-    }
-    return out;
   }
 }
