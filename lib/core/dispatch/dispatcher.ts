@@ -22,7 +22,7 @@ import type {
 } from './adapter.interface.js';
 import { createBuiltInAdapters } from './adapters/index.js';
 import type { ConsoleStreams } from './adapters/console.adapter.js';
-import type { HttpAdapterOptions } from './adapters/http.adapter.js';
+import type { HttpAdapterOptions } from './adapters/http-options.js';
 import type { DispatchLogger } from './adapters/logger.adapter.js';
 import { createDefaultPubSubRegistry } from './adapters/pubsub.adapter.js';
 import type { BusRegistry } from './bus-registry.interface.js';

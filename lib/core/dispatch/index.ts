@@ -46,18 +46,18 @@ export * from './adapters/bus.adapter.js';
 export * from './adapters/logger.adapter.js';
 export * from './adapters/console.adapter.js';
 export * from './adapters/noop.adapter.js';
-export {
-  HttpAdapter,
-  BODY_EXCERPT_BYTES,
-  isHttpCircuitFailure,
-  type DispatchRetryMessage,
-  type HttpAdapterOptions,
-  type HttpContentMode,
-  type HttpDispatchOptions,
-  type HttpHeadersInit,
-  type HttpMethod,
-  type HttpOptions,
-} from './adapters/http.adapter.js';
+export { HttpAdapter } from './adapters/http.adapter.js';
+export { BODY_EXCERPT_BYTES } from './adapters/http-attempt.js';
+export { isHttpCircuitFailure } from './adapters/http-failures.js';
+export type { DispatchRetryMessage } from './adapters/http-transport.js';
+export type {
+  HttpAdapterOptions,
+  HttpContentMode,
+  HttpDispatchOptions,
+  HttpHeadersInit,
+  HttpMethod,
+  HttpOptions,
+} from './adapters/http-options.js';
 export {
   WebhookAdapter,
   type WebhookDispatchOptions,

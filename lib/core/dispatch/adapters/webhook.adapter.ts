@@ -1,3 +1,6 @@
+// The `webhook` dispatch adapter: validates `webhook` targets and delivers signed requests
+// (Standard Webhooks or jido signatures) to one or several endpoints through the shared
+// transport of the `http` adapter.
 import { createHash, type KeyObject } from 'node:crypto';
 import {
   DispatchConfigError,
@@ -16,19 +19,9 @@ import type {
   DispatchAdapter,
 } from '../adapter.interface.js';
 import { deliveryAbortReason, isDeliveryAborted } from '../delivery-controller.js';
-import type {
-  CircuitBreaker,
-  CircuitBreakerSettings,
-  ResolvedCircuitBreakerSettings,
-} from '../circuit-breaker.js';
+import type { CircuitBreakerSettings, ResolvedCircuitBreakerSettings } from '../circuit-breaker.js';
 import type { RetryOptions, RetryPolicy } from '../retry.js';
-import {
-  describeUrl,
-  isValidHeaderName,
-  isValidHeaderValue,
-  parseHttpUrl,
-  redactHeaders,
-} from '../url.js';
+import { describeUrl, isValidHeaderName, isValidHeaderValue, parseHttpUrl } from '../url.js';
 import {
   JIDO_WEBHOOK_HEADERS,
   STANDARD_WEBHOOK_HEADERS,
@@ -39,16 +32,16 @@ import {
 } from '../webhook-signature.js';
 import {
   BATCH_CONTENT_TYPE,
-  HttpTransport,
   protectHeaders,
   protectOptions,
   resolveCommonHttpOptions,
   type HttpAdapterOptions,
   type HttpHeadersInit,
   type HttpMethod,
-} from './http.adapter.js';
+} from './http-options.js';
+import { HttpTransportAdapter, safeSettingsView, safeTlsView } from './http-transport-adapter.js';
 import { rejectUnknownKeys } from './options.js';
-import { resolveTlsOptions, summarizeTls, type HttpTlsOptions, type ResolvedTls } from './tls.js';
+import { resolveTlsOptions, type HttpTlsOptions, type ResolvedTls } from './tls.js';
 
 /**
  * Options of a `webhook` dispatch target, as written in a dispatch config:
@@ -212,19 +205,16 @@ function headerNameOption(
  *   secret: process.env.WEBHOOK_SECRET, // 'whsec_…'
  * });
  */
-export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
+export class WebhookAdapter
+  extends HttpTransportAdapter
+  implements DispatchAdapter<WebhookOptions>
+{
   /** @inheritdoc */
   readonly name: string = 'webhook';
-  readonly #transport: HttpTransport;
 
   /** @throws DispatchConfigError for out-of-range pool options */
   constructor(options: HttpAdapterOptions = {}) {
-    this.#transport = new HttpTransport('webhook', options);
-  }
-
-  /** The circuits of this adapter, keyed `webhook:<origin>`. */
-  get circuitBreaker(): CircuitBreaker {
-    return this.#transport.circuitBreaker;
+    super('webhook', options);
   }
 
   /**
@@ -370,29 +360,25 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
         }),
       ),
     );
-    const tls = resolveTlsOptions(adapter, options.tls, urls, this.#transport.hasCustomDispatcher);
-    const protectedHeaders = protectHeaders(headers);
+    const tls = resolveTlsOptions(adapter, options.tls, urls, this.hasCustomDispatcher);
+    const settings = { ...common, headers: protectHeaders(headers) };
     const safeView = (): Record<string, unknown> => ({
       targets: endpoints.map((e) => e.target),
-      method: common.method,
-      headers: redactHeaders(protectedHeaders),
-      timeout: common.timeout,
-      retry: common.retry,
-      circuitBreaker: common.circuitBreaker,
+      ...safeSettingsView(settings),
       signatureScheme: scheme,
       signed: keys.length > 0,
       parallel: options.parallel ?? true,
-      ...(tls === undefined ? {} : { tls: summarizeTls(tls) }),
+      ...safeTlsView(tls),
     });
     return protectOptions(
       {
         ...(tls === undefined ? {} : { tls }),
         endpoints,
-        method: common.method,
-        headers: protectedHeaders,
-        timeout: common.timeout,
-        retry: common.retry,
-        circuitBreaker: common.circuitBreaker,
+        method: settings.method,
+        headers: settings.headers,
+        timeout: settings.timeout,
+        retry: settings.retry,
+        circuitBreaker: settings.circuitBreaker,
         signatureScheme: scheme,
         keys: Object.freeze(keys),
         signatureHeader,
@@ -464,23 +450,7 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
   ): Promise<void> {
     const endpoints = options.endpoints;
     const send = (e: WebhookEndpoint): Promise<void> =>
-      this.#transport.send(
-        {
-          origin: e.origin,
-          path: e.path,
-          target: e.target,
-          method: options.method,
-          headers,
-          body,
-          timeout: options.timeout,
-          retry: options.retry,
-          circuitBreaker: options.circuitBreaker,
-          signal,
-          ...(batchSize === undefined ? {} : { batchSize }),
-          tls: options.tls,
-        },
-        context,
-      );
+      this.sendTo(e, options, headers, body, signal, batchSize, context);
     if (endpoints.length === 1) return send(endpoints[0]);
     return this.#deliverAll(endpoints, options.parallel, send, context);
   }
@@ -580,20 +550,7 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
 
   /** Healthy when every endpoint is (see `HttpAdapter.healthCheck`); details per endpoint. */
   async healthCheck(options: WebhookOptions): Promise<AdapterHealth> {
-    const results = await Promise.all(
-      options.endpoints.map((e) =>
-        this.#transport.probe(
-          e.origin,
-          e.path,
-          e.target,
-          options.timeout,
-          options.circuitBreaker === false
-            ? undefined
-            : this.#transport.circuitBreaker.snapshot(this.#transport.circuitKey(e.origin)),
-          options.tls,
-        ),
-      ),
-    );
+    const results = await Promise.all(options.endpoints.map((e) => this.probe(e, options)));
     if (results.length === 1) return results[0];
     return {
       healthy: results.every((r) => r.healthy),
@@ -604,10 +561,5 @@ export class WebhookAdapter implements DispatchAdapter<WebhookOptions> {
   /** The endpoints as `scheme://host[:port]/path`, comma-separated. */
   describeTarget(options: WebhookOptions): string {
     return options.endpoints.map((e) => e.target).join(', ');
-  }
-
-  /** Close the owned connection pool (in-flight requests finish first). */
-  close(): Promise<void> {
-    return this.#transport.close();
   }
 }
