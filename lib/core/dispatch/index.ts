@@ -6,6 +6,7 @@ export {
 } from './delivery-controller.js';
 export * from './adapter-registry.js';
 export * from './dispatcher.js';
+export * from './dispatcher-options.js';
 export {
   DEFAULT_DISPATCH_BATCH_SIZE,
   type DispatchManyOptions,
