@@ -59,12 +59,12 @@ export type {
   HttpMethod,
   HttpOptions,
 } from './adapters/http-options.js';
-export {
-  WebhookAdapter,
-  type WebhookDispatchOptions,
-  type WebhookEndpoint,
-  type WebhookOptions,
-} from './adapters/webhook.adapter.js';
+export { WebhookAdapter } from './adapters/webhook.adapter.js';
+export type {
+  WebhookDispatchOptions,
+  WebhookEndpoint,
+  WebhookOptions,
+} from './adapters/webhook-options.js';
 export type {
   HttpTlsOptions,
   PemInput,
