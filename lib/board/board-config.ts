@@ -1,6 +1,7 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import type { CircuitBreaker } from '../core/dispatch/circuit-breaker.js';
 import type { SignalJournal } from '../core/journal/signal-journal.js';
+import { integerProblem } from '../core/util/integer.js';
 import { SignalBoardError } from './board.error.js';
 import type {
   SignalBoardAccessFunction,
@@ -31,12 +32,18 @@ function invalid(option: string, message: string): SignalBoardError {
   return new SignalBoardError('invalid_option', `JidoSignalBoardModule: ${message}`, { option });
 }
 
-function integer(option: string, value: unknown, fallback: number, min: number, max: number) {
+/** An optional integer option in `min..max`, `fallback` when absent. */
+function integer(
+  option: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(option, `"${option}" must be an integer from ${min} to ${max}`);
-  }
-  return value;
+  const problem = integerProblem(value, min, max);
+  if (problem !== undefined) throw invalid(option, `"${option}" ${problem}`);
+  return value as number;
 }
 
 /**

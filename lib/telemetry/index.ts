@@ -13,7 +13,7 @@ export type {
   DispatchTelemetryMessage,
   ReceiverErrorTelemetryMessage,
 } from '../core/dispatch/dispatch-telemetry.js';
-export type { DispatchRetryMessage } from '../core/dispatch/adapters/http.adapter.js';
+export type { DispatchRetryMessage } from '../core/dispatch/adapters/http-transport.js';
 export type { CircuitTelemetryMessage } from '../core/dispatch/circuit-breaker.js';
 export type {
   BusPublishTelemetryMessage,

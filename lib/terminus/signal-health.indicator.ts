@@ -5,7 +5,7 @@ import type { SignalBus } from '../core/bus/signal-bus.js';
 import type { CircuitBreaker } from '../core/dispatch/circuit-breaker.js';
 import type { DispatchConfig } from '../core/dispatch/adapter.interface.js';
 import type { Dispatcher } from '../core/dispatch/dispatcher.js';
-import { isJidoSignalError } from '../core/errors/jido-signal.error.js';
+import { describeThrown, isJidoSignalError } from '../core/errors/jido-signal.error.js';
 import type { SignalStore } from '../core/store/signal-store.interface.js';
 
 /** Options of {@link SignalHealthIndicator.checkStore}. */
@@ -128,7 +128,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 function describeError(error: unknown): Record<string, unknown> {
   if (isJidoSignalError(error)) return { code: error.code, message: error.message };
-  return { message: error instanceof Error ? error.message : String(error) };
+  return { message: describeThrown(error) };
 }
 
 /**

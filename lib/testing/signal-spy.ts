@@ -6,6 +6,7 @@ import type {
 } from '../core/bus/signal-bus.js';
 import { WaitTimeoutError } from '../core/errors/bus.error.js';
 import { JidoSignalError } from '../core/errors/jido-signal.error.js';
+import { asError } from '../core/util/as-error.js';
 import { matches, validatePattern } from '../core/router/pattern.js';
 import type { Signal } from '../core/signal/signal.js';
 import type { RecordedSignal } from '../core/store/signal-store.interface.js';
@@ -131,7 +132,7 @@ export class SignalSpy {
     try {
       validatePattern(pattern);
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
     const subscriptionId = options.subscriptionId;
     if (subscriptionId !== undefined && options.on === 'published') {

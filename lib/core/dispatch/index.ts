@@ -6,6 +6,7 @@ export {
 } from './delivery-controller.js';
 export * from './adapter-registry.js';
 export * from './dispatcher.js';
+export * from './dispatcher-options.js';
 export {
   DEFAULT_DISPATCH_BATCH_SIZE,
   type DispatchManyOptions,
@@ -46,24 +47,24 @@ export * from './adapters/bus.adapter.js';
 export * from './adapters/logger.adapter.js';
 export * from './adapters/console.adapter.js';
 export * from './adapters/noop.adapter.js';
-export {
-  HttpAdapter,
-  BODY_EXCERPT_BYTES,
-  isHttpCircuitFailure,
-  type DispatchRetryMessage,
-  type HttpAdapterOptions,
-  type HttpContentMode,
-  type HttpDispatchOptions,
-  type HttpHeadersInit,
-  type HttpMethod,
-  type HttpOptions,
-} from './adapters/http.adapter.js';
-export {
-  WebhookAdapter,
-  type WebhookDispatchOptions,
-  type WebhookEndpoint,
-  type WebhookOptions,
-} from './adapters/webhook.adapter.js';
+export { HttpAdapter } from './adapters/http.adapter.js';
+export { BODY_EXCERPT_BYTES } from './adapters/http-attempt.js';
+export { isHttpCircuitFailure } from './adapters/http-failures.js';
+export type { DispatchRetryMessage } from './adapters/http-transport.js';
+export type {
+  HttpAdapterOptions,
+  HttpContentMode,
+  HttpDispatchOptions,
+  HttpHeadersInit,
+  HttpMethod,
+  HttpOptions,
+} from './adapters/http-options.js';
+export { WebhookAdapter } from './adapters/webhook.adapter.js';
+export type {
+  WebhookDispatchOptions,
+  WebhookEndpoint,
+  WebhookOptions,
+} from './adapters/webhook-options.js';
 export type {
   HttpTlsOptions,
   PemInput,

@@ -1,5 +1,6 @@
 import { SignalDataValidationError, type ValidationIssue } from '../errors/validation.error.js';
 import { SignalValidationError } from '../errors/validation.error.js';
+import { describeThrown } from '../errors/jido-signal.error.js';
 import { loadOptionalPeer } from './optional-peer.js';
 import {
   getDefaultSignalFactory,
@@ -168,7 +169,7 @@ function compile<D>(type: string, schema: SignalSchema<D> | undefined): (data: u
       } catch (cause) {
         throw new SignalDataValidationError(
           type,
-          [{ path: '', message: cause instanceof Error ? cause.message : String(cause) }],
+          [{ path: '', message: describeThrown(cause) }],
           cause,
         );
       }

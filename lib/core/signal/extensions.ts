@@ -1,3 +1,4 @@
+import { describeThrown } from '../errors/jido-signal.error.js';
 import { SignalValidationError } from '../errors/validation.error.js';
 import { parseTraceparent } from './trace-context.js';
 
@@ -120,7 +121,7 @@ export class ExtensionRegistry {
       throw new SignalValidationError(
         'invalid_extension_value',
         name,
-        `Invalid value for extension "${name}": ${reason(cause)}`,
+        `Invalid value for extension "${name}": ${describeThrown(cause)}`,
         { cause },
       );
     }
@@ -159,10 +160,6 @@ function describe(value: unknown): string {
   return typeof value === 'string'
     ? JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)
     : typeof value;
-}
-
-function reason(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
 }
 
 function nonEmptyString(max: number) {

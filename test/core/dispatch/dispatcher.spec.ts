@@ -5,7 +5,8 @@ import type {
   DispatchConfig,
 } from '../../../lib/core/dispatch/adapter.interface.js';
 import { AdapterRegistry } from '../../../lib/core/dispatch/adapter-registry.js';
-import { Dispatcher, FAILURE_EXTENSIONS } from '../../../lib/core/dispatch/dispatcher.js';
+import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
+import { FAILURE_EXTENSIONS } from '../../../lib/core/dispatch/dispatcher-options.js';
 import {
   DispatchAggregateError,
   DispatchConfigError,

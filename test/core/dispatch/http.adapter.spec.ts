@@ -3,10 +3,8 @@ import type { Config } from '@jest/types';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
 import { MockAgent } from 'undici';
-import {
-  HttpAdapter,
-  type DispatchRetryMessage,
-} from '../../../lib/core/dispatch/adapters/http.adapter.js';
+import { HttpAdapter } from '../../../lib/core/dispatch/adapters/http.adapter.js';
+import type { DispatchRetryMessage } from '../../../lib/core/dispatch/adapters/http-transport.js';
 import type { DeliveryContext } from '../../../lib/core/dispatch/adapter.interface.js';
 import { DeliveryController } from '../../../lib/core/dispatch/delivery-controller.js';
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';

@@ -1,4 +1,5 @@
 import { DispatchConfigError } from '../../errors/dispatch.error.js';
+import { integerProblem } from '../../util/integer.js';
 
 // Small checks shared by the built-in adapters' `validateOptions`. Each throws a
 // `DispatchConfigError` naming the adapter and the field.
@@ -35,14 +36,9 @@ export function integerInRange(
   min: number,
   max: number,
 ): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new DispatchConfigError(
-      adapter,
-      field,
-      `"${field}" must be an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
+  const problem = integerProblem(value, min, max);
+  if (problem !== undefined) throw new DispatchConfigError(adapter, field, `"${field}" ${problem}`);
+  return value as number;
 }
 
 /** An optional boolean, `fallback` when absent. */
@@ -91,15 +87,7 @@ export function optionalInteger(
   max: number,
   fallback: number,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new DispatchConfigError(
-      adapter,
-      field,
-      `"${field}" must be an integer from ${min} to ${max}, got ${typeName(value)}`,
-    );
-  }
-  return value;
+  return value === undefined ? fallback : integerInRange(adapter, field, value, min, max);
 }
 
 /** A required non-empty string. */

@@ -11,15 +11,16 @@ import { SignalValidationError } from '../../errors/validation.error.js';
 import { Signal } from '../../signal/signal.js';
 import { emit } from '../../telemetry/telemetry.js';
 import type { DeliveryFailure, DispatchAdapter, DispatchConfig } from '../adapter.interface.js';
-import { typeName } from '../adapters/options.js';
+import { optionalInteger } from '../adapters/options.js';
 import { DeliveryController } from '../delivery-controller.js';
+import { callTimeout } from '../dispatch-scope.js';
 import {
   dispatchEndChannel,
   dispatchErrorChannel,
   dispatchStartChannel,
   type DispatchTelemetryMessage,
 } from '../dispatch-telemetry.js';
-import type { DispatchCallOptions } from '../dispatcher.js';
+import type { DispatchCallOptions } from '../dispatcher-options.js';
 import { isThenable } from '../../util/is-thenable.js';
 
 /** Options of `Dispatcher.dispatchMany`. */
@@ -92,30 +93,6 @@ export const DEFAULT_DISPATCH_BATCH_SIZE = 100;
 const MAX_BATCH_SIZE = 100_000;
 const noop = (): void => {};
 
-function integerOption(field: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new DispatchConfigError(
-      'dispatcher',
-      field,
-      `"${field}" must be an integer from 1 to ${max}, got ${typeName(value)}`,
-    );
-  }
-  return value;
-}
-
-function nonNegative(field: string, value: unknown): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new DispatchConfigError(
-      'dispatcher',
-      field,
-      `"${field}" must be a non-negative integer, got ${typeName(value)}`,
-    );
-  }
-  return value;
-}
-
 function cancelled(reason: unknown): DispatchError {
   return new DispatchError('cancelled', 'dispatcher', 'Dispatch was cancelled', { cause: reason });
 }
@@ -152,11 +129,13 @@ export function checkDispatchMany(
   if (configs.length === 0) {
     throw new DispatchConfigError('unknown', 'configs', 'dispatchMany needs at least one config');
   }
-  const batchSize = integerOption(
+  const batchSize = optionalInteger(
+    'dispatcher',
     'batchSize',
     options.batchSize,
-    DEFAULT_DISPATCH_BATCH_SIZE,
+    1,
     MAX_BATCH_SIZE,
+    DEFAULT_DISPATCH_BATCH_SIZE,
   );
   return { signals: list as readonly Signal[], configs, batchSize };
 }
@@ -175,13 +154,15 @@ export function dispatchMany(
   options: DispatchManyOptions,
 ): Promise<DispatchManyResult> {
   const { signals, configs, batchSize } = checkDispatchMany(signalsIn, config, options);
-  const limit = integerOption(
+  const limit = optionalInteger(
+    'dispatcher',
     'maxConcurrency',
     options.maxConcurrency,
-    host.maxConcurrency,
+    1,
     1_000_000,
+    host.maxConcurrency,
   );
-  const callTimeout = nonNegative('timeout', options.timeout);
+  const timeout = callTimeout(options.timeout);
   const failures: SignalDispatchFailure[] = [];
   const fail = (signalIndex: number, index: number, adapter: string, error: JidoSignalError) =>
     failures.push({ signalIndex, signalId: signals[signalIndex].id, index, adapter, error });
@@ -202,11 +183,8 @@ export function dispatchMany(
   if (external?.aborted === true) onExternal();
   else external?.addEventListener('abort', onExternal, { once: true });
   const timer =
-    callTimeout > 0
-      ? setTimeout(
-          () => abortCall(new DispatchTimeoutError('dispatcher', callTimeout)),
-          callTimeout,
-        )
+    timeout > 0
+      ? setTimeout(() => abortCall(new DispatchTimeoutError('dispatcher', timeout)), timeout)
       : undefined;
 
   let requests = 0;

@@ -1,4 +1,4 @@
-import { JidoSignalError } from '../../errors/jido-signal.error.js';
+import { JidoSignalError, describeThrown } from '../../errors/jido-signal.error.js';
 import { SignalParseError } from '../../errors/parse.error.js';
 import { expectEnvelope, signalFromEnvelope } from '../envelope.js';
 import { Signal, type SignalParseOptions } from '../signal.js';
@@ -26,7 +26,7 @@ export function decodeSignals(
       return one(item);
     } catch (error) {
       const code = error instanceof JidoSignalError ? error.code : 'parse_error';
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeThrown(error);
       throw new SignalParseError(`Batch element ${index} is invalid: ${message}`, {
         cause: error,
         details: { index, code },

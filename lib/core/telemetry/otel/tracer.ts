@@ -1,5 +1,5 @@
 import type { Span, Tracer } from '@opentelemetry/api';
-import { isJidoSignalError } from '../../errors/jido-signal.error.js';
+import { describeThrown, isJidoSignalError } from '../../errors/jido-signal.error.js';
 import { INSTRUMENTATION_SCOPE, OtelAttr } from './attributes.js';
 import { otelApi, traceGlobal } from './otel-state.js';
 
@@ -34,7 +34,7 @@ export function errorType(error: unknown): string {
  */
 export function recordFailure(span: Span, error: unknown): void {
   const type = errorType(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeThrown(error);
   span.recordException(error instanceof Error ? error : { name: type, message });
   span.setAttribute(OtelAttr.ErrorType, type);
   span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message });
