@@ -1,7 +1,7 @@
 import { SignalParseError } from '../errors/parse.error.js';
 import { SignalValidationError } from '../errors/validation.error.js';
 import { RESERVED_ATTRIBUTE_NAMES } from './extensions.js';
-import { Signal, type SignalParseOptions } from './signal.js';
+import type { SignalInit } from './signal.types.js';
 
 // Not exported from the package: `signalFromEnvelope` trusts that its input is plain JSON
 // data (checked by `Signal.from`, or produced by `parseJsonSafely`).
@@ -35,14 +35,11 @@ export function expectEnvelope(value: unknown): Record<string, unknown> {
 }
 
 /**
- * Build a signal from an envelope already known to be plain JSON data (checked by
- * `assertJsonEnvelope` or produced by `parseJsonSafely`).
+ * The constructor input of a signal from an envelope already known to be plain JSON data
+ * (checked by `assertJsonEnvelope` or produced by `parseJsonSafely`).
  * @internal
  */
-export function signalFromEnvelope(
-  v: Record<string, unknown>,
-  options: SignalParseOptions,
-): Signal {
+export function initFromEnvelope(v: Record<string, unknown>): SignalInit {
   if (v.specversion === undefined) {
     throw new SignalValidationError(
       'missing_attribute',
@@ -80,19 +77,16 @@ export function signalFromEnvelope(
     if (RESERVED_ATTRIBUTE_NAMES.has(key) || JIDO_DROPPED.has(key)) continue;
     (extensions ??= {})[Object.hasOwn(JIDO_RENAMED, key) ? JIDO_RENAMED[key] : key] = v[key];
   }
-  return new Signal(
-    {
-      specversion: v.specversion as string,
-      id: v.id as string,
-      source: v.source as string,
-      type: v.type as string,
-      subject: v.subject as string | undefined,
-      time: v.time as string | undefined,
-      datacontenttype: v.datacontenttype as string | undefined,
-      dataschema: v.dataschema as string | undefined,
-      data,
-      extensions,
-    },
-    { extensions: options.extensions },
-  );
+  return {
+    specversion: v.specversion as string,
+    id: v.id as string,
+    source: v.source as string,
+    type: v.type as string,
+    subject: v.subject as string | undefined,
+    time: v.time as string | undefined,
+    datacontenttype: v.datacontenttype as string | undefined,
+    dataschema: v.dataschema as string | undefined,
+    data,
+    extensions,
+  };
 }

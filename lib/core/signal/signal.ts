@@ -9,7 +9,7 @@ import {
   requireString,
   requireType,
 } from './attributes.js';
-import { expectEnvelope, signalFromEnvelope } from './envelope.js';
+import { expectEnvelope, initFromEnvelope } from './envelope.js';
 import {
   assertExtensionName,
   createExtensionRegistry,
@@ -24,62 +24,19 @@ import {
   resolveMaxDepth,
 } from './safe-input.js';
 import { SignalId, type GeneratedId } from './signal-id.js';
+import type {
+  SignalAttributes,
+  SignalInit,
+  SignalParseOptions,
+  StructuredSignal,
+} from './signal.types.js';
 
-/** Everything needed to construct a {@link Signal}. */
-export interface SignalInit<D = unknown, T extends string = string> {
-  /** Unique id; {@link createSignal} generates a UUIDv7. */
-  id: string;
-  /** URI-reference identifying the producer (e.g. `/orders-service`). */
-  source: string;
-  /** Dotted signal type, e.g. `order.created`; at most 1024 characters and 128 segments. */
-  type: T;
-  /** `"1.0"`; jido_signal's `"1.0.2"` is accepted and normalized. @default '1.0' */
-  specversion?: string;
-  /** Subject of the event within the source. @default undefined */
-  subject?: string;
-  /** When it happened: RFC 3339 string or Date (normalized to a string). @default undefined */
-  time?: string | Date;
-  /** Media type of `data`. @default 'application/json' when data is present (octet-stream for bytes) */
-  datacontenttype?: string;
-  /** URI-reference of the schema `data` adheres to. @default undefined */
-  dataschema?: string;
-  /** Payload. @default undefined */
-  data?: D;
-  /** Extension attributes, name → value. @default {} */
-  extensions?: Readonly<Record<string, unknown>>;
-}
-
-/** Optional attributes for {@link createSignal}. `type` and `data` are positional. */
-export type SignalAttributes = Partial<Omit<SignalInit, 'type' | 'data' | 'specversion'>>;
-
-/** CloudEvents JSON structured-mode representation (extensions flattened). */
-export interface StructuredSignal {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  subject?: string;
-  time?: string;
-  datacontenttype?: string;
-  dataschema?: string;
-  data?: unknown;
-  data_base64?: string;
-  [extension: string]: unknown;
-}
-
-/** Options for parsing untrusted input. */
-export interface SignalParseOptions {
-  /** Extensions to validate against. @default the default factory's registry */
-  extensions?: ExtensionRegistry;
-  /** Largest encoded input accepted, in bytes. @default 10_000_000 */
-  maxPayloadBytes?: number;
-  /**
-   * Deepest nesting of objects and arrays accepted inside a signal's attributes
-   * (`data: { a: [1] }` is 2 levels); deeper input is refused with `NestingTooDeepError`.
-   * @default 64
-   */
-  maxDepth?: number;
-}
+export type {
+  SignalAttributes,
+  SignalInit,
+  SignalParseOptions,
+  StructuredSignal,
+} from './signal.types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -192,7 +149,7 @@ export class Signal<D = unknown, T extends string = string> {
       throw new SignalParseError('Expected a plain signal object (structured-mode JSON data)');
     }
     assertJsonEnvelope(envelope, resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth));
-    return signalFromEnvelope(envelope, options);
+    return new Signal(initFromEnvelope(envelope), { extensions: options.extensions });
   }
 
   /**
@@ -206,7 +163,7 @@ export class Signal<D = unknown, T extends string = string> {
       maxDepth: resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth),
       kind: 'signal',
     });
-    return signalFromEnvelope(expectEnvelope(value), options);
+    return new Signal(initFromEnvelope(expectEnvelope(value)), { extensions: options.extensions });
   }
 
   /** `true` for Signal instances. */

@@ -1,7 +1,18 @@
 import { JidoSignalError, describeThrown } from '../../errors/jido-signal.error.js';
 import { SignalParseError } from '../../errors/parse.error.js';
-import { expectEnvelope, signalFromEnvelope } from '../envelope.js';
+import { expectEnvelope, initFromEnvelope } from '../envelope.js';
 import { Signal, type SignalParseOptions } from '../signal.js';
+
+/**
+ * A signal from an envelope already known to be plain JSON data (see `initFromEnvelope`).
+ * @internal
+ */
+export function signalFromEnvelope(
+  envelope: Record<string, unknown>,
+  options: SignalParseOptions,
+): Signal {
+  return new Signal(initFromEnvelope(envelope), { extensions: options.extensions });
+}
 
 /**
  * Decode an already-parsed structured object or batch array. An invalid batch element
