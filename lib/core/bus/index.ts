@@ -54,24 +54,28 @@ export {
   type HandledSignal,
 } from './delivery-scope.js';
 export { SignalBusRegistry } from './bus-registry.js';
-export {
-  type PersistentSubscription,
-  type PersistentSubscribeOptions,
-  type StartFrom,
-  type OverflowPolicy,
-  type DlqOverflowPolicy,
-  type NackOptions,
-  type ReconnectResult,
-  type RedriveResult,
-  type PersistentStats,
-  type PersistentDeliverMessage,
-  type PersistentAckMessage,
-  type PersistentNackMessage,
-  type PersistentRetryMessage,
-  type PersistentBackpressureMessage,
-  type PersistentDeadLetterMessage,
-  type PersistentRedriveMessage,
-} from './persistent-subscription.js';
+export type { PersistentSubscription } from './persistent/local-engine.js';
+export type {
+  PersistentSubscribeOptions,
+  StartFrom,
+  OverflowPolicy,
+  DlqOverflowPolicy,
+} from './persistent/options.js';
+export type {
+  NackOptions,
+  ReconnectResult,
+  RedriveResult,
+  PersistentStats,
+} from './persistent/engine.js';
+export type {
+  PersistentDeliverMessage,
+  PersistentAckMessage,
+  PersistentNackMessage,
+  PersistentRetryMessage,
+  PersistentBackpressureMessage,
+  PersistentDeadLetterMessage,
+  PersistentRedriveMessage,
+} from './persistent/telemetry.js';
 export {
   compileBackoff,
   DEFAULT_BACKOFF,

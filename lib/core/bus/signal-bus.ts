@@ -50,12 +50,8 @@ import type {
 } from './middleware.interface.js';
 import { Lane, type PartitionStats } from './partition.js';
 import { BusDlq } from './dlq.js';
-import type {
-  NackOptions,
-  PersistentEngine,
-  PersistentSubscribeOptions,
-  ReconnectResult,
-} from './persistent-subscription.js';
+import type { NackOptions, PersistentEngine, ReconnectResult } from './persistent/engine.js';
+import type { PersistentSubscribeOptions } from './persistent/options.js';
 import { PersistentRegistry } from './persistent/registry.js';
 import { rejectionHookOf } from './rejection-hook.js';
 import { BusSnapshots, toMillis } from './snapshots.js';

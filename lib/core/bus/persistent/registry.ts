@@ -8,14 +8,10 @@ import { emit, telemetryChannel } from '../../telemetry/telemetry.js';
 import { isThenable } from '../../util/is-thenable.js';
 import type { DeliveryScope } from '../delivery-scope.js';
 import { coveringPattern, matchesAny } from '../pattern-list.js';
-import {
-  PersistentSubscription,
-  type PersistentEngine,
-  type PersistentHost,
-  type PersistentSubscribeOptions,
-} from '../persistent-subscription.js';
-import { RemotePersistentSubscription } from '../remote-persistent-subscription.js';
-import type { DeliverFunction } from '../subscription.js';
+import type { DeliverFunction, PersistentEngine, PersistentHost } from './engine.js';
+import { PersistentSubscription } from './local-engine.js';
+import type { PersistentSubscribeOptions } from './options.js';
+import { RemotePersistentSubscription } from './remote-engine.js';
 
 const dispatchChannel = telemetryChannel(TelemetryChannel.BusDispatch);
 

@@ -1,63 +1,49 @@
-import { AckTimeoutError, SubscriberError, type BusError } from '../errors/bus.error.js';
-import { DeliveryController } from '../dispatch/delivery-controller.js';
-import type { Signal } from '../signal/signal.js';
-import { SignalId } from '../signal/signal-id.js';
+import { AckTimeoutError, SubscriberError } from '../../errors/bus.error.js';
+import type { DeliveryController } from '../../dispatch/delivery-controller.js';
+import type { Signal } from '../../signal/signal.js';
 import type {
   ConsumerStart,
   DistributedSignalStore,
   DurableConsumer,
   DurableMessage,
-} from '../store/distributed-store.interface.js';
-import type { DlqEntry } from '../store/signal-store.interface.js';
-import { TelemetryChannel } from '../telemetry/channels.js';
-import { emit, telemetryChannel } from '../telemetry/telemetry.js';
-import type { BackoffFunction } from './backoff.js';
-import type { DeliveryScope } from './delivery-scope.js';
-import { selectDlqEntries } from './dlq-select.js';
-import { isThenable } from '../util/is-thenable.js';
+} from '../../store/distributed-store.interface.js';
+import { isThenable } from '../../util/is-thenable.js';
+import type { BackoffFunction } from '../backoff.js';
+import { findDelivery, resolveAckIds } from './ack-ids.js';
+import { dlqEntry, redriveEntries, Redrives } from './dead-letter.js';
+import type {
+  DeliverFunction,
+  NackOptions,
+  PersistentEngine,
+  PersistentHost,
+  PersistentStats,
+  ReconnectResult,
+  RedriveResult,
+} from './engine.js';
+import { describeError, subscriptionStoreError, type LastError } from './failure.js';
 import {
   assertStoredPattern,
   checkNackDelay,
-  describeError,
-  findDelivery,
-  resolveAckIds,
   resolvePersistentOptions,
-  subscriptionStoreError,
-  type NackOptions,
-  type PersistentAckMessage,
-  type PersistentDeadLetterMessage,
-  type PersistentDeliverMessage,
-  type PersistentEngine,
-  type PersistentNackMessage,
-  type PersistentRedriveMessage,
-  type PersistentRetryMessage,
-  type PersistentStats,
   type PersistentSubscribeOptions,
-  type ReconnectResult,
-  type RedriveResult,
-} from './persistent-subscription.js';
-import type { DeliverFunction } from './subscription.js';
+} from './options.js';
+import { Receiver } from './receiver.js';
+import { PersistentCounters } from './stats.js';
+import {
+  reportAck,
+  reportDeadLetter,
+  reportDeliver,
+  reportNack,
+  reportRedrive,
+  reportRetry,
+} from './telemetry.js';
+import { StoreWrites } from './writes.js';
 
 /** What a remote persistent subscription needs of its bus. @internal */
-export interface RemotePersistentHost {
-  readonly bus: string;
-  readonly store: DistributedSignalStore;
-  /** The bus's delivery scope now (the drain replaces it when shutdown starts). */
-  readonly scope: () => DeliveryScope | undefined;
-  readonly report: (error: BusError) => void;
-}
-
-const deliverChannel = telemetryChannel(TelemetryChannel.SubscriptionDeliver);
-const ackChannel = telemetryChannel(TelemetryChannel.SubscriptionAck);
-const nackChannel = telemetryChannel(TelemetryChannel.SubscriptionNack);
-const retryChannel = telemetryChannel(TelemetryChannel.SubscriptionRetry);
-const deadLetterChannel = telemetryChannel(TelemetryChannel.SubscriptionDeadLetter);
-const redriveChannel = telemetryChannel(TelemetryChannel.BusDlqRedrive);
+export type RemotePersistentHost = PersistentHost<DistributedSignalStore>;
 
 /** `ack_wait` used when `ackTimeout` is 0 (disabled): one day. */
 const NO_ACK_TIMEOUT = 86_400_000;
-
-type LastError = { readonly code: string; readonly message: string };
 
 /** One delivery on this instance: from the durable consumer, or redriven from the DLQ. */
 class RemoteDelivery {
@@ -110,25 +96,18 @@ export class RemotePersistentSubscription implements PersistentEngine {
   readonly #backoff: BackoffFunction;
   readonly #persisted: Record<string, unknown>;
   readonly #start: ConsumerStart;
-  #deliver: DeliverFunction;
-  #wantsContext: boolean;
-  #target: string;
+  readonly #receiver: Receiver;
   readonly #byKey = new Map<string, RemoteDelivery>();
   readonly #bySignal = new Map<string, RemoteDelivery>();
-  readonly #redriving = new Set<string>();
-  /** DLQ entries being redriven with `clearOnSuccess: false`: kept when acked. */
-  readonly #keepOnAck = new Set<string>();
-  readonly #work = new Set<Promise<unknown>>();
+  readonly #redrives = new Redrives();
+  /** Store writes and the consumer's stop, awaited by `stop`. */
+  readonly #work: StoreWrites;
   #consumer: DurableConsumer | undefined;
   #loaded: Promise<void> | undefined;
   #halted = false;
   #inFlight = 0;
   #waiting = 0;
-  #delivered = 0;
-  #acked = 0;
-  #retried = 0;
-  #deadLettered = 0;
-  #redriven = 0;
+  readonly #counters = new PersistentCounters();
 
   constructor(
     host: RemotePersistentHost,
@@ -152,10 +131,13 @@ export class RemotePersistentSubscription implements PersistentEngine {
         : o.start.after !== undefined
           ? 'current'
           : 'origin';
-    this.#deliver = deliver;
-    this.#wantsContext = deliver.length >= 3;
-    this.#target = target;
+    this.#receiver = new Receiver(deliver, target);
     this.createdAt = Date.now();
+    this.#work = new StoreWrites((error) =>
+      host.report(
+        subscriptionStoreError(host.bus, id, 'Writing to the dead-letter queue failed', error),
+      ),
+    );
   }
 
   /**
@@ -210,11 +192,11 @@ export class RemotePersistentSubscription implements PersistentEngine {
       if (d.timer === undefined) continue;
       // A redrive waiting for its retry: its entry stays in the DLQ.
       this.#forget(d);
-      this.#redriving.delete(d.dlqId!);
+      this.#redrives.end(d.dlqId!);
     }
     const consumer = this.#consumer;
     this.#consumer = undefined;
-    if (consumer !== undefined) this.#track(consumer.stop());
+    if (consumer !== undefined) this.#work.track(consumer.stop());
   }
 
   /**
@@ -226,7 +208,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
   async stop(): Promise<void> {
     this.halt();
     if (this.#loaded !== undefined) await this.#loaded.catch(() => undefined);
-    await this.#settle();
+    await this.#work.settle();
     // Everything not settled goes back, including deliveries still being dispatched (a late
     // result of those is ignored: they are done here).
     for (const d of [...this.#byKey.values()]) {
@@ -234,13 +216,13 @@ export class RemotePersistentSubscription implements PersistentEngine {
       this.#forget(d);
       d.message?.nak();
     }
-    await this.#settle();
+    await this.#work.settle();
   }
 
   /** Delete the durable consumer, the stored state and the DLQ of this subscription. */
   async destroy(): Promise<void> {
     const { store, bus } = this.#host;
-    await this.#settle();
+    await this.#work.settle();
     await store.deleteConsumer(bus, this.id);
     await store.deleteSubscription(bus, this.id);
     await store.clearDlq(bus, this.id);
@@ -287,26 +269,11 @@ export class RemotePersistentSubscription implements PersistentEngine {
     d.dispatching = true;
     d.lastAttemptAt = Date.now();
     const seq = ++d.seq;
-    const bus = this.#host.bus;
-    const logId = d.logId ?? d.key;
-    emit(deliverChannel, (): PersistentDeliverMessage => ({
-      bus,
-      subscriptionId: this.id,
-      signal: d.signal,
-      logId: d.logId,
-      attempt: d.attempts,
-    }));
-    const deliver = this.#deliver;
-    const ctl = this.#wantsContext ? new DeliveryController({ attempt: d.attempts }) : undefined;
+    reportDeliver(this.#host.bus, this.id, d);
+    const ctl = this.#receiver.context(d.attempts);
     let result: unknown;
     try {
-      const scope = this.#host.scope();
-      result =
-        scope === undefined
-          ? deliver(d.signal, logId, ctl)
-          : scope.run({ bus, signal: d.signal, logId, subscriptionId: this.id }, () =>
-              deliver(d.signal, logId, ctl),
-            );
+      result = this.#receiver.call(this.#host, this.id, d.signal, d.logId ?? d.key, ctl);
     } catch (error) {
       this.#failed(d, seq, error);
       return;
@@ -363,7 +330,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   #succeeded(d: RemoteDelivery, seq: number): void {
     if (!this.#endAttempt(d, seq)) return;
-    this.#delivered++;
+    this.#counters.delivered++;
     // Not acked by autoAck: the server's `ack_wait` (from hand-over) keeps running.
     if (this.autoAck) this.#complete([d]);
   }
@@ -379,17 +346,9 @@ export class RemotePersistentSubscription implements PersistentEngine {
       this.#deadLetter(d, error);
       return;
     }
-    this.#retried++;
+    this.#counters.retried++;
     const wait = delay ?? this.#backoff(d.attempts);
-    emit(retryChannel, (): PersistentRetryMessage => ({
-      bus: this.#host.bus,
-      subscriptionId: this.id,
-      signalId: d.signal.id,
-      logId: d.logId,
-      attempt: d.attempts,
-      delayMs: wait,
-      reason: error.code,
-    }));
+    reportRetry(this.#host.bus, this.id, d, wait, error.code);
     if (d.message !== undefined) {
       // The server redelivers it after `wait`, to whichever instance pulls first.
       this.#forget(d);
@@ -399,7 +358,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
     // A DLQ redrive retries here (its entry stays in the DLQ until it succeeds).
     if (this.#halted) {
       this.#forget(d);
-      this.#redriving.delete(d.dlqId!);
+      this.#redrives.end(d.dlqId!);
       return;
     }
     this.#inFlight--;
@@ -418,48 +377,27 @@ export class RemotePersistentSubscription implements PersistentEngine {
     const { store, bus } = this.#host;
     for (const d of list) {
       this.#forget(d);
-      this.#acked++;
+      this.#counters.acked++;
       // A lost ack means a redelivery (at least once).
       if (d.message !== undefined) d.message.ack();
-      else {
-        this.#redriving.delete(d.dlqId!);
-        if (!this.#keepOnAck.delete(d.dlqId!)) {
-          this.#write(store.deleteDlq(bus, this.id, [d.dlqId!]));
-        }
+      else if (this.#redrives.acked(d.dlqId!)) {
+        this.#work.write(store.deleteDlq(bus, this.id, [d.dlqId!]));
       }
     }
-    emit(ackChannel, (): PersistentAckMessage => ({
-      bus,
-      subscriptionId: this.id,
-      count: list.length,
-      checkpoint: undefined,
-    }));
+    reportAck(bus, this.id, list.length, undefined);
   }
 
   /** Write a DLQ entry, then `term` the server's delivery (a failed write naks it instead). */
   #deadLetter(d: RemoteDelivery, error: LastError): void {
     this.#forget(d);
-    this.#deadLettered++;
-    const now = Date.now();
-    const entry: DlqEntry = {
-      id: SignalId.generate(),
-      subscriptionId: this.id,
-      ...(d.logId === undefined ? {} : { logId: d.logId }),
-      signal: d.signal,
-      attempts: Math.min(d.attempts, this.maxAttempts),
-      lastError: error,
-      firstAttemptAt: d.firstAttemptAt,
-      lastAttemptAt: d.lastAttemptAt === 0 ? now : d.lastAttemptAt,
-      insertedAt: now,
-    };
+    this.#counters.deadLettered++;
+    const attempts = Math.min(d.attempts, this.maxAttempts);
+    const entry = dlqEntry(this.id, d, attempts, error, Date.now());
     const { store, bus } = this.#host;
     const previous = d.dlqId;
-    if (previous !== undefined) {
-      this.#redriving.delete(previous);
-      this.#keepOnAck.delete(previous);
-    }
+    if (previous !== undefined) this.#redrives.end(previous);
     const message = d.message;
-    this.#write(
+    this.#work.write(
       store.putDlq(bus, entry).then(
         async () => {
           message?.term();
@@ -471,16 +409,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
         },
       ),
     );
-    emit(deadLetterChannel, (): PersistentDeadLetterMessage => ({
-      bus,
-      subscriptionId: this.id,
-      signalId: d.signal.id,
-      logId: d.logId,
-      dlqId: entry.id,
-      attempts: entry.attempts,
-      reason: error.code,
-      dropped: undefined,
-    }));
+    reportDeadLetter(bus, this.id, d, { id: entry.id, attempts, reason: error.code }, undefined);
   }
 
   #forget(d: RemoteDelivery): void {
@@ -527,14 +456,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
     const { requeue = true, delay, reason } = options;
     checkNackDelay(this.#host.bus, delay);
     const d = this.#resolve(id);
-    emit(nackChannel, (): PersistentNackMessage => ({
-      bus: this.#host.bus,
-      subscriptionId: this.id,
-      signalId: d.signal.id,
-      logId: d.logId,
-      requeue,
-      delayMs: delay,
-    }));
+    reportNack(this.#host.bus, this.id, d, requeue, delay);
     const error = {
       code: 'nacked',
       message: reason ?? (requeue ? 'nacked' : 'nacked without requeue'),
@@ -555,9 +477,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
    * waiting for `ackTimeout`.
    */
   reconnect(deliver: DeliverFunction, target: string): ReconnectResult {
-    this.#deliver = deliver;
-    this.#wantsContext = deliver.length >= 3;
-    this.#target = target;
+    this.#receiver.set(deliver, target);
     let redelivered = 0;
     for (const d of [...this.#byKey.values()]) {
       if (d.dispatching || d.message === undefined) continue;
@@ -581,71 +501,32 @@ export class RemotePersistentSubscription implements PersistentEngine {
     clearOnSuccess = true,
     ids?: ReadonlySet<string>,
   ): Promise<RedriveResult> {
-    const { store, bus } = this.#host;
-    const listed = await store.listDlq(bus, this.id, limit === undefined || ids ? {} : { limit });
-    const entries = ids === undefined ? listed : selectDlqEntries(listed, ids, limit);
-    let redriven = 0;
-    let failed = 0;
-    for (const entry of entries) {
-      if (this.#redriving.has(entry.id)) continue;
-      if (this.#halted) {
-        failed++;
-        continue;
-      }
-      const key =
-        entry.logId !== undefined && !this.#byKey.has(entry.logId)
-          ? entry.logId
-          : `dlq:${entry.id}`;
-      const d = new RemoteDelivery(key, entry.signal, entry.logId, undefined, 1, entry.id);
-      this.#redriving.add(entry.id);
-      if (!clearOnSuccess) this.#keepOnAck.add(entry.id);
-      this.#byKey.set(d.key, d);
-      if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
-      this.#inFlight++;
-      redriven++;
-      this.#dispatch(d);
-    }
-    this.#redriven += redriven;
-    emit(redriveChannel, (): PersistentRedriveMessage => ({
-      bus,
-      subscriptionId: this.id,
-      redriven,
-      failed,
-    }));
-    return { redriven, failed };
+    const result = await redriveEntries(
+      this.#host,
+      this.id,
+      this.#redrives,
+      { limit, clearOnSuccess, ids },
+      this.#byKey,
+      () => this.#halted,
+      (entry, key) => {
+        const d = new RemoteDelivery(key, entry.signal, entry.logId, undefined, 1, entry.id);
+        this.#byKey.set(d.key, d);
+        if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
+        this.#inFlight++;
+        this.#dispatch(d);
+      },
+    );
+    this.#counters.redriven += result.redriven;
+    reportRedrive(this.#host.bus, this.id, result.redriven, result.failed);
+    return result;
   }
 
   /** The DLQ was cleared: entries being redriven no longer have an entry to delete. */
   forgetRedrives(): void {
-    this.#redriving.clear();
-    this.#keepOnAck.clear();
+    this.#redrives.clear();
   }
 
-  // ── bookkeeping ────────────────────────────────────────────────────────────
-
-  #track(promise: Promise<unknown>): void {
-    const tracked: Promise<unknown> = promise.then(
-      () => this.#work.delete(tracked),
-      () => this.#work.delete(tracked),
-    );
-    this.#work.add(tracked);
-  }
-
-  #write(promise: Promise<unknown>): void {
-    this.#track(
-      promise.catch((error: unknown) => {
-        this.#host.report(this.#storeError('Writing to the dead-letter queue failed', error));
-      }),
-    );
-  }
-
-  async #settle(): Promise<void> {
-    while (this.#work.size > 0) await Promise.all([...this.#work]);
-  }
-
-  #storeError(message: string, error: unknown): BusError {
-    return subscriptionStoreError(this.#host.bus, this.id, message, error);
-  }
+  // ── introspection ──────────────────────────────────────────────────────────
 
   /**
    * Counters of this instance. `retrying` counts DLQ redrives waiting for a retry here;
@@ -653,21 +534,15 @@ export class RemotePersistentSubscription implements PersistentEngine {
    * store's consumer info), so `pending` is 0. The DLQ is not bounded by this engine.
    */
   stats(): PersistentStats {
-    return Object.freeze({
+    return this.#counters.stats({
       inFlight: this.#inFlight,
       pending: 0,
       retrying: this.#waiting,
-      delivered: this.#delivered,
-      acked: this.#acked,
-      retried: this.#retried,
-      deadLettered: this.#deadLettered,
-      dlqDropped: 0,
       maxDlqSize: Infinity,
-      redriven: this.#redriven,
       checkpoint: undefined,
       maxInFlight: this.maxInFlight,
       maxPending: 0,
-      target: this.#target,
+      target: this.#receiver.target,
     });
   }
 }

@@ -1,0 +1,702 @@
+import {
+  AckTimeoutError,
+  QueueFullError,
+  SubscriberError,
+  type BusError,
+} from '../../errors/bus.error.js';
+import type { Signal } from '../../signal/signal.js';
+import type { SubscriptionState } from '../../store/signal-store.interface.js';
+import { isThenable } from '../../util/is-thenable.js';
+import type { BackoffFunction } from '../backoff.js';
+import { resolveAckIds, findDelivery } from './ack-ids.js';
+import { dlqEntry, redriveEntries } from './dead-letter.js';
+import type {
+  DeliverFunction,
+  NackOptions,
+  PersistentEngine,
+  PersistentHost,
+  PersistentStats,
+  ReconnectResult,
+  RedriveResult,
+} from './engine.js';
+import { describeError, subscriptionStoreError, type LastError } from './failure.js';
+import { LocalCheckpoint } from './local-checkpoint.js';
+import {
+  BatchWait,
+  Delivery,
+  DISPATCHING,
+  DONE,
+  IN_FLIGHT,
+  QUEUED,
+  WAITING,
+  releaseBatch,
+  releaseSignal,
+} from './local-delivery.js';
+import { LocalDlq } from './local-dlq.js';
+import { LocalQueue } from './local-queue.js';
+import {
+  checkNackDelay,
+  resolvePersistentOptions,
+  type DlqOverflowPolicy,
+  type OverflowPolicy,
+  type PersistentSubscribeOptions,
+  type StartSpec,
+} from './options.js';
+import { Receiver } from './receiver.js';
+import { PersistentCounters } from './stats.js';
+import {
+  reportAck,
+  reportBackpressure,
+  reportDeadLetter,
+  reportDeliver,
+  reportNack,
+  reportRedrive,
+  reportRetry,
+} from './telemetry.js';
+import { LocalTimers } from './local-timers.js';
+import { StoreWrites } from './writes.js';
+
+/**
+ * The at-least-once machinery of one persistent subscription: flow control (in flight up
+ * to `maxInFlight`, then pending up to `maxPending`), acks, nacks, retries with backoff,
+ * ack timeouts, dead-lettering and a checkpoint kept in the store.
+ *
+ * Hot path data structures: Maps keyed by log id and signal id, arrays with a head index
+ * as queues, one timer per subscription driven by a FIFO of ack deadlines (they grow
+ * monotonically) and a heap of retry times — no per-signal timers.
+ * @internal — use it through `SignalBus`.
+ */
+export class PersistentSubscription implements PersistentEngine {
+  readonly maxInFlight: number;
+  readonly maxPending: number;
+  readonly maxAttempts: number;
+  readonly ackTimeout: number;
+  readonly overflow: OverflowPolicy;
+  readonly maxDlqSize: number;
+  readonly dlqOverflow: DlqOverflowPolicy;
+  readonly autoAck: boolean;
+  readonly checkpointInterval: number;
+  createdAt: number;
+  /** Scratch counter the bus uses while checking a publish's demand. */
+  requested = 0;
+  /** Set while the bus enqueues one publish. */
+  batching = false;
+
+  readonly #host: PersistentHost;
+  readonly #backoff: BackoffFunction;
+  readonly #persisted: Record<string, unknown>;
+  readonly #start: StartSpec;
+  readonly #receiver: Receiver;
+
+  /** Tracked deliveries, the queue and the in-flight / pending counts. */
+  readonly #q = new LocalQueue();
+  readonly #counters = new PersistentCounters();
+
+  readonly #timers: LocalTimers;
+
+  readonly #writes: StoreWrites;
+  readonly #checkpoint: LocalCheckpoint;
+  readonly #dlq: LocalDlq;
+  /** Live signals that arrived while the stored state and history were loading. */
+  #loading: Delivery[] | undefined = [];
+  #loaded: Promise<void> | undefined;
+  #halted = false;
+  #pumping = false;
+  /** Set while `endBatch` dispatches: first attempts started then join `#batch`. */
+  #collecting = false;
+  #batch: BatchWait | undefined;
+
+  /**
+   * @throws BusOptionError (`invalid_option`) naming the bad option
+   */
+  constructor(
+    host: PersistentHost,
+    readonly id: string,
+    readonly pattern: string,
+    options: PersistentSubscribeOptions,
+    deliver: DeliverFunction,
+    target: string,
+  ) {
+    this.#host = host;
+    const o = resolvePersistentOptions(host.bus, options);
+    this.maxInFlight = o.maxInFlight;
+    this.maxPending = o.maxPending;
+    this.maxAttempts = o.maxAttempts;
+    this.ackTimeout = o.ackTimeout;
+    this.checkpointInterval = o.checkpointInterval;
+    this.overflow = o.overflow;
+    this.maxDlqSize = o.maxDlqSize;
+    this.dlqOverflow = o.dlqOverflow;
+    this.autoAck = o.autoAck;
+    this.#backoff = o.backoff;
+    this.#start = o.start;
+    this.#timers = new LocalTimers(this.ackTimeout, {
+      expired: (d) => this.#expired(d),
+      due: (d) => this.#due(d),
+      fired: (failures) => this.#fired(failures),
+    });
+    this.#persisted = o.persisted;
+    this.#receiver = new Receiver(deliver, target);
+    this.createdAt = Date.now();
+    this.#writes = new StoreWrites((error) =>
+      host.report(this.#storeError('Writing to the dead-letter queue failed', error)),
+    );
+    this.#checkpoint = new LocalCheckpoint(
+      host,
+      this.checkpointInterval,
+      this.#writes,
+      () => this.#snapshot(),
+      (error) => host.report(this.#storeError('Writing the subscription checkpoint failed', error)),
+    );
+    this.#dlq = new LocalDlq(
+      host,
+      id,
+      this.maxDlqSize,
+      this.dlqOverflow,
+      this.#writes,
+      this.#counters,
+    );
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────
+
+  /**
+   * Load the stored state (resume) or write a fresh one, read the unacked history from the
+   * log and start delivering. Live signals arriving meanwhile are buffered and merged
+   * after the history without duplicates.
+   * @throws BusOptionError when the stored subscription has another pattern; store errors
+   */
+  load(): Promise<void> {
+    return (this.#loaded ??= this.#load());
+  }
+
+  async #load(): Promise<void> {
+    const checkpoint = this.#checkpoint;
+    const resumed = await checkpoint.resume(
+      this.id,
+      this.pattern,
+      this.#start,
+      this.#persisted,
+      this.#dlq,
+    );
+    if (resumed.createdAt !== undefined) this.createdAt = resumed.createdAt;
+    const buffered = this.#loading ?? [];
+    this.#loading = undefined;
+    const seen = new Set<string>();
+    for (const d of resumed.history) {
+      seen.add(d.key);
+      if (d.state === DONE) {
+        checkpoint.push(d);
+        continue;
+      }
+      this.#q.pending++;
+      this.#track(d);
+    }
+    for (const d of buffered) {
+      if (seen.has(d.key)) {
+        this.#q.pending--;
+        continue;
+      }
+      this.#track(d);
+    }
+    checkpoint.advance();
+    this.#pump();
+  }
+
+  /** Stop dispatching and redelivering (timers cleared); tracked signals stay unacked. */
+  halt(): void {
+    this.#halted = true;
+    // Nothing is redelivered any more: the publishes waiting for a running delivery settle.
+    for (const d of this.#q.byKey.values()) releaseBatch(d);
+    this.#timers.halt();
+    this.#checkpoint.cancel();
+  }
+
+  /**
+   * Halt, wait for outstanding store writes, and write the final checkpoint (unless
+   * `persist` is false). Errors are reported, never thrown.
+   */
+  async stop(persist: boolean): Promise<void> {
+    this.halt();
+    try {
+      if (this.#loaded !== undefined) await this.#loaded.catch(() => undefined);
+      if (persist && this.#loading === undefined) await this.#checkpoint.flush();
+      else await this.#writes.settle();
+    } catch (error) {
+      this.#host.report(this.#storeError('Writing the subscription checkpoint failed', error));
+    }
+  }
+
+  /** Delete the stored state and DLQ of this subscription. */
+  async destroy(): Promise<void> {
+    const { store, bus } = this.#host;
+    await this.#writes.settle();
+    await this.#checkpoint.written;
+    await store.deleteSubscription(bus, this.id);
+    await store.clearDlq(bus, this.id);
+  }
+
+  // ── intake ─────────────────────────────────────────────────────────────────
+
+  /**
+   * The `QueueFullError` refusing `n` more signals, or `undefined` when they fit (always
+   * with `overflow: 'dead-letter'`). Emits backpressure telemetry when full.
+   */
+  refuse(n: number): QueueFullError | undefined {
+    const occupied = this.#q.inFlight + this.#q.pending;
+    if (occupied + n <= this.maxInFlight + this.maxPending) return undefined;
+    this.#backpressure(n);
+    if (this.overflow !== 'reject') return undefined;
+    return new QueueFullError(this.#host.bus, this.id, {
+      inFlight: this.#q.inFlight,
+      pending: this.#q.pending,
+      maxInFlight: this.maxInFlight,
+      maxPending: this.maxPending,
+      requested: n,
+    });
+  }
+
+  /** Start taking one publish's signals (dispatch happens in {@link endBatch}). */
+  beginBatch(): void {
+    this.batching = true;
+    this.#batch = undefined;
+  }
+
+  /** Track one recorded signal (log order). */
+  enqueue(signal: Signal, logId: string): void {
+    const d = new Delivery(logId, logId, signal, true, undefined, 0);
+    if (this.#loading !== undefined) {
+      this.#q.pending++;
+      this.#loading.push(d);
+      return;
+    }
+    if (
+      this.overflow === 'dead-letter' &&
+      this.#q.inFlight + this.#q.pending >= this.maxInFlight + this.maxPending
+    ) {
+      this.#pump();
+      if (this.#q.inFlight + this.#q.pending >= this.maxInFlight + this.maxPending) {
+        this.#overflowOne(d);
+        return;
+      }
+    }
+    this.#q.pending++;
+    this.#track(d);
+  }
+
+  /**
+   * Dispatch what fits; resolves when the first attempts started in this batch settled —
+   * each one's handler returned or threw, or its ack deadline passed (the attempt is then
+   * aborted). Never waits for acks or redeliveries.
+   */
+  endBatch(): PromiseLike<unknown> | undefined {
+    this.#collecting = true;
+    try {
+      this.#pump();
+    } finally {
+      this.#collecting = false;
+      this.batching = false;
+    }
+    const batch = this.#batch;
+    this.#batch = undefined;
+    return batch !== undefined && batch.left > 0 ? batch.promise : undefined;
+  }
+
+  #track(d: Delivery): void {
+    this.#q.track(d);
+    if (d.ordered) this.#checkpoint.push(d);
+  }
+
+  /** Full with `overflow: 'dead-letter'`: dead-letter the oldest waiting signal (or `d`). */
+  #overflowOne(d: Delivery): void {
+    this.#backpressure(1);
+    const error: LastError = {
+      code: 'queue_full',
+      message: `subscription "${this.id}" was full (maxInFlight ${this.maxInFlight}, maxPending ${this.maxPending})`,
+    };
+    let victim: Delivery;
+    if (this.#q.hasQueued()) {
+      victim = this.#q.take()!;
+      // The victim leaves the pending count and `d` takes its place.
+      this.#track(d);
+    } else {
+      victim = d;
+      this.#q.byKey.set(d.key, d);
+      this.#checkpoint.push(d);
+    }
+    victim.lastError = error;
+    this.#deadLetter(victim);
+    this.#settled();
+  }
+
+  #backpressure(requested: number): void {
+    reportBackpressure({
+      bus: this.#host.bus,
+      subscriptionId: this.id,
+      inFlight: this.#q.inFlight,
+      pending: this.#q.pending,
+      requested,
+      overflow: this.overflow,
+    });
+  }
+
+  // ── delivery ───────────────────────────────────────────────────────────────
+
+  #pump(): void {
+    if (this.#pumping || this.#halted || this.#loading !== undefined) return;
+    this.#pumping = true;
+    try {
+      const q = this.#q;
+      // The clock is read once for up to 64 hand-overs of async receivers (a batch hands
+      // over up to maxInFlight at once); a receiver that settles synchronously may have run
+      // for long, so the clock is read again after it.
+      let now = 0;
+      let reuses = 0;
+      while (q.inFlight < this.maxInFlight) {
+        const d = q.take();
+        if (d === undefined) break;
+        q.pending--;
+        if (now === 0 || ++reuses === 64) {
+          now = Date.now();
+          reuses = 0;
+        }
+        if (!this.#dispatch(d, now)) now = 0;
+        if (this.#halted) break;
+      }
+      q.compact();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /**
+   * Hand `d` to the receiver at time `now`.
+   * @returns whether the receiver returned a promise (did not settle synchronously)
+   */
+  #dispatch(d: Delivery, now: number): boolean {
+    d.state = DISPATCHING;
+    this.#q.inFlight++;
+    if (d.attempts === 0 || d.firstAttemptAt === 0) d.firstAttemptAt = now;
+    d.attempts++;
+    d.lastAttemptAt = now;
+    const seq = ++d.seq;
+    d.deadline = 0;
+    reportDeliver(this.#host.bus, this.id, d);
+    const ctl = this.#receiver.context(d.attempts);
+    let result: unknown;
+    try {
+      result = this.#receiver.call(this.#host, this.id, d.signal, d.logId ?? d.key, ctl);
+    } catch (error) {
+      this.#failed(d, seq, error);
+      return false;
+    }
+    if (isThenable(result)) {
+      d.ctl = ctl;
+      // The ack deadline counts from hand-over: a handler still running when it passes is
+      // aborted and the attempt fails (DESIGN decision 10, JetStream's `ack_wait`).
+      if (this.ackTimeout > 0 && !this.#halted) this.#armAck(d, now + this.ackTimeout);
+      if (this.#collecting) {
+        const batch = (this.#batch ??= new BatchWait());
+        batch.left++;
+        d.batch = batch;
+      }
+      result.then(
+        () => this.#succeeded(d, seq),
+        (error: unknown) => this.#failed(d, seq, error),
+      );
+      return true;
+    }
+    this.#succeeded(d, seq);
+    return false;
+  }
+
+  /** Track `d`'s ack deadline `at` (one timer per subscription, FIFO of deadlines). */
+  #armAck(d: Delivery, at: number): void {
+    this.#timers.armAck(d, at, this.#q.inFlight);
+  }
+
+  #succeeded(d: Delivery, seq: number): void {
+    if (d.seq !== seq || d.state !== DISPATCHING) return;
+    d.ctl = undefined;
+    releaseBatch(d);
+    this.#counters.delivered++;
+    if (this.autoAck) {
+      this.#q.inFlight--;
+      this.#complete(d);
+      this.#settled();
+      reportAck(this.#host.bus, this.id, 1, this.#checkpoint.floor);
+      this.#pump();
+      return;
+    }
+    d.state = IN_FLIGHT;
+    // Settled synchronously: the deadline (from hand-over) is not tracked yet.
+    if (d.deadline === 0 && this.ackTimeout > 0 && !this.#halted) {
+      this.#armAck(d, d.lastAttemptAt + this.ackTimeout);
+    }
+  }
+
+  #failed(d: Delivery, seq: number, error: unknown): void {
+    if (d.seq !== seq || d.state !== DISPATCHING) return;
+    d.ctl = undefined;
+    releaseBatch(d);
+    this.#q.inFlight--;
+    this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, error));
+    this.#retryOrDeadLetter(d, describeError(error), undefined);
+    this.#pump();
+  }
+
+  /** `d` just left the in-flight count after a failed attempt. */
+  #retryOrDeadLetter(d: Delivery, error: LastError, delay: number | undefined): void {
+    d.lastError = error;
+    if (d.attempts >= this.maxAttempts) {
+      this.#deadLetter(d);
+      this.#settled();
+      return;
+    }
+    this.#counters.retried++;
+    this.#q.pending++;
+    const wait = delay ?? this.#backoff(d.attempts);
+    reportRetry(this.#host.bus, this.id, d, wait, error.code);
+    this.#wait(d, wait);
+  }
+
+  /** Park `d` (already counted pending) until `Date.now() + wait`, or queue it now. */
+  #wait(d: Delivery, wait: number): void {
+    if (wait <= 0) {
+      d.state = QUEUED;
+      this.#q.push(d);
+      return;
+    }
+    d.state = WAITING;
+    this.#q.retrying++;
+    this.#timers.retryAt(d, Date.now() + wait);
+  }
+
+  /** Mark `d` acked (counts already adjusted by the caller). */
+  #complete(d: Delivery): void {
+    d.state = DONE;
+    this.#q.forget(d);
+    this.#counters.acked++;
+    if (d.dlqId !== undefined) this.#dlq.acked(d.dlqId);
+    releaseSignal(d);
+  }
+
+  /** Dead-letter `d` (counts already adjusted by the caller). */
+  #deadLetter(d: Delivery): void {
+    d.state = DONE;
+    this.#q.forget(d);
+    this.#counters.deadLettered++;
+    const lastError = d.lastError ?? { code: 'dead_lettered', message: 'dead-lettered' };
+    const entry = dlqEntry(this.id, d, d.attempts, lastError, Date.now());
+    const dropped = this.#dlq.put(entry, d.dlqId);
+    const reported = { id: entry.id, attempts: entry.attempts, reason: lastError.code };
+    reportDeadLetter(this.#host.bus, this.id, d, reported, dropped);
+    releaseSignal(d);
+  }
+
+  /** Some deliveries were acked or dead-lettered: advance the floor, write it soon. */
+  #settled(): void {
+    this.#checkpoint.advance();
+    if (!this.#halted && this.#loading === undefined) this.#checkpoint.schedule();
+  }
+
+  // ── ack / nack / reconnect ────────────────────────────────────────────────
+
+  #resolve(id: unknown): Delivery {
+    return findDelivery(this.#host.bus, this.id, id, (key) => this.#q.awaiting(key));
+  }
+
+  /** Remove `d` from the in-flight or pending count, whichever holds it. */
+  #release(d: Delivery): void {
+    this.#q.release(d);
+    if (d.state === DISPATCHING) {
+      // Acked or nacked while its handler still runs: this attempt is over, so the publish
+      // waiting for it goes on (its late settlement is ignored).
+      d.ctl = undefined;
+      releaseBatch(d);
+    }
+  }
+
+  /**
+   * Ack deliveries by log id or signal id. Every id is resolved first: one bad id throws
+   * and nothing is acked.
+   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError
+   */
+  ack(ids: string | readonly string[]): void {
+    const resolved = resolveAckIds(this.#host.bus, this.id, ids, (id) => this.#resolve(id));
+    let count = 0;
+    for (let i = 0; i < resolved.length; i++) {
+      const d = resolved[i];
+      if (d.state === DONE) continue; // listed twice
+      this.#release(d);
+      this.#complete(d);
+      count++;
+    }
+    this.#settled();
+    reportAck(this.#host.bus, this.id, count, this.#checkpoint.floor);
+    this.#pump();
+  }
+
+  /**
+   * Negative ack: redeliver after `delay` (default: the backoff; counts as a failed
+   * attempt, dead-lettered once `maxAttempts` is reached), or dead-letter now with
+   * `requeue: false`.
+   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError, BusOptionError
+   */
+  nack(id: string, options: NackOptions = {}): void {
+    const { requeue = true, delay, reason } = options;
+    checkNackDelay(this.#host.bus, delay);
+    const d = this.#resolve(id);
+    reportNack(this.#host.bus, this.id, d, requeue, delay);
+    const error: LastError = {
+      code: 'nacked',
+      message: reason ?? (requeue ? 'nacked' : 'nacked without requeue'),
+    };
+    const waiting = d.state === WAITING;
+    this.#release(d);
+    if (!requeue) {
+      d.lastError = error;
+      this.#deadLetter(d);
+      this.#settled();
+    } else if (waiting) {
+      // Already failed and parked: only move its retry time.
+      d.lastError = error;
+      this.#q.pending++;
+      this.#wait(d, delay ?? 0);
+    } else {
+      this.#retryOrDeadLetter(d, error, delay);
+    }
+    this.#pump();
+  }
+
+  /**
+   * Deliver to a new receiver from now on, and send it every unacked delivery again:
+   * in-flight ones (the old receiver may be gone) and those waiting for a retry are
+   * queued at once, ahead of never-delivered ones; nothing is queued twice.
+   */
+  reconnect(deliver: DeliverFunction, target: string): ReconnectResult {
+    this.#receiver.set(deliver, target);
+    const redelivered = this.#q.requeueUnacked();
+    this.#pump();
+    return { checkpoint: this.#checkpoint.floor, redelivered };
+  }
+
+  // ── DLQ redrive ────────────────────────────────────────────────────────────
+
+  /**
+   * Send up to `limit` DLQ entries back through the subscription as fresh deliveries
+   * (attempts start over). An entry leaves the DLQ when its redelivery is acked (or is
+   * replaced by a new entry if it fails again); entries already being redriven are skipped.
+   * With `clearOnSuccess` false an acked redelivery leaves its entry in the DLQ.
+   */
+  async redrive(
+    limit: number | undefined,
+    clearOnSuccess = true,
+    ids?: ReadonlySet<string>,
+  ): Promise<RedriveResult> {
+    const result = await redriveEntries(
+      this.#host,
+      this.id,
+      this.#dlq.redrives,
+      { limit, clearOnSuccess, ids },
+      this.#q.byKey,
+      () =>
+        this.#halted || this.#q.inFlight + this.#q.pending >= this.maxInFlight + this.maxPending,
+      (entry, key) => {
+        this.#q.pending++;
+        this.#track(new Delivery(key, entry.logId, entry.signal, false, entry.id, 0));
+      },
+    );
+    this.#counters.redriven += result.redriven;
+    this.#pump();
+    reportRedrive(this.#host.bus, this.id, result.redriven, result.failed);
+    return result;
+  }
+
+  /** The DLQ was cleared: entries being redriven no longer have an entry to delete. */
+  forgetRedrives(): void {
+    this.#dlq.clear();
+  }
+
+  // ── timers ─────────────────────────────────────────────────────────────────
+
+  /** In-flight `d` was not acked by its deadline: a failed attempt. */
+  #expired(d: Delivery): void {
+    this.#q.inFlight--;
+    if (d.state === DISPATCHING) {
+      // Still running: abort it; its late settlement is ignored (the state moves on).
+      const reason = new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout);
+      const ctl = d.ctl;
+      d.ctl = undefined;
+      releaseBatch(d);
+      this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, reason));
+      ctl?.abort(reason);
+    }
+    this.#retryOrDeadLetter(
+      d,
+      { code: 'ack_timeout', message: `not acked within ${this.ackTimeout} ms of hand-over` },
+      0,
+    );
+  }
+
+  /** Waiting `d` reached its retry time. */
+  #due(d: Delivery): void {
+    d.state = QUEUED;
+    this.#q.retrying--;
+    this.#q.push(d);
+  }
+
+  #fired(failures: boolean): void {
+    if (failures) this.#checkpoint.advance();
+    this.#pump();
+  }
+
+  // ── checkpoint ─────────────────────────────────────────────────────────────
+
+  #snapshot(): SubscriptionState {
+    const attempts: Record<string, number> = {};
+    for (const d of this.#q.byKey.values()) {
+      if (d.ordered && d.attempts > 0) attempts[d.key] = d.attempts;
+    }
+    const floor = this.#checkpoint.floor;
+    return {
+      subscriptionId: this.id,
+      pattern: this.pattern,
+      options: this.#persisted,
+      ...(floor === undefined ? {} : { ackFloor: floor }),
+      acked: this.#checkpoint.acked(),
+      attempts,
+      createdAt: this.createdAt,
+    };
+  }
+
+  #storeError(message: string, error: unknown): BusError {
+    return subscriptionStoreError(this.#host.bus, this.id, message, error);
+  }
+
+  // ── introspection ──────────────────────────────────────────────────────────
+
+  /** Deliveries handed over and not acked. */
+  get inFlight(): number {
+    return this.#q.inFlight;
+  }
+
+  /** Signals waiting for a slot or a retry (what counts against `maxPending`). */
+  get pending(): number {
+    return this.#q.pending;
+  }
+
+  /** Current counters. */
+  stats(): PersistentStats {
+    return this.#counters.stats({
+      inFlight: this.#q.inFlight,
+      pending: this.#q.pending - this.#q.retrying,
+      retrying: this.#q.retrying,
+      maxDlqSize: this.maxDlqSize,
+      checkpoint: this.#checkpoint.floor,
+      maxInFlight: this.maxInFlight,
+      maxPending: this.maxPending,
+      target: this.#receiver.target,
+    });
+  }
+}
