@@ -66,14 +66,33 @@ export class LocalCheckpoint {
     this.#head = head;
   }
 
-  /** Log ids above the floor already acked or dead-lettered. */
-  acked(): string[] {
+  /**
+   * The subscription state to store: `base` plus the floor, the log ids above it already
+   * acked or dead-lettered, and the attempts of the `tracked` deliveries in the log order.
+   */
+  state(
+    base: Omit<SubscriptionState, 'ackFloor' | 'acked' | 'attempts'>,
+    tracked: Iterable<Delivery>,
+  ): SubscriptionState {
     const acked: string[] = [];
     for (let i = this.#head; i < this.#order.length; i++) {
       const d = this.#order[i]!;
       if (d.state === DONE) acked.push(d.logId!);
     }
-    return acked;
+    const attempts: Record<string, number> = {};
+    for (const d of tracked) {
+      if (d.ordered && d.attempts > 0) attempts[d.key] = d.attempts;
+    }
+    const floor = this.floor;
+    return {
+      subscriptionId: base.subscriptionId,
+      pattern: base.pattern,
+      options: base.options,
+      ...(floor === undefined ? {} : { ackFloor: floor }),
+      acked,
+      attempts,
+      createdAt: base.createdAt,
+    };
   }
 
   /** Write the state within `checkpointInterval` (once for every call until then). */

@@ -1,25 +1,11 @@
-import {
-  AckTimeoutError,
-  QueueFullError,
-  SubscriberError,
-  type BusError,
-} from '../../errors/bus.error.js';
+import { QueueFullError } from '../../errors/bus.error.js';
 import type { Signal } from '../../signal/signal.js';
-import type { SubscriptionState } from '../../store/signal-store.interface.js';
+import type { DlqEntry, SubscriptionState } from '../../store/signal-store.interface.js';
 import { isThenable } from '../../util/is-thenable.js';
-import type { BackoffFunction } from '../backoff.js';
-import { resolveAckIds, findDelivery } from './ack-ids.js';
-import { dlqEntry, redriveEntries } from './dead-letter.js';
-import type {
-  DeliverFunction,
-  NackOptions,
-  PersistentEngine,
-  PersistentHost,
-  PersistentStats,
-  ReconnectResult,
-  RedriveResult,
-} from './engine.js';
-import { describeError, subscriptionStoreError, type LastError } from './failure.js';
+import { dlqEntry, type Redrives } from './dead-letter.js';
+import type { DeliverFunction, PersistentHost, ReconnectResult } from './engine.js';
+import { PersistentEngineBase } from './engine-base.js';
+import { describeError, type LastError } from './failure.js';
 import { LocalCheckpoint } from './local-checkpoint.js';
 import {
   BatchWait,
@@ -34,26 +20,16 @@ import {
 } from './local-delivery.js';
 import { LocalDlq } from './local-dlq.js';
 import { LocalQueue } from './local-queue.js';
-import {
-  checkNackDelay,
-  resolvePersistentOptions,
-  type DlqOverflowPolicy,
-  type OverflowPolicy,
-  type PersistentSubscribeOptions,
-  type StartSpec,
-} from './options.js';
-import { Receiver } from './receiver.js';
-import { PersistentCounters } from './stats.js';
+import { LocalTimers } from './local-timers.js';
+import type { OverflowPolicy, PersistentSubscribeOptions } from './options.js';
+import type { LiveStats } from './stats.js';
 import {
   reportAck,
   reportBackpressure,
   reportDeadLetter,
   reportDeliver,
-  reportNack,
-  reportRedrive,
   reportRetry,
 } from './telemetry.js';
-import { LocalTimers } from './local-timers.js';
 import { StoreWrites } from './writes.js';
 
 /**
@@ -66,40 +42,24 @@ import { StoreWrites } from './writes.js';
  * monotonically) and a heap of retry times — no per-signal timers.
  * @internal — use it through `SignalBus`.
  */
-export class PersistentSubscription implements PersistentEngine {
-  readonly maxInFlight: number;
+export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   readonly maxPending: number;
-  readonly maxAttempts: number;
-  readonly ackTimeout: number;
   readonly overflow: OverflowPolicy;
   readonly maxDlqSize: number;
-  readonly dlqOverflow: DlqOverflowPolicy;
-  readonly autoAck: boolean;
-  readonly checkpointInterval: number;
-  createdAt: number;
   /** Scratch counter the bus uses while checking a publish's demand. */
   requested = 0;
   /** Set while the bus enqueues one publish. */
   batching = false;
 
-  readonly #host: PersistentHost;
-  readonly #backoff: BackoffFunction;
-  readonly #persisted: Record<string, unknown>;
-  readonly #start: StartSpec;
-  readonly #receiver: Receiver;
-
   /** Tracked deliveries, the queue and the in-flight / pending counts. */
   readonly #q = new LocalQueue();
-  readonly #counters = new PersistentCounters();
-
   readonly #timers: LocalTimers;
-
   readonly #writes: StoreWrites;
   readonly #checkpoint: LocalCheckpoint;
   readonly #dlq: LocalDlq;
+  protected readonly redrives: Redrives;
   /** Live signals that arrived while the stored state and history were loading. */
   #loading: Delivery[] | undefined = [];
-  #loaded: Promise<void> | undefined;
   #halted = false;
   #pumping = false;
   /** Set while `endBatch` dispatches: first attempts started then join `#batch`. */
@@ -111,51 +71,34 @@ export class PersistentSubscription implements PersistentEngine {
    */
   constructor(
     host: PersistentHost,
-    readonly id: string,
-    readonly pattern: string,
+    id: string,
+    pattern: string,
     options: PersistentSubscribeOptions,
     deliver: DeliverFunction,
     target: string,
   ) {
-    this.#host = host;
-    const o = resolvePersistentOptions(host.bus, options);
-    this.maxInFlight = o.maxInFlight;
+    super(host, id, pattern, options, deliver, target);
+    const o = this.options;
     this.maxPending = o.maxPending;
-    this.maxAttempts = o.maxAttempts;
-    this.ackTimeout = o.ackTimeout;
-    this.checkpointInterval = o.checkpointInterval;
     this.overflow = o.overflow;
     this.maxDlqSize = o.maxDlqSize;
-    this.dlqOverflow = o.dlqOverflow;
-    this.autoAck = o.autoAck;
-    this.#backoff = o.backoff;
-    this.#start = o.start;
     this.#timers = new LocalTimers(this.ackTimeout, {
       expired: (d) => this.#expired(d),
       due: (d) => this.#due(d),
       fired: (failures) => this.#fired(failures),
     });
-    this.#persisted = o.persisted;
-    this.#receiver = new Receiver(deliver, target);
-    this.createdAt = Date.now();
-    this.#writes = new StoreWrites((error) =>
-      host.report(this.#storeError('Writing to the dead-letter queue failed', error)),
-    );
+    const report = (message: string) => (error: unknown) =>
+      host.report(this.storeError(message, error));
+    this.#writes = new StoreWrites(report('Writing to the dead-letter queue failed'));
     this.#checkpoint = new LocalCheckpoint(
       host,
-      this.checkpointInterval,
+      o.checkpointInterval,
       this.#writes,
       () => this.#snapshot(),
-      (error) => host.report(this.#storeError('Writing the subscription checkpoint failed', error)),
+      report('Writing the subscription checkpoint failed'),
     );
-    this.#dlq = new LocalDlq(
-      host,
-      id,
-      this.maxDlqSize,
-      this.dlqOverflow,
-      this.#writes,
-      this.#counters,
-    );
+    this.#dlq = new LocalDlq(host, id, o.maxDlqSize, o.dlqOverflow, this.#writes, this.counters);
+    this.redrives = this.#dlq.redrives;
   }
 
   // ── lifecycle ──────────────────────────────────────────────────────────────
@@ -164,21 +107,11 @@ export class PersistentSubscription implements PersistentEngine {
    * Load the stored state (resume) or write a fresh one, read the unacked history from the
    * log and start delivering. Live signals arriving meanwhile are buffered and merged
    * after the history without duplicates.
-   * @throws BusOptionError when the stored subscription has another pattern; store errors
    */
-  load(): Promise<void> {
-    return (this.#loaded ??= this.#load());
-  }
-
-  async #load(): Promise<void> {
+  protected async loadState(): Promise<void> {
     const checkpoint = this.#checkpoint;
-    const resumed = await checkpoint.resume(
-      this.id,
-      this.pattern,
-      this.#start,
-      this.#persisted,
-      this.#dlq,
-    );
+    const { id, pattern, persisted } = this;
+    const resumed = await checkpoint.resume(id, pattern, this.options.start, persisted, this.#dlq);
     if (resumed.createdAt !== undefined) this.createdAt = resumed.createdAt;
     const buffered = this.#loading ?? [];
     this.#loading = undefined;
@@ -219,17 +152,17 @@ export class PersistentSubscription implements PersistentEngine {
   async stop(persist: boolean): Promise<void> {
     this.halt();
     try {
-      if (this.#loaded !== undefined) await this.#loaded.catch(() => undefined);
+      if (this.loaded !== undefined) await this.loaded.catch(() => undefined);
       if (persist && this.#loading === undefined) await this.#checkpoint.flush();
       else await this.#writes.settle();
     } catch (error) {
-      this.#host.report(this.#storeError('Writing the subscription checkpoint failed', error));
+      this.host.report(this.storeError('Writing the subscription checkpoint failed', error));
     }
   }
 
   /** Delete the stored state and DLQ of this subscription. */
   async destroy(): Promise<void> {
-    const { store, bus } = this.#host;
+    const { store, bus } = this.host;
     await this.#writes.settle();
     await this.#checkpoint.written;
     await store.deleteSubscription(bus, this.id);
@@ -247,7 +180,7 @@ export class PersistentSubscription implements PersistentEngine {
     if (occupied + n <= this.maxInFlight + this.maxPending) return undefined;
     this.#backpressure(n);
     if (this.overflow !== 'reject') return undefined;
-    return new QueueFullError(this.#host.bus, this.id, {
+    return new QueueFullError(this.host.bus, this.id, {
       inFlight: this.#q.inFlight,
       pending: this.#q.pending,
       maxInFlight: this.maxInFlight,
@@ -331,7 +264,7 @@ export class PersistentSubscription implements PersistentEngine {
 
   #backpressure(requested: number): void {
     reportBackpressure({
-      bus: this.#host.bus,
+      bus: this.host.bus,
       subscriptionId: this.id,
       inFlight: this.#q.inFlight,
       pending: this.#q.pending,
@@ -381,11 +314,11 @@ export class PersistentSubscription implements PersistentEngine {
     d.lastAttemptAt = now;
     const seq = ++d.seq;
     d.deadline = 0;
-    reportDeliver(this.#host.bus, this.id, d);
-    const ctl = this.#receiver.context(d.attempts);
+    reportDeliver(this.host.bus, this.id, d);
+    const ctl = this.receiver.context(d.attempts);
     let result: unknown;
     try {
-      result = this.#receiver.call(this.#host, this.id, d.signal, d.logId ?? d.key, ctl);
+      result = this.receiver.call(this.host, this.id, d.signal, d.logId ?? d.key, ctl);
     } catch (error) {
       this.#failed(d, seq, error);
       return false;
@@ -419,12 +352,12 @@ export class PersistentSubscription implements PersistentEngine {
     if (d.seq !== seq || d.state !== DISPATCHING) return;
     d.ctl = undefined;
     releaseBatch(d);
-    this.#counters.delivered++;
+    this.counters.delivered++;
     if (this.autoAck) {
       this.#q.inFlight--;
       this.#complete(d);
       this.#settled();
-      reportAck(this.#host.bus, this.id, 1, this.#checkpoint.floor);
+      reportAck(this.host.bus, this.id, 1, this.#checkpoint.floor);
       this.#pump();
       return;
     }
@@ -440,7 +373,7 @@ export class PersistentSubscription implements PersistentEngine {
     d.ctl = undefined;
     releaseBatch(d);
     this.#q.inFlight--;
-    this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, error));
+    this.reportFailure(d, error);
     this.#retryOrDeadLetter(d, describeError(error), undefined);
     this.#pump();
   }
@@ -453,10 +386,10 @@ export class PersistentSubscription implements PersistentEngine {
       this.#settled();
       return;
     }
-    this.#counters.retried++;
+    this.counters.retried++;
     this.#q.pending++;
-    const wait = delay ?? this.#backoff(d.attempts);
-    reportRetry(this.#host.bus, this.id, d, wait, error.code);
+    const wait = delay ?? this.backoff(d.attempts);
+    reportRetry(this.host.bus, this.id, d, wait, error.code);
     this.#wait(d, wait);
   }
 
@@ -476,7 +409,7 @@ export class PersistentSubscription implements PersistentEngine {
   #complete(d: Delivery): void {
     d.state = DONE;
     this.#q.forget(d);
-    this.#counters.acked++;
+    this.counters.acked++;
     if (d.dlqId !== undefined) this.#dlq.acked(d.dlqId);
     releaseSignal(d);
   }
@@ -485,12 +418,12 @@ export class PersistentSubscription implements PersistentEngine {
   #deadLetter(d: Delivery): void {
     d.state = DONE;
     this.#q.forget(d);
-    this.#counters.deadLettered++;
+    this.counters.deadLettered++;
     const lastError = d.lastError ?? { code: 'dead_lettered', message: 'dead-lettered' };
     const entry = dlqEntry(this.id, d, d.attempts, lastError, Date.now());
     const dropped = this.#dlq.put(entry, d.dlqId);
     const reported = { id: entry.id, attempts: entry.attempts, reason: lastError.code };
-    reportDeadLetter(this.#host.bus, this.id, d, reported, dropped);
+    reportDeadLetter(this.host.bus, this.id, d, reported, dropped);
     releaseSignal(d);
   }
 
@@ -502,8 +435,8 @@ export class PersistentSubscription implements PersistentEngine {
 
   // ── ack / nack / reconnect ────────────────────────────────────────────────
 
-  #resolve(id: unknown): Delivery {
-    return findDelivery(this.#host.bus, this.id, id, (key) => this.#q.awaiting(key));
+  protected awaiting(id: string): Delivery | undefined {
+    return this.#q.awaiting(id);
   }
 
   /** Remove `d` from the in-flight or pending count, whichever holds it. */
@@ -517,13 +450,7 @@ export class PersistentSubscription implements PersistentEngine {
     }
   }
 
-  /**
-   * Ack deliveries by log id or signal id. Every id is resolved first: one bad id throws
-   * and nothing is acked.
-   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError
-   */
-  ack(ids: string | readonly string[]): void {
-    const resolved = resolveAckIds(this.#host.bus, this.id, ids, (id) => this.#resolve(id));
+  protected acked(resolved: Delivery[]): void {
     let count = 0;
     for (let i = 0; i < resolved.length; i++) {
       const d = resolved[i];
@@ -533,25 +460,11 @@ export class PersistentSubscription implements PersistentEngine {
       count++;
     }
     this.#settled();
-    reportAck(this.#host.bus, this.id, count, this.#checkpoint.floor);
+    reportAck(this.host.bus, this.id, count, this.#checkpoint.floor);
     this.#pump();
   }
 
-  /**
-   * Negative ack: redeliver after `delay` (default: the backoff; counts as a failed
-   * attempt, dead-lettered once `maxAttempts` is reached), or dead-letter now with
-   * `requeue: false`.
-   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError, BusOptionError
-   */
-  nack(id: string, options: NackOptions = {}): void {
-    const { requeue = true, delay, reason } = options;
-    checkNackDelay(this.#host.bus, delay);
-    const d = this.#resolve(id);
-    reportNack(this.#host.bus, this.id, d, requeue, delay);
-    const error: LastError = {
-      code: 'nacked',
-      message: reason ?? (requeue ? 'nacked' : 'nacked without requeue'),
-    };
+  protected nacked(d: Delivery, error: LastError, requeue: boolean, delay?: number): void {
     const waiting = d.state === WAITING;
     this.#release(d);
     if (!requeue) {
@@ -575,7 +488,7 @@ export class PersistentSubscription implements PersistentEngine {
    * queued at once, ahead of never-delivered ones; nothing is queued twice.
    */
   reconnect(deliver: DeliverFunction, target: string): ReconnectResult {
-    this.#receiver.set(deliver, target);
+    this.receiver.set(deliver, target);
     const redelivered = this.#q.requeueUnacked();
     this.#pump();
     return { checkpoint: this.#checkpoint.floor, redelivered };
@@ -583,34 +496,22 @@ export class PersistentSubscription implements PersistentEngine {
 
   // ── DLQ redrive ────────────────────────────────────────────────────────────
 
-  /**
-   * Send up to `limit` DLQ entries back through the subscription as fresh deliveries
-   * (attempts start over). An entry leaves the DLQ when its redelivery is acked (or is
-   * replaced by a new entry if it fails again); entries already being redriven are skipped.
-   * With `clearOnSuccess` false an acked redelivery leaves its entry in the DLQ.
-   */
-  async redrive(
-    limit: number | undefined,
-    clearOnSuccess = true,
-    ids?: ReadonlySet<string>,
-  ): Promise<RedriveResult> {
-    const result = await redriveEntries(
-      this.#host,
-      this.id,
-      this.#dlq.redrives,
-      { limit, clearOnSuccess, ids },
-      this.#q.byKey,
-      () =>
-        this.#halted || this.#q.inFlight + this.#q.pending >= this.maxInFlight + this.maxPending,
-      (entry, key) => {
-        this.#q.pending++;
-        this.#track(new Delivery(key, entry.logId, entry.signal, false, entry.id, 0));
-      },
-    );
-    this.#counters.redriven += result.redriven;
+  protected tracked(): ReadonlyMap<string, Delivery> {
+    return this.#q.byKey;
+  }
+
+  protected redriveRefused(): boolean {
+    return this.#halted || this.#q.inFlight + this.#q.pending >= this.maxInFlight + this.maxPending;
+  }
+
+  /** A redriven entry is a fresh delivery (attempts start over), outside the log order. */
+  protected redriveEntry(entry: DlqEntry, key: string): void {
+    this.#q.pending++;
+    this.#track(new Delivery(key, entry.logId, entry.signal, false, entry.id, 0));
+  }
+
+  protected override redriveTaken(): void {
     this.#pump();
-    reportRedrive(this.#host.bus, this.id, result.redriven, result.failed);
-    return result;
   }
 
   /** The DLQ was cleared: entries being redriven no longer have an entry to delete. */
@@ -625,12 +526,10 @@ export class PersistentSubscription implements PersistentEngine {
     this.#q.inFlight--;
     if (d.state === DISPATCHING) {
       // Still running: abort it; its late settlement is ignored (the state moves on).
-      const reason = new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout);
       const ctl = d.ctl;
       d.ctl = undefined;
       releaseBatch(d);
-      this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, reason));
-      ctl?.abort(reason);
+      this.abortTimedOut(d, ctl);
     }
     this.#retryOrDeadLetter(
       d,
@@ -654,41 +553,15 @@ export class PersistentSubscription implements PersistentEngine {
   // ── checkpoint ─────────────────────────────────────────────────────────────
 
   #snapshot(): SubscriptionState {
-    const attempts: Record<string, number> = {};
-    for (const d of this.#q.byKey.values()) {
-      if (d.ordered && d.attempts > 0) attempts[d.key] = d.attempts;
-    }
-    const floor = this.#checkpoint.floor;
-    return {
-      subscriptionId: this.id,
-      pattern: this.pattern,
-      options: this.#persisted,
-      ...(floor === undefined ? {} : { ackFloor: floor }),
-      acked: this.#checkpoint.acked(),
-      attempts,
-      createdAt: this.createdAt,
-    };
-  }
-
-  #storeError(message: string, error: unknown): BusError {
-    return subscriptionStoreError(this.#host.bus, this.id, message, error);
+    const { id, pattern, persisted, createdAt } = this;
+    const base = { subscriptionId: id, pattern, options: persisted, createdAt };
+    return this.#checkpoint.state(base, this.#q.byKey.values());
   }
 
   // ── introspection ──────────────────────────────────────────────────────────
 
-  /** Deliveries handed over and not acked. */
-  get inFlight(): number {
-    return this.#q.inFlight;
-  }
-
-  /** Signals waiting for a slot or a retry (what counts against `maxPending`). */
-  get pending(): number {
-    return this.#q.pending;
-  }
-
-  /** Current counters. */
-  stats(): PersistentStats {
-    return this.#counters.stats({
+  protected live(): LiveStats {
+    return {
       inFlight: this.#q.inFlight,
       pending: this.#q.pending - this.#q.retrying,
       retrying: this.#q.retrying,
@@ -696,7 +569,7 @@ export class PersistentSubscription implements PersistentEngine {
       checkpoint: this.#checkpoint.floor,
       maxInFlight: this.maxInFlight,
       maxPending: this.maxPending,
-      target: this.#receiver.target,
-    });
+      target: this.receiver.target,
+    };
   }
 }

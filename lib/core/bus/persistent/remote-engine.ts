@@ -1,4 +1,4 @@
-import { AckTimeoutError, SubscriberError } from '../../errors/bus.error.js';
+import { AckTimeoutError } from '../../errors/bus.error.js';
 import type { DeliveryController } from '../../dispatch/delivery-controller.js';
 import type { Signal } from '../../signal/signal.js';
 import type {
@@ -7,36 +7,15 @@ import type {
   DurableConsumer,
   DurableMessage,
 } from '../../store/distributed-store.interface.js';
+import type { DlqEntry } from '../../store/signal-store.interface.js';
 import { isThenable } from '../../util/is-thenable.js';
-import type { BackoffFunction } from '../backoff.js';
-import { findDelivery, resolveAckIds } from './ack-ids.js';
-import { dlqEntry, redriveEntries, Redrives } from './dead-letter.js';
-import type {
-  DeliverFunction,
-  NackOptions,
-  PersistentEngine,
-  PersistentHost,
-  PersistentStats,
-  ReconnectResult,
-  RedriveResult,
-} from './engine.js';
-import { describeError, subscriptionStoreError, type LastError } from './failure.js';
-import {
-  assertStoredPattern,
-  checkNackDelay,
-  resolvePersistentOptions,
-  type PersistentSubscribeOptions,
-} from './options.js';
-import { Receiver } from './receiver.js';
-import { PersistentCounters } from './stats.js';
-import {
-  reportAck,
-  reportDeadLetter,
-  reportDeliver,
-  reportNack,
-  reportRedrive,
-  reportRetry,
-} from './telemetry.js';
+import { dlqEntry, Redrives } from './dead-letter.js';
+import type { DeliverFunction, PersistentHost, ReconnectResult } from './engine.js';
+import { PersistentEngineBase } from './engine-base.js';
+import { describeError, type LastError } from './failure.js';
+import { assertStoredPattern, type PersistentSubscribeOptions } from './options.js';
+import type { LiveStats } from './stats.js';
+import { reportAck, reportDeadLetter, reportDeliver, reportRetry } from './telemetry.js';
 import { StoreWrites } from './writes.js';
 
 /** What a remote persistent subscription needs of its bus. @internal */
@@ -85,72 +64,47 @@ class RemoteDelivery {
  * dropped silently). This instance tracks only its own deliveries for `ack`/`nack`.
  * @internal — use it through `SignalBus`.
  */
-export class RemotePersistentSubscription implements PersistentEngine {
-  readonly maxInFlight: number;
-  readonly maxAttempts: number;
-  readonly ackTimeout: number;
-  readonly autoAck: boolean;
-  createdAt: number;
-
-  readonly #host: RemotePersistentHost;
-  readonly #backoff: BackoffFunction;
-  readonly #persisted: Record<string, unknown>;
+export class RemotePersistentSubscription extends PersistentEngineBase<
+  RemoteDelivery,
+  DistributedSignalStore
+> {
   readonly #start: ConsumerStart;
-  readonly #receiver: Receiver;
   readonly #byKey = new Map<string, RemoteDelivery>();
   readonly #bySignal = new Map<string, RemoteDelivery>();
-  readonly #redrives = new Redrives();
+  protected readonly redrives = new Redrives();
   /** Store writes and the consumer's stop, awaited by `stop`. */
   readonly #work: StoreWrites;
   #consumer: DurableConsumer | undefined;
-  #loaded: Promise<void> | undefined;
   #halted = false;
   #inFlight = 0;
   #waiting = 0;
-  readonly #counters = new PersistentCounters();
 
+  /**
+   * @throws BusOptionError (`invalid_option`) naming the bad option
+   */
   constructor(
     host: RemotePersistentHost,
-    readonly id: string,
-    readonly pattern: string,
+    id: string,
+    pattern: string,
     options: PersistentSubscribeOptions,
     deliver: DeliverFunction,
     target: string,
   ) {
-    this.#host = host;
-    const o = resolvePersistentOptions(host.bus, options);
-    this.maxInFlight = o.maxInFlight;
-    this.maxAttempts = o.maxAttempts;
-    this.ackTimeout = o.ackTimeout;
-    this.autoAck = o.autoAck;
-    this.#backoff = o.backoff;
-    this.#persisted = o.persisted;
+    super(host, id, pattern, options, deliver, target);
+    const { start } = this.options;
     this.#start =
-      o.start.since !== undefined
-        ? o.start.since
-        : o.start.after !== undefined
-          ? 'current'
-          : 'origin';
-    this.#receiver = new Receiver(deliver, target);
-    this.createdAt = Date.now();
+      start.since !== undefined ? start.since : start.after !== undefined ? 'current' : 'origin';
     this.#work = new StoreWrites((error) =>
-      host.report(
-        subscriptionStoreError(host.bus, id, 'Writing to the dead-letter queue failed', error),
-      ),
+      host.report(this.storeError('Writing to the dead-letter queue failed', error)),
     );
   }
 
   /**
    * Store the subscription state (or check the stored one) and start pulling from the
    * shared durable consumer.
-   * @throws BusOptionError when the stored subscription has another pattern; store errors
    */
-  load(): Promise<void> {
-    return (this.#loaded ??= this.#load());
-  }
-
-  async #load(): Promise<void> {
-    const { store, bus } = this.#host;
+  protected async loadState(): Promise<void> {
+    const { store, bus } = this.host;
     const existing = await store.getSubscription(bus, this.id);
     assertStoredPattern(bus, this.id, existing, this.pattern);
     if (existing !== undefined) {
@@ -159,7 +113,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
       await store.putSubscription(bus, {
         subscriptionId: this.id,
         pattern: this.pattern,
-        options: this.#persisted,
+        options: this.persisted,
         acked: [],
         attempts: {},
         createdAt: this.createdAt,
@@ -192,7 +146,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
       if (d.timer === undefined) continue;
       // A redrive waiting for its retry: its entry stays in the DLQ.
       this.#forget(d);
-      this.#redrives.end(d.dlqId!);
+      this.redrives.end(d.dlqId!);
     }
     const consumer = this.#consumer;
     this.#consumer = undefined;
@@ -207,7 +161,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
    */
   async stop(): Promise<void> {
     this.halt();
-    if (this.#loaded !== undefined) await this.#loaded.catch(() => undefined);
+    if (this.loaded !== undefined) await this.loaded.catch(() => undefined);
     await this.#work.settle();
     // Everything not settled goes back, including deliveries still being dispatched (a late
     // result of those is ignored: they are done here).
@@ -221,7 +175,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   /** Delete the durable consumer, the stored state and the DLQ of this subscription. */
   async destroy(): Promise<void> {
-    const { store, bus } = this.#host;
+    const { store, bus } = this.host;
     await this.#work.settle();
     await store.deleteConsumer(bus, this.id);
     await store.deleteSubscription(bus, this.id);
@@ -249,7 +203,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
       // Redelivered to us (its ack_wait passed): a handler still running on it is aborted.
       const running = previous.dispatching ? previous.ctl : undefined;
       this.#forget(previous);
-      running?.abort(new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout));
+      running?.abort(new AckTimeoutError(this.host.bus, this.id, d.signal.id, this.ackTimeout));
     }
     this.#byKey.set(d.key, d);
     this.#bySignal.set(d.signal.id, d);
@@ -269,11 +223,11 @@ export class RemotePersistentSubscription implements PersistentEngine {
     d.dispatching = true;
     d.lastAttemptAt = Date.now();
     const seq = ++d.seq;
-    reportDeliver(this.#host.bus, this.id, d);
-    const ctl = this.#receiver.context(d.attempts);
+    reportDeliver(this.host.bus, this.id, d);
+    const ctl = this.receiver.context(d.attempts);
     let result: unknown;
     try {
-      result = this.#receiver.call(this.#host, this.id, d.signal, d.logId ?? d.key, ctl);
+      result = this.receiver.call(this.host, this.id, d.signal, d.logId ?? d.key, ctl);
     } catch (error) {
       this.#failed(d, seq, error);
       return;
@@ -311,9 +265,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
     d.deadline = undefined;
     const ctl = d.ctl;
     if (!this.#endAttempt(d, seq) || this.#halted) return;
-    const reason = new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout);
-    this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, reason));
-    ctl?.abort(reason);
+    this.abortTimedOut(d, ctl);
     if (d.message !== undefined) {
       // The server's `ack_wait` (from its hand-over, a little earlier) has passed too: it
       // redelivers the entry itself — a nak here would race that redelivery and cost an
@@ -330,14 +282,14 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   #succeeded(d: RemoteDelivery, seq: number): void {
     if (!this.#endAttempt(d, seq)) return;
-    this.#counters.delivered++;
+    this.counters.delivered++;
     // Not acked by autoAck: the server's `ack_wait` (from hand-over) keeps running.
     if (this.autoAck) this.#complete([d]);
   }
 
   #failed(d: RemoteDelivery, seq: number, error: unknown): void {
     if (!this.#endAttempt(d, seq)) return;
-    this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, error));
+    this.reportFailure(d, error);
     this.#retryOrDeadLetter(d, describeError(error), undefined);
   }
 
@@ -346,9 +298,9 @@ export class RemotePersistentSubscription implements PersistentEngine {
       this.#deadLetter(d, error);
       return;
     }
-    this.#counters.retried++;
-    const wait = delay ?? this.#backoff(d.attempts);
-    reportRetry(this.#host.bus, this.id, d, wait, error.code);
+    this.counters.retried++;
+    const wait = delay ?? this.backoff(d.attempts);
+    reportRetry(this.host.bus, this.id, d, wait, error.code);
     if (d.message !== undefined) {
       // The server redelivers it after `wait`, to whichever instance pulls first.
       this.#forget(d);
@@ -358,7 +310,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
     // A DLQ redrive retries here (its entry stays in the DLQ until it succeeds).
     if (this.#halted) {
       this.#forget(d);
-      this.#redrives.end(d.dlqId!);
+      this.redrives.end(d.dlqId!);
       return;
     }
     this.#inFlight--;
@@ -374,13 +326,13 @@ export class RemotePersistentSubscription implements PersistentEngine {
   }
 
   #complete(list: readonly RemoteDelivery[]): void {
-    const { store, bus } = this.#host;
+    const { store, bus } = this.host;
     for (const d of list) {
       this.#forget(d);
-      this.#counters.acked++;
+      this.counters.acked++;
       // A lost ack means a redelivery (at least once).
       if (d.message !== undefined) d.message.ack();
-      else if (this.#redrives.acked(d.dlqId!)) {
+      else if (this.redrives.acked(d.dlqId!)) {
         this.#work.write(store.deleteDlq(bus, this.id, [d.dlqId!]));
       }
     }
@@ -390,12 +342,12 @@ export class RemotePersistentSubscription implements PersistentEngine {
   /** Write a DLQ entry, then `term` the server's delivery (a failed write naks it instead). */
   #deadLetter(d: RemoteDelivery, error: LastError): void {
     this.#forget(d);
-    this.#counters.deadLettered++;
+    this.counters.deadLettered++;
     const attempts = Math.min(d.attempts, this.maxAttempts);
     const entry = dlqEntry(this.id, d, attempts, error, Date.now());
-    const { store, bus } = this.#host;
+    const { store, bus } = this.host;
     const previous = d.dlqId;
-    if (previous !== undefined) this.#redrives.end(previous);
+    if (previous !== undefined) this.redrives.end(previous);
     const message = d.message;
     this.#work.write(
       store.putDlq(bus, entry).then(
@@ -404,7 +356,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
           if (previous !== undefined) await store.deleteDlq(bus, this.id, [previous]);
         },
         (failure: unknown) => {
-          message?.nak(this.#backoff(d.attempts));
+          message?.nak(this.backoff(d.attempts));
           throw failure;
         },
       ),
@@ -430,37 +382,16 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   // ── ack / nack / reconnect ────────────────────────────────────────────────
 
-  #resolve(id: unknown): RemoteDelivery {
-    return findDelivery(this.#host.bus, this.id, id, (key) => {
-      const d = this.#byKey.get(key) ?? this.#bySignal.get(key);
-      return d !== undefined && !d.done ? d : undefined;
-    });
+  protected awaiting(id: string): RemoteDelivery | undefined {
+    const d = this.#byKey.get(id) ?? this.#bySignal.get(id);
+    return d !== undefined && !d.done ? d : undefined;
   }
 
-  /**
-   * Ack deliveries of this instance by log id or signal id; one bad id throws and nothing
-   * is acked.
-   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError
-   */
-  ack(ids: string | readonly string[]): void {
-    const resolved = resolveAckIds(this.#host.bus, this.id, ids, (id) => this.#resolve(id));
-    this.#complete([...new Set(resolved)]);
+  protected acked(list: RemoteDelivery[]): void {
+    this.#complete([...new Set(list)]);
   }
 
-  /**
-   * Redeliver after `delay` (default: the backoff; a failed attempt) or dead-letter now with
-   * `requeue: false`.
-   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError, BusOptionError
-   */
-  nack(id: string, options: NackOptions = {}): void {
-    const { requeue = true, delay, reason } = options;
-    checkNackDelay(this.#host.bus, delay);
-    const d = this.#resolve(id);
-    reportNack(this.#host.bus, this.id, d, requeue, delay);
-    const error = {
-      code: 'nacked',
-      message: reason ?? (requeue ? 'nacked' : 'nacked without requeue'),
-    };
+  protected nacked(d: RemoteDelivery, error: LastError, requeue: boolean, delay?: number): void {
     if (d.timer !== undefined) {
       clearTimeout(d.timer);
       d.timer = undefined;
@@ -477,7 +408,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
    * waiting for `ackTimeout`.
    */
   reconnect(deliver: DeliverFunction, target: string): ReconnectResult {
-    this.#receiver.set(deliver, target);
+    this.receiver.set(deliver, target);
     let redelivered = 0;
     for (const d of [...this.#byKey.values()]) {
       if (d.dispatching || d.message === undefined) continue;
@@ -490,40 +421,29 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   // ── DLQ redrive ────────────────────────────────────────────────────────────
 
+  protected tracked(): ReadonlyMap<string, RemoteDelivery> {
+    return this.#byKey;
+  }
+
+  protected redriveRefused(): boolean {
+    return this.#halted;
+  }
+
   /**
-   * Dispatch up to `limit` DLQ entries again on this instance, with fresh attempts and the
-   * subscription's backoff between them. An entry leaves the DLQ once its redelivery is
-   * acked (or is replaced by a new entry when every attempt fails); with `clearOnSuccess`
-   * false an acked redelivery leaves its entry in the DLQ.
+   * Dispatch a DLQ entry again on this instance, with fresh attempts and the subscription's
+   * backoff between them (it is not redelivered by the server).
    */
-  async redrive(
-    limit: number | undefined,
-    clearOnSuccess = true,
-    ids?: ReadonlySet<string>,
-  ): Promise<RedriveResult> {
-    const result = await redriveEntries(
-      this.#host,
-      this.id,
-      this.#redrives,
-      { limit, clearOnSuccess, ids },
-      this.#byKey,
-      () => this.#halted,
-      (entry, key) => {
-        const d = new RemoteDelivery(key, entry.signal, entry.logId, undefined, 1, entry.id);
-        this.#byKey.set(d.key, d);
-        if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
-        this.#inFlight++;
-        this.#dispatch(d);
-      },
-    );
-    this.#counters.redriven += result.redriven;
-    reportRedrive(this.#host.bus, this.id, result.redriven, result.failed);
-    return result;
+  protected redriveEntry(entry: DlqEntry, key: string): void {
+    const d = new RemoteDelivery(key, entry.signal, entry.logId, undefined, 1, entry.id);
+    this.#byKey.set(d.key, d);
+    if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
+    this.#inFlight++;
+    this.#dispatch(d);
   }
 
   /** The DLQ was cleared: entries being redriven no longer have an entry to delete. */
   forgetRedrives(): void {
-    this.#redrives.clear();
+    this.redrives.clear();
   }
 
   // ── introspection ──────────────────────────────────────────────────────────
@@ -533,8 +453,8 @@ export class RemotePersistentSubscription implements PersistentEngine {
    * entries not delivered yet (and server-side redeliveries) live on the server (see the
    * store's consumer info), so `pending` is 0. The DLQ is not bounded by this engine.
    */
-  stats(): PersistentStats {
-    return this.#counters.stats({
+  protected live(): LiveStats {
+    return {
       inFlight: this.#inFlight,
       pending: 0,
       retrying: this.#waiting,
@@ -542,7 +462,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
       checkpoint: undefined,
       maxInFlight: this.maxInFlight,
       maxPending: 0,
-      target: this.#receiver.target,
-    });
+      target: this.receiver.target,
+    };
   }
 }

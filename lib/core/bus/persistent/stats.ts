@@ -1,5 +1,11 @@
 import type { PersistentStats } from './engine.js';
 
+/** The live part of {@link PersistentStats} (the rest are the {@link PersistentCounters}). @internal */
+export type LiveStats = Omit<
+  PersistentStats,
+  'delivered' | 'acked' | 'retried' | 'deadLettered' | 'dlqDropped' | 'redriven'
+>;
+
 /** Counters both engines keep (the rest of {@link PersistentStats} is their live state). @internal */
 export class PersistentCounters {
   /** Successful dispatches. */
@@ -13,12 +19,7 @@ export class PersistentCounters {
   redriven = 0;
 
   /** The frozen stats: these counters plus the engine's live state. */
-  stats(
-    live: Omit<
-      PersistentStats,
-      'delivered' | 'acked' | 'retried' | 'deadLettered' | 'dlqDropped' | 'redriven'
-    >,
-  ): PersistentStats {
+  stats(live: LiveStats): PersistentStats {
     return Object.freeze({
       inFlight: live.inFlight,
       pending: live.pending,
