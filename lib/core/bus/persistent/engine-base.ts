@@ -22,7 +22,20 @@ import {
 } from './options.js';
 import { Receiver } from './receiver.js';
 import { PersistentCounters, type LiveStats } from './stats.js';
-import { reportNack, reportRedrive, type ReportedDelivery } from './telemetry.js';
+import { reportDeliver, reportNack, reportRedrive, type ReportedDelivery } from './telemetry.js';
+
+/** What a persistent engine is created with. @internal */
+export interface EngineInit<S extends PersistentHost['store'] = PersistentHost['store']> {
+  readonly host: PersistentHost<S>;
+  /** Subscription id. */
+  readonly id: string;
+  /** The (covering) pattern it is stored and filtered with. */
+  readonly pattern: string;
+  readonly options: PersistentSubscribeOptions;
+  /** The receiver and its secret-free description. */
+  readonly deliver: DeliverFunction;
+  readonly target: string;
+}
 
 /**
  * What both persistent engines share: the validated options, the receiver, the counters,
@@ -38,6 +51,8 @@ export abstract class PersistentEngineBase<
   readonly maxAttempts: number;
   readonly ackTimeout: number;
   readonly autoAck: boolean;
+  readonly id: string;
+  readonly pattern: string;
   createdAt: number;
 
   protected readonly host: PersistentHost<S>;
@@ -55,16 +70,12 @@ export abstract class PersistentEngineBase<
   /**
    * @throws BusOptionError (`invalid_option`) naming the bad option
    */
-  constructor(
-    host: PersistentHost<S>,
-    readonly id: string,
-    readonly pattern: string,
-    options: PersistentSubscribeOptions,
-    deliver: DeliverFunction,
-    target: string,
-  ) {
+  constructor(init: EngineInit<S>) {
+    const { host, deliver, target } = init;
     this.host = host;
-    const o = (this.options = resolvePersistentOptions(host.bus, options));
+    this.id = init.id;
+    this.pattern = init.pattern;
+    const o = (this.options = resolvePersistentOptions(host.bus, init.options));
     this.maxInFlight = o.maxInFlight;
     this.maxAttempts = o.maxAttempts;
     this.ackTimeout = o.ackTimeout;
@@ -209,6 +220,12 @@ export abstract class PersistentEngineBase<
     const reason = new AckTimeoutError(this.host.bus, this.id, d.signal.id, this.ackTimeout);
     this.reportFailure(d, reason);
     ctl?.abort(reason);
+  }
+
+  /** Report attempt `d.attempts` of `d` as handed over; its context, if the receiver takes one. */
+  protected startAttempt(d: D): DeliveryController | undefined {
+    reportDeliver(this.host.bus, this.id, d);
+    return this.receiver.context(d.attempts);
   }
 
   /** A store failure of this subscription as a `BusError` (`store_error`). */

@@ -3,8 +3,8 @@ import type { Signal } from '../../signal/signal.js';
 import type { DlqEntry, SubscriptionState } from '../../store/signal-store.interface.js';
 import { isThenable } from '../../util/is-thenable.js';
 import { dlqEntry, type Redrives } from './dead-letter.js';
-import type { DeliverFunction, PersistentHost, ReconnectResult } from './engine.js';
-import { PersistentEngineBase } from './engine-base.js';
+import type { DeliverFunction, ReconnectResult } from './engine.js';
+import { PersistentEngineBase, type EngineInit } from './engine-base.js';
 import { describeError, type LastError } from './failure.js';
 import { LocalCheckpoint } from './local-checkpoint.js';
 import {
@@ -21,15 +21,10 @@ import {
 import { LocalDlq } from './local-dlq.js';
 import { LocalQueue } from './local-queue.js';
 import { LocalTimers } from './local-timers.js';
-import type { OverflowPolicy, PersistentSubscribeOptions } from './options.js';
+import type { OverflowPolicy } from './options.js';
+import { Thrown } from './receiver.js';
 import type { LiveStats } from './stats.js';
-import {
-  reportAck,
-  reportBackpressure,
-  reportDeadLetter,
-  reportDeliver,
-  reportRetry,
-} from './telemetry.js';
+import { reportAck, reportBackpressure, reportDeadLetter, reportRetry } from './telemetry.js';
 import { StoreWrites } from './writes.js';
 
 /**
@@ -69,15 +64,9 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   /**
    * @throws BusOptionError (`invalid_option`) naming the bad option
    */
-  constructor(
-    host: PersistentHost,
-    id: string,
-    pattern: string,
-    options: PersistentSubscribeOptions,
-    deliver: DeliverFunction,
-    target: string,
-  ) {
-    super(host, id, pattern, options, deliver, target);
+  constructor(init: EngineInit) {
+    super(init);
+    const { host, id } = init;
     const o = this.options;
     this.maxPending = o.maxPending;
     this.overflow = o.overflow;
@@ -314,13 +303,10 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
     d.lastAttemptAt = now;
     const seq = ++d.seq;
     d.deadline = 0;
-    reportDeliver(this.host.bus, this.id, d);
-    const ctl = this.receiver.context(d.attempts);
-    let result: unknown;
-    try {
-      result = this.receiver.call(this.host, this.id, d.signal, d.logId ?? d.key, ctl);
-    } catch (error) {
-      this.#failed(d, seq, error);
+    const ctl = this.startAttempt(d);
+    const result = this.receiver.call(this.host, this.id, d.signal, d.logId ?? d.key, ctl);
+    if (result instanceof Thrown) {
+      this.#failed(d, seq, result.error);
       return false;
     }
     if (isThenable(result)) {

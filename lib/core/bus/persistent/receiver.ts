@@ -2,6 +2,11 @@ import { DeliveryController } from '../../dispatch/delivery-controller.js';
 import type { Signal } from '../../signal/signal.js';
 import type { DeliverFunction, PersistentHost } from './engine.js';
 
+/** What {@link Receiver.call} returns when the receiver throws. @internal */
+export class Thrown {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * The current receiver of a persistent subscription (`reconnect` replaces it) and how an
  * attempt is handed to it: inside the bus's delivery scope, with a `DeliveryContext` when
@@ -39,8 +44,7 @@ export class Receiver {
 
   /**
    * Hand `signal` to the receiver in the host's delivery scope.
-   * @returns the receiver's result (maybe a promise)
-   * @throws what the receiver throws
+   * @returns the receiver's result (maybe a promise), or what it threw as a {@link Thrown}
    */
   call(
     host: PersistentHost,
@@ -50,11 +54,15 @@ export class Receiver {
     ctl: DeliveryController | undefined,
   ): unknown {
     const deliver = this.#deliver;
-    const scope = host.scope();
-    return scope === undefined
-      ? deliver(signal, logId, ctl)
-      : scope.run({ bus: host.bus, signal, logId, subscriptionId }, () =>
-          deliver(signal, logId, ctl),
-        );
+    try {
+      const scope = host.scope();
+      return scope === undefined
+        ? deliver(signal, logId, ctl)
+        : scope.run({ bus: host.bus, signal, logId, subscriptionId }, () =>
+            deliver(signal, logId, ctl),
+          );
+    } catch (error) {
+      return new Thrown(error);
+    }
   }
 }

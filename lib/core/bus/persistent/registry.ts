@@ -96,26 +96,22 @@ export class PersistentRegistry {
     const observed = this.#observe(id, pattern, receiver.deliver);
     const deliver = list.length === 1 ? observed : onlyMatching(list, observed);
     const { bus, store, distributed, scope, report } = this.#host;
+    const { target } = receiver;
     // On a distributed store: a durable consumer shared by the instances; else in-process.
     if (distributed !== undefined) {
-      const engine = new RemotePersistentSubscription(
-        { bus, store: distributed, scope, report },
+      const host = { bus, store: distributed, scope, report };
+      const engine = new RemotePersistentSubscription({
+        host,
         id,
         pattern,
         options,
         deliver,
-        receiver.target,
-      );
+        target,
+      });
       return { engine, deliver };
     }
-    const engine = new PersistentSubscription(
-      (this.#local ??= { bus, store, scope, report }),
-      id,
-      pattern,
-      options,
-      deliver,
-      receiver.target,
-    );
+    const host = (this.#local ??= { bus, store, scope, report });
+    const engine = new PersistentSubscription({ host, id, pattern, options, deliver, target });
     // The router validates the priority; it throws before anything is registered.
     this.#routes.set(id, this.#router.add({ pattern, target: engine, priority: options.priority }));
     return { engine, deliver };

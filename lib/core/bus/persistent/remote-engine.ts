@@ -11,11 +11,12 @@ import type { DlqEntry } from '../../store/signal-store.interface.js';
 import { isThenable } from '../../util/is-thenable.js';
 import { dlqEntry, Redrives } from './dead-letter.js';
 import type { DeliverFunction, PersistentHost, ReconnectResult } from './engine.js';
-import { PersistentEngineBase } from './engine-base.js';
+import { PersistentEngineBase, type EngineInit } from './engine-base.js';
 import { describeError, type LastError } from './failure.js';
-import { assertStoredPattern, type PersistentSubscribeOptions } from './options.js';
+import { assertStoredPattern } from './options.js';
+import { Thrown } from './receiver.js';
 import type { LiveStats } from './stats.js';
-import { reportAck, reportDeadLetter, reportDeliver, reportRetry } from './telemetry.js';
+import { reportAck, reportDeadLetter, reportRetry } from './telemetry.js';
 import { StoreWrites } from './writes.js';
 
 /** What a remote persistent subscription needs of its bus. @internal */
@@ -82,15 +83,9 @@ export class RemotePersistentSubscription extends PersistentEngineBase<
   /**
    * @throws BusOptionError (`invalid_option`) naming the bad option
    */
-  constructor(
-    host: RemotePersistentHost,
-    id: string,
-    pattern: string,
-    options: PersistentSubscribeOptions,
-    deliver: DeliverFunction,
-    target: string,
-  ) {
-    super(host, id, pattern, options, deliver, target);
+  constructor(init: EngineInit<DistributedSignalStore>) {
+    super(init);
+    const { host } = init;
     const { start } = this.options;
     this.#start =
       start.since !== undefined ? start.since : start.after !== undefined ? 'current' : 'origin';
@@ -223,13 +218,10 @@ export class RemotePersistentSubscription extends PersistentEngineBase<
     d.dispatching = true;
     d.lastAttemptAt = Date.now();
     const seq = ++d.seq;
-    reportDeliver(this.host.bus, this.id, d);
-    const ctl = this.receiver.context(d.attempts);
-    let result: unknown;
-    try {
-      result = this.receiver.call(this.host, this.id, d.signal, d.logId ?? d.key, ctl);
-    } catch (error) {
-      this.#failed(d, seq, error);
+    const ctl = this.startAttempt(d);
+    const result = this.receiver.call(this.host, this.id, d.signal, d.logId ?? d.key, ctl);
+    if (result instanceof Thrown) {
+      this.#failed(d, seq, result.error);
       return;
     }
     if (isThenable(result)) {
