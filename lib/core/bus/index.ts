@@ -83,7 +83,7 @@ export {
   type BackoffFunction,
   type ExponentialBackoff,
   type FixedBackoff,
-} from './backoff.js';
+} from './persistent/backoff.js';
 export { BusDlq, type DlqListOptions, type DlqRedriveOptions } from './dlq.js';
 export type { SubscriptionBatchOptions } from './batched-target.js';
 export type {

@@ -1,6 +1,5 @@
 import { SignalId } from '../../signal/signal-id.js';
 import type { DlqEntry } from '../../store/signal-store.interface.js';
-import { selectDlqEntries } from '../dlq-select.js';
 import type { PersistentHost, RedriveResult } from './engine.js';
 import type { LastError } from './failure.js';
 import type { ReportedDelivery } from './telemetry.js';
@@ -78,6 +77,24 @@ export class Redrives {
     this.#redriving.clear();
     this.#keepOnAck.clear();
   }
+}
+
+/**
+ * The entries of `listed` whose id is in `ids`, oldest first, at most `limit` of them: what
+ * `bus.dlq.redrive(subscriptionId, { ids })` sends back.
+ * @internal
+ */
+export function selectDlqEntries(
+  listed: readonly DlqEntry[],
+  ids: ReadonlySet<string>,
+  limit: number | undefined,
+): DlqEntry[] {
+  const out: DlqEntry[] = [];
+  for (const entry of listed) {
+    if (limit !== undefined && out.length >= limit) break;
+    if (ids.has(entry.id)) out.push(entry);
+  }
+  return out;
 }
 
 /** What one `redrive` asks for. @internal */

@@ -1,7 +1,7 @@
 import { AckTimeoutError, SubscriberError, type BusError } from '../../errors/bus.error.js';
 import type { DeliveryController } from '../../dispatch/delivery-controller.js';
 import type { DlqEntry } from '../../store/signal-store.interface.js';
-import type { BackoffFunction } from '../backoff.js';
+import type { BackoffFunction } from './backoff.js';
 import { findDelivery, resolveAckIds } from './ack-ids.js';
 import { redriveEntries, type Redrives } from './dead-letter.js';
 import type {

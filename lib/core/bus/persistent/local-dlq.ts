@@ -1,5 +1,5 @@
 import type { DlqEntry } from '../../store/signal-store.interface.js';
-import { DlqIndex } from '../dlq-index.js';
+import { DlqIndex } from './dlq-index.js';
 import { Redrives } from './dead-letter.js';
 import type { PersistentHost } from './engine.js';
 import type { DlqOverflowPolicy } from './options.js';

@@ -2,7 +2,7 @@ import { BusOptionError } from '../../errors/bus.error.js';
 import { SignalId } from '../../signal/signal-id.js';
 import type { SubscriptionState } from '../../store/signal-store.interface.js';
 import { integerProblem } from '../../util/integer.js';
-import { compileBackoff, type BackoffFunction, type BackoffOptions } from '../backoff.js';
+import { compileBackoff, type BackoffFunction, type BackoffOptions } from './backoff.js';
 import type { SubscribeOptions } from '../subscription.js';
 
 /** Where a new persistent subscription starts reading the log. */
