@@ -252,14 +252,7 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   }
 
   #backpressure(requested: number): void {
-    reportBackpressure({
-      bus: this.host.bus,
-      subscriptionId: this.id,
-      inFlight: this.#q.inFlight,
-      pending: this.#q.pending,
-      requested,
-      overflow: this.overflow,
-    });
+    reportBackpressure(this.host.bus, this.id, this.#q, requested, this.overflow);
   }
 
   // ── delivery ───────────────────────────────────────────────────────────────

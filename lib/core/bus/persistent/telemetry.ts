@@ -158,8 +158,22 @@ export function reportRetry(
 }
 
 /** A subscription is full (`inFlight + pending` at its bound) and `requested` more came. @internal */
-export function reportBackpressure(message: PersistentBackpressureMessage): void {
-  if (backpressureChannel.hasSubscribers) backpressureChannel.publish(message);
+export function reportBackpressure(
+  bus: string,
+  subscriptionId: string,
+  held: { readonly inFlight: number; readonly pending: number },
+  requested: number,
+  overflow: OverflowPolicy,
+): void {
+  if (!backpressureChannel.hasSubscribers) return;
+  backpressureChannel.publish({
+    bus,
+    subscriptionId,
+    inFlight: held.inFlight,
+    pending: held.pending,
+    requested,
+    overflow,
+  } satisfies PersistentBackpressureMessage);
 }
 
 /** `d` was dead-lettered into DLQ entry `dlqId` (`dropped`: the entry a full DLQ discarded). @internal */
