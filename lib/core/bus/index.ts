@@ -67,14 +67,14 @@ export type {
   RedriveResult,
   PersistentStats,
 } from './persistent/engine.js';
-export type {
-  PersistentDeliverMessage,
-  PersistentAckMessage,
-  PersistentNackMessage,
-  PersistentRetryMessage,
-  PersistentBackpressureMessage,
-  PersistentDeadLetterMessage,
-  PersistentRedriveMessage,
+export {
+  type PersistentDeliverMessage,
+  type PersistentAckMessage,
+  type PersistentNackMessage,
+  type PersistentRetryMessage,
+  type PersistentBackpressureMessage,
+  type PersistentDeadLetterMessage,
+  type PersistentRedriveMessage,
 } from './persistent/telemetry.js';
 export {
   compileBackoff,

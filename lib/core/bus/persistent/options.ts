@@ -147,26 +147,25 @@ export function resolvePersistentOptions(
   const maxAttempts = integer('maxAttempts', options.maxAttempts, 5, 1);
   const ackTimeout = integer('ackTimeout', options.ackTimeout, 30_000, 0);
   const checkpointInterval = integer('checkpointInterval', options.checkpointInterval, 100, 0);
-  const overflow = options.overflow ?? 'reject';
-  if (overflow !== 'reject' && overflow !== 'dead-letter') {
+  /** One of two policies, the first by default. */
+  const policy = <P extends string>(name: string, value: P | undefined, allowed: [P, P]): P => {
+    const chosen = value ?? allowed[0];
+    if (chosen === allowed[0] || chosen === allowed[1]) return chosen;
     throw new BusOptionError(
       bus,
-      'overflow',
-      `option "overflow" must be 'reject' or 'dead-letter', got ${String(overflow)}`,
+      name,
+      `option "${name}" must be '${allowed[0]}' or '${allowed[1]}', got ${String(chosen)}`,
     );
-  }
+  };
+  const overflow = policy<OverflowPolicy>('overflow', options.overflow, ['reject', 'dead-letter']);
   const maxDlqSize =
     options.maxDlqSize === Infinity
       ? Infinity
       : integer('maxDlqSize', options.maxDlqSize, 10_000, 1);
-  const dlqOverflow = options.dlqOverflow ?? 'drop-oldest';
-  if (dlqOverflow !== 'drop-oldest' && dlqOverflow !== 'drop-newest') {
-    throw new BusOptionError(
-      bus,
-      'dlqOverflow',
-      `option "dlqOverflow" must be 'drop-oldest' or 'drop-newest', got ${String(dlqOverflow)}`,
-    );
-  }
+  const dlqOverflow = policy<DlqOverflowPolicy>('dlqOverflow', options.dlqOverflow, [
+    'drop-oldest',
+    'drop-newest',
+  ]);
   if (options.autoAck !== undefined && typeof options.autoAck !== 'boolean') {
     throw new BusOptionError(bus, 'autoAck', 'option "autoAck" must be a boolean');
   }
