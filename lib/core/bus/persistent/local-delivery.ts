@@ -54,6 +54,46 @@ export class BatchWait {
 }
 
 /**
+ * What the publish being enqueued waits for: the first attempts its signals started that
+ * did not settle at once (see `PersistentSubscription.endBatch`).
+ * @internal
+ */
+export class PublishWaits {
+  /** Set while a publish's signals are dispatched: first attempts started then join `#batch`. */
+  #collecting = false;
+  #batch: BatchWait | undefined;
+
+  /** A publish starts enqueueing. */
+  begin(): void {
+    this.#batch = undefined;
+  }
+
+  /**
+   * Run `dispatch` (the engine's pump) collecting the attempts it starts.
+   * @returns what the publish waits for, or `undefined` when every attempt settled at once
+   */
+  collect(dispatch: () => void): PromiseLike<unknown> | undefined {
+    this.#collecting = true;
+    try {
+      dispatch();
+    } finally {
+      this.#collecting = false;
+    }
+    const batch = this.#batch;
+    this.#batch = undefined;
+    return batch !== undefined && batch.left > 0 ? batch.promise : undefined;
+  }
+
+  /** `d`'s attempt runs on: the publish being collected, if any, waits for it. */
+  join(d: Delivery): void {
+    if (!this.#collecting) return;
+    const batch = (this.#batch ??= new BatchWait());
+    batch.left++;
+    d.batch = batch;
+  }
+}
+
+/**
  * `d` is acked or dead-lettered: let its signal go. The delivery itself may stay in the
  * ack-floor order for a while (behind an older unacked one), and only its log id is read
  * there — keeping every signal above a stuck floor alive made a dead-letter burst grow

@@ -8,13 +8,13 @@ import { PersistentEngineBase, type EngineInit } from './engine-base.js';
 import { describeError, type LastError } from './failure.js';
 import { LocalCheckpoint } from './local-checkpoint.js';
 import {
-  BatchWait,
   Delivery,
   DISPATCHING,
   DONE,
   IN_FLIGHT,
   QUEUED,
   WAITING,
+  PublishWaits,
   releaseBatch,
   releaseSignal,
 } from './local-delivery.js';
@@ -57,9 +57,9 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   #loading: Delivery[] | undefined = [];
   #halted = false;
   #pumping = false;
-  /** Set while `endBatch` dispatches: first attempts started then join `#batch`. */
-  #collecting = false;
-  #batch: BatchWait | undefined;
+  /** What the publish being enqueued waits for (see {@link endBatch}). */
+  readonly #waits = new PublishWaits();
+  readonly #pumpNow = (): void => this.#pump();
 
   /**
    * @throws BusOptionError (`invalid_option`) naming the bad option
@@ -181,7 +181,7 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   /** Start taking one publish's signals (dispatch happens in {@link endBatch}). */
   beginBatch(): void {
     this.batching = true;
-    this.#batch = undefined;
+    this.#waits.begin();
   }
 
   /** Track one recorded signal (log order). */
@@ -212,16 +212,11 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
    * aborted). Never waits for acks or redeliveries.
    */
   endBatch(): PromiseLike<unknown> | undefined {
-    this.#collecting = true;
     try {
-      this.#pump();
+      return this.#waits.collect(this.#pumpNow);
     } finally {
-      this.#collecting = false;
       this.batching = false;
     }
-    const batch = this.#batch;
-    this.#batch = undefined;
-    return batch !== undefined && batch.left > 0 ? batch.promise : undefined;
   }
 
   #track(d: Delivery): void {
@@ -307,11 +302,7 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
       // The ack deadline counts from hand-over: a handler still running when it passes is
       // aborted and the attempt fails (DESIGN decision 10, JetStream's `ack_wait`).
       if (this.ackTimeout > 0 && !this.#halted) this.#armAck(d, now + this.ackTimeout);
-      if (this.#collecting) {
-        const batch = (this.#batch ??= new BatchWait());
-        batch.left++;
-        d.batch = batch;
-      }
+      this.#waits.join(d);
       result.then(
         () => this.#succeeded(d, seq),
         (error: unknown) => this.#failed(d, seq, error),
