@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { SignalBusRegistry } from '../core/bus/bus-registry.js';
-import type { RedriveResult } from '../core/bus/persistent-subscription.js';
+import type { RedriveResult } from '../core/bus/persistent/engine.js';
 import type { SignalBus } from '../core/bus/signal-bus.js';
 import { ValidationError } from '../core/errors/validation.error.js';
 import { validatePattern } from '../core/router/pattern.js';

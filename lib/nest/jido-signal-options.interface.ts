@@ -2,7 +2,7 @@ import type { OpenTelemetryOptions } from '../core/telemetry/otel/options.js';
 import type { DispatchAdapter, DispatchAdapterClass } from '../core/dispatch/adapter.interface.js';
 import type { DispatcherOptions } from '../core/dispatch/dispatcher-options.js';
 import type { BusMiddleware } from '../core/bus/middleware.interface.js';
-import type { PersistentSubscribeOptions } from '../core/bus/persistent-subscription.js';
+import type { PersistentSubscribeOptions } from '../core/bus/persistent/options.js';
 import type { HandlerErrorMode, SignalBusOptions } from '../core/bus/signal-bus.js';
 import type { SignalFactoryOptions } from '../core/signal/signal.js';
 import type { JetStreamStoreSettings } from '../core/store/jetstream/options.js';

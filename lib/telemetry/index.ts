@@ -32,7 +32,7 @@ export type {
   PersistentBackpressureMessage,
   PersistentDeadLetterMessage,
   PersistentRedriveMessage,
-} from '../core/bus/persistent-subscription.js';
+} from '../core/bus/persistent/telemetry.js';
 export type {
   MiddlewareCallMessage,
   MiddlewareStopMessage,

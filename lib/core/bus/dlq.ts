@@ -1,6 +1,6 @@
 import { BusOptionError } from '../errors/bus.error.js';
 import type { DlqEntry, SignalStore } from '../store/signal-store.interface.js';
-import type { PersistentEngine, RedriveResult } from './persistent-subscription.js';
+import type { PersistentEngine, RedriveResult } from './persistent/engine.js';
 
 /** Options of {@link BusDlq.list}. */
 export interface DlqListOptions {

@@ -54,16 +54,20 @@ export {
   type HandledSignal,
 } from './delivery-scope.js';
 export { SignalBusRegistry } from './bus-registry.js';
+export type { PersistentSubscription } from './persistent/local-engine.js';
+export type {
+  PersistentSubscribeOptions,
+  StartFrom,
+  OverflowPolicy,
+  DlqOverflowPolicy,
+} from './persistent/options.js';
+export type {
+  NackOptions,
+  ReconnectResult,
+  RedriveResult,
+  PersistentStats,
+} from './persistent/engine.js';
 export {
-  type PersistentSubscription,
-  type PersistentSubscribeOptions,
-  type StartFrom,
-  type OverflowPolicy,
-  type DlqOverflowPolicy,
-  type NackOptions,
-  type ReconnectResult,
-  type RedriveResult,
-  type PersistentStats,
   type PersistentDeliverMessage,
   type PersistentAckMessage,
   type PersistentNackMessage,
@@ -71,7 +75,7 @@ export {
   type PersistentBackpressureMessage,
   type PersistentDeadLetterMessage,
   type PersistentRedriveMessage,
-} from './persistent-subscription.js';
+} from './persistent/telemetry.js';
 export {
   compileBackoff,
   DEFAULT_BACKOFF,
@@ -79,7 +83,7 @@ export {
   type BackoffFunction,
   type ExponentialBackoff,
   type FixedBackoff,
-} from './backoff.js';
+} from './persistent/backoff.js';
 export { BusDlq, type DlqListOptions, type DlqRedriveOptions } from './dlq.js';
 export type { SubscriptionBatchOptions } from './batched-target.js';
 export type {

@@ -50,16 +50,9 @@ import type {
 } from './middleware.interface.js';
 import { Lane, type PartitionStats } from './partition.js';
 import { BusDlq } from './dlq.js';
-import { coveringPattern, matchesAny } from './pattern-list.js';
-import {
-  PersistentSubscription,
-  type NackOptions,
-  type PersistentEngine,
-  type PersistentHost,
-  type PersistentSubscribeOptions,
-  type ReconnectResult,
-} from './persistent-subscription.js';
-import { RemotePersistentSubscription } from './remote-persistent-subscription.js';
+import type { NackOptions, PersistentEngine, ReconnectResult } from './persistent/engine.js';
+import type { PersistentSubscribeOptions } from './persistent/options.js';
+import { PersistentRegistry } from './persistent/registry.js';
 import { rejectionHookOf } from './rejection-hook.js';
 import { BusSnapshots, toMillis } from './snapshots.js';
 import {
@@ -478,9 +471,8 @@ export class SignalBus {
   readonly #ownsDispatcher: boolean;
   readonly #pipeline: MiddlewarePipeline;
   readonly #router = new SignalRouter<Subscription>();
-  /** Persistent subscriptions: fed at record time, outside the ordinary delivery paths. */
-  readonly #persistent = new SignalRouter<PersistentSubscription>();
-  #persistentHost: PersistentHost | undefined;
+  /** Persistent subscriptions: engines, and routing at record time (outside the ordinary delivery paths). */
+  readonly #persistent: PersistentRegistry;
   readonly #subs = new Map<string, Subscription>();
   /** Persistent engines read the scope through this, so the drain's replacement reaches them. */
   readonly #currentScope = (): DeliveryScope | undefined => withOpenTelemetry(this.#scope);
@@ -606,6 +598,13 @@ export class SignalBus {
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? new MemoryStore();
     this.#distributed = isDistributedStore(this.#store) ? this.#store : undefined;
+    this.#persistent = new PersistentRegistry({
+      bus: name,
+      store: this.#store,
+      distributed: this.#distributed,
+      scope: this.#currentScope,
+      report: this.#report,
+    });
     // Store failures with no caller (a stalled feed, a stream configured differently) reach errors$.
     this.#stopStoreErrors = this.#distributed?.onError?.((error) =>
       this.#report(this.#storeError('The store reported a failure', error)),
@@ -930,7 +929,7 @@ export class SignalBus {
           }
           // Persistent subscriptions refuse a publish they cannot take before anything
           // is recorded (QueueFullError): nobody receives any of its signals.
-          if (this.#persistent.size > 0) this.#checkPersistent(list);
+          if (this.#persistent.size > 0) this.#persistent.check(list);
           const store = this.#store;
           entries =
             store.appendSync !== undefined
@@ -959,7 +958,7 @@ export class SignalBus {
           partitioned: this.#lanes !== undefined,
         } satisfies BusPublishTelemetryMessage);
       }
-      const persisting = this.#persistent.size > 0 ? this.#enqueuePersistent(entries) : undefined;
+      const persisting = this.#persistent.size > 0 ? this.#persistent.enqueue(entries) : undefined;
       if (this.#knownSize !== undefined && recorded === undefined) {
         this.#knownSize += n;
         // Issued now, not awaited: MemoryStore applies it at once; a remote store soon
@@ -1337,60 +1336,21 @@ export class SignalBus {
     opts: PersistentSubscribeOptions,
   ): Promise<string> {
     this.#ensureOpen('subscribe');
-    const list: string[] = Array.isArray(patternOrList)
-      ? [...new Set<string>(patternOrList)]
-      : [patternOrList as string];
-    if (list.length === 0) {
-      throw new BusOptionError(this.name, 'pattern', 'a pattern list needs at least one pattern');
-    }
-    // One durable subscription over the whole list: stored and filtered by a covering pattern.
-    const pattern = coveringPattern(list);
+    const patterns = this.#persistent.patterns(patternOrList);
     const id = this.#newSubscriptionId(opts.subscriptionId);
-    const delivery = this.#deliveryFor(opts.dispatch, id);
-    const target = delivery.target;
-    const observed = this.#observePersistent(id, pattern, delivery.deliver);
-    const deliver = list.length === 1 ? observed : onlyMatching(list, observed);
-    // On a distributed store: a durable consumer shared by the instances; else in-process.
-    const remote = this.#distributed;
-    const ps: PersistentEngine =
-      remote !== undefined
-        ? new RemotePersistentSubscription(
-            { bus: this.name, store: remote, scope: this.#currentScope, report: this.#report },
-            id,
-            pattern,
-            opts,
-            deliver,
-            target,
-          )
-        : new PersistentSubscription(
-            (this.#persistentHost ??= {
-              bus: this.name,
-              store: this.#store,
-              scope: this.#currentScope,
-              report: this.#report,
-            }),
-            id,
-            pattern,
-            opts,
-            deliver,
-            target,
-          );
+    const receiver = this.#deliveryFor(opts.dispatch, id);
+    const { engine: ps, deliver } = this.#persistent.open(id, patterns, opts, receiver);
     const sub = new Subscription(
       id,
-      pattern,
+      patterns.pattern,
       opts.priority ?? 0,
       'ordinary',
       0,
       ps.createdAt,
-      target,
+      receiver.target,
       deliver,
       ps,
     );
-    // Registered synchronously (before the first await): a publish issued right after
-    // `subscribe()` reaches it (buffered until the stored history is loaded).
-    if (ps instanceof PersistentSubscription) {
-      sub.routeId = this.#persistent.add({ pattern, target: ps, priority: opts.priority });
-    }
     this.#subs.set(id, sub);
     try {
       await ps.load();
@@ -1399,50 +1359,6 @@ export class SignalBus {
       throw error;
     }
     return id;
-  }
-
-  /**
-   * Report each persistent delivery on the `BusDispatch` telemetry channel (as ordinary
-   * deliveries are), so observers such as `SignalSpy` see handler outcomes. Free when nobody
-   * listens.
-   */
-  #observePersistent(id: string, pattern: string, deliver: DeliverFunction): DeliverFunction {
-    return (signal, logId, delivery) => {
-      if (!dispatchChannel.hasSubscribers) return deliver(signal, logId, delivery);
-      const started = performance.now();
-      const message = (
-        outcome: 'ok' | 'error',
-        error?: SubscriberError,
-      ): BusDispatchTelemetryMessage => ({
-        bus: this.name,
-        subscriptionId: id,
-        pattern,
-        partition: 0,
-        signal,
-        logId,
-        durationMs: performance.now() - started,
-        outcome,
-        ...(error === undefined ? {} : { errorCode: error.reason, error }),
-      });
-      const failed = (cause: unknown): never => {
-        const error = new SubscriberError(this.name, id, signal.id, cause);
-        emit(dispatchChannel, () => message('error', error));
-        throw cause;
-      };
-      let result: unknown;
-      try {
-        result = deliver(signal, logId, delivery);
-      } catch (cause) {
-        return failed(cause);
-      }
-      if (isThenable(result)) {
-        return Promise.resolve(result).then(() => {
-          emit(dispatchChannel, () => message('ok'));
-        }, failed);
-      }
-      emit(dispatchChannel, () => message('ok'));
-      return result;
-    };
   }
 
   /** The persistent machinery of a subscription; `operation` undefined → soft lookup. */
@@ -1458,71 +1374,6 @@ export class SignalBus {
       throw new SubscriptionNotPersistentError(this.name, subscriptionId, operation);
     }
     return sub.persistence;
-  }
-
-  /** Refuse the publish when a persistent subscription with `overflow: 'reject'` is full. */
-  #checkPersistent(list: readonly Signal[]): void {
-    const router = this.#persistent;
-    if (list.length === 1) {
-      // One signal: each matching subscription is asked for one slot, nothing allocated.
-      const subs = router.route(list[0].type);
-      let refused: BusError | undefined;
-      for (let j = 0; j < subs.length; j++) refused ??= subs[j].refuse(1);
-      if (refused !== undefined) throw refused;
-      return;
-    }
-    let touched: PersistentSubscription[] | undefined;
-    for (let i = 0; i < list.length; i++) {
-      const subs = router.route(list[i].type);
-      for (let j = 0; j < subs.length; j++) {
-        const ps = subs[j];
-        if (ps.requested++ === 0) (touched ??= []).push(ps);
-      }
-    }
-    if (touched === undefined) return;
-    let refused: BusError | undefined;
-    for (const ps of touched) {
-      refused ??= ps.refuse(ps.requested);
-      ps.requested = 0;
-    }
-    if (refused !== undefined) throw refused;
-  }
-
-  /** Hand recorded entries to the persistent subscriptions (log order). */
-  #enqueuePersistent(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
-    const router = this.#persistent;
-    if (entries.length === 1) {
-      const entry = entries[0];
-      const subs = router.route(entry.signal.type);
-      if (subs.length === 1) {
-        // The common case: one signal for one subscription, nothing allocated here.
-        const ps = subs[0];
-        ps.beginBatch();
-        ps.enqueue(entry.signal, entry.logId);
-        return ps.endBatch();
-      }
-    }
-    let touched: PersistentSubscription[] | undefined;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
-      const subs = router.route(entry.signal.type);
-      for (let j = 0; j < subs.length; j++) {
-        const ps = subs[j];
-        if (!ps.batching) {
-          ps.beginBatch();
-          (touched ??= []).push(ps);
-        }
-        ps.enqueue(entry.signal, entry.logId);
-      }
-    }
-    if (touched === undefined) return undefined;
-    let waits: PromiseLike<unknown>[] | undefined;
-    for (const ps of touched) {
-      const started = ps.endBatch();
-      if (started !== undefined) (waits ??= []).push(started);
-    }
-    if (waits === undefined) return undefined;
-    return waits.length === 1 ? waits[0] : Promise.all(waits);
   }
 
   #deliveryFor(
@@ -1604,10 +1455,8 @@ export class SignalBus {
     sub.removed = true;
     this.#subs.delete(sub.id);
     this.#batching?.release(sub.id);
-    if (sub.persistence !== undefined) {
-      if (sub.persistence instanceof PersistentSubscription) this.#persistent.remove(sub.routeId);
-      sub.persistence.halt();
-    } else this.#router.remove(sub.routeId);
+    if (sub.persistence !== undefined) this.#persistent.close(sub.id, sub.persistence);
+    else this.#router.remove(sub.routeId);
   }
 
   // ── publish ────────────────────────────────────────────────────────────────
@@ -2469,10 +2318,4 @@ function rejection(sub: Subscription, signal: Signal, error: unknown): unknown {
   } catch (thrown) {
     return thrown;
   }
-}
-
-/** A receiver that acks (skips) signals matching none of `patterns`. */
-function onlyMatching(patterns: readonly string[], deliver: DeliverFunction): DeliverFunction {
-  return (signal, logId, delivery) =>
-    matchesAny(signal.type, patterns) ? deliver(signal, logId, delivery) : undefined;
 }

@@ -1,6 +1,6 @@
 import type { DeliveryContext, DispatchConfig } from '../dispatch/adapter.interface.js';
 import type { Signal } from '../signal/signal.js';
-import type { PersistentEngine, PersistentStats } from './persistent-subscription.js';
+import type { DeliverFunction, PersistentEngine, PersistentStats } from './persistent/engine.js';
 import type { RejectionHook } from './rejection-hook.js';
 
 /**
@@ -82,15 +82,7 @@ export interface SubscriptionStats extends SubscriptionInfo {
   readonly persistence?: PersistentStats;
 }
 
-/**
- * How a subscription receives a signal: returns the handler's result (maybe a promise). A
- * function declaring the third parameter gets a `DeliveryContext` from persistent engines.
- */
-export type DeliverFunction = (
-  signal: Signal,
-  logId: string,
-  delivery?: DeliveryContext,
-) => unknown;
+export type { DeliverFunction } from './persistent/engine.js';
 
 /**
  * A registered subscription: its description, how to deliver, and its counters. Internal

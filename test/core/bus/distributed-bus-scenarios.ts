@@ -1,14 +1,12 @@
 // The SignalBus scenarios every distributed engine passes (JetStream, Redis Streams): fan-out
 // of ordinary subscriptions across instances and the remote persistent engine
-// (lib/core/bus/remote-persistent-subscription.ts) — competing consumers, acks, retries, DLQ,
+// (lib/core/bus/persistent/remote-engine.ts) — competing consumers, acks, retries, DLQ,
 // redrive, unsubscribe, resume, stats, broad filters. Two "app instances" = two buses of the same
 // name on two separate store objects. Used by jetstream-bus.spec.ts and redis-bus.spec.ts.
 import { afterAll, afterEach, expect, it, describe } from '@jest/globals';
 import type { DistributedSignalStore } from '../../../lib/core/store/distributed-store.interface.js';
-import type {
-  PersistentDeliverMessage,
-  PersistentSubscribeOptions,
-} from '../../../lib/core/bus/persistent-subscription.js';
+import type { PersistentDeliverMessage } from '../../../lib/core/bus/persistent/telemetry.js';
+import type { PersistentSubscribeOptions } from '../../../lib/core/bus/persistent/options.js';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import {
   AckTimeoutError,

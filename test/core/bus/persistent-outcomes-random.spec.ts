@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
-import type { PersistentStats } from '../../../lib/core/bus/persistent-subscription.js';
+import type { PersistentStats } from '../../../lib/core/bus/persistent/engine.js';
 import type { DeliveryContext } from '../../../lib/core/dispatch/adapter.interface.js';
 import { isJidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
-import type { PersistentDeadLetterMessage } from '../../../lib/core/bus/persistent-subscription.js';
+import type { PersistentDeadLetterMessage } from '../../../lib/core/bus/persistent/telemetry.js';
 import type { DeliveryContext } from '../../../lib/core/dispatch/adapter.interface.js';
 import { AckTimeoutError, SubscriberError } from '../../../lib/core/errors/bus.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
-import type { PersistentSubscribeOptions } from '../../../lib/core/bus/persistent-subscription.js';
-import { compileBackoff } from '../../../lib/core/bus/backoff.js';
+import type { PersistentSubscribeOptions } from '../../../lib/core/bus/persistent/options.js';
+import { compileBackoff } from '../../../lib/core/bus/persistent/backoff.js';
 import {
   InvalidAckArgumentError,
   InvalidLogIdError,

@@ -1,4 +1,4 @@
-import { BusOptionError } from '../errors/bus.error.js';
+import { BusOptionError } from '../../errors/bus.error.js';
 
 /** Exponential backoff: `initial × multiplier^(attempt−1)`, capped at `max`, optionally jittered. */
 export interface ExponentialBackoff {

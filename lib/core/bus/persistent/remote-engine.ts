@@ -1,63 +1,29 @@
-import { AckTimeoutError, SubscriberError, type BusError } from '../errors/bus.error.js';
-import { DeliveryController } from '../dispatch/delivery-controller.js';
-import type { Signal } from '../signal/signal.js';
-import { SignalId } from '../signal/signal-id.js';
+import { AckTimeoutError } from '../../errors/bus.error.js';
+import type { DeliveryController } from '../../dispatch/delivery-controller.js';
+import type { Signal } from '../../signal/signal.js';
 import type {
   ConsumerStart,
   DistributedSignalStore,
   DurableConsumer,
   DurableMessage,
-} from '../store/distributed-store.interface.js';
-import type { DlqEntry } from '../store/signal-store.interface.js';
-import { TelemetryChannel } from '../telemetry/channels.js';
-import { emit, telemetryChannel } from '../telemetry/telemetry.js';
-import type { BackoffFunction } from './backoff.js';
-import type { DeliveryScope } from './delivery-scope.js';
-import { selectDlqEntries } from './dlq-select.js';
-import { isThenable } from '../util/is-thenable.js';
-import {
-  assertStoredPattern,
-  checkNackDelay,
-  describeError,
-  findDelivery,
-  resolveAckIds,
-  resolvePersistentOptions,
-  subscriptionStoreError,
-  type NackOptions,
-  type PersistentAckMessage,
-  type PersistentDeadLetterMessage,
-  type PersistentDeliverMessage,
-  type PersistentEngine,
-  type PersistentNackMessage,
-  type PersistentRedriveMessage,
-  type PersistentRetryMessage,
-  type PersistentStats,
-  type PersistentSubscribeOptions,
-  type ReconnectResult,
-  type RedriveResult,
-} from './persistent-subscription.js';
-import type { DeliverFunction } from './subscription.js';
+} from '../../store/distributed-store.interface.js';
+import type { DlqEntry } from '../../store/signal-store.interface.js';
+import { isThenable } from '../../util/is-thenable.js';
+import { dlqEntry, Redrives } from './dead-letter.js';
+import type { DeliverFunction, PersistentHost, ReconnectResult } from './engine.js';
+import { PersistentEngineBase, type EngineInit } from './engine-base.js';
+import { describeError, type LastError } from './failure.js';
+import { assertStoredPattern } from './options.js';
+import { Thrown } from './receiver.js';
+import type { LiveStats } from './stats.js';
+import { reportAck, reportDeadLetter, reportRetry } from './telemetry.js';
+import { StoreWrites } from './writes.js';
 
 /** What a remote persistent subscription needs of its bus. @internal */
-export interface RemotePersistentHost {
-  readonly bus: string;
-  readonly store: DistributedSignalStore;
-  /** The bus's delivery scope now (the drain replaces it when shutdown starts). */
-  readonly scope: () => DeliveryScope | undefined;
-  readonly report: (error: BusError) => void;
-}
-
-const deliverChannel = telemetryChannel(TelemetryChannel.SubscriptionDeliver);
-const ackChannel = telemetryChannel(TelemetryChannel.SubscriptionAck);
-const nackChannel = telemetryChannel(TelemetryChannel.SubscriptionNack);
-const retryChannel = telemetryChannel(TelemetryChannel.SubscriptionRetry);
-const deadLetterChannel = telemetryChannel(TelemetryChannel.SubscriptionDeadLetter);
-const redriveChannel = telemetryChannel(TelemetryChannel.BusDlqRedrive);
+export type RemotePersistentHost = PersistentHost<DistributedSignalStore>;
 
 /** `ack_wait` used when `ackTimeout` is 0 (disabled): one day. */
 const NO_ACK_TIMEOUT = 86_400_000;
-
-type LastError = { readonly code: string; readonly message: string };
 
 /** One delivery on this instance: from the durable consumer, or redriven from the DLQ. */
 class RemoteDelivery {
@@ -99,76 +65,41 @@ class RemoteDelivery {
  * dropped silently). This instance tracks only its own deliveries for `ack`/`nack`.
  * @internal — use it through `SignalBus`.
  */
-export class RemotePersistentSubscription implements PersistentEngine {
-  readonly maxInFlight: number;
-  readonly maxAttempts: number;
-  readonly ackTimeout: number;
-  readonly autoAck: boolean;
-  createdAt: number;
-
-  readonly #host: RemotePersistentHost;
-  readonly #backoff: BackoffFunction;
-  readonly #persisted: Record<string, unknown>;
+export class RemotePersistentSubscription extends PersistentEngineBase<
+  RemoteDelivery,
+  DistributedSignalStore
+> {
   readonly #start: ConsumerStart;
-  #deliver: DeliverFunction;
-  #wantsContext: boolean;
-  #target: string;
   readonly #byKey = new Map<string, RemoteDelivery>();
   readonly #bySignal = new Map<string, RemoteDelivery>();
-  readonly #redriving = new Set<string>();
-  /** DLQ entries being redriven with `clearOnSuccess: false`: kept when acked. */
-  readonly #keepOnAck = new Set<string>();
-  readonly #work = new Set<Promise<unknown>>();
+  protected readonly redrives = new Redrives();
+  /** Store writes and the consumer's stop, awaited by `stop`. */
+  readonly #work: StoreWrites;
   #consumer: DurableConsumer | undefined;
-  #loaded: Promise<void> | undefined;
   #halted = false;
   #inFlight = 0;
   #waiting = 0;
-  #delivered = 0;
-  #acked = 0;
-  #retried = 0;
-  #deadLettered = 0;
-  #redriven = 0;
 
-  constructor(
-    host: RemotePersistentHost,
-    readonly id: string,
-    readonly pattern: string,
-    options: PersistentSubscribeOptions,
-    deliver: DeliverFunction,
-    target: string,
-  ) {
-    this.#host = host;
-    const o = resolvePersistentOptions(host.bus, options);
-    this.maxInFlight = o.maxInFlight;
-    this.maxAttempts = o.maxAttempts;
-    this.ackTimeout = o.ackTimeout;
-    this.autoAck = o.autoAck;
-    this.#backoff = o.backoff;
-    this.#persisted = o.persisted;
+  /**
+   * @throws BusOptionError (`invalid_option`) naming the bad option
+   */
+  constructor(init: EngineInit<DistributedSignalStore>) {
+    super(init);
+    const { host } = init;
+    const { start } = this.options;
     this.#start =
-      o.start.since !== undefined
-        ? o.start.since
-        : o.start.after !== undefined
-          ? 'current'
-          : 'origin';
-    this.#deliver = deliver;
-    this.#wantsContext = deliver.length >= 3;
-    this.#target = target;
-    this.createdAt = Date.now();
+      start.since !== undefined ? start.since : start.after !== undefined ? 'current' : 'origin';
+    this.#work = new StoreWrites((error) =>
+      host.report(this.storeError('Writing to the dead-letter queue failed', error)),
+    );
   }
 
   /**
    * Store the subscription state (or check the stored one) and start pulling from the
    * shared durable consumer.
-   * @throws BusOptionError when the stored subscription has another pattern; store errors
    */
-  load(): Promise<void> {
-    return (this.#loaded ??= this.#load());
-  }
-
-  async #load(): Promise<void> {
-    const { store, bus } = this.#host;
+  protected async loadState(): Promise<void> {
+    const { store, bus } = this.host;
     const existing = await store.getSubscription(bus, this.id);
     assertStoredPattern(bus, this.id, existing, this.pattern);
     if (existing !== undefined) {
@@ -177,7 +108,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
       await store.putSubscription(bus, {
         subscriptionId: this.id,
         pattern: this.pattern,
-        options: this.#persisted,
+        options: this.persisted,
         acked: [],
         attempts: {},
         createdAt: this.createdAt,
@@ -210,11 +141,11 @@ export class RemotePersistentSubscription implements PersistentEngine {
       if (d.timer === undefined) continue;
       // A redrive waiting for its retry: its entry stays in the DLQ.
       this.#forget(d);
-      this.#redriving.delete(d.dlqId!);
+      this.redrives.end(d.dlqId!);
     }
     const consumer = this.#consumer;
     this.#consumer = undefined;
-    if (consumer !== undefined) this.#track(consumer.stop());
+    if (consumer !== undefined) this.#work.track(consumer.stop());
   }
 
   /**
@@ -225,8 +156,8 @@ export class RemotePersistentSubscription implements PersistentEngine {
    */
   async stop(): Promise<void> {
     this.halt();
-    if (this.#loaded !== undefined) await this.#loaded.catch(() => undefined);
-    await this.#settle();
+    if (this.loaded !== undefined) await this.loaded.catch(() => undefined);
+    await this.#work.settle();
     // Everything not settled goes back, including deliveries still being dispatched (a late
     // result of those is ignored: they are done here).
     for (const d of [...this.#byKey.values()]) {
@@ -234,13 +165,13 @@ export class RemotePersistentSubscription implements PersistentEngine {
       this.#forget(d);
       d.message?.nak();
     }
-    await this.#settle();
+    await this.#work.settle();
   }
 
   /** Delete the durable consumer, the stored state and the DLQ of this subscription. */
   async destroy(): Promise<void> {
-    const { store, bus } = this.#host;
-    await this.#settle();
+    const { store, bus } = this.host;
+    await this.#work.settle();
     await store.deleteConsumer(bus, this.id);
     await store.deleteSubscription(bus, this.id);
     await store.clearDlq(bus, this.id);
@@ -267,7 +198,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
       // Redelivered to us (its ack_wait passed): a handler still running on it is aborted.
       const running = previous.dispatching ? previous.ctl : undefined;
       this.#forget(previous);
-      running?.abort(new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout));
+      running?.abort(new AckTimeoutError(this.host.bus, this.id, d.signal.id, this.ackTimeout));
     }
     this.#byKey.set(d.key, d);
     this.#bySignal.set(d.signal.id, d);
@@ -287,28 +218,10 @@ export class RemotePersistentSubscription implements PersistentEngine {
     d.dispatching = true;
     d.lastAttemptAt = Date.now();
     const seq = ++d.seq;
-    const bus = this.#host.bus;
-    const logId = d.logId ?? d.key;
-    emit(deliverChannel, (): PersistentDeliverMessage => ({
-      bus,
-      subscriptionId: this.id,
-      signal: d.signal,
-      logId: d.logId,
-      attempt: d.attempts,
-    }));
-    const deliver = this.#deliver;
-    const ctl = this.#wantsContext ? new DeliveryController({ attempt: d.attempts }) : undefined;
-    let result: unknown;
-    try {
-      const scope = this.#host.scope();
-      result =
-        scope === undefined
-          ? deliver(d.signal, logId, ctl)
-          : scope.run({ bus, signal: d.signal, logId, subscriptionId: this.id }, () =>
-              deliver(d.signal, logId, ctl),
-            );
-    } catch (error) {
-      this.#failed(d, seq, error);
+    const ctl = this.startAttempt(d);
+    const result = this.receiver.call(this.host, this.id, d.signal, d.logId ?? d.key, ctl);
+    if (result instanceof Thrown) {
+      this.#failed(d, seq, result.error);
       return;
     }
     if (isThenable(result)) {
@@ -344,9 +257,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
     d.deadline = undefined;
     const ctl = d.ctl;
     if (!this.#endAttempt(d, seq) || this.#halted) return;
-    const reason = new AckTimeoutError(this.#host.bus, this.id, d.signal.id, this.ackTimeout);
-    this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, reason));
-    ctl?.abort(reason);
+    this.abortTimedOut(d, ctl);
     if (d.message !== undefined) {
       // The server's `ack_wait` (from its hand-over, a little earlier) has passed too: it
       // redelivers the entry itself — a nak here would race that redelivery and cost an
@@ -363,14 +274,14 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   #succeeded(d: RemoteDelivery, seq: number): void {
     if (!this.#endAttempt(d, seq)) return;
-    this.#delivered++;
+    this.counters.delivered++;
     // Not acked by autoAck: the server's `ack_wait` (from hand-over) keeps running.
     if (this.autoAck) this.#complete([d]);
   }
 
   #failed(d: RemoteDelivery, seq: number, error: unknown): void {
     if (!this.#endAttempt(d, seq)) return;
-    this.#host.report(new SubscriberError(this.#host.bus, this.id, d.signal.id, error));
+    this.reportFailure(d, error);
     this.#retryOrDeadLetter(d, describeError(error), undefined);
   }
 
@@ -379,17 +290,9 @@ export class RemotePersistentSubscription implements PersistentEngine {
       this.#deadLetter(d, error);
       return;
     }
-    this.#retried++;
-    const wait = delay ?? this.#backoff(d.attempts);
-    emit(retryChannel, (): PersistentRetryMessage => ({
-      bus: this.#host.bus,
-      subscriptionId: this.id,
-      signalId: d.signal.id,
-      logId: d.logId,
-      attempt: d.attempts,
-      delayMs: wait,
-      reason: error.code,
-    }));
+    this.counters.retried++;
+    const wait = delay ?? this.backoff(d.attempts);
+    reportRetry(this.host.bus, this.id, d, wait, error.code);
     if (d.message !== undefined) {
       // The server redelivers it after `wait`, to whichever instance pulls first.
       this.#forget(d);
@@ -399,7 +302,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
     // A DLQ redrive retries here (its entry stays in the DLQ until it succeeds).
     if (this.#halted) {
       this.#forget(d);
-      this.#redriving.delete(d.dlqId!);
+      this.redrives.end(d.dlqId!);
       return;
     }
     this.#inFlight--;
@@ -415,72 +318,42 @@ export class RemotePersistentSubscription implements PersistentEngine {
   }
 
   #complete(list: readonly RemoteDelivery[]): void {
-    const { store, bus } = this.#host;
+    const { store, bus } = this.host;
     for (const d of list) {
       this.#forget(d);
-      this.#acked++;
+      this.counters.acked++;
       // A lost ack means a redelivery (at least once).
       if (d.message !== undefined) d.message.ack();
-      else {
-        this.#redriving.delete(d.dlqId!);
-        if (!this.#keepOnAck.delete(d.dlqId!)) {
-          this.#write(store.deleteDlq(bus, this.id, [d.dlqId!]));
-        }
+      else if (this.redrives.acked(d.dlqId!)) {
+        this.#work.write(store.deleteDlq(bus, this.id, [d.dlqId!]));
       }
     }
-    emit(ackChannel, (): PersistentAckMessage => ({
-      bus,
-      subscriptionId: this.id,
-      count: list.length,
-      checkpoint: undefined,
-    }));
+    reportAck(bus, this.id, list.length, undefined);
   }
 
   /** Write a DLQ entry, then `term` the server's delivery (a failed write naks it instead). */
   #deadLetter(d: RemoteDelivery, error: LastError): void {
     this.#forget(d);
-    this.#deadLettered++;
-    const now = Date.now();
-    const entry: DlqEntry = {
-      id: SignalId.generate(),
-      subscriptionId: this.id,
-      ...(d.logId === undefined ? {} : { logId: d.logId }),
-      signal: d.signal,
-      attempts: Math.min(d.attempts, this.maxAttempts),
-      lastError: error,
-      firstAttemptAt: d.firstAttemptAt,
-      lastAttemptAt: d.lastAttemptAt === 0 ? now : d.lastAttemptAt,
-      insertedAt: now,
-    };
-    const { store, bus } = this.#host;
+    this.counters.deadLettered++;
+    const attempts = Math.min(d.attempts, this.maxAttempts);
+    const entry = dlqEntry(this.id, d, attempts, error, Date.now());
+    const { store, bus } = this.host;
     const previous = d.dlqId;
-    if (previous !== undefined) {
-      this.#redriving.delete(previous);
-      this.#keepOnAck.delete(previous);
-    }
+    if (previous !== undefined) this.redrives.end(previous);
     const message = d.message;
-    this.#write(
+    this.#work.write(
       store.putDlq(bus, entry).then(
         async () => {
           message?.term();
           if (previous !== undefined) await store.deleteDlq(bus, this.id, [previous]);
         },
         (failure: unknown) => {
-          message?.nak(this.#backoff(d.attempts));
+          message?.nak(this.backoff(d.attempts));
           throw failure;
         },
       ),
     );
-    emit(deadLetterChannel, (): PersistentDeadLetterMessage => ({
-      bus,
-      subscriptionId: this.id,
-      signalId: d.signal.id,
-      logId: d.logId,
-      dlqId: entry.id,
-      attempts: entry.attempts,
-      reason: error.code,
-      dropped: undefined,
-    }));
+    reportDeadLetter(bus, this.id, d, { id: entry.id, attempts, reason: error.code }, undefined);
   }
 
   #forget(d: RemoteDelivery): void {
@@ -501,44 +374,16 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   // ── ack / nack / reconnect ────────────────────────────────────────────────
 
-  #resolve(id: unknown): RemoteDelivery {
-    return findDelivery(this.#host.bus, this.id, id, (key) => {
-      const d = this.#byKey.get(key) ?? this.#bySignal.get(key);
-      return d !== undefined && !d.done ? d : undefined;
-    });
+  protected awaiting(id: string): RemoteDelivery | undefined {
+    const d = this.#byKey.get(id) ?? this.#bySignal.get(id);
+    return d !== undefined && !d.done ? d : undefined;
   }
 
-  /**
-   * Ack deliveries of this instance by log id or signal id; one bad id throws and nothing
-   * is acked.
-   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError
-   */
-  ack(ids: string | readonly string[]): void {
-    const resolved = resolveAckIds(this.#host.bus, this.id, ids, (id) => this.#resolve(id));
-    this.#complete([...new Set(resolved)]);
+  protected acked(list: RemoteDelivery[]): void {
+    this.#complete([...new Set(list)]);
   }
 
-  /**
-   * Redeliver after `delay` (default: the backoff; a failed attempt) or dead-letter now with
-   * `requeue: false`.
-   * @throws InvalidAckArgumentError, UnknownLogIdError, InvalidLogIdError, BusOptionError
-   */
-  nack(id: string, options: NackOptions = {}): void {
-    const { requeue = true, delay, reason } = options;
-    checkNackDelay(this.#host.bus, delay);
-    const d = this.#resolve(id);
-    emit(nackChannel, (): PersistentNackMessage => ({
-      bus: this.#host.bus,
-      subscriptionId: this.id,
-      signalId: d.signal.id,
-      logId: d.logId,
-      requeue,
-      delayMs: delay,
-    }));
-    const error = {
-      code: 'nacked',
-      message: reason ?? (requeue ? 'nacked' : 'nacked without requeue'),
-    };
+  protected nacked(d: RemoteDelivery, error: LastError, requeue: boolean, delay?: number): void {
     if (d.timer !== undefined) {
       clearTimeout(d.timer);
       d.timer = undefined;
@@ -555,9 +400,7 @@ export class RemotePersistentSubscription implements PersistentEngine {
    * waiting for `ackTimeout`.
    */
   reconnect(deliver: DeliverFunction, target: string): ReconnectResult {
-    this.#deliver = deliver;
-    this.#wantsContext = deliver.length >= 3;
-    this.#target = target;
+    this.receiver.set(deliver, target);
     let redelivered = 0;
     for (const d of [...this.#byKey.values()]) {
       if (d.dispatching || d.message === undefined) continue;
@@ -570,104 +413,48 @@ export class RemotePersistentSubscription implements PersistentEngine {
 
   // ── DLQ redrive ────────────────────────────────────────────────────────────
 
+  protected tracked(): ReadonlyMap<string, RemoteDelivery> {
+    return this.#byKey;
+  }
+
+  protected redriveRefused(): boolean {
+    return this.#halted;
+  }
+
   /**
-   * Dispatch up to `limit` DLQ entries again on this instance, with fresh attempts and the
-   * subscription's backoff between them. An entry leaves the DLQ once its redelivery is
-   * acked (or is replaced by a new entry when every attempt fails); with `clearOnSuccess`
-   * false an acked redelivery leaves its entry in the DLQ.
+   * Dispatch a DLQ entry again on this instance, with fresh attempts and the subscription's
+   * backoff between them (it is not redelivered by the server).
    */
-  async redrive(
-    limit: number | undefined,
-    clearOnSuccess = true,
-    ids?: ReadonlySet<string>,
-  ): Promise<RedriveResult> {
-    const { store, bus } = this.#host;
-    const listed = await store.listDlq(bus, this.id, limit === undefined || ids ? {} : { limit });
-    const entries = ids === undefined ? listed : selectDlqEntries(listed, ids, limit);
-    let redriven = 0;
-    let failed = 0;
-    for (const entry of entries) {
-      if (this.#redriving.has(entry.id)) continue;
-      if (this.#halted) {
-        failed++;
-        continue;
-      }
-      const key =
-        entry.logId !== undefined && !this.#byKey.has(entry.logId)
-          ? entry.logId
-          : `dlq:${entry.id}`;
-      const d = new RemoteDelivery(key, entry.signal, entry.logId, undefined, 1, entry.id);
-      this.#redriving.add(entry.id);
-      if (!clearOnSuccess) this.#keepOnAck.add(entry.id);
-      this.#byKey.set(d.key, d);
-      if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
-      this.#inFlight++;
-      redriven++;
-      this.#dispatch(d);
-    }
-    this.#redriven += redriven;
-    emit(redriveChannel, (): PersistentRedriveMessage => ({
-      bus,
-      subscriptionId: this.id,
-      redriven,
-      failed,
-    }));
-    return { redriven, failed };
+  protected redriveEntry(entry: DlqEntry, key: string): void {
+    const d = new RemoteDelivery(key, entry.signal, entry.logId, undefined, 1, entry.id);
+    this.#byKey.set(d.key, d);
+    if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
+    this.#inFlight++;
+    this.#dispatch(d);
   }
 
   /** The DLQ was cleared: entries being redriven no longer have an entry to delete. */
   forgetRedrives(): void {
-    this.#redriving.clear();
-    this.#keepOnAck.clear();
+    this.redrives.clear();
   }
 
-  // ── bookkeeping ────────────────────────────────────────────────────────────
-
-  #track(promise: Promise<unknown>): void {
-    const tracked: Promise<unknown> = promise.then(
-      () => this.#work.delete(tracked),
-      () => this.#work.delete(tracked),
-    );
-    this.#work.add(tracked);
-  }
-
-  #write(promise: Promise<unknown>): void {
-    this.#track(
-      promise.catch((error: unknown) => {
-        this.#host.report(this.#storeError('Writing to the dead-letter queue failed', error));
-      }),
-    );
-  }
-
-  async #settle(): Promise<void> {
-    while (this.#work.size > 0) await Promise.all([...this.#work]);
-  }
-
-  #storeError(message: string, error: unknown): BusError {
-    return subscriptionStoreError(this.#host.bus, this.id, message, error);
-  }
+  // ── introspection ──────────────────────────────────────────────────────────
 
   /**
    * Counters of this instance. `retrying` counts DLQ redrives waiting for a retry here;
    * entries not delivered yet (and server-side redeliveries) live on the server (see the
    * store's consumer info), so `pending` is 0. The DLQ is not bounded by this engine.
    */
-  stats(): PersistentStats {
-    return Object.freeze({
+  protected live(): LiveStats {
+    return {
       inFlight: this.#inFlight,
       pending: 0,
       retrying: this.#waiting,
-      delivered: this.#delivered,
-      acked: this.#acked,
-      retried: this.#retried,
-      deadLettered: this.#deadLettered,
-      dlqDropped: 0,
       maxDlqSize: Infinity,
-      redriven: this.#redriven,
       checkpoint: undefined,
       maxInFlight: this.maxInFlight,
       maxPending: 0,
-      target: this.#target,
-    });
+      target: this.receiver.target,
+    };
   }
 }
