@@ -1,5 +1,6 @@
+import type { BusContext } from './bus-context.js';
 import type { PartitionStats } from './partition.js';
-import type { SubscriptionStats } from './subscription.js';
+import type { Subscription, SubscriptionStats } from './subscription.js';
 
 /** What {@link SignalBus.stats} reports. */
 export interface BusStats {
@@ -17,4 +18,41 @@ export interface BusStats {
   readonly subscriptions: readonly SubscriptionStats[];
   /** One entry per partition (a single one on a bus without partitions). */
   readonly partitions: readonly PartitionStats[];
+}
+
+/**
+ * The frozen {@link BusStats} of a bus: its counters and every subscription's, and one entry
+ * per partition.
+ * @internal
+ */
+export function busStats(
+  bus: string,
+  logSize: number,
+  published: number,
+  pendingPublishes: number,
+  subs: ReadonlyMap<string, Subscription>,
+  context: BusContext,
+): BusStats {
+  const subscriptions = [...subs.values()].map((s) => s.stats());
+  const partitions: PartitionStats[] = [];
+  for (let i = 0; i < context.partitionCount; i++) {
+    const lane = context.lanes?.[i];
+    partitions.push(
+      Object.freeze({
+        index: i,
+        subscriptions: subscriptions.filter((s) => s.partition === i).length,
+        queued: lane?.queued ?? 0,
+        tokens: lane?.bucket.available() ?? Infinity,
+      }),
+    );
+  }
+  return Object.freeze({
+    bus,
+    logSize,
+    published,
+    pendingPublishes,
+    subscriptionCount: subscriptions.length,
+    subscriptions,
+    partitions,
+  });
 }

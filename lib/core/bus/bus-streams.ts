@@ -6,17 +6,15 @@ import type { LogTail } from '../store/distributed-store.interface.js';
 import type { RecordedSignal } from '../store/signal-store.interface.js';
 import type { ReplayOptions, StreamOptions } from './bus-options.js';
 import type { BusLifecycle } from './bus-lifecycle.js';
-import type { DeliverFunction, Subscription, SubscriptionKind } from './subscription.js';
+import type { DeliverFunction, Subscription } from './subscription.js';
 
 /** What the streams need from their bus. @internal */
 export interface StreamHost {
-  /** Register an ordinary subscription (the router validates the priority). */
+  /** Register a `'stream'` subscription (the router validates the priority). */
   register(
     id: string,
     pattern: string,
     priority: number | undefined,
-    kind: SubscriptionKind,
-    target: string,
     deliver: DeliverFunction,
   ): Subscription;
   /** Remove a subscription. */
@@ -63,8 +61,6 @@ export class BusStreams {
         `stream-${SignalId.generate()}`,
         pattern,
         options.priority,
-        'stream',
-        'stream',
         (signal, logId) => {
           if (buffer !== undefined) {
             buffer.push({ signal, logId });

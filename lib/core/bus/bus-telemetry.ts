@@ -1,6 +1,7 @@
 import type { BusError, SubscriberError } from '../errors/bus.error.js';
 import type { Signal } from '../signal/signal.js';
 import type { RecordedSignal } from '../store/signal-store.interface.js';
+import type { Subscription } from './subscription.js';
 import { TelemetryChannel } from '../telemetry/channels.js';
 import { telemetryChannel } from '../telemetry/telemetry.js';
 
@@ -106,3 +107,40 @@ export const errorChannel = telemetryChannel(TelemetryChannel.BusError);
 export const rateLimitedChannel = telemetryChannel(TelemetryChannel.BusRateLimited);
 /** @internal */
 export const truncatedChannel = telemetryChannel(TelemetryChannel.BusLogTruncated);
+
+/**
+ * The `BusPublish` message of a publish that recorded `entries`.
+ * @internal
+ */
+export function publishMessage(
+  bus: string,
+  entries: readonly RecordedSignal[],
+  partitioned: boolean,
+): BusPublishTelemetryMessage {
+  return { bus, count: entries.length, entries, partitioned };
+}
+
+/**
+ * The `BusDispatch` message of a successful delivery of `signal` to `sub`, handed over at
+ * `started` (`performance.now()`; 0 when it was not timed).
+ * @internal
+ */
+export function dispatchMessage(
+  bus: string,
+  sub: Subscription,
+  signal: Signal,
+  logId: string,
+  partition: number,
+  started: number,
+): BusDispatchTelemetryMessage {
+  return {
+    bus,
+    subscriptionId: sub.id,
+    pattern: sub.pattern,
+    partition,
+    signal,
+    logId,
+    durationMs: started === 0 ? 0 : performance.now() - started,
+    outcome: 'ok',
+  };
+}

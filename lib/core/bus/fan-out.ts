@@ -6,6 +6,7 @@ import { emit } from '../telemetry/telemetry.js';
 import type { BusContext } from './bus-context.js';
 import {
   dispatchChannel,
+  dispatchMessage,
   skipChannel,
   type BusDispatchTelemetryMessage,
   type BusSkipTelemetryMessage,
@@ -286,16 +287,9 @@ export class FanOut {
   ): void {
     sub.delivered++;
     if (started !== 0) {
-      emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
-        bus: this.#name,
-        subscriptionId: sub.id,
-        pattern: sub.pattern,
-        partition,
-        signal,
-        logId,
-        durationMs: performance.now() - started,
-        outcome: 'ok',
-      }));
+      emit(dispatchChannel, () =>
+        dispatchMessage(this.#name, sub, signal, logId, partition, started),
+      );
     }
     if (this.#pipeline.hasAfterDispatch)
       this.#afterDispatch(tracker, sub, signal, logId, partition, OK);
@@ -314,13 +308,7 @@ export class FanOut {
     const error = new SubscriberError(this.#name, sub.id, signal.id, cause);
     tracker.failures?.push(error);
     emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
-      bus: this.#name,
-      subscriptionId: sub.id,
-      pattern: sub.pattern,
-      partition,
-      signal,
-      logId,
-      durationMs: started === 0 ? 0 : performance.now() - started,
+      ...dispatchMessage(this.#name, sub, signal, logId, partition, started),
       outcome: 'error',
       errorCode: error.reason,
       error,

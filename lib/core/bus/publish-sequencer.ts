@@ -15,11 +15,7 @@ import { asError } from '../util/as-error.js';
 import type { BusContext, PersistentRouting } from './bus-context.js';
 import type { BusLifecycle } from './bus-lifecycle.js';
 import { describeValue, handlerErrorsProblem, type PublishOptions } from './bus-options.js';
-import {
-  dispatchChannel,
-  publishChannel,
-  type BusPublishTelemetryMessage,
-} from './bus-telemetry.js';
+import { dispatchChannel, publishChannel, publishMessage } from './bus-telemetry.js';
 import { Tracker } from './delivery-tracker.js';
 import type { FanOut } from './fan-out.js';
 import type { LaneAdmission } from './lane-admission.js';
@@ -218,20 +214,12 @@ export class PublishSequencer {
         // Recorded before delivery (and in publish order), so causes precede effects.
         if (this.#journal !== undefined) void recordPublished(this.#journal, list);
       } catch (error) {
-        this.#pump();
-        throw error instanceof JidoSignalError
-          ? error
-          : this.#context.storeError('Recording the publish failed', error);
+        throw this.#recordingFailed(error);
       }
       const n = entries.length;
       this.published += n;
       if (publishChannel.hasSubscribers) {
-        publishChannel.publish({
-          bus: this.#name,
-          count: n,
-          entries,
-          partitioned: false,
-        } satisfies BusPublishTelemetryMessage);
+        publishChannel.publish(publishMessage(this.#name, entries, false));
       }
       if (this.#retention.knownSize !== undefined) {
         this.#retention.knownSize += n;
@@ -277,6 +265,14 @@ export class PublishSequencer {
         return entries;
       },
     );
+  }
+
+  /** Recording a publish failed: release the turn; returns the error to reject it with. */
+  #recordingFailed(error: unknown): unknown {
+    this.#pump();
+    return error instanceof JidoSignalError
+      ? error
+      : this.#context.storeError('Recording the publish failed', error);
   }
 
   /** A publish started by `#runPlain` settled (for `close()`). */
@@ -330,10 +326,7 @@ export class PublishSequencer {
           if (this.#journal !== undefined) void recordPublished(this.#journal, list);
         }
       } catch (error) {
-        this.#pump();
-        throw error instanceof JidoSignalError
-          ? error
-          : this.#context.storeError('Recording the publish failed', error);
+        throw this.#recordingFailed(error);
       }
       const n = entries.length;
       if (n === 0) {
@@ -342,12 +335,7 @@ export class PublishSequencer {
       }
       if (recorded === undefined) this.published += n;
       if (recorded === undefined && publishChannel.hasSubscribers) {
-        publishChannel.publish({
-          bus: this.#name,
-          count: n,
-          entries,
-          partitioned: this.#lanes !== undefined,
-        } satisfies BusPublishTelemetryMessage);
+        publishChannel.publish(publishMessage(this.#name, entries, this.#lanes !== undefined));
       }
       const persisting = this.#persistent.hasPersistent()
         ? this.#persistent.enqueuePersistent(entries)

@@ -5,14 +5,12 @@ import {
   BusError,
   BusOptionError,
   SubscriberError,
-  SubscriptionExistsError,
   SubscriptionNotFoundError,
   SubscriptionNotPersistentError,
 } from '../errors/bus.error.js';
 import { validatePattern } from '../router/pattern.js';
 import { SignalRouter } from '../router/signal-router.js';
 import type { Signal } from '../signal/signal.js';
-import { SignalId } from '../signal/signal-id.js';
 import type { RecordedSignal, SignalStore } from '../store/signal-store.interface.js';
 import type { DistributedSignalStore } from '../store/distributed-store.interface.js';
 import { emit } from '../telemetry/telemetry.js';
@@ -27,7 +25,6 @@ import type { MiddlewarePipeline } from './middleware-pipeline.js';
 import { isThenable } from '../util/is-thenable.js';
 import { asError } from '../util/as-error.js';
 import type { BusMiddleware } from './middleware.interface.js';
-import type { PartitionStats } from './partition.js';
 import { BusDlq } from './dlq.js';
 import { coveringPattern, matchesAny } from './pattern-list.js';
 import {
@@ -39,7 +36,6 @@ import {
   type ReconnectResult,
 } from './persistent-subscription.js';
 import { RemotePersistentSubscription } from './remote-persistent-subscription.js';
-import { rejectionHookOf } from './rejection-hook.js';
 import { BusSnapshots, toMillis } from './snapshots.js';
 import {
   Subscription,
@@ -48,9 +44,7 @@ import {
   type SubscribeOptions,
   type SubscriptionDispatch,
   type SubscriptionInfo,
-  type SubscriptionKind,
 } from './subscription.js';
-import { partitionOf } from './token-bucket.js';
 import { BusContext } from './bus-context.js';
 import { BusLifecycle } from './bus-lifecycle.js';
 import {
@@ -63,7 +57,7 @@ import {
   type StreamOptions,
   type UnsubscribeOptions,
 } from './bus-options.js';
-import type { BusStats } from './bus-stats.js';
+import { busStats, type BusStats } from './bus-stats.js';
 import { dispatchChannel, type BusDispatchTelemetryMessage } from './bus-telemetry.js';
 import { BusStreams } from './bus-streams.js';
 import { FanOut } from './fan-out.js';
@@ -71,7 +65,7 @@ import { LaneAdmission } from './lane-admission.js';
 import { PublishSequencer } from './publish-sequencer.js';
 import { Retention } from './retention.js';
 import { SharedLogFeed } from './shared-log-feed.js';
-import { receiverOf } from './subscription-receiver.js';
+import { SubscriptionTable, type Receiver } from './subscription-table.js';
 
 export type {
   HandlerErrorMode,
@@ -83,15 +77,6 @@ export type {
   CloseOptions,
 } from './bus-options.js';
 export type { BusStats } from './bus-stats.js';
-export type {
-  BusPublishTelemetryMessage,
-  BusDeliveryTelemetryFields,
-  BusDispatchTelemetryMessage,
-  BusSkipTelemetryMessage,
-  BusErrorTelemetryMessage,
-  BusRateLimitedTelemetryMessage,
-  BusLogTruncatedTelemetryMessage,
-} from './bus-telemetry.js';
 
 /**
  * A signal bus: publish/subscribe with wildcard patterns, an ordered log in a pluggable
@@ -156,7 +141,9 @@ export class SignalBus {
   /** Persistent subscriptions: fed at record time, outside the ordinary delivery paths. */
   readonly #persistent = new SignalRouter<PersistentSubscription>();
   #persistentHost: PersistentHost | undefined;
-  readonly #subs = new Map<string, Subscription>();
+  readonly #table: SubscriptionTable;
+  /** Every subscription by id (the table's). */
+  readonly #subs: Map<string, Subscription>;
   /** Persistent engines read the scope through this, so the drain's replacement reaches them. */
   readonly #currentScope: () => DeliveryScope | undefined;
   readonly #report: (error: BusError) => void;
@@ -188,6 +175,13 @@ export class SignalBus {
     );
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Dispatcher({ buses: options.buses });
+    this.#table = new SubscriptionTable(
+      context,
+      life,
+      this.#dispatcher,
+      () => (this.#batching ??= new BatchingRegistry()),
+    );
+    this.#subs = this.#table.byId;
     this.errors$ = context.errors.asObservable();
     this.snapshots = new BusSnapshots(name, this.#store, (operation) =>
       this.#ensureOpen(operation),
@@ -207,8 +201,8 @@ export class SignalBus {
     this.#sequencer = new PublishSequencer(context, life, fanOut, lanes, this.#retention);
     this.#feed = new SharedLogFeed(context, life, this.#sequencer);
     this.#streams = new BusStreams(life, {
-      register: (id, pattern, priority, kind, target, deliver) =>
-        this.#register(id, pattern, priority, kind, target, deliver),
+      register: (id, pattern, priority, deliver) =>
+        this.#table.register(id, pattern, priority, 'stream', 'stream', deliver),
       remove: (sub) => this.#remove(sub),
       replay: (pattern, replay) => this.replay(pattern, replay),
       follow: () => this.#feed.follow(),
@@ -327,7 +321,7 @@ export class SignalBus {
           'a pattern list needs a persistent subscription ({ persistent: true }); subscribe once per pattern otherwise',
         );
       }
-      const id = this.#subscribe(pattern as string, options);
+      const id = this.#table.subscribe(pattern as string, options);
       const feed = this.#feed.follow();
       if (feed === undefined) return Promise.resolve(id);
       // Without the feed the subscription would miss other instances' signals: undo it.
@@ -464,28 +458,16 @@ export class SignalBus {
   async stats(): Promise<BusStats> {
     this.#ensureOpen('read stats');
     const logSize = await this.#store.size(this.name);
-    const subscriptions = [...this.#subs.values()].map((s) => s.stats());
-    const partitions: PartitionStats[] = [];
-    for (let i = 0; i < this.#context.partitionCount; i++) {
-      const lane = this.#context.lanes?.[i];
-      partitions.push(
-        Object.freeze({
-          index: i,
-          subscriptions: subscriptions.filter((s) => s.partition === i).length,
-          queued: lane?.queued ?? 0,
-          tokens: lane?.bucket.available() ?? Infinity,
-        }),
-      );
-    }
-    return Object.freeze({
-      bus: this.name,
+    const context = this.#context;
+    const sequencer = this.#sequencer;
+    return busStats(
+      this.name,
       logSize,
-      published: this.#sequencer.published,
-      pendingPublishes: this.#sequencer.pending,
-      subscriptionCount: subscriptions.length,
-      subscriptions,
-      partitions,
-    });
+      sequencer.published,
+      sequencer.pending,
+      this.#subs,
+      context,
+    );
   }
 
   /**
@@ -547,41 +529,14 @@ export class SignalBus {
     return error;
   }
 
-  // ── subscribe ──────────────────────────────────────────────────────────────
-
-  #subscribe(pattern: string, options: SubscribeOptions | SignalHandler): string {
-    this.#ensureOpen('subscribe');
-    const opts: SubscribeOptions = typeof options === 'function' ? { dispatch: options } : options;
-    if (typeof opts !== 'object' || opts === null) {
-      throw new BusOptionError(
-        this.name,
-        'options',
-        'subscribe needs options { dispatch } or a handler function',
-      );
-    }
-    validatePattern(pattern);
-    const id = this.#newSubscriptionId(opts.subscriptionId);
-    const { deliver, target } = this.#deliveryFor(opts.dispatch, id);
-    const sub = this.#register(id, pattern, opts.priority, 'ordinary', target, deliver);
-    if (typeof opts.dispatch === 'function') sub.onRejected = rejectionHookOf(opts.dispatch);
-    return sub.id;
-  }
+  // ── subscriptions ──────────────────────────────────────────────────────────
 
   /**
    * The id of a new subscription: the given one or a new UUIDv7.
    * @throws BusOptionError for an empty or non-string id, SubscriptionExistsError when taken
    */
   #newSubscriptionId(given: string | undefined): string {
-    const id = given ?? SignalId.generate();
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new BusOptionError(
-        this.name,
-        'subscriptionId',
-        'subscriptionId must be a non-empty string',
-      );
-    }
-    if (this.#subs.has(id)) throw new SubscriptionExistsError(this.name, id);
-    return id;
+    return this.#table.newId(given);
   }
 
   async #subscribePersistent(
@@ -777,44 +732,8 @@ export class SignalBus {
     return waits.length === 1 ? waits[0] : Promise.all(waits);
   }
 
-  #deliveryFor(
-    dispatch: SubscriptionDispatch | undefined,
-    subscriptionId: string,
-  ): {
-    deliver: DeliverFunction;
-    target: string;
-  } {
-    return receiverOf(
-      this.name,
-      this.#dispatcher,
-      () => (this.#batching ??= new BatchingRegistry()),
-      dispatch,
-      subscriptionId,
-    );
-  }
-
-  #register(
-    id: string,
-    pattern: string,
-    priority: number | undefined,
-    kind: SubscriptionKind,
-    target: string,
-    deliver: DeliverFunction,
-  ): Subscription {
-    const sub = new Subscription(
-      id,
-      pattern,
-      priority ?? 0,
-      kind,
-      partitionOf(id, this.#context.partitionCount),
-      Date.now(),
-      target,
-      deliver,
-    );
-    // The router validates the priority; it throws before anything is registered.
-    sub.routeId = this.#router.add({ pattern, target: sub, priority });
-    this.#subs.set(id, sub);
-    return sub;
+  #deliveryFor(dispatch: SubscriptionDispatch | undefined, subscriptionId: string): Receiver {
+    return this.#table.receiver(dispatch, subscriptionId);
   }
 
   #remove(sub: Subscription): void {

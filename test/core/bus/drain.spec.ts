@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { SignalBusRegistry } from '../../../lib/core/bus/bus-registry.js';
 import { AsyncLocalDeliveryScope } from '../../../lib/core/bus/delivery-scope.js';
-import {
-  SignalBus,
-  type BusErrorTelemetryMessage,
-  type SignalBusOptions,
-} from '../../../lib/core/bus/signal-bus.js';
+import type { BusErrorTelemetryMessage } from '../../../lib/core/bus/bus-telemetry.js';
+import { SignalBus, type SignalBusOptions } from '../../../lib/core/bus/signal-bus.js';
 import { BusClosedError } from '../../../lib/core/errors/bus.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';

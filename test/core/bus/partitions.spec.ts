@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import {
-  SignalBus,
-  type BusRateLimitedTelemetryMessage,
-  type SignalBusOptions,
-} from '../../../lib/core/bus/signal-bus.js';
+import type { BusRateLimitedTelemetryMessage } from '../../../lib/core/bus/bus-telemetry.js';
+import { SignalBus, type SignalBusOptions } from '../../../lib/core/bus/signal-bus.js';
 import { TokenBucket, partitionOf } from '../../../lib/core/bus/token-bucket.js';
 import { RateLimitedError } from '../../../lib/core/errors/bus.error.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';

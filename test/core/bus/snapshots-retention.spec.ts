@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import {
-  SignalBus,
-  type BusLogTruncatedTelemetryMessage,
-  type SignalBusOptions,
-} from '../../../lib/core/bus/signal-bus.js';
+import type { BusLogTruncatedTelemetryMessage } from '../../../lib/core/bus/bus-telemetry.js';
+import { SignalBus, type SignalBusOptions } from '../../../lib/core/bus/signal-bus.js';
 import { SnapshotNotFoundError } from '../../../lib/core/errors/bus.error.js';
 import { InvalidPatternError } from '../../../lib/core/errors/router.error.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
