@@ -1,6 +1,5 @@
 import {
   BusClosedError,
-  InvalidSignalsError,
   PublishHandlersError,
   type BusError,
   type SubscriberError,
@@ -14,12 +13,13 @@ import type { RecordedSignal, SignalStore } from '../store/signal-store.interfac
 import { asError } from '../util/as-error.js';
 import type { BusContext, PersistentRouting } from './bus-context.js';
 import type { BusLifecycle } from './bus-lifecycle.js';
-import { describeValue, handlerErrorsProblem, type PublishOptions } from './bus-options.js';
+import { handlerErrorsProblem, type PublishOptions } from './bus-options.js';
 import { dispatchChannel, publishChannel, publishMessage } from './bus-telemetry.js';
 import { Tracker } from './delivery-tracker.js';
 import type { FanOut } from './fan-out.js';
 import type { LaneAdmission } from './lane-admission.js';
 import type { MiddlewarePipeline } from './middleware-pipeline.js';
+import { publishRefusal, signalList } from './publish-input.js';
 import type { PublishContext } from './middleware.interface.js';
 import type { Retention } from './retention.js';
 import type { Subscription } from './subscription.js';
@@ -143,18 +143,11 @@ export class PublishSequencer {
     }
     let list: readonly Signal[];
     if (signals instanceof Signal) list = [signals];
-    else if (Array.isArray(signals)) {
-      const input = signals as readonly unknown[];
-      const n = input.length;
-      if (n === 0) return Promise.resolve([]);
-      for (let i = 0; i < n; i++) {
-        if (!(input[i] instanceof Signal)) {
-          return Promise.reject(new InvalidSignalsError(this.#name, i, describeValue(input[i])));
-        }
-      }
-      list = input.slice() as Signal[];
-    } else {
-      return Promise.reject(new InvalidSignalsError(this.#name, -1, describeValue(signals)));
+    else {
+      const checked = signalList(this.#name, signals);
+      if (!Array.isArray(checked)) return Promise.reject(checked);
+      if (checked.length === 0) return Promise.resolve([]);
+      list = checked;
     }
     // Published from inside a handler: link the new signals to the handled one.
     if (this.#context.causality && CausalityContext.current() !== undefined) {
@@ -507,12 +500,7 @@ export class PublishSequencer {
 
   /** Refuse a publish because the bus is closing or closed: reject, and report it with ids. */
   #refuse(signals: unknown): Promise<never> {
-    const ids: string[] = [];
-    if (signals instanceof Signal) ids.push(signals.id);
-    else if (Array.isArray(signals)) {
-      for (const s of signals as unknown[]) if (s instanceof Signal) ids.push(s.id);
-    }
-    const error = new BusClosedError(this.#name, 'publish', ids);
+    const error = publishRefusal(this.#name, signals);
     this.#report(error);
     return Promise.reject(error);
   }
