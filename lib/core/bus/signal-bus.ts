@@ -21,7 +21,6 @@ import {
   openTelemetryRegistered,
   trackBusForMetrics,
 } from '../telemetry/otel/bus-hooks.js';
-import type { MiddlewarePipeline } from './middleware-pipeline.js';
 import { isThenable } from '../util/is-thenable.js';
 import { asError } from '../util/as-error.js';
 import type { BusMiddleware } from './middleware.interface.js';
@@ -136,7 +135,6 @@ export class SignalBus {
   /** Buffers of subscriptions with batched targets (created on first use). */
   #batching: BatchingRegistry | undefined;
   readonly #ownsDispatcher: boolean;
-  readonly #pipeline: MiddlewarePipeline;
   readonly #router: SignalRouter<Subscription>;
   /** Persistent subscriptions: fed at record time, outside the ordinary delivery paths. */
   readonly #persistent = new SignalRouter<PersistentSubscription>();
@@ -164,7 +162,6 @@ export class SignalBus {
     this.#context = context;
     this.#store = context.store;
     this.#distributed = context.distributed;
-    this.#pipeline = context.pipeline;
     this.#router = context.router;
     this.#currentScope = context.currentScope;
     this.#report = context.report;
@@ -241,7 +238,7 @@ export class SignalBus {
 
   /** Middleware names, in the order they run. */
   get middleware(): readonly string[] {
-    return this.#pipeline.names;
+    return this.#context.pipeline.names;
   }
 
   /**
@@ -249,7 +246,7 @@ export class SignalBus {
    * @throws BusOptionError when it is not an object with function hooks
    */
   use(middleware: BusMiddleware): this {
-    this.#pipeline.add(middleware);
+    this.#context.pipeline.add(middleware);
     return this;
   }
 
