@@ -28,8 +28,10 @@ const OK: DeliveryResult = Object.freeze({ status: 'ok' });
  * (nothing to observe: no middleware, scope or dispatch telemetry), {@link FanOut.invoke}
  * (no `beforeDispatch`), {@link FanOut.invokeFrom} (with `beforeDispatch`, resumable) and
  * the lane batches (`LaneAdmission`), which call {@link FanOut.deliver} and
- * {@link FanOut.apply}. They stay separate loops: the plain one is the hot path and pays
- * for no check, closure or telemetry clock it does not need.
+ * {@link FanOut.apply}. They stay separate loops rather than one parameterised loop: the
+ * plain one is the hot path (issue 17) and one loop would put the middleware, scope and
+ * telemetry checks, the resume position of an asynchronous `beforeDispatch` and a tracker
+ * on every delivery; the others differ in what they must be able to suspend.
  * @internal
  */
 export class FanOut {
@@ -52,10 +54,10 @@ export class FanOut {
 
   /**
    * The common case — no dispatch middleware, no scope, no dispatch telemetry: hand every
-   * entry to its subscribers (the caller then releases the turn). Returns what to wait for: nothing when
-   * every delivery settled synchronously; the single pending delivery's own promise (its
-   * subscription and signal left in `oneSub`/`oneSignal` for the caller to settle — no
-   * callbacks); or, with several pending, a promise that settles them all.
+   * entry to its subscribers (the caller then releases the turn). Returns what to wait for:
+   * nothing when every delivery settled synchronously; the single pending delivery's own
+   * promise (its subscription and signal left in `oneSub`/`oneSignal` for the caller to
+   * settle — no callbacks); or, with several pending, a promise that settles them all.
    */
   invokePlain(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
     let one: PromiseLike<unknown> | undefined;
