@@ -63,6 +63,7 @@ import { FanOut } from './fan-out.js';
 import { LaneAdmission } from './lane-admission.js';
 import { PublishSequencer } from './publish-sequencer.js';
 import { Retention } from './retention.js';
+import { BusShutdown } from './bus-shutdown.js';
 import { SharedLogFeed } from './shared-log-feed.js';
 import { SubscriptionTable, type Receiver } from './subscription-table.js';
 
@@ -124,17 +125,15 @@ export class SignalBus {
   readonly #context: BusContext;
   readonly #life: BusLifecycle;
   readonly #sequencer: PublishSequencer;
-  readonly #retention: Retention;
+  readonly #shutdown: BusShutdown;
   readonly #feed: SharedLogFeed;
   readonly #streams: BusStreams;
   readonly #store: SignalStore;
   /** Set when the store is shared by several processes. */
   readonly #distributed: DistributedSignalStore | undefined;
-  readonly #stopStoreErrors: (() => void) | undefined;
   readonly #dispatcher: Dispatcher;
   /** Buffers of subscriptions with batched targets (created on first use). */
   #batching: BatchingRegistry | undefined;
-  readonly #ownsDispatcher: boolean;
   readonly #router: SignalRouter<Subscription>;
   /** Persistent subscriptions: fed at record time, outside the ordinary delivery paths. */
   readonly #persistent = new SignalRouter<PersistentSubscription>();
@@ -167,15 +166,16 @@ export class SignalBus {
     this.#report = context.report;
     const life = (this.#life = new BusLifecycle(name));
     // Store failures with no caller (a stalled feed, a stream configured differently) reach errors$.
-    this.#stopStoreErrors = this.#distributed?.onError?.((error) =>
+    const stopStoreErrors = this.#distributed?.onError?.((error) =>
       this.#report(context.storeError('The store reported a failure', error)),
     );
-    this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? new Dispatcher({ buses: options.buses });
+    const ownsDispatcher = options.dispatcher === undefined;
+    const dispatcher = (this.#dispatcher =
+      options.dispatcher ?? new Dispatcher({ buses: options.buses }));
     this.#table = new SubscriptionTable(
       context,
       life,
-      this.#dispatcher,
+      dispatcher,
       () => (this.#batching ??= new BatchingRegistry()),
     );
     this.#subs = this.#table.byId;
@@ -194,9 +194,10 @@ export class SignalBus {
       context.lanes === undefined
         ? undefined
         : new LaneAdmission(context, context.lanes, life, fanOut);
-    this.#retention = new Retention(context, life);
-    this.#sequencer = new PublishSequencer(context, life, fanOut, lanes, this.#retention);
-    this.#feed = new SharedLogFeed(context, life, this.#sequencer);
+    const retention = new Retention(context, life);
+    const sequencer = new PublishSequencer(context, life, fanOut, lanes, retention);
+    this.#sequencer = sequencer;
+    this.#feed = new SharedLogFeed(context, life, sequencer);
     this.#streams = new BusStreams(life, {
       register: (id, pattern, priority, deliver) =>
         this.#table.register(id, pattern, priority, 'stream', 'stream', deliver),
@@ -204,6 +205,25 @@ export class SignalBus {
       replay: (pattern, replay) => this.replay(pattern, replay),
       follow: () => this.#feed.follow(),
     });
+    this.#shutdown = new BusShutdown(
+      context,
+      life,
+      retention,
+      sequencer,
+      this.#streams,
+      this.#feed,
+      {
+        subs: this.#subs,
+        remove: (sub) => this.#remove(sub),
+        drainBatching: () => this.#batching?.drainAll(),
+        stopStoreErrors: () => stopStoreErrors?.(),
+        closeOwned: () =>
+          Promise.allSettled([
+            ...(ownsDispatcher ? [dispatcher.close()] : []),
+            ...(context.ownsStore ? [context.store.close()] : []),
+          ]),
+      },
+    );
     trackBusForMetrics(this);
   }
 
@@ -475,7 +495,7 @@ export class SignalBus {
    * same promise.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    return (this.#closed ??= this.#shutdown(options.timeout ?? DEFAULT_CLOSE_TIMEOUT));
+    return (this.#closed ??= this.#shutdown.close(options.timeout ?? DEFAULT_CLOSE_TIMEOUT));
   }
 
   /**
@@ -493,7 +513,7 @@ export class SignalBus {
    * @returns whether the bus was idle (`false`: the timeout passed first)
    */
   drain(options: CloseOptions = {}): Promise<boolean> {
-    if (!this.#life.closing) this.#beginDrain();
+    if (!this.#life.closing) this.#shutdown.beginDrain();
     if (!this.#life.draining) return Promise.resolve(this.#life.active === 0);
     return this.#life.waitIdle(options.timeout ?? DEFAULT_CLOSE_TIMEOUT);
   }
@@ -746,45 +766,6 @@ export class SignalBus {
 
   #ensureOpen(operation: string): void {
     this.#life.ensureOpen(operation);
-  }
-
-  // ── drain ──────────────────────────────────────────────────────────────────
-
-  /**
-   * Stop outside intake. From now on every ordinary delivery runs in the causality context,
-   * so what its handler publishes is known to come from a delivery; persistent
-   * subscriptions stop (re)delivering.
-   */
-  #beginDrain(): void {
-    this.#life.stopIntake();
-    this.#batching?.drainAll();
-    this.#retention.stop();
-    this.#life.attributeDeliveries(this.#context);
-    for (const sub of this.#subs.values()) sub.persistence?.halt();
-  }
-
-  async #shutdown(timeout: number): Promise<void> {
-    if (!this.#life.closing) this.#beginDrain();
-    // Persistent subscriptions stopped (re)delivering when the drain began; unacked signals
-    // stay pending.
-    const persistent: PersistentEngine[] = [];
-    for (const sub of this.#subs.values()) {
-      if (sub.persistence !== undefined) persistent.push(sub.persistence);
-    }
-    await this.#life.waitIdle(timeout);
-    this.#life.endDrain();
-    this.#sequencer.refuseQueued();
-    this.#streams.completeAll();
-    this.#stopStoreErrors?.();
-    this.#context.errors.complete();
-    for (const sub of [...this.#subs.values()]) this.#remove(sub);
-    // Final checkpoints, before an owned store closes.
-    await Promise.allSettled(persistent.map((ps) => ps.stop(true)));
-    await this.#feed.stop();
-    const closing: Promise<unknown>[] = [];
-    if (this.#ownsDispatcher) closing.push(this.#dispatcher.close());
-    if (this.#context.ownsStore) closing.push(this.#store.close());
-    await Promise.allSettled(closing);
   }
 }
 
