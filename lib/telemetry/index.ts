@@ -23,7 +23,7 @@ export type {
   BusErrorTelemetryMessage,
   BusRateLimitedTelemetryMessage,
   BusLogTruncatedTelemetryMessage,
-} from '../core/bus/signal-bus.js';
+} from '../core/bus/bus-telemetry.js';
 export type {
   PersistentDeliverMessage,
   PersistentAckMessage,

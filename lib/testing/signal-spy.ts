@@ -3,7 +3,7 @@ import type {
   BusDispatchTelemetryMessage,
   BusPublishTelemetryMessage,
   BusSkipTelemetryMessage,
-} from '../core/bus/signal-bus.js';
+} from '../core/bus/bus-telemetry.js';
 import { WaitTimeoutError } from '../core/errors/bus.error.js';
 import { JidoSignalError } from '../core/errors/jido-signal.error.js';
 import { asError } from '../core/util/as-error.js';

@@ -1,21 +1,23 @@
-export {
-  SignalBus,
-  type SignalBusOptions,
-  type ReplayOptions,
-  type StreamOptions,
-  type CloseOptions,
-  type HandlerErrorMode,
-  type PublishOptions,
-  type UnsubscribeOptions,
-  type BusStats,
-  type BusPublishTelemetryMessage,
-  type BusDeliveryTelemetryFields,
-  type BusDispatchTelemetryMessage,
-  type BusSkipTelemetryMessage,
-  type BusErrorTelemetryMessage,
-  type BusRateLimitedTelemetryMessage,
-  type BusLogTruncatedTelemetryMessage,
-} from './signal-bus.js';
+export { SignalBus } from './signal-bus.js';
+export type {
+  SignalBusOptions,
+  ReplayOptions,
+  StreamOptions,
+  CloseOptions,
+  HandlerErrorMode,
+  PublishOptions,
+  UnsubscribeOptions,
+} from './bus-options.js';
+export type { BusStats } from './bus-stats.js';
+export type {
+  BusPublishTelemetryMessage,
+  BusDeliveryTelemetryFields,
+  BusDispatchTelemetryMessage,
+  BusSkipTelemetryMessage,
+  BusErrorTelemetryMessage,
+  BusRateLimitedTelemetryMessage,
+  BusLogTruncatedTelemetryMessage,
+} from './bus-telemetry.js';
 export type {
   SignalHandler,
   SubscriptionDispatch,

@@ -1,418 +1,71 @@
-import { Observable, Subject, type Subscriber } from 'rxjs';
+import { Observable } from 'rxjs';
 import { Dispatcher } from '../dispatch/dispatcher.js';
-import { batchedDelivery, BatchingRegistry } from './batched-target.js';
-import type { DispatchConfig } from '../dispatch/adapter.interface.js';
-import type { BusRegistry } from '../dispatch/bus-registry.interface.js';
+import { BatchingRegistry } from './batched-target.js';
 import {
-  BusClosedError,
   BusError,
   BusOptionError,
-  InvalidSignalsError,
-  PublishHandlersError,
-  RateLimitedError,
   SubscriberError,
-  SubscriptionExistsError,
   SubscriptionNotFoundError,
   SubscriptionNotPersistentError,
-  type DroppedDelivery,
 } from '../errors/bus.error.js';
-import { JidoSignalError } from '../errors/jido-signal.error.js';
 import { validatePattern } from '../router/pattern.js';
 import { SignalRouter } from '../router/signal-router.js';
-import { Signal } from '../signal/signal.js';
-import { SignalId } from '../signal/signal-id.js';
-import { MemoryStore } from '../store/memory.store.js';
-import type { RecordedSignal, SignalStore, TrimOptions } from '../store/signal-store.interface.js';
-import {
-  isDistributedStore,
-  type DistributedSignalStore,
-  type LogTail,
-} from '../store/distributed-store.interface.js';
-import { TelemetryChannel } from '../telemetry/channels.js';
-import { emit, telemetryChannel } from '../telemetry/telemetry.js';
-import { CausalityContext, causalityDeliveryScope } from '../journal/causality-context.js';
-import { recordPublished } from '../journal/record-published.js';
+import type { Signal } from '../signal/signal.js';
+import type { RecordedSignal, SignalStore } from '../store/signal-store.interface.js';
+import type { DistributedSignalStore } from '../store/distributed-store.interface.js';
 import type { SignalJournal } from '../journal/signal-journal.js';
 import type { DeliveryScope } from './delivery-scope.js';
 import {
   observedPublish,
   openTelemetryRegistered,
   trackBusForMetrics,
-  withOpenTelemetry,
 } from '../telemetry/otel/bus-hooks.js';
-import { MiddlewarePipeline, type DispatchVerdict } from './middleware-pipeline.js';
-import { isThenable } from '../util/is-thenable.js';
-import type {
-  BusMiddleware,
-  DeliveryResult,
-  DispatchContext,
-  PublishContext,
-} from './middleware.interface.js';
-import { Lane, type PartitionStats } from './partition.js';
+import { asError } from '../util/as-error.js';
+import type { BusMiddleware } from './middleware.interface.js';
 import { BusDlq } from './dlq.js';
 import type { NackOptions, PersistentEngine, ReconnectResult } from './persistent/engine.js';
 import type { PersistentSubscribeOptions } from './persistent/options.js';
 import { PersistentRegistry } from './persistent/registry.js';
-import { rejectionHookOf } from './rejection-hook.js';
 import { BusSnapshots, toMillis } from './snapshots.js';
 import {
   Subscription,
-  type DeliverFunction,
   type SignalHandler,
   type SubscribeOptions,
   type SubscriptionDispatch,
   type SubscriptionInfo,
-  type SubscriptionKind,
-  type SubscriptionStats,
 } from './subscription.js';
-import { partitionOf } from './token-bucket.js';
+import { BusContext } from './bus-context.js';
+import { BusLifecycle } from './bus-lifecycle.js';
+import {
+  DEFAULT_CLOSE_TIMEOUT,
+  resolveBusOptions,
+  type CloseOptions,
+  type PublishOptions,
+  type ReplayOptions,
+  type SignalBusOptions,
+  type StreamOptions,
+  type UnsubscribeOptions,
+} from './bus-options.js';
+import { busStats, type BusStats } from './bus-stats.js';
+import { BusStreams } from './bus-streams.js';
+import { FanOut } from './fan-out.js';
+import { LaneAdmission } from './lane-admission.js';
+import { PublishSequencer } from './publish-sequencer.js';
+import { Retention } from './retention.js';
+import { BusShutdown } from './bus-shutdown.js';
+import { SharedLogFeed } from './shared-log-feed.js';
+import { SubscriptionTable, type Receiver } from './subscription-table.js';
 
-/**
- * What a publish does when ordinary subscribers fail on its signals: `'report'` resolves
- * anyway (failures go to `errors$` and telemetry only); `'reject'` rejects with a
- * `PublishHandlersError` once every ordinary delivery has settled.
- */
-export type HandlerErrorMode = 'report' | 'reject';
-
-/** Options of {@link SignalBus.publish}. */
-export interface PublishOptions {
-  /**
-   * `'reject'`: wait for every ordinary (non-persistent) delivery of this publish and reject
-   * with a `PublishHandlersError` (code `'handlers_failed'`) carrying each failure — its
-   * subscription id, signal id and the handler's error — when at least one failed. The
-   * signals stay recorded and the other subscribers still got them. Use it to roll back a
-   * transaction when a handler fails. Not available on a partitioned bus.
-   * @default the bus's `handlerErrors` ('report')
-   */
-  handlerErrors?: HandlerErrorMode;
-}
-
-/** Options of a {@link SignalBus}. */
-export interface SignalBusOptions {
-  /** Name of the bus: scopes its data in the store and appears in errors and telemetry. Required. */
-  name: string;
-  /**
-   * Where the log, snapshots, persistent subscription state and the DLQ live. A store
-   * passed in is shared and not closed by the bus.
-   * @default a new `MemoryStore`, owned (closed with the bus)
-   */
-  store?: SignalStore;
-  /**
-   * Delivers to subscriptions given as dispatch configs. A dispatcher passed in is shared
-   * and not closed by the bus.
-   * @default a new `Dispatcher({ buses })`, owned (closed with the bus)
-   */
-  dispatcher?: Dispatcher;
-  /**
-   * Where the default dispatcher looks up `{ adapter: 'bus', bus: name }` targets (ignored
-   * when `dispatcher` is given). `SignalBusRegistry.create` passes itself.
-   * @default undefined (the `bus` adapter knows no bus by name)
-   */
-  buses?: BusRegistry;
-  /** Middleware, run in this order for every hook. @default [] */
-  middleware?: readonly BusMiddleware[];
-  /** Longest one middleware call may take, in ms; `0` disables the limit. @default 100 */
-  middlewareTimeout?: number;
-  /**
-   * Most entries kept in the log; after each publish the oldest entries beyond it are
-   * removed. `Infinity` keeps everything.
-   * @default 100_000
-   */
-  maxLogSize?: number;
-  /**
-   * Entries recorded longer ago than this (ms) are removed by a sweep that runs every
-   * `logTtl` ms (an unref'd timer, cleared on close).
-   * @default undefined (no time-based retention)
-   */
-  logTtl?: number;
-  /**
-   * Number of partitions (lanes) for ordinary subscriptions. With more than one, each
-   * subscription is assigned to a lane by a stable hash of its id, every lane delivers in
-   * FIFO order with its own rate limit, and `publish` resolves once the signals are
-   * recorded and admitted — without waiting for deliveries.
-   * @default 1
-   */
-  partitionCount?: number;
-  /** Tokens per second refilled into each partition's bucket (one token per delivery). @default 10_000 */
-  partitionRateLimitPerSec?: number;
-  /** Capacity of each partition's bucket (the largest burst admitted at once). @default 1_000 */
-  partitionBurstSize?: number;
-  /**
-   * Runs every delivery (see {@link DeliveryScope}); the seam for automatic causality.
-   * @default undefined (deliveries run in the publisher's context)
-   */
-  deliveryScope?: DeliveryScope;
-  /**
-   * Causality journal: every published signal is recorded with its cause (its
-   * `causationid`) right after it is logged, before delivery, so causes always precede
-   * effects. Journal failures never fail a publish; they are published on
-   * `TelemetryChannel.JournalRecordError`.
-   * @default undefined (no journal)
-   */
-  journal?: SignalJournal;
-  /**
-   * Automatic causality (DESIGN decision 9): handlers run inside a `CausalityContext`, and
-   * a signal published while one runs gets `causationid` = the handled signal's id, and
-   * inherits its `correlationid` and (a child of) its `traceparent`, unless it sets them
-   * itself. It costs an `AsyncLocalStorage` scope per delivery (noticeable on Node 20).
-   * Ignored when `deliveryScope` is given.
-   * @default true when a `journal` is set, otherwise false
-   */
-  causality?: boolean;
-  /**
-   * Default of {@link PublishOptions.handlerErrors} for every publish of this bus.
-   * `'reject'` needs `partitionCount` 1.
-   * @default 'report'
-   */
-  handlerErrors?: HandlerErrorMode;
-}
-
-/** Options of {@link SignalBus.replay}. */
-export interface ReplayOptions {
-  /** Only entries recorded at or after this time (ms since the epoch or a Date). @default undefined (from the start of the log) */
-  since?: number | Date;
-  /** Only entries recorded at or before this time. @default undefined (up to now) */
-  until?: number | Date;
-  /** Only entries after this log id (exclusive cursor, for paging). @default undefined */
-  afterLogId?: string;
-  /** Only signals whose `correlationid` extension equals this. @default undefined */
-  correlationId?: string;
-  /** At most this many entries — the oldest matching ones. @default undefined (all) */
-  limit?: number;
-}
-
-/** Options of {@link SignalBus.stream}. */
-export interface StreamOptions {
-  /**
-   * Start with the history `replay(pattern, replay)` returns, then continue live with no
-   * gap and no duplicate. With `until` or `limit` the replay ends where they say; live
-   * signals are those recorded after the stream subscribed.
-   * @default undefined (live signals only)
-   */
-  replay?: ReplayOptions;
-  /** Priority of the stream's subscription (−100..100). @default 0 */
-  priority?: number;
-}
-
-/** Options of {@link SignalBus.unsubscribe}. */
-export interface UnsubscribeOptions {
-  /**
-   * Persistent subscriptions only: also delete the stored state (checkpoint) and the DLQ
-   * entries. Without it the final checkpoint is written and a later `subscribe` with the
-   * same id resumes.
-   * @default false
-   */
-  deletePersistence?: boolean;
-}
-
-/** Options of {@link SignalBus.close} and {@link SignalBus.drain}. */
-export interface CloseOptions {
-  /**
-   * Longest the drain waits for queued publishes, in-flight deliveries and the follow-ups
-   * they publish, in ms; after it the bus closes anyway, late results are ignored and
-   * publishes still queued are refused (and reported).
-   * @default 30_000
-   */
-  timeout?: number;
-}
-
-/** What {@link SignalBus.stats} reports. */
-export interface BusStats {
-  /** Name of the bus. */
-  readonly bus: string;
-  /** Entries in the log now. */
-  readonly logSize: number;
-  /** Signals recorded by this bus instance since it started. */
-  readonly published: number;
-  /** Publishes accepted and not settled yet (queued or delivering). */
-  readonly pendingPublishes: number;
-  /** Number of subscriptions (streams included). */
-  readonly subscriptionCount: number;
-  /** Every subscription with its counters, in registration order. */
-  readonly subscriptions: readonly SubscriptionStats[];
-  /** One entry per partition (a single one on a bus without partitions). */
-  readonly partitions: readonly PartitionStats[];
-}
-
-/** Message on {@link TelemetryChannel.BusPublish}. */
-export interface BusPublishTelemetryMessage {
-  /** Name of the bus. */
-  readonly bus: string;
-  /** Number of signals recorded. */
-  readonly count: number;
-  /** The recorded entries, in order. */
-  readonly entries: readonly RecordedSignal[];
-  /** Whether deliveries go through partitions (and the publish does not wait for them). */
-  readonly partitioned: boolean;
-}
-
-/** Fields shared by the per-delivery bus telemetry messages. */
-export interface BusDeliveryTelemetryFields {
-  /** Name of the bus. */
-  readonly bus: string;
-  /** The subscription concerned. */
-  readonly subscriptionId: string;
-  /** Its pattern. */
-  readonly pattern: string;
-  /** Partition (lane); `0` without partitions. */
-  readonly partition: number;
-  /** The signal (after `beforeDispatch` for deliveries). */
-  readonly signal: Signal;
-  /** Its log position. */
-  readonly logId: string;
-}
-
-/** Message on {@link TelemetryChannel.BusDispatch}. */
-export interface BusDispatchTelemetryMessage extends BusDeliveryTelemetryFields {
-  /** Milliseconds from handing the signal over to the delivery settling. */
-  readonly durationMs: number;
-  /** Whether the delivery succeeded. */
-  readonly outcome: 'ok' | 'error';
-  /** The failure's code (errors only). */
-  readonly errorCode?: string;
-  /** The failure (errors only). */
-  readonly error?: SubscriberError;
-}
-
-/** Message on {@link TelemetryChannel.BusDispatchSkipped}. */
-export interface BusSkipTelemetryMessage extends BusDeliveryTelemetryFields {
-  /** The middleware that skipped. */
-  readonly middleware: string;
-  /** Its reason, if it gave one. */
-  readonly reason: string | undefined;
-}
-
-/** Message on {@link TelemetryChannel.BusError}. */
-export interface BusErrorTelemetryMessage {
-  /** Name of the bus. */
-  readonly bus: string;
-  /** The error's stable code. */
-  readonly code: string;
-  /** The error (the same value `errors$` emits). */
-  readonly error: BusError;
-  /** The subscription concerned, if any. */
-  readonly subscriptionId: string | undefined;
-  /** The signal concerned, if any. */
-  readonly signalId: string | undefined;
-}
-
-/** Message on {@link TelemetryChannel.BusRateLimited}. */
-export interface BusRateLimitedTelemetryMessage {
-  /** Name of the bus. */
-  readonly bus: string;
-  /** Partition index. */
-  readonly partition: number;
-  /** Deliveries dropped. */
-  readonly dropped: number;
-  /** Deliveries that asked for admission. */
-  readonly requested: number;
-  /** Whole tokens that were available. */
-  readonly available: number;
-}
-
-/** Message on {@link TelemetryChannel.BusLogTruncated}. */
-export interface BusLogTruncatedTelemetryMessage {
-  /** Name of the bus. */
-  readonly bus: string;
-  /** `'max_size'` (after a publish) or `'ttl'` (the periodic sweep). */
-  readonly reason: 'max_size' | 'ttl';
-  /** Entries removed. */
-  readonly removed: number;
-  /** Entries left. */
-  readonly newSize: number;
-  /** The TTL, for `'ttl'`. */
-  readonly ttlMs?: number;
-}
-
-const publishChannel = telemetryChannel(TelemetryChannel.BusPublish);
-const dispatchChannel = telemetryChannel(TelemetryChannel.BusDispatch);
-const skipChannel = telemetryChannel(TelemetryChannel.BusDispatchSkipped);
-const errorChannel = telemetryChannel(TelemetryChannel.BusError);
-const rateLimitedChannel = telemetryChannel(TelemetryChannel.BusRateLimited);
-const truncatedChannel = telemetryChannel(TelemetryChannel.BusLogTruncated);
-
-const OK: DeliveryResult = Object.freeze({ status: 'ok' });
-
-/**
- * Publishes (and lane batches) of draining buses without causality that started before
- * their bus's drain and have not settled: their handlers may publish follow-ups — on any
- * bus — that no context attributes. Process-wide, since a handler may publish to any bus;
- * it only matters while buses drain.
- */
-let unattributed = 0;
-
-const DEFAULT_CLOSE_TIMEOUT = 30_000;
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== 'Object' ? `a ${name}` : 'a plain object';
-  }
-  return typeof value;
-}
-
-/** A publish waiting for its turn. */
-class QueuedPublish {
-  constructor(
-    readonly signals: readonly Signal[],
-    readonly resolve: (entries: RecordedSignal[]) => void,
-    readonly reject: (error: unknown) => void,
-    /** Entries another instance recorded (distributed store): deliver only. */
-    readonly recorded?: RecordedSignal[],
-    /** Reject with the ordinary subscribers' failures (`handlerErrors: 'reject'`). */
-    readonly collect = false,
-  ) {}
-}
-
-/**
- * Delivery bookkeeping of one publish (or lane batch): `pending` counts unsettled
- * deliveries and after-hooks, plus one for the invocation phase itself.
- */
-class Tracker {
-  pending = 1;
-  /** Failed deliveries, collected for a `handlerErrors: 'reject'` publish only. */
-  failures: SubscriberError[] | undefined = undefined;
-  #waiter: (() => void) | undefined;
-
-  constructor(
-    /** The publish's middleware context (set whenever middleware exist). */
-    readonly context: PublishContext | undefined,
-    readonly onDone: (() => void) | undefined = undefined,
-  ) {}
-
-  release(): void {
-    if (--this.pending !== 0) return;
-    this.onDone?.();
-    this.#waiter?.();
-  }
-
-  /** End the invocation phase; the promise (if any) resolves once everything settled. */
-  finish(): Promise<void> | undefined {
-    if (this.pending === 1) {
-      this.release();
-      return undefined;
-    }
-    const settled = new Promise<void>((resolve) => (this.#waiter = resolve));
-    this.release();
-    return settled;
-  }
-}
-
-/** The deliveries of one publish that go to one lane: delivery k = `subs[k]` × `entries[k]`. */
-class LaneBatch extends Tracker {
-  readonly subs: Subscription[] = [];
-  readonly entries: RecordedSignal[] = [];
-
-  constructor(
-    context: PublishContext | undefined,
-    readonly lane: Lane,
-    onDone: () => void,
-  ) {
-    super(context, onDone);
-  }
-}
+export type {
+  HandlerErrorMode,
+  PublishOptions,
+  SignalBusOptions,
+  ReplayOptions,
+  StreamOptions,
+  UnsubscribeOptions,
+  CloseOptions,
+} from './bus-options.js';
+export type { BusStats } from './bus-stats.js';
 
 /**
  * A signal bus: publish/subscribe with wildcard patterns, an ordered log in a pluggable
@@ -458,146 +111,47 @@ export class SignalBus {
   /** Dead-letter queues of the persistent subscriptions. */
   readonly dlq: BusDlq;
 
+  readonly #context: BusContext;
+  readonly #life: BusLifecycle;
+  readonly #sequencer: PublishSequencer;
+  readonly #shutdown: BusShutdown;
+  readonly #feed: SharedLogFeed;
+  readonly #streams: BusStreams;
   readonly #store: SignalStore;
-  readonly #ownsStore: boolean;
   /** Set when the store is shared by several processes. */
   readonly #distributed: DistributedSignalStore | undefined;
-  readonly #stopStoreErrors: (() => void) | undefined;
-  /** Feed of entries other instances record (distributed store only). */
-  #tail: Promise<LogTail> | undefined;
   readonly #dispatcher: Dispatcher;
   /** Buffers of subscriptions with batched targets (created on first use). */
   #batching: BatchingRegistry | undefined;
-  readonly #ownsDispatcher: boolean;
-  readonly #pipeline: MiddlewarePipeline;
-  readonly #router = new SignalRouter<Subscription>();
-  /** Persistent subscriptions: engines, and routing at record time (outside the ordinary delivery paths). */
+  readonly #router: SignalRouter<Subscription>;
+  /** Persistent subscriptions: fed at record time, outside the ordinary delivery paths. */
   readonly #persistent: PersistentRegistry;
-  readonly #subs = new Map<string, Subscription>();
+  readonly #table: SubscriptionTable;
+  /** Every subscription by id (the table's). */
+  readonly #subs: Map<string, Subscription>;
   /** Persistent engines read the scope through this, so the drain's replacement reaches them. */
-  readonly #currentScope = (): DeliveryScope | undefined => withOpenTelemetry(this.#scope);
-  /** Replaced once by the drain context when the drain starts (see `#beginDrain`). */
-  #scope: DeliveryScope | undefined;
-  readonly #journal: SignalJournal | undefined;
-  readonly #causality: boolean;
-  readonly #maxLogSize: number;
-  readonly #logTtl: number | undefined;
-  readonly #lanes: readonly Lane[] | undefined;
-  readonly #partitionCount: number;
-  readonly #errors = new Subject<BusError>();
-  readonly #streams = new Set<Subscriber<Signal>>();
-
-  /** Publishes waiting for their turn, FIFO from `#head`. */
-  readonly #queue: (QueuedPublish | undefined)[] = [];
-  #head = 0;
-  #sequencing = false;
-  #active = 0;
-  #idleWaiters: (() => void)[] = [];
-  #closing = false;
-  /** From `close()`/`drain()` until the drain ends: in-flight deliveries may still publish. */
-  #draining = false;
-  /** Every delivery started before the drain ran in the causality context (attributable). */
-  #attributable = false;
-  /** Publishes (and lane batches) started before the drain and not settled yet. */
-  #early = 0;
-  /** `#early` counts in `unattributed` (the drain began on a bus without causality). */
-  #countsUnattributed = false;
+  readonly #currentScope: () => DeliveryScope | undefined;
+  readonly #report: (error: BusError) => void;
   #closed: Promise<void> | undefined;
-  #knownSize: number | undefined;
-  #published = 0;
-  #ttlTimer: ReturnType<typeof setInterval> | undefined;
-  /** Hand-off from `#invokePlain` to `publish` (read and cleared synchronously). */
-  #oneSub: Subscription | undefined;
-  #oneSignal: Signal | undefined;
-  #sweeping = false;
-  /** The options of every maxSize trim (one object, not one per publish). */
-  #trimOptions: TrimOptions | undefined;
-  readonly #rejectHandlerErrors: boolean;
-  /**
-   * Trackers of `handlerErrors: 'reject'` publishes being delivered, by signal id: failures
-   * a handler wrapper reports itself (`reportSubscriberError`) join their publish's.
-   */
-  readonly #collecting = new Map<string, Tracker>();
-  /** `#pump` is running; a nested call sets `#pumpAgain` instead of recursing. */
-  #pumping = false;
-  #pumpAgain = false;
 
   /**
    * @throws BusOptionError (`invalid_option`) for an option out of range; BusOptionError or
    *   a `MiddlewareError`-free validation error naming a malformed middleware
    */
   constructor(options: SignalBusOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new BusOptionError(
-        '(unnamed)',
-        'options',
-        'SignalBus needs an options object with a name',
-      );
-    }
-    const name = options.name;
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new BusOptionError(
-        '(unnamed)',
-        'name',
-        'SignalBus option "name" must be a non-empty string',
-      );
-    }
-    this.name = name;
-    const integer = (
-      option: string,
-      value: number | undefined,
-      fallback: number,
-      min: number,
-    ): number => {
-      if (value === undefined) return fallback;
-      if (!Number.isInteger(value) || value < min) {
-        throw new BusOptionError(
-          name,
-          option,
-          `option "${option}" must be an integer ≥ ${min}, got ${String(value)}`,
-        );
-      }
-      return value;
-    };
-    const positive = (option: string, value: number | undefined, fallback: number): number => {
-      if (value === undefined) return fallback;
-      if (typeof value !== 'number' || !(value > 0)) {
-        throw new BusOptionError(
-          name,
-          option,
-          `option "${option}" must be a positive number, got ${String(value)}`,
-        );
-      }
-      return value;
-    };
-    const middlewareTimeout = integer('middlewareTimeout', options.middlewareTimeout, 100, 0);
-    this.#maxLogSize =
-      options.maxLogSize === Infinity
-        ? Infinity
-        : integer('maxLogSize', options.maxLogSize, 100_000, 0);
-    this.#logTtl =
-      options.logTtl === undefined ? undefined : integer('logTtl', options.logTtl, 0, 1);
-    this.#partitionCount = integer('partitionCount', options.partitionCount, 1, 1);
-    const rate = positive('partitionRateLimitPerSec', options.partitionRateLimitPerSec, 10_000);
-    const burst = integer('partitionBurstSize', options.partitionBurstSize, 1_000, 1);
-    if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
-      throw new BusOptionError(name, 'middleware', 'option "middleware" must be an array');
-    }
-    this.#pipeline = new MiddlewarePipeline(name, middlewareTimeout, options.middleware ?? []);
-    this.#lanes =
-      this.#partitionCount > 1
-        ? Array.from({ length: this.#partitionCount }, (_, i) => new Lane(i, rate, burst))
-        : undefined;
-    const handlerErrors = options.handlerErrors ?? 'report';
-    const problem = handlerErrorsProblem(name, 'option', handlerErrors, this.#lanes !== undefined);
-    if (problem !== undefined) throw problem;
-    this.#rejectHandlerErrors = handlerErrors === 'reject';
-    this.#journal = options.journal;
-    this.#causality = options.causality ?? options.journal !== undefined;
-    this.#scope = options.deliveryScope ?? (this.#causality ? causalityDeliveryScope : undefined);
-    this.#ownsStore = options.store === undefined;
-    this.#store = options.store ?? new MemoryStore();
-    this.#distributed = isDistributedStore(this.#store) ? this.#store : undefined;
+    const settings = resolveBusOptions(options);
+    const name = (this.name = settings.name);
+    const context = new BusContext(settings, options, {
+      hasPersistent: () => this.#persistent.size > 0,
+      checkPersistent: (list) => this.#persistent.check(list),
+      enqueuePersistent: (entries) => this.#persistent.enqueue(entries),
+    });
+    this.#context = context;
+    this.#store = context.store;
+    this.#distributed = context.distributed;
+    this.#router = context.router;
+    this.#currentScope = context.currentScope;
+    this.#report = context.report;
     this.#persistent = new PersistentRegistry({
       bus: name,
       store: this.#store,
@@ -605,13 +159,22 @@ export class SignalBus {
       scope: this.#currentScope,
       report: this.#report,
     });
+    const life = (this.#life = new BusLifecycle(name));
     // Store failures with no caller (a stalled feed, a stream configured differently) reach errors$.
-    this.#stopStoreErrors = this.#distributed?.onError?.((error) =>
-      this.#report(this.#storeError('The store reported a failure', error)),
+    const stopStoreErrors = this.#distributed?.onError?.((error) =>
+      this.#report(context.storeError('The store reported a failure', error)),
     );
-    this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? new Dispatcher({ buses: options.buses });
-    this.errors$ = this.#errors.asObservable();
+    const ownsDispatcher = options.dispatcher === undefined;
+    const dispatcher = (this.#dispatcher =
+      options.dispatcher ?? new Dispatcher({ buses: options.buses }));
+    this.#table = new SubscriptionTable(
+      context,
+      life,
+      dispatcher,
+      () => (this.#batching ??= new BatchingRegistry()),
+    );
+    this.#subs = this.#table.byId;
+    this.errors$ = context.errors.asObservable();
     this.snapshots = new BusSnapshots(name, this.#store, (operation) =>
       this.#ensureOpen(operation),
     );
@@ -621,11 +184,42 @@ export class SignalBus {
       (operation) => this.#ensureOpen(operation),
       (id, operation) => this.#persistentFor(id, operation),
     );
+    const fanOut = new FanOut(context);
+    const lanes =
+      context.lanes === undefined
+        ? undefined
+        : new LaneAdmission(context, context.lanes, life, fanOut);
+    const retention = new Retention(context, life);
+    const sequencer = new PublishSequencer(context, life, fanOut, lanes, retention);
+    this.#sequencer = sequencer;
+    this.#feed = new SharedLogFeed(context, life, sequencer);
+    this.#streams = new BusStreams(life, {
+      register: (id, pattern, priority, deliver) =>
+        this.#table.register(id, pattern, priority, 'stream', 'stream', deliver),
+      remove: (sub) => this.#remove(sub),
+      replay: (pattern, replay) => this.replay(pattern, replay),
+      follow: () => this.#feed.follow(),
+    });
+    this.#shutdown = new BusShutdown(
+      context,
+      life,
+      retention,
+      sequencer,
+      this.#streams,
+      this.#feed,
+      {
+        subs: this.#subs,
+        remove: (sub) => this.#remove(sub),
+        drainBatching: () => this.#batching?.drainAll(),
+        stopStoreErrors: () => stopStoreErrors?.(),
+        closeOwned: () =>
+          Promise.allSettled([
+            ...(ownsDispatcher ? [dispatcher.close()] : []),
+            ...(context.ownsStore ? [context.store.close()] : []),
+          ]),
+      },
+    );
     trackBusForMetrics(this);
-    if (this.#logTtl !== undefined) {
-      this.#ttlTimer = setInterval(this.#sweep, this.#logTtl);
-      this.#ttlTimer.unref();
-    }
   }
 
   /**
@@ -634,46 +228,12 @@ export class SignalBus {
    * local store.
    */
   async ready(): Promise<void> {
-    await this.#follow();
-  }
-
-  /**
-   * The feed of entries other instances record, started once: they go through the publish
-   * queue (log order) to the ordinary subscriptions and streams. A bus with only persistent
-   * subscriptions never starts it.
-   */
-  #follow(): Promise<LogTail> | undefined {
-    const store = this.#distributed;
-    if (store === undefined) return undefined;
-    return (this.#tail ??= this.#startFeed(store));
-  }
-
-  async #startFeed(store: DistributedSignalStore): Promise<LogTail> {
-    try {
-      return await store.tail(this.name, (entry) => {
-        if (this.#closing) return;
-        this.#active++;
-        const recorded = [entry];
-        const settle = (): void => undefined;
-        if (!this.#sequencing) {
-          this.#sequencing = true;
-          this.#run([entry.signal], 1, recorded).then(settle, settle);
-        } else {
-          this.#queue.push(new QueuedPublish([entry.signal], settle, settle, recorded));
-        }
-      });
-    } catch (error) {
-      // The next subscribe / ready() tries again.
-      this.#tail = undefined;
-      throw error instanceof JidoSignalError
-        ? error
-        : this.#storeError('Following the shared log failed', error);
-    }
+    await this.#feed.follow();
   }
 
   /** Whether `close()` has been called. */
   get closed(): boolean {
-    return this.#closing;
+    return this.#life.closing;
   }
 
   /** The store holding this bus's log. */
@@ -683,7 +243,7 @@ export class SignalBus {
 
   /** The causality journal every published signal is recorded in (option `journal`), if any. */
   get journal(): SignalJournal | undefined {
-    return this.#journal;
+    return this.#context.journal;
   }
 
   /** The dispatcher delivering to dispatch-config subscriptions. */
@@ -693,7 +253,7 @@ export class SignalBus {
 
   /** Middleware names, in the order they run. */
   get middleware(): readonly string[] {
-    return this.#pipeline.names;
+    return this.#context.pipeline.names;
   }
 
   /**
@@ -701,7 +261,7 @@ export class SignalBus {
    * @throws BusOptionError when it is not an object with function hooks
    */
   use(middleware: BusMiddleware): this {
-    this.#pipeline.add(middleware);
+    this.#context.pipeline.add(middleware);
     return this;
   }
 
@@ -732,310 +292,9 @@ export class SignalBus {
   ): Promise<RecordedSignal[]> {
     // OpenTelemetry (producer span, trace context into the signals): one symbol lookup when unused.
     if (openTelemetryRegistered()) {
-      return observedPublish(this.name, signals, (s) => this.#publish(s, options));
+      return observedPublish(this.name, signals, (s) => this.#sequencer.publish(s, options));
     }
-    return this.#publish(signals, options);
-  }
-
-  #publish(
-    signals: Signal | readonly Signal[],
-    options: PublishOptions | undefined,
-  ): Promise<RecordedSignal[]> {
-    if (this.#closing && !this.#admitsWhileClosing()) return this.#refuse(signals);
-    let collect = this.#rejectHandlerErrors;
-    const mode = typeof options === 'object' && options !== null ? options.handlerErrors : options;
-    if (mode !== undefined) {
-      const problem = handlerErrorsProblem(
-        this.name,
-        'publish option',
-        mode,
-        this.#lanes !== undefined,
-      );
-      if (problem !== undefined) return Promise.reject(problem);
-      collect = mode === 'reject';
-    }
-    let list: readonly Signal[];
-    if (signals instanceof Signal) list = [signals];
-    else if (Array.isArray(signals)) {
-      const input = signals as readonly unknown[];
-      const n = input.length;
-      if (n === 0) return Promise.resolve([]);
-      for (let i = 0; i < n; i++) {
-        if (!(input[i] instanceof Signal)) {
-          return Promise.reject(new InvalidSignalsError(this.name, i, describeValue(input[i])));
-        }
-      }
-      list = input.slice() as Signal[];
-    } else {
-      return Promise.reject(new InvalidSignalsError(this.name, -1, describeValue(signals)));
-    }
-    // Published from inside a handler: link the new signals to the handled one.
-    if (this.#causality && CausalityContext.current() !== undefined) {
-      list = list.map((s) => CausalityContext.applyCausality(s));
-    }
-    this.#active++;
-    if (!this.#sequencing) {
-      // Idle bus: start at once.
-      this.#sequencing = true;
-      return !collect && this.#plain()
-        ? this.#runPlain(list)
-        : this.#run(list, 1, undefined, collect);
-    }
-    // Wait for the turn, FIFO: `#pump` starts queued publishes once the running one has
-    // recorded and handed over its signals — several at once (one store append) when the
-    // bus has no middleware.
-    return new Promise<RecordedSignal[]>((resolve, reject) => {
-      this.#queue.push(new QueuedPublish(list, resolve, reject, undefined, collect));
-    });
-  }
-
-  /**
-   * Whether a publish may take {@link #runPlain}: no middleware, persistent subscription,
-   * partition, delivery scope (nor OpenTelemetry's) or dispatch telemetry, and a synchronous store whose size is
-   * known (or unbounded).
-   */
-  #plain(): boolean {
-    return (
-      this.#pipeline.isEmpty &&
-      this.#persistent.size === 0 &&
-      this.#lanes === undefined &&
-      // No delivery scope, OpenTelemetry's included (when it was unregistered, this also
-      // releases its channel listeners, as a delivery on the other paths would).
-      this.#currentScope() === undefined &&
-      !dispatchChannel.hasSubscribers &&
-      this.#store.appendSync !== undefined &&
-      (this.#knownSize !== undefined || this.#maxLogSize === Infinity)
-    );
-  }
-
-  /**
-   * {@link #run} for the common case ({@link #plain}, one publish, not `'reject'`), without
-   * an async function: record synchronously, deliver, and settle the publish when its
-   * deliveries have — with callbacks on the single pending delivery, if any. Same order of
-   * effects as `#run`; the caller holds the turn.
-   */
-  #runPlain(list: readonly Signal[]): Promise<RecordedSignal[]> {
-    const early = !this.#closing;
-    if (early) this.#early++;
-    let entries: RecordedSignal[];
-    let pending: PromiseLike<unknown> | undefined;
-    try {
-      try {
-        entries = this.#store.appendSync!(this.name, list);
-        // Recorded before delivery (and in publish order), so causes precede effects.
-        if (this.#journal !== undefined) void recordPublished(this.#journal, list);
-      } catch (error) {
-        this.#pump();
-        throw error instanceof JidoSignalError
-          ? error
-          : this.#storeError('Recording the publish failed', error);
-      }
-      const n = entries.length;
-      this.#published += n;
-      if (publishChannel.hasSubscribers) {
-        publishChannel.publish({
-          bus: this.name,
-          count: n,
-          entries,
-          partitioned: false,
-        } satisfies BusPublishTelemetryMessage);
-      }
-      if (this.#knownSize !== undefined) {
-        this.#knownSize += n;
-        if (this.#knownSize > this.#maxLogSize) this.#trimToSize();
-      }
-      pending = this.#invokePlain(entries);
-    } catch (error) {
-      this.#endRun(early);
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    if (pending === undefined) {
-      // Every delivery settled synchronously.
-      this.#endRun(early);
-      return Promise.resolve(entries);
-    }
-    // A handler may return any thenable: settle through a native promise.
-    const settled = pending instanceof Promise ? pending : Promise.resolve(pending);
-    const sub = this.#oneSub;
-    if (sub === undefined) {
-      // Several pending deliveries, settled by their own callbacks; this never rejects.
-      return settled.then(() => {
-        this.#endRun(early);
-        return entries;
-      });
-    }
-    // One pending delivery: settle it here, without a tracker.
-    const signal = this.#oneSignal!;
-    this.#oneSub = this.#oneSignal = undefined;
-    return settled.then(
-      () => {
-        sub.inFlight--;
-        sub.delivered++;
-        this.#endRun(early);
-        return entries;
-      },
-      (error: unknown) => {
-        sub.inFlight--;
-        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
-        if (failure === SETTLED) sub.delivered++;
-        else {
-          sub.failed++;
-          this.#report(new SubscriberError(this.name, sub.id, signal.id, failure));
-        }
-        this.#endRun(early);
-        return entries;
-      },
-    );
-  }
-
-  /** A publish started by `#runPlain` settled (for `close()`). */
-  #endRun(early: boolean): void {
-    if (early) this.#earlyDone();
-    this.#settle();
-  }
-
-  /**
-   * Record `list` and deliver it; the caller holds the turn. `count` publishes are settled
-   * (for `close()`) when it ends: more than one when queued publishes were grouped.
-   */
-  async #run(
-    list: readonly Signal[],
-    count: number,
-    recorded?: RecordedSignal[],
-    collect = false,
-  ): Promise<RecordedSignal[]> {
-    let failures: SubscriberError[] | undefined;
-    let collector: Tracker | undefined;
-    let collected: readonly RecordedSignal[] | undefined;
-    // Deliveries started before a drain may publish follow-ups outside any context.
-    const early = !this.#closing;
-    if (early) this.#early++;
-    try {
-      const pipeline = this.#pipeline;
-      const context: PublishContext | undefined = pipeline.isEmpty
-        ? undefined
-        : { bus: this.name, publishedAt: Date.now(), metadata: new Map<string, unknown>() };
-      let entries: RecordedSignal[];
-      try {
-        if (recorded !== undefined) entries = recorded;
-        else if (
-          pipeline.hasBeforePublish &&
-          (list = await pipeline.beforePublish(list, context!)).length === 0
-        ) {
-          entries = [];
-        } else {
-          if (this.#knownSize === undefined && this.#maxLogSize !== Infinity) {
-            this.#knownSize = await this.#store.size(this.name);
-          }
-          // Persistent subscriptions refuse a publish they cannot take before anything
-          // is recorded (QueueFullError): nobody receives any of its signals.
-          if (this.#persistent.size > 0) this.#persistent.check(list);
-          const store = this.#store;
-          entries =
-            store.appendSync !== undefined
-              ? store.appendSync(this.name, list)
-              : await store.append(this.name, list);
-          // Recorded before delivery (and in publish order), so causes precede effects.
-          if (this.#journal !== undefined) void recordPublished(this.#journal, list);
-        }
-      } catch (error) {
-        this.#pump();
-        throw error instanceof JidoSignalError
-          ? error
-          : this.#storeError('Recording the publish failed', error);
-      }
-      const n = entries.length;
-      if (n === 0) {
-        this.#pump();
-        return entries;
-      }
-      if (recorded === undefined) this.#published += n;
-      if (recorded === undefined && publishChannel.hasSubscribers) {
-        publishChannel.publish({
-          bus: this.name,
-          count: n,
-          entries,
-          partitioned: this.#lanes !== undefined,
-        } satisfies BusPublishTelemetryMessage);
-      }
-      const persisting = this.#persistent.size > 0 ? this.#persistent.enqueue(entries) : undefined;
-      if (this.#knownSize !== undefined && recorded === undefined) {
-        this.#knownSize += n;
-        // Issued now, not awaited: MemoryStore applies it at once; a remote store soon
-        // after. `close()` waits for it and failures are reported on errors$.
-        if (this.#knownSize > this.#maxLogSize) this.#trimToSize();
-      }
-      if (this.#lanes !== undefined) {
-        this.#admit(entries, context);
-        this.#pump();
-      } else if (
-        pipeline.hasBeforeDispatch ||
-        pipeline.hasAfterDispatch ||
-        this.#currentScope() !== undefined ||
-        dispatchChannel.hasSubscribers ||
-        collect
-      ) {
-        const tracker = new Tracker(context);
-        if (collect) {
-          collector = tracker;
-          failures = tracker.failures = [];
-          collected = entries;
-          for (let i = 0; i < n; i++) this.#collecting.set(entries[i].signal.id, tracker);
-        }
-        if (pipeline.hasBeforeDispatch) {
-          const invoking = this.#invokeFrom(tracker, entries, 0, 0, undefined);
-          if (invoking !== undefined) await invoking;
-        } else {
-          this.#invoke(tracker, entries);
-        }
-        this.#pump();
-        const settled = tracker.finish();
-        if (settled !== undefined) await settled;
-      } else {
-        const pending = this.#invokePlain(entries);
-        const sub = this.#oneSub;
-        if (pending === undefined) {
-          // Every delivery settled synchronously.
-        } else if (sub === undefined) {
-          await pending; // several pending deliveries, settled by their own callbacks
-        } else {
-          // One pending delivery: await it here, without callbacks.
-          const signal = this.#oneSignal!;
-          this.#oneSub = this.#oneSignal = undefined;
-          try {
-            await pending;
-            sub.inFlight--;
-            sub.delivered++;
-          } catch (error) {
-            sub.inFlight--;
-            const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
-            if (failure === SETTLED) sub.delivered++;
-            else {
-              sub.failed++;
-              this.#report(new SubscriberError(this.name, sub.id, signal.id, failure));
-            }
-          }
-        }
-      }
-      if (persisting !== undefined) await persisting;
-      if (pipeline.hasAfterPublish && recorded === undefined) {
-        const after = pipeline.afterPublish(entries, context!, this.#report);
-        if (after !== undefined) await after;
-      }
-      if (failures !== undefined && failures.length > 0) {
-        throw new PublishHandlersError(this.name, failures, entries);
-      }
-      return entries;
-    } finally {
-      if (collected !== undefined) {
-        for (let i = 0; i < collected.length; i++) {
-          const id = collected[i].signal.id;
-          if (this.#collecting.get(id) === collector) this.#collecting.delete(id);
-        }
-      }
-      if (early) this.#earlyDone();
-      this.#settle(count);
-    }
+    return this.#sequencer.publish(signals, options);
   }
 
   /**
@@ -1074,8 +333,8 @@ export class SignalBus {
           'a pattern list needs a persistent subscription ({ persistent: true }); subscribe once per pattern otherwise',
         );
       }
-      const id = this.#subscribe(pattern as string, options);
-      const feed = this.#follow();
+      const id = this.#table.subscribe(pattern as string, options);
+      const feed = this.#feed.follow();
       if (feed === undefined) return Promise.resolve(id);
       // Without the feed the subscription would miss other instances' signals: undo it.
       return feed.then(
@@ -1087,7 +346,7 @@ export class SignalBus {
         },
       );
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
   }
 
@@ -1111,7 +370,7 @@ export class SignalBus {
       }
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
   }
 
@@ -1129,7 +388,7 @@ export class SignalBus {
       this.#persistentFor(subscriptionId, 'ack')!.ack(ids);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
   }
 
@@ -1144,7 +403,7 @@ export class SignalBus {
       this.#persistentFor(subscriptionId, 'nack')!.nack(id, options);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
   }
 
@@ -1163,7 +422,7 @@ export class SignalBus {
       const { deliver, target } = this.#deliveryFor(receiver, subscriptionId);
       return Promise.resolve(ps.reconnect(deliver, target));
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
   }
 
@@ -1201,7 +460,7 @@ export class SignalBus {
    */
   stream(pattern: string, options: StreamOptions = {}): Observable<Signal> {
     validatePattern(pattern);
-    return new Observable<Signal>((subscriber) => this.#openStream(pattern, options, subscriber));
+    return new Observable<Signal>((subscriber) => this.#streams.open(pattern, options, subscriber));
   }
 
   /**
@@ -1211,28 +470,16 @@ export class SignalBus {
   async stats(): Promise<BusStats> {
     this.#ensureOpen('read stats');
     const logSize = await this.#store.size(this.name);
-    const subscriptions = [...this.#subs.values()].map((s) => s.stats());
-    const partitions: PartitionStats[] = [];
-    for (let i = 0; i < this.#partitionCount; i++) {
-      const lane = this.#lanes?.[i];
-      partitions.push(
-        Object.freeze({
-          index: i,
-          subscriptions: subscriptions.filter((s) => s.partition === i).length,
-          queued: lane?.queued ?? 0,
-          tokens: lane?.bucket.available() ?? Infinity,
-        }),
-      );
-    }
-    return Object.freeze({
-      bus: this.name,
+    const context = this.#context;
+    const sequencer = this.#sequencer;
+    return busStats(
+      this.name,
       logSize,
-      published: this.#published,
-      pendingPublishes: this.#queue.length - this.#head + (this.#sequencing ? 1 : 0),
-      subscriptionCount: subscriptions.length,
-      subscriptions,
-      partitions,
-    });
+      sequencer.published,
+      sequencer.pending,
+      this.#subs,
+      context,
+    );
   }
 
   /**
@@ -1243,7 +490,7 @@ export class SignalBus {
    * same promise.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    return (this.#closed ??= this.#shutdown(options.timeout ?? DEFAULT_CLOSE_TIMEOUT));
+    return (this.#closed ??= this.#shutdown.close(options.timeout ?? DEFAULT_CLOSE_TIMEOUT));
   }
 
   /**
@@ -1261,9 +508,9 @@ export class SignalBus {
    * @returns whether the bus was idle (`false`: the timeout passed first)
    */
   drain(options: CloseOptions = {}): Promise<boolean> {
-    if (!this.#closing) this.#beginDrain();
-    if (!this.#draining) return Promise.resolve(this.#active === 0);
-    return this.#waitIdle(options.timeout ?? DEFAULT_CLOSE_TIMEOUT);
+    if (!this.#life.closing) this.#shutdown.beginDrain();
+    if (!this.#life.draining) return Promise.resolve(this.#life.active === 0);
+    return this.#life.waitIdle(options.timeout ?? DEFAULT_CLOSE_TIMEOUT);
   }
 
   /**
@@ -1271,7 +518,7 @@ export class SignalBus {
    * bus's drain has ended, so there is nothing left to wait for.
    */
   get idle(): boolean {
-    return this.#active === 0 || (this.#closing && !this.#draining);
+    return this.#life.active === 0 || (this.#life.closing && !this.#life.draining);
   }
 
   /**
@@ -1290,45 +537,18 @@ export class SignalBus {
     const error = new SubscriberError(this.name, subscriptionId, signalId, cause);
     this.#report(error);
     // A wrapper that swallowed the failure still fails a `handlerErrors: 'reject'` publish.
-    if (this.#collecting.size !== 0) this.#collecting.get(signalId)?.failures?.push(error);
+    this.#sequencer.collectFailure(signalId, error);
     return error;
   }
 
-  // ── subscribe ──────────────────────────────────────────────────────────────
-
-  #subscribe(pattern: string, options: SubscribeOptions | SignalHandler): string {
-    this.#ensureOpen('subscribe');
-    const opts: SubscribeOptions = typeof options === 'function' ? { dispatch: options } : options;
-    if (typeof opts !== 'object' || opts === null) {
-      throw new BusOptionError(
-        this.name,
-        'options',
-        'subscribe needs options { dispatch } or a handler function',
-      );
-    }
-    validatePattern(pattern);
-    const id = this.#newSubscriptionId(opts.subscriptionId);
-    const { deliver, target } = this.#deliveryFor(opts.dispatch, id);
-    const sub = this.#register(id, pattern, opts.priority, 'ordinary', target, deliver);
-    if (typeof opts.dispatch === 'function') sub.onRejected = rejectionHookOf(opts.dispatch);
-    return sub.id;
-  }
+  // ── subscriptions ──────────────────────────────────────────────────────────
 
   /**
    * The id of a new subscription: the given one or a new UUIDv7.
    * @throws BusOptionError for an empty or non-string id, SubscriptionExistsError when taken
    */
   #newSubscriptionId(given: string | undefined): string {
-    const id = given ?? SignalId.generate();
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new BusOptionError(
-        this.name,
-        'subscriptionId',
-        'subscriptionId must be a non-empty string',
-      );
-    }
-    if (this.#subs.has(id)) throw new SubscriptionExistsError(this.name, id);
-    return id;
+    return this.#table.newId(given);
   }
 
   async #subscribePersistent(
@@ -1339,6 +559,8 @@ export class SignalBus {
     const patterns = this.#persistent.patterns(patternOrList);
     const id = this.#newSubscriptionId(opts.subscriptionId);
     const receiver = this.#deliveryFor(opts.dispatch, id);
+    // Registered synchronously (before the first await): a publish issued right after
+    // `subscribe()` reaches it (buffered until the stored history is loaded).
     const { engine: ps, deliver } = this.#persistent.open(id, patterns, opts, receiver);
     const sub = new Subscription(
       id,
@@ -1376,78 +598,8 @@ export class SignalBus {
     return sub.persistence;
   }
 
-  #deliveryFor(
-    dispatch: SubscriptionDispatch | undefined,
-    subscriptionId: string,
-  ): {
-    deliver: DeliverFunction;
-    target: string;
-  } {
-    if (typeof dispatch === 'function') {
-      const handler = dispatch;
-      return {
-        // Only a handler that declares the context gets one (persistent engines make it
-        // per dispatch when the deliver function declares it).
-        deliver:
-          handler.length >= 2
-            ? (signal, _logId, delivery) => handler(signal, delivery)
-            : (signal) => handler(signal),
-        target: `handler ${handler.name || 'anonymous'}`,
-      };
-    }
-    if (
-      typeof dispatch !== 'object' ||
-      dispatch === null ||
-      (Array.isArray(dispatch) && dispatch.length === 0)
-    ) {
-      throw new BusOptionError(
-        this.name,
-        'dispatch',
-        'subscribe option "dispatch" must be a handler function, a dispatch config or a non-empty list of configs',
-      );
-    }
-    const config = dispatch as DispatchConfig | readonly DispatchConfig[];
-    const batched = batchedDelivery(this.#dispatcher, config);
-    if (batched !== undefined) {
-      (this.#batching ??= new BatchingRegistry()).set(subscriptionId, batched.batchers);
-      return batched;
-    }
-    const validated = this.#dispatcher.validate(config);
-    const list = Array.isArray(validated) ? validated : [validated];
-    const dispatcher = this.#dispatcher;
-    return {
-      deliver: (signal, _logId, delivery) =>
-        delivery === undefined
-          ? dispatcher.dispatch(signal, config)
-          : dispatcher.dispatch(signal, config, { signal: delivery.signal }),
-      target: list
-        .map((v) => (v.target === v.adapter ? v.adapter : `${v.adapter} ${v.target}`))
-        .join(', '),
-    };
-  }
-
-  #register(
-    id: string,
-    pattern: string,
-    priority: number | undefined,
-    kind: SubscriptionKind,
-    target: string,
-    deliver: DeliverFunction,
-  ): Subscription {
-    const sub = new Subscription(
-      id,
-      pattern,
-      priority ?? 0,
-      kind,
-      partitionOf(id, this.#partitionCount),
-      Date.now(),
-      target,
-      deliver,
-    );
-    // The router validates the priority; it throws before anything is registered.
-    sub.routeId = this.#router.add({ pattern, target: sub, priority });
-    this.#subs.set(id, sub);
-    return sub;
+  #deliveryFor(dispatch: SubscriptionDispatch | undefined, subscriptionId: string): Receiver {
+    return this.#table.receiver(dispatch, subscriptionId);
   }
 
   #remove(sub: Subscription): void {
@@ -1459,863 +611,7 @@ export class SignalBus {
     else this.#router.remove(sub.routeId);
   }
 
-  // ── publish ────────────────────────────────────────────────────────────────
-
-  /**
-   * The running publish handed its signals over: start the next queued one — or, on a bus
-   * without middleware, every queued one as a group sharing one store append — or go idle.
-   */
-  #pump(): void {
-    // Iterate, never recurse: a publish started here may release its turn synchronously
-    // (a MemoryStore records synchronously), and with a persistent subscription queued
-    // publishes are started one by one — recursing went `#run → #pump → #run …` one stack
-    // frame set per queued publish and overflowed the stack on a burst. A nested call only
-    // asks this loop to go round again.
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    if (this.#queue.length === this.#head) {
-      this.#goIdle(); // the common case: nothing queued
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpAgain = false;
-        this.#startNext();
-      } while (this.#pumpAgain);
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  /** Nothing is queued: release the turn. */
-  #goIdle(): void {
-    if (this.#head > 0) {
-      this.#queue.length = 0;
-      this.#head = 0;
-    }
-    this.#sequencing = false;
-  }
-
-  /** One step of `#pump`: start the next queued publish (or group), or go idle. */
-  #startNext(): void {
-    const queue = this.#queue;
-    const waiting = queue.length - this.#head;
-    if (waiting === 0) {
-      this.#goIdle();
-      return;
-    }
-    // Grouped publishes share one record step; a persistent subscription may refuse a
-    // publish (queue_full), which must fail only that publish — so no grouping then.
-    const first = queue[this.#head]!;
-    if (
-      waiting === 1 ||
-      !this.#pipeline.isEmpty ||
-      this.#persistent.size > 0 ||
-      first.recorded !== undefined ||
-      first.collect
-    ) {
-      queue[this.#head++] = undefined;
-      this.#run(first.signals, 1, first.recorded, first.collect).then(first.resolve, first.reject);
-      return;
-    }
-    // Group the local publishes up to the next entry recorded by another instance (or the
-    // next publish that collects its own failures).
-    let end = this.#head + 1;
-    while (end < queue.length && queue[end]!.recorded === undefined && !queue[end]!.collect) {
-      end++;
-    }
-    const jobs = queue.slice(this.#head, end) as QueuedPublish[];
-    if (end === queue.length) {
-      queue.length = 0;
-      this.#head = 0;
-    } else {
-      queue.fill(undefined, this.#head, end);
-      this.#head = end;
-    }
-    const all: Signal[] = [];
-    for (const job of jobs) for (const signal of job.signals) all.push(signal);
-    this.#run(all, jobs.length).then(
-      (entries) => {
-        let at = 0;
-        for (const job of jobs) {
-          const n = job.signals.length;
-          job.resolve(entries.slice(at, at + n));
-          at += n;
-        }
-      },
-      (error: unknown) => {
-        for (const job of jobs) job.reject(error);
-      },
-    );
-  }
-
-  /**
-   * The common case — no dispatch middleware, no scope, no dispatch telemetry: hand every
-   * entry to its subscribers and release the turn. Returns what to wait for: nothing when
-   * every delivery settled synchronously; the single pending delivery's own promise (its
-   * subscription and signal left in `#oneSub`/`#oneSignal` for the caller to settle — no
-   * callbacks); or, with several pending, a promise that settles them all.
-   */
-  #invokePlain(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
-    let one: PromiseLike<unknown> | undefined;
-    let oneSub: Subscription | undefined;
-    let oneSignal: Signal | undefined;
-    let oneLogId = '';
-    let tracker: Tracker | undefined;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
-      const signal = entry.signal;
-      const subs = this.#router.route(signal.type);
-      for (let j = 0; j < subs.length; j++) {
-        const sub = subs[j];
-        if (sub.removed) continue;
-        let result: unknown;
-        try {
-          result = sub.deliver(signal, entry.logId);
-        } catch (error) {
-          sub.failed++;
-          this.#report(new SubscriberError(this.name, sub.id, signal.id, error));
-          continue;
-        }
-        if (!isThenable(result)) {
-          sub.delivered++;
-          continue;
-        }
-        sub.inFlight++;
-        if (one === undefined && tracker === undefined) {
-          one = result;
-          oneSub = sub;
-          oneSignal = signal;
-          oneLogId = entry.logId;
-          continue;
-        }
-        if (tracker === undefined) {
-          tracker = new Tracker(undefined);
-          this.#trackPlain(tracker, one!, oneSub!, oneSignal!, oneLogId);
-          one = undefined;
-        }
-        this.#trackPlain(tracker, result, sub, signal, entry.logId);
-      }
-    }
-    this.#pump();
-    if (tracker !== undefined) return tracker.finish();
-    if (one !== undefined) {
-      this.#oneSub = oneSub;
-      this.#oneSignal = oneSignal;
-    }
-    return one;
-  }
-
-  /** Hands every entry of a publish to its subscribers (no `beforeDispatch` middleware). */
-  #invoke(tracker: Tracker, entries: readonly RecordedSignal[]): void {
-    const observed = dispatchChannel.hasSubscribers;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
-      const subs = this.#router.route(entry.signal.type);
-      for (let j = 0; j < subs.length; j++) {
-        const sub = subs[j];
-        if (!sub.removed) this.#deliver(tracker, sub, entry.signal, entry.logId, 0, observed);
-      }
-    }
-  }
-
-  /**
-   * Same as {@link #invoke} with `beforeDispatch` middleware: synchronous while the hooks
-   * are, resuming after an asynchronous hook so no later delivery overtakes it.
-   */
-  #invokeFrom(
-    tracker: Tracker,
-    entries: readonly RecordedSignal[],
-    i: number,
-    j: number,
-    current: readonly Subscription[] | undefined,
-  ): void | Promise<void> {
-    for (; i < entries.length; i++, j = 0, current = undefined) {
-      const entry = entries[i];
-      const subs = current ?? this.#router.route(entry.signal.type);
-      for (; j < subs.length; j++) {
-        const sub = subs[j];
-        if (sub.removed) continue;
-        const verdict = this.#pipeline.beforeDispatch(
-          entry.signal,
-          sub.info(),
-          this.#dispatchContext(tracker, entry.logId, 0),
-        );
-        if (isThenable(verdict)) {
-          const at = i;
-          const next = j + 1;
-          return verdict.then((v) => {
-            this.#apply(tracker, sub, entry, 0, v);
-            return this.#invokeFrom(tracker, entries, at, next, subs);
-          });
-        }
-        this.#apply(tracker, sub, entry, 0, verdict);
-      }
-    }
-  }
-
-  #apply(
-    tracker: Tracker,
-    sub: Subscription,
-    entry: RecordedSignal,
-    partition: number,
-    verdict: DispatchVerdict,
-  ): void {
-    if (sub.removed) return;
-    if (verdict.kind === 'deliver') {
-      this.#deliver(
-        tracker,
-        sub,
-        verdict.signal,
-        entry.logId,
-        partition,
-        dispatchChannel.hasSubscribers,
-      );
-    } else if (verdict.kind === 'skip') {
-      sub.skipped++;
-      emit(skipChannel, (): BusSkipTelemetryMessage => ({
-        bus: this.name,
-        subscriptionId: sub.id,
-        pattern: sub.pattern,
-        partition,
-        signal: entry.signal,
-        logId: entry.logId,
-        middleware: verdict.middleware,
-        reason: verdict.reason,
-      }));
-    } else {
-      sub.failed++;
-      this.#report(verdict.error);
-    }
-  }
-
-  /** Hand one signal to one subscription and track its settlement. */
-  #deliver(
-    tracker: Tracker,
-    sub: Subscription,
-    signal: Signal,
-    logId: string,
-    partition: number,
-    observed: boolean,
-  ): void {
-    const started = observed ? performance.now() : 0;
-    let result: unknown;
-    const scope = this.#currentScope();
-    try {
-      result =
-        scope === undefined
-          ? sub.deliver(signal, logId)
-          : scope.run({ bus: this.name, signal, logId, subscriptionId: sub.id }, () =>
-              sub.deliver(signal, logId),
-            );
-    } catch (error) {
-      this.#failed(tracker, sub, signal, logId, partition, started, error);
-      return;
-    }
-    if (isThenable(result)) {
-      sub.inFlight++;
-      this.#track(tracker, result, sub, signal, logId, partition, started);
-    } else {
-      this.#succeeded(tracker, sub, signal, logId, partition, started);
-    }
-  }
-
-  /**
-   * {@link #track} for `#invokePlain` (no middleware, telemetry or partition): the settle
-   * callbacks capture only what they need, and a success touches nothing but counters.
-   */
-  #trackPlain(
-    tracker: Tracker,
-    result: PromiseLike<unknown>,
-    sub: Subscription,
-    signal: Signal,
-    logId: string,
-  ): void {
-    tracker.pending++;
-    result.then(
-      () => {
-        sub.inFlight--;
-        // Middleware added since the hand-over still sees the outcome, as with `#track`.
-        if (this.#pipeline.hasAfterDispatch) this.#succeeded(tracker, sub, signal, logId, 0, 0);
-        else sub.delivered++;
-        tracker.release();
-      },
-      (error: unknown) => {
-        sub.inFlight--;
-        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
-        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, 0, 0);
-        else this.#failed(tracker, sub, signal, logId, 0, 0, failure);
-        tracker.release();
-      },
-    );
-  }
-
-  /** Count a pending delivery on `tracker` and settle it when `result` does. */
-  #track(
-    tracker: Tracker,
-    result: PromiseLike<unknown>,
-    sub: Subscription,
-    signal: Signal,
-    logId: string,
-    partition: number,
-    started: number,
-  ): void {
-    tracker.pending++;
-    result.then(
-      () => {
-        sub.inFlight--;
-        this.#succeeded(tracker, sub, signal, logId, partition, started);
-        tracker.release();
-      },
-      (error: unknown) => {
-        sub.inFlight--;
-        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
-        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, partition, started);
-        else this.#failed(tracker, sub, signal, logId, partition, started, failure);
-        tracker.release();
-      },
-    );
-  }
-
-  #succeeded(
-    tracker: Tracker,
-    sub: Subscription,
-    signal: Signal,
-    logId: string,
-    partition: number,
-    started: number,
-  ): void {
-    sub.delivered++;
-    if (started !== 0) {
-      emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
-        bus: this.name,
-        subscriptionId: sub.id,
-        pattern: sub.pattern,
-        partition,
-        signal,
-        logId,
-        durationMs: performance.now() - started,
-        outcome: 'ok',
-      }));
-    }
-    if (this.#pipeline.hasAfterDispatch)
-      this.#afterDispatch(tracker, sub, signal, logId, partition, OK);
-  }
-
-  #failed(
-    tracker: Tracker,
-    sub: Subscription,
-    signal: Signal,
-    logId: string,
-    partition: number,
-    started: number,
-    cause: unknown,
-  ): void {
-    sub.failed++;
-    const error = new SubscriberError(this.name, sub.id, signal.id, cause);
-    tracker.failures?.push(error);
-    emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
-      bus: this.name,
-      subscriptionId: sub.id,
-      pattern: sub.pattern,
-      partition,
-      signal,
-      logId,
-      durationMs: started === 0 ? 0 : performance.now() - started,
-      outcome: 'error',
-      errorCode: error.reason,
-      error,
-    }));
-    this.#report(error);
-    if (this.#pipeline.hasAfterDispatch) {
-      this.#afterDispatch(tracker, sub, signal, logId, partition, { status: 'error', error });
-    }
-  }
-
-  #afterDispatch(
-    tracker: Tracker,
-    sub: Subscription,
-    signal: Signal,
-    logId: string,
-    partition: number,
-    result: DeliveryResult,
-  ): void {
-    const after = this.#pipeline.afterDispatch(
-      signal,
-      sub.info(),
-      result,
-      this.#dispatchContext(tracker, logId, partition),
-      this.#report,
-    );
-    if (after !== undefined) {
-      tracker.pending++;
-      void after.then(() => tracker.release());
-    }
-  }
-
-  // ── partitions ─────────────────────────────────────────────────────────────
-
-  /** Split a publish's deliveries by lane, charge each lane's bucket, enqueue. */
-  #admit(entries: readonly RecordedSignal[], context: PublishContext | undefined): void {
-    const lanes = this.#lanes!;
-    const batches: (LaneBatch | undefined)[] = new Array<LaneBatch | undefined>(lanes.length);
-    for (const entry of entries) {
-      const subs = this.#router.route(entry.signal.type);
-      for (let j = 0; j < subs.length; j++) {
-        const sub = subs[j];
-        if (sub.removed) continue;
-        const batch = (batches[sub.partition] ??= new LaneBatch(
-          context,
-          lanes[sub.partition],
-          this.#closing ? this.#settle : this.#settleEarly,
-        ));
-        batch.subs.push(sub);
-        batch.entries.push(entry);
-      }
-    }
-    for (const batch of batches) {
-      if (batch === undefined) continue;
-      const lane = batch.lane;
-      const requested = batch.subs.length;
-      const available = Math.floor(lane.bucket.available());
-      const granted = lane.bucket.take(requested);
-      if (granted < requested) this.#rateLimited(batch, granted, requested, available);
-      if (granted === 0) continue;
-      this.#active++;
-      if (batch.onDone === this.#settleEarly) this.#early++;
-      lane.enqueue(() => this.#runBatch(batch));
-    }
-  }
-
-  /** `onDone` of a lane batch admitted before the drain started. */
-  readonly #settleEarly = (): void => {
-    this.#earlyDone();
-    this.#settle();
-  };
-
-  #earlyDone(): void {
-    this.#early--;
-    if (this.#countsUnattributed) unattributed--;
-  }
-
-  #rateLimited(batch: LaneBatch, granted: number, requested: number, available: number): void {
-    const dropped: DroppedDelivery[] = [];
-    for (let k = granted; k < requested; k++) {
-      const sub = batch.subs[k];
-      const entry = batch.entries[k];
-      sub.rateLimited++;
-      dropped.push({ subscriptionId: sub.id, signalId: entry.signal.id, logId: entry.logId });
-    }
-    batch.subs.length = granted;
-    batch.entries.length = granted;
-    const partition = batch.lane.index;
-    emit(rateLimitedChannel, (): BusRateLimitedTelemetryMessage => ({
-      bus: this.name,
-      partition,
-      dropped: dropped.length,
-      requested,
-      available,
-    }));
-    this.#report(new RateLimitedError(this.name, partition, dropped, requested, available));
-  }
-
-  /** Run one lane batch: hold the lane while `beforeDispatch` is asynchronous. */
-  #runBatch(batch: LaneBatch): void | Promise<void> {
-    const held = this.#runBatchFrom(batch, 0);
-    if (held === undefined) {
-      batch.release();
-      return;
-    }
-    return held.then(() => batch.release());
-  }
-
-  #runBatchFrom(batch: LaneBatch, k: number): void | Promise<void> {
-    const partition = batch.lane.index;
-    const observed = dispatchChannel.hasSubscribers;
-    const withMiddleware = this.#pipeline.hasBeforeDispatch;
-    for (; k < batch.subs.length; k++) {
-      const sub = batch.subs[k];
-      const entry = batch.entries[k];
-      if (sub.removed) continue;
-      if (!withMiddleware) {
-        this.#deliver(batch, sub, entry.signal, entry.logId, partition, observed);
-        continue;
-      }
-      const verdict = this.#pipeline.beforeDispatch(
-        entry.signal,
-        sub.info(),
-        this.#dispatchContext(batch, entry.logId, partition),
-      );
-      if (isThenable(verdict)) {
-        const at = k;
-        return verdict.then((v) => {
-          this.#apply(batch, sub, entry, partition, v);
-          return this.#runBatchFrom(batch, at + 1);
-        });
-      }
-      this.#apply(batch, sub, entry, partition, verdict);
-    }
-  }
-
-  // ── retention ──────────────────────────────────────────────────────────────
-
-  #trimToSize(): void {
-    // A maxSize trim leaves exactly maxLogSize entries (this bus is the log's only writer
-    // as far as it knows), so the size is known now; per-bus callbacks avoid closures on
-    // this per-publish path once the log is full.
-    this.#knownSize = this.#maxLogSize;
-    const store = this.#store;
-    const options = (this.#trimOptions ??= Object.freeze({ maxSize: this.#maxLogSize }));
-    if (store.trimSync !== undefined) {
-      // In-process store: trim now, without a promise per publish (and, being synchronous,
-      // without counting as pending work for close()).
-      let removed: number;
-      try {
-        removed = store.trimSync(this.name, options);
-      } catch (error) {
-        this.#active++;
-        this.#trimFailed(error);
-        return;
-      }
-      if (removed > 0 && truncatedChannel.hasSubscribers) this.#truncated(removed);
-      return;
-    }
-    this.#active++;
-    store.trim(this.name, options).then(this.#trimmed, this.#trimFailed);
-  }
-
-  #truncated(removed: number): void {
-    emit(truncatedChannel, (): BusLogTruncatedTelemetryMessage => ({
-      bus: this.name,
-      reason: 'max_size',
-      removed,
-      newSize: this.#maxLogSize,
-    }));
-  }
-
-  readonly #trimmed = (removed: number): void => {
-    if (removed > 0) this.#truncated(removed);
-    this.#settle();
-  };
-
-  readonly #trimFailed = (error: unknown): void => {
-    this.#report(this.#storeError('Trimming the log to maxLogSize failed', error));
-    this.#settle();
-  };
-
-  readonly #sweep = (): void => {
-    if (this.#sweeping || this.#closing) return;
-    this.#sweeping = true;
-    this.#active++;
-    const ttl = this.#logTtl!;
-    void this.#store
-      .trim(this.name, { olderThan: Date.now() - ttl })
-      .then(async (removed) => {
-        if (removed <= 0) return;
-        if (this.#knownSize !== undefined) this.#knownSize = Math.max(0, this.#knownSize - removed);
-        if (truncatedChannel.hasSubscribers) {
-          const newSize = await this.#store.size(this.name);
-          emit(truncatedChannel, (): BusLogTruncatedTelemetryMessage => ({
-            bus: this.name,
-            reason: 'ttl',
-            removed,
-            newSize,
-            ttlMs: ttl,
-          }));
-        }
-      })
-      .catch((error: unknown) => this.#report(this.#storeError('The log TTL sweep failed', error)))
-      .finally(() => {
-        this.#sweeping = false;
-        this.#settle();
-      });
-  };
-
-  #storeError(message: string, error: unknown): BusError {
-    return error instanceof BusError
-      ? error
-      : new BusError(
-          'store_error',
-          this.name,
-          `${message}: ${error instanceof Error ? error.message : String(error)}`,
-          {
-            cause: error,
-          },
-        );
-  }
-
-  // ── streams ────────────────────────────────────────────────────────────────
-
-  #openStream(pattern: string, options: StreamOptions, subscriber: Subscriber<Signal>): () => void {
-    if (this.#closing) {
-      subscriber.error(new BusClosedError(this.name, 'stream'));
-      return () => {};
-    }
-    this.#follow()?.catch((error: unknown) => subscriber.error(error));
-    let buffer: { signal: Signal; logId: string }[] | undefined =
-      options.replay === undefined ? undefined : [];
-    // Settles once the replay is emitted and the buffer flushed: a delivery buffered during
-    // the replay returns it, so `await publish()` still means "the observer has it".
-    let flushed: Promise<void> | undefined;
-    let replayedUpTo = '';
-    let sub: Subscription;
-    try {
-      sub = this.#register(
-        `stream-${SignalId.generate()}`,
-        pattern,
-        options.priority,
-        'stream',
-        'stream',
-        (signal, logId) => {
-          if (buffer !== undefined) {
-            buffer.push({ signal, logId });
-            return flushed;
-          }
-          if (logId > replayedUpTo) subscriber.next(signal);
-          return undefined;
-        },
-      );
-    } catch (error) {
-      subscriber.error(error);
-      return () => {};
-    }
-    this.#streams.add(subscriber);
-    if (options.replay !== undefined) {
-      flushed = this.replay(pattern, options.replay).then(
-        (history) => {
-          const live = buffer!;
-          buffer = undefined;
-          if (subscriber.closed) return;
-          for (const entry of history) {
-            subscriber.next(entry.signal);
-            if (entry.logId > replayedUpTo) replayedUpTo = entry.logId;
-          }
-          for (const item of live) if (item.logId > replayedUpTo) subscriber.next(item.signal);
-        },
-        (error: unknown) => {
-          buffer = undefined;
-          subscriber.error(error);
-        },
-      );
-    }
-    return () => {
-      this.#streams.delete(subscriber);
-      this.#remove(sub);
-    };
-  }
-
-  // ── reporting and lifecycle ────────────────────────────────────────────────
-
-  readonly #report = (error: BusError): void => {
-    emit(errorChannel, (): BusErrorTelemetryMessage => ({
-      bus: this.name,
-      code: error.code,
-      error,
-      subscriptionId: error.subscriptionId,
-      signalId: error.signalId,
-    }));
-    this.#errors.next(error);
-  };
-
-  #dispatchContext(tracker: Tracker, logId: string, partition: number): DispatchContext {
-    const base = tracker.context ?? {
-      bus: this.name,
-      publishedAt: Date.now(),
-      metadata: new Map(),
-    };
-    return {
-      bus: base.bus,
-      publishedAt: base.publishedAt,
-      metadata: base.metadata,
-      logId,
-      partition,
-    };
-  }
-
   #ensureOpen(operation: string): void {
-    if (this.#closing) throw new BusClosedError(this.name, operation);
-  }
-
-  // ── drain ──────────────────────────────────────────────────────────────────
-
-  /**
-   * Stop outside intake. From now on every ordinary delivery runs in the causality context,
-   * so what its handler publishes is known to come from a delivery; persistent
-   * subscriptions stop (re)delivering.
-   */
-  #beginDrain(): void {
-    this.#closing = true;
-    this.#draining = true;
-    this.#batching?.drainAll();
-    if (this.#ttlTimer !== undefined) clearInterval(this.#ttlTimer);
-    const inner = this.#scope;
-    this.#attributable = inner === causalityDeliveryScope;
-    if (!this.#attributable) {
-      this.#countsUnattributed = true;
-      unattributed += this.#early;
-      // Only now, so a bus without causality pays for AsyncLocalStorage during the drain only.
-      this.#scope =
-        inner === undefined
-          ? causalityDeliveryScope
-          : {
-              run: (handled, fn) =>
-                causalityDeliveryScope.run(handled, () => inner.run(handled, fn)),
-            };
-    }
-    for (const sub of this.#subs.values()) sub.persistence?.halt();
-  }
-
-  /**
-   * During the drain: a publish from a delivery (in the causality context), or any publish
-   * while deliveries that started before a drain outside that context — on any bus — may
-   * still be running.
-   */
-  #admitsWhileClosing(): boolean {
-    if (!this.#draining) return false;
-    return CausalityContext.current() !== undefined || unattributed > 0;
-  }
-
-  /** Refuse a publish because the bus is closing or closed: reject, and report it with ids. */
-  #refuse(signals: unknown): Promise<never> {
-    const ids: string[] = [];
-    if (signals instanceof Signal) ids.push(signals.id);
-    else if (Array.isArray(signals)) {
-      for (const s of signals as unknown[]) if (s instanceof Signal) ids.push(s.id);
-    }
-    const error = new BusClosedError(this.name, 'publish', ids);
-    this.#report(error);
-    return Promise.reject(error);
-  }
-
-  /** Wait until idle or `timeout` ms; `true` when idle. */
-  async #waitIdle(timeout: number): Promise<boolean> {
-    if (this.#active === 0) return true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = await Promise.race([
-      this.#idle().then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeout);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
-    return idle;
-  }
-
-  /** The drain is over: refuse (and report) the publishes still waiting for their turn. */
-  #endDrain(): void {
-    this.#draining = false;
-    // Deliveries still running past the deadline stop counting: a hung one must not make
-    // later drains (of any bus) accept every outside publish.
-    if (this.#countsUnattributed) {
-      unattributed -= this.#early;
-      this.#countsUnattributed = false;
-    }
-    const queue = this.#queue;
-    for (let i = this.#head; i < queue.length; i++) {
-      const job = queue[i];
-      if (job === undefined) continue;
-      queue[i] = undefined;
-      if (job.recorded === undefined) {
-        const error = new BusClosedError(
-          this.name,
-          'publish',
-          job.signals.map((signal) => signal.id),
-        );
-        this.#report(error);
-        job.reject(error);
-      }
-      this.#settle();
-    }
-    queue.length = 0;
-    this.#head = 0;
-  }
-
-  readonly #settle = (count = 1): void => {
-    this.#active -= count;
-    if (this.#active === 0 && this.#idleWaiters.length > 0) {
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
-  };
-
-  #idle(): Promise<void> {
-    if (this.#active === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
-  async #shutdown(timeout: number): Promise<void> {
-    if (!this.#closing) this.#beginDrain();
-    // Persistent subscriptions stopped (re)delivering when the drain began; unacked signals
-    // stay pending.
-    const persistent: PersistentEngine[] = [];
-    for (const sub of this.#subs.values()) {
-      if (sub.persistence !== undefined) persistent.push(sub.persistence);
-    }
-    await this.#waitIdle(timeout);
-    this.#endDrain();
-    for (const subscriber of [...this.#streams]) subscriber.complete();
-    this.#streams.clear();
-    this.#stopStoreErrors?.();
-    this.#errors.complete();
-    for (const sub of [...this.#subs.values()]) this.#remove(sub);
-    // Final checkpoints, before an owned store closes.
-    await Promise.allSettled(persistent.map((ps) => ps.stop(true)));
-    const tail = await this.#tail?.catch(() => undefined);
-    await tail?.stop().catch((error: unknown) => {
-      this.#report(this.#storeError('Stopping the shared log feed failed', error));
-    });
-    const closing: Promise<unknown>[] = [];
-    if (this.#ownsDispatcher) closing.push(this.#dispatcher.close());
-    if (this.#ownsStore) closing.push(this.#store.close());
-    await Promise.allSettled(closing);
-  }
-}
-
-/**
- * What is wrong with a `handlerErrors` value, if anything: a value other than 'report' /
- * 'reject', or 'reject' on a partitioned bus (a partitioned publish does not wait for
- * deliveries).
- */
-function handlerErrorsProblem(
-  bus: string,
-  what: 'option' | 'publish option',
-  mode: unknown,
-  partitioned: boolean,
-): BusOptionError | undefined {
-  if (mode !== 'report' && mode !== 'reject') {
-    return new BusOptionError(
-      bus,
-      'handlerErrors',
-      `${what} "handlerErrors" must be 'report' or 'reject', got ${describeValue(mode)}`,
-    );
-  }
-  if (mode === 'reject' && partitioned) {
-    return new BusOptionError(
-      bus,
-      'handlerErrors',
-      `${what} "handlerErrors: 'reject'" needs partitionCount 1 (a partitioned publish does not wait for deliveries)`,
-    );
-  }
-  return undefined;
-}
-
-/** What {@link rejection} returns when the subscription's hook settled the failure itself. */
-const SETTLED: unique symbol = Symbol('settled');
-
-/**
- * A delivery of `sub` rejected with `error`: `SETTLED` when its rejection hook took care of
- * it (the delivery counts as succeeded), else the error to fail it with (what the hook
- * threw, if it threw).
- */
-function rejection(sub: Subscription, signal: Signal, error: unknown): unknown {
-  try {
-    return sub.onRejected!(error, signal) ? error : SETTLED;
-  } catch (thrown) {
-    return thrown;
+    this.#life.ensureOpen(operation);
   }
 }

@@ -1,29 +1,18 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SignalBusRegistry } from '../../../lib/core/bus/bus-registry.js';
 import { AsyncLocalDeliveryScope } from '../../../lib/core/bus/delivery-scope.js';
-import {
-  SignalBus,
-  type BusErrorTelemetryMessage,
-  type SignalBusOptions,
-} from '../../../lib/core/bus/signal-bus.js';
+import type { BusErrorTelemetryMessage } from '../../../lib/core/bus/bus-telemetry.js';
+import { SignalBus, type SignalBusOptions } from '../../../lib/core/bus/signal-bus.js';
 import { BusClosedError } from '../../../lib/core/errors/bus.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
 import { rejection } from '../../helpers/errors.js';
-import { collectErrors, deferred, listen, sig, sleep } from './helpers.js';
+import { busFactory, collectErrors, deferred, listen, sig, sleep } from './helpers.js';
 
 // Graceful shutdown (issue 14, point 4): intake from outside stops, follow-ups published by
 // in-flight deliveries are accepted and delivered until the drain ends, and whatever is
 // refused is reported with its signal ids — never dropped silently.
-const buses: SignalBus[] = [];
-function newBus(options: Partial<SignalBusOptions> = {}): SignalBus {
-  const bus = new SignalBus({ name: `drain-${buses.length}`, ...options });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close({ timeout: 100 })));
-});
+const newBus = busFactory('drain', { timeout: 100 });
 
 /**
  * `order.placed` handlers wait for `gate`, then publish `order.charged` (awaited);

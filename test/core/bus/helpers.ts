@@ -1,6 +1,11 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterEach } from '@jest/globals';
 import type { BusError } from '../../../lib/core/errors/bus.error.js';
-import type { SignalBus } from '../../../lib/core/bus/signal-bus.js';
+import {
+  SignalBus,
+  type CloseOptions,
+  type SignalBusOptions,
+} from '../../../lib/core/bus/signal-bus.js';
 import { createSignal, type Signal } from '../../../lib/core/signal/signal.js';
 
 /** A signal of `type` with `data`. */
@@ -35,4 +40,23 @@ export function listen<T = unknown>(name: string): { messages: T[]; stop: () => 
   };
   subscribe(name, fn);
   return { messages, stop: () => unsubscribe(name, fn) };
+}
+
+/**
+ * `newBus(options?)` for a spec file: a bus named `${prefix}-${n}` (unless `options.name`
+ * says otherwise), closed with `closeOptions` after each test.
+ */
+export function busFactory(
+  prefix: string,
+  closeOptions?: CloseOptions,
+): (options?: Partial<SignalBusOptions>) => SignalBus {
+  const buses: SignalBus[] = [];
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((b) => b.close(closeOptions)));
+  });
+  return (options = {}) => {
+    const bus = new SignalBus({ name: `${prefix}-${buses.length}`, ...options });
+    buses.push(bus);
+    return bus;
+  };
 }

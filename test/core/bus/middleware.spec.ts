@@ -1,5 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { SignalBus, type SignalBusOptions } from '../../../lib/core/bus/signal-bus.js';
+import { describe, expect, it } from '@jest/globals';
 import type { BusMiddleware, DeliveryResult } from '../../../lib/core/bus/middleware.interface.js';
 import { LoggingMiddleware, type BusLogger } from '../../../lib/core/bus/logging.middleware.js';
 import {
@@ -9,17 +8,9 @@ import {
 } from '../../../lib/core/errors/bus.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
-import { collectErrors, listen, sig, sleep } from './helpers.js';
+import { busFactory, collectErrors, listen, sig, sleep } from './helpers.js';
 
-const buses: SignalBus[] = [];
-function newBus(options: Partial<SignalBusOptions> = {}): SignalBus {
-  const bus = new SignalBus({ name: `mw-${buses.length}`, ...options });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close()));
-});
+const newBus = busFactory('mw');
 
 function recorder(name: string, calls: string[]): BusMiddleware {
   return {

@@ -1,23 +1,11 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import {
-  SignalBus,
-  type BusRateLimitedTelemetryMessage,
-  type SignalBusOptions,
-} from '../../../lib/core/bus/signal-bus.js';
+import { describe, expect, it } from '@jest/globals';
+import type { BusRateLimitedTelemetryMessage } from '../../../lib/core/bus/bus-telemetry.js';
 import { TokenBucket, partitionOf } from '../../../lib/core/bus/token-bucket.js';
 import { RateLimitedError } from '../../../lib/core/errors/bus.error.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
-import { collectErrors, deferred, listen, sig, sleep } from './helpers.js';
+import { busFactory, collectErrors, deferred, listen, sig, sleep } from './helpers.js';
 
-const buses: SignalBus[] = [];
-function newBus(options: Partial<SignalBusOptions> = {}): SignalBus {
-  const bus = new SignalBus({ name: `part-${buses.length}`, ...options });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close()));
-});
+const newBus = busFactory('part');
 
 /** `count` subscription ids that all hash to `partition` of `of`. */
 function idsInPartition(partition: number, of: number, count: number, prefix = 'sub'): string[] {

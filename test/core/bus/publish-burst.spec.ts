@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { isJidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import type { RecordedSignal } from '../../../lib/core/store/signal-store.interface.js';
 import { prng } from '../../helpers/prng.js';
-import { sig, sleep } from './helpers.js';
+import { busFactory, sig, sleep } from './helpers.js';
 
 type Outcome = PromiseSettledResult<RecordedSignal[]>;
 
@@ -50,17 +50,12 @@ function rejections(outcomes: readonly Outcome[]): unknown[] {
   return outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
 }
 
-const buses: SignalBus[] = [];
+const makeBus = busFactory('burst', { timeout: 1000 });
 function newBus(name: string): SignalBus {
-  const bus = new SignalBus({ name });
+  const bus = makeBus({ name });
   bus.errors$.subscribe(() => undefined);
-  buses.push(bus);
   return bus;
 }
-
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close({ timeout: 1000 })));
-});
 
 describe('SignalBus: a burst of un-awaited publishes (regression: issue 15, stack overflow)', () => {
   // Before the fix, `#run → #invokePlain → #pump → #run` recursed once per queued publish

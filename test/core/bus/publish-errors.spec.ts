@@ -1,5 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { SignalBus, type SignalBusOptions } from '../../../lib/core/bus/signal-bus.js';
+import { describe, expect, it } from '@jest/globals';
 import {
   BusOptionError,
   PublishHandlersError,
@@ -7,17 +6,9 @@ import {
 } from '../../../lib/core/errors/bus.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { rejection } from '../../helpers/errors.js';
-import { collectErrors, sig, sleep } from './helpers.js';
+import { busFactory, collectErrors, sig, sleep } from './helpers.js';
 
-const buses: SignalBus[] = [];
-function newBus(options: Partial<SignalBusOptions> = {}): SignalBus {
-  const bus = new SignalBus({ name: `pe-${buses.length}`, ...options });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close()));
-});
+const newBus = busFactory('pe');
 
 function boom(message: string) {
   return (): never => {

@@ -1,22 +1,13 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { setRejectionHook } from '../../../lib/core/bus/rejection-hook.js';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import type { SignalHandler } from '../../../lib/core/bus/subscription.js';
 import { SubscriberError } from '../../../lib/core/errors/bus.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
-import { collectErrors, listen, sig } from './helpers.js';
+import { busFactory, collectErrors, listen, sig } from './helpers.js';
 
-const buses: SignalBus[] = [];
-function newBus(): SignalBus {
-  const bus = new SignalBus({ name: `hook-${buses.length}` });
-  buses.push(bus);
-  return bus;
-}
-
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close()));
-});
+const newBus = busFactory('hook');
 
 /** An async handler failing with `error`, whose rejections go to `hook`. */
 function failing(

@@ -1,22 +1,13 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { SignalBus, type SignalBusOptions } from '../../../lib/core/bus/signal-bus.js';
 import { BusClosedError } from '../../../lib/core/errors/bus.error.js';
 import { InvalidPatternError } from '../../../lib/core/errors/router.error.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { MemoryStore } from '../../../lib/core/store/memory.store.js';
 import type { LogQuery, RecordedSignal } from '../../../lib/core/store/signal-store.interface.js';
-import { sig, sleep } from './helpers.js';
+import { busFactory, sig, sleep } from './helpers.js';
 
-const buses: SignalBus[] = [];
-function newBus(options: Partial<SignalBusOptions> = {}): SignalBus {
-  const bus = new SignalBus({ name: `rs-${buses.length}`, ...options });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close()));
-});
+const newBus = busFactory('rs');
 
 /** A store whose reads answer late: entries appended meanwhile are in the answer. */
 class SlowReadStore extends MemoryStore {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { SignalBusRegistry } from '../../../lib/core/bus/bus-registry.js';
 import {
@@ -19,18 +19,9 @@ import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import type { Signal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
 import { AsyncLocalDeliveryScope } from '../../../lib/core/bus/delivery-scope.js';
-import { collectErrors, deferred, listen, sig, sleep } from './helpers.js';
+import { busFactory, collectErrors, deferred, listen, sig, sleep } from './helpers.js';
 
-const buses: SignalBus[] = [];
-function newBus(options: Partial<ConstructorParameters<typeof SignalBus>[0]> = {}): SignalBus {
-  const bus = new SignalBus({ name: `bus-${buses.length}`, ...options });
-  buses.push(bus);
-  return bus;
-}
-
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close()));
-});
+const newBus = busFactory('bus');
 
 describe('SignalBus publish / subscribe', () => {
   it('records signals with increasing log ids and delivers them to matching subscribers', async () => {

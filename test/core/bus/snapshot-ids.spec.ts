@@ -1,21 +1,14 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { InvalidSnapshotIdError, SnapshotExistsError } from '../../../lib/core/errors/bus.error.js';
 import { MemoryStore } from '../../../lib/core/store/memory.store.js';
 import { rejection } from '../../helpers/errors.js';
-import { sig } from './helpers.js';
+import { busFactory, sig } from './helpers.js';
 
 // Ported from jido_signal's snapshot tests (spec §5.8): jido's internal API takes `id:`;
 // here `snapshots.create(pattern, { id })` does, with typed errors.
-const buses: SignalBus[] = [];
-function newBus(store?: MemoryStore): SignalBus {
-  const bus = new SignalBus({ name: `snap-ids-${buses.length}`, store });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close()));
-});
+const makeBus = busFactory('snap-ids');
+const newBus = (store?: MemoryStore): SignalBus => makeBus({ store });
 
 describe('snapshots.create({ id })', () => {
   it('uses the caller-chosen id for create, read, list and delete', async () => {

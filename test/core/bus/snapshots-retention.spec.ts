@@ -1,23 +1,11 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import {
-  SignalBus,
-  type BusLogTruncatedTelemetryMessage,
-  type SignalBusOptions,
-} from '../../../lib/core/bus/signal-bus.js';
+import { describe, expect, it } from '@jest/globals';
+import type { BusLogTruncatedTelemetryMessage } from '../../../lib/core/bus/bus-telemetry.js';
 import { SnapshotNotFoundError } from '../../../lib/core/errors/bus.error.js';
 import { InvalidPatternError } from '../../../lib/core/errors/router.error.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
-import { listen, sig, sleep } from './helpers.js';
+import { busFactory, listen, sig, sleep } from './helpers.js';
 
-const buses: SignalBus[] = [];
-function newBus(options: Partial<SignalBusOptions> = {}): SignalBus {
-  const bus = new SignalBus({ name: `sr-${buses.length}`, ...options });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((b) => b.close()));
-});
+const newBus = busFactory('sr');
 
 describe('snapshots', () => {
   it('captures matching entries; later publishes and trims do not change it; objects are frozen', async () => {

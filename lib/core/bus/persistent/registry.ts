@@ -3,17 +3,15 @@ import { SignalRouter } from '../../router/signal-router.js';
 import type { Signal } from '../../signal/signal.js';
 import type { DistributedSignalStore } from '../../store/distributed-store.interface.js';
 import type { RecordedSignal, SignalStore } from '../../store/signal-store.interface.js';
-import { TelemetryChannel } from '../../telemetry/channels.js';
-import { emit, telemetryChannel } from '../../telemetry/telemetry.js';
+import { emit } from '../../telemetry/telemetry.js';
 import { isThenable } from '../../util/is-thenable.js';
+import { dispatchChannel, type BusDispatchTelemetryMessage } from '../bus-telemetry.js';
 import type { DeliveryScope } from '../delivery-scope.js';
 import { coveringPattern, matchesAny } from '../pattern-list.js';
 import type { DeliverFunction, PersistentEngine, PersistentHost } from './engine.js';
 import { PersistentSubscription } from './local-engine.js';
 import type { PersistentSubscribeOptions } from './options.js';
 import { RemotePersistentSubscription } from './remote-engine.js';
-
-const dispatchChannel = telemetryChannel(TelemetryChannel.BusDispatch);
 
 /** What the bus lends its persistent registry. @internal */
 export interface PersistentRegistryHost {
@@ -200,7 +198,7 @@ export class PersistentRegistry {
 
   /**
    * Report each persistent delivery on the `BusDispatch` telemetry channel (as ordinary
-   * deliveries are; the message is a `BusDispatchTelemetryMessage`), so observers such as
+   * deliveries are), so observers such as
    * `SignalSpy` see handler outcomes. Free when nobody listens.
    */
   #observe(id: string, pattern: string, deliver: DeliverFunction): DeliverFunction {
@@ -208,7 +206,10 @@ export class PersistentRegistry {
     return (signal, logId, delivery) => {
       if (!dispatchChannel.hasSubscribers) return deliver(signal, logId, delivery);
       const started = performance.now();
-      const message = (outcome: 'ok' | 'error', error?: SubscriberError) => ({
+      const message = (
+        outcome: 'ok' | 'error',
+        error?: SubscriberError,
+      ): BusDispatchTelemetryMessage => ({
         bus,
         subscriptionId: id,
         pattern,

@@ -1,0 +1,37 @@
+import type { SubscriberError } from '../errors/bus.error.js';
+import type { PublishContext } from './middleware.interface.js';
+
+/**
+ * Delivery bookkeeping of one publish (or lane batch): `pending` counts unsettled
+ * deliveries and after-hooks, plus one for the invocation phase itself.
+ * @internal
+ */
+export class Tracker {
+  pending = 1;
+  /** Failed deliveries, collected for a `handlerErrors: 'reject'` publish only. */
+  failures: SubscriberError[] | undefined = undefined;
+  #waiter: (() => void) | undefined;
+
+  constructor(
+    /** The publish's middleware context (set whenever middleware exist). */
+    readonly context: PublishContext | undefined,
+    readonly onDone: (() => void) | undefined = undefined,
+  ) {}
+
+  release(): void {
+    if (--this.pending !== 0) return;
+    this.onDone?.();
+    this.#waiter?.();
+  }
+
+  /** End the invocation phase; the promise (if any) resolves once everything settled. */
+  finish(): Promise<void> | undefined {
+    if (this.pending === 1) {
+      this.release();
+      return undefined;
+    }
+    const settled = new Promise<void>((resolve) => (this.#waiter = resolve));
+    this.release();
+    return settled;
+  }
+}

@@ -1,0 +1,392 @@
+import { SubscriberError } from '../errors/bus.error.js';
+import type { Signal } from '../signal/signal.js';
+import type { SignalRouter } from '../router/signal-router.js';
+import type { RecordedSignal } from '../store/signal-store.interface.js';
+import { emit } from '../telemetry/telemetry.js';
+import type { BusContext } from './bus-context.js';
+import {
+  dispatchChannel,
+  dispatchMessage,
+  skipChannel,
+  type BusDispatchTelemetryMessage,
+  type BusSkipTelemetryMessage,
+} from './bus-telemetry.js';
+import type { DeliveryScope } from './delivery-scope.js';
+import { Tracker } from './delivery-tracker.js';
+import type { DispatchVerdict, MiddlewarePipeline } from './middleware-pipeline.js';
+import type { DeliveryResult, DispatchContext } from './middleware.interface.js';
+import type { BusError } from '../errors/bus.error.js';
+import type { Subscription } from './subscription.js';
+import { isThenable } from '../util/is-thenable.js';
+
+const OK: DeliveryResult = Object.freeze({ status: 'ok' });
+
+/**
+ * Hands recorded signals to the matching ordinary subscriptions and settles each delivery:
+ * counters, `BusDispatch` / `BusDispatchSkipped` telemetry, `afterDispatch` middleware and
+ * failure reports. Four loops share the per-delivery steps: {@link FanOut.invokePlain}
+ * (nothing to observe: no middleware, scope or dispatch telemetry), {@link FanOut.invoke}
+ * (no `beforeDispatch`), {@link FanOut.invokeFrom} (with `beforeDispatch`, resumable) and
+ * the lane batches (`LaneAdmission`), which call {@link FanOut.deliver} and
+ * {@link FanOut.apply}. They stay separate loops rather than one parameterised loop: the
+ * plain one is the hot path (issue 17) and one loop would put the middleware, scope and
+ * telemetry checks, the resume position of an asynchronous `beforeDispatch` and a tracker
+ * on every delivery; the others differ in what they must be able to suspend.
+ * @internal
+ */
+export class FanOut {
+  /** Hand-off from {@link invokePlain} to its caller (read and cleared synchronously). */
+  oneSub: Subscription | undefined;
+  oneSignal: Signal | undefined;
+  readonly #name: string;
+  readonly #router: SignalRouter<Subscription>;
+  readonly #pipeline: MiddlewarePipeline;
+  readonly #report: (error: BusError) => void;
+  readonly #currentScope: () => DeliveryScope | undefined;
+
+  constructor(context: BusContext) {
+    this.#name = context.name;
+    this.#router = context.router;
+    this.#pipeline = context.pipeline;
+    this.#report = context.report;
+    this.#currentScope = context.currentScope;
+  }
+
+  /**
+   * The common case — no dispatch middleware, no scope, no dispatch telemetry: hand every
+   * entry to its subscribers (the caller then releases the turn). Returns what to wait for:
+   * nothing when every delivery settled synchronously; the single pending delivery's own
+   * promise (its subscription and signal left in `oneSub`/`oneSignal` for the caller to
+   * settle — no callbacks); or, with several pending, a promise that settles them all.
+   */
+  invokePlain(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
+    let one: PromiseLike<unknown> | undefined;
+    let oneSub: Subscription | undefined;
+    let oneSignal: Signal | undefined;
+    let oneLogId = '';
+    let tracker: Tracker | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const signal = entry.signal;
+      const subs = this.#router.route(signal.type);
+      for (let j = 0; j < subs.length; j++) {
+        const sub = subs[j];
+        if (sub.removed) continue;
+        let result: unknown;
+        try {
+          result = sub.deliver(signal, entry.logId);
+        } catch (error) {
+          sub.failed++;
+          this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
+          continue;
+        }
+        if (!isThenable(result)) {
+          sub.delivered++;
+          continue;
+        }
+        sub.inFlight++;
+        if (one === undefined && tracker === undefined) {
+          one = result;
+          oneSub = sub;
+          oneSignal = signal;
+          oneLogId = entry.logId;
+          continue;
+        }
+        if (tracker === undefined) {
+          tracker = new Tracker(undefined);
+          this.#trackPlain(tracker, one!, oneSub!, oneSignal!, oneLogId);
+          one = undefined;
+        }
+        this.#trackPlain(tracker, result, sub, signal, entry.logId);
+      }
+    }
+    if (tracker !== undefined) return tracker.finish();
+    if (one !== undefined) {
+      this.oneSub = oneSub;
+      this.oneSignal = oneSignal;
+    }
+    return one;
+  }
+
+  /** Hands every entry of a publish to its subscribers (no `beforeDispatch` middleware). */
+  invoke(tracker: Tracker, entries: readonly RecordedSignal[]): void {
+    const observed = dispatchChannel.hasSubscribers;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const subs = this.#router.route(entry.signal.type);
+      for (let j = 0; j < subs.length; j++) {
+        const sub = subs[j];
+        if (!sub.removed) this.deliver(tracker, sub, entry.signal, entry.logId, 0, observed);
+      }
+    }
+  }
+
+  /**
+   * Same as {@link invoke} with `beforeDispatch` middleware: synchronous while the hooks
+   * are, resuming after an asynchronous hook so no later delivery overtakes it.
+   */
+  invokeFrom(
+    tracker: Tracker,
+    entries: readonly RecordedSignal[],
+    i: number,
+    j: number,
+    current: readonly Subscription[] | undefined,
+  ): void | Promise<void> {
+    for (; i < entries.length; i++, j = 0, current = undefined) {
+      const entry = entries[i];
+      const subs = current ?? this.#router.route(entry.signal.type);
+      for (; j < subs.length; j++) {
+        const sub = subs[j];
+        if (sub.removed) continue;
+        const verdict = this.#pipeline.beforeDispatch(
+          entry.signal,
+          sub.info(),
+          this.dispatchContext(tracker, entry.logId, 0),
+        );
+        if (isThenable(verdict)) {
+          const at = i;
+          const next = j + 1;
+          return verdict.then((v) => {
+            this.apply(tracker, sub, entry, 0, v);
+            return this.invokeFrom(tracker, entries, at, next, subs);
+          });
+        }
+        this.apply(tracker, sub, entry, 0, verdict);
+      }
+    }
+  }
+
+  apply(
+    tracker: Tracker,
+    sub: Subscription,
+    entry: RecordedSignal,
+    partition: number,
+    verdict: DispatchVerdict,
+  ): void {
+    if (sub.removed) return;
+    if (verdict.kind === 'deliver') {
+      this.deliver(
+        tracker,
+        sub,
+        verdict.signal,
+        entry.logId,
+        partition,
+        dispatchChannel.hasSubscribers,
+      );
+    } else if (verdict.kind === 'skip') {
+      sub.skipped++;
+      emit(skipChannel, (): BusSkipTelemetryMessage => ({
+        bus: this.#name,
+        subscriptionId: sub.id,
+        pattern: sub.pattern,
+        partition,
+        signal: entry.signal,
+        logId: entry.logId,
+        middleware: verdict.middleware,
+        reason: verdict.reason,
+      }));
+    } else {
+      sub.failed++;
+      this.#report(verdict.error);
+    }
+  }
+
+  /** Hand one signal to one subscription and track its settlement. */
+  deliver(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    observed: boolean,
+  ): void {
+    const started = observed ? performance.now() : 0;
+    let result: unknown;
+    const scope = this.#currentScope();
+    try {
+      result =
+        scope === undefined
+          ? sub.deliver(signal, logId)
+          : scope.run({ bus: this.#name, signal, logId, subscriptionId: sub.id }, () =>
+              sub.deliver(signal, logId),
+            );
+    } catch (error) {
+      this.#failed(tracker, sub, signal, logId, partition, started, error);
+      return;
+    }
+    if (isThenable(result)) {
+      sub.inFlight++;
+      this.#track(tracker, result, sub, signal, logId, partition, started);
+    } else {
+      this.#succeeded(tracker, sub, signal, logId, partition, started);
+    }
+  }
+
+  /**
+   * {@link #track} for `invokePlain` (no middleware, telemetry or partition): the settle
+   * callbacks capture only what they need, and a success touches nothing but counters.
+   */
+  #trackPlain(
+    tracker: Tracker,
+    result: PromiseLike<unknown>,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+  ): void {
+    tracker.pending++;
+    result.then(
+      () => {
+        sub.inFlight--;
+        // Middleware added since the hand-over still sees the outcome, as with `#track`.
+        if (this.#pipeline.hasAfterDispatch) this.#succeeded(tracker, sub, signal, logId, 0, 0);
+        else sub.delivered++;
+        tracker.release();
+      },
+      (error: unknown) => {
+        sub.inFlight--;
+        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, 0, 0);
+        else this.#failed(tracker, sub, signal, logId, 0, 0, failure);
+        tracker.release();
+      },
+    );
+  }
+
+  /** Count a pending delivery on `tracker` and settle it when `result` does. */
+  #track(
+    tracker: Tracker,
+    result: PromiseLike<unknown>,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    started: number,
+  ): void {
+    tracker.pending++;
+    result.then(
+      () => {
+        sub.inFlight--;
+        this.#succeeded(tracker, sub, signal, logId, partition, started);
+        tracker.release();
+      },
+      (error: unknown) => {
+        sub.inFlight--;
+        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, partition, started);
+        else this.#failed(tracker, sub, signal, logId, partition, started, failure);
+        tracker.release();
+      },
+    );
+  }
+
+  #succeeded(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    started: number,
+  ): void {
+    sub.delivered++;
+    if (started !== 0) {
+      emit(dispatchChannel, () =>
+        dispatchMessage(this.#name, sub, signal, logId, partition, started),
+      );
+    }
+    if (this.#pipeline.hasAfterDispatch)
+      this.#afterDispatch(tracker, sub, signal, logId, partition, OK);
+  }
+
+  #failed(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    started: number,
+    cause: unknown,
+  ): void {
+    sub.failed++;
+    const error = new SubscriberError(this.#name, sub.id, signal.id, cause);
+    tracker.failures?.push(error);
+    emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
+      ...dispatchMessage(this.#name, sub, signal, logId, partition, started),
+      outcome: 'error',
+      errorCode: error.reason,
+      error,
+    }));
+    this.#report(error);
+    if (this.#pipeline.hasAfterDispatch) {
+      this.#afterDispatch(tracker, sub, signal, logId, partition, { status: 'error', error });
+    }
+  }
+
+  #afterDispatch(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    result: DeliveryResult,
+  ): void {
+    const after = this.#pipeline.afterDispatch(
+      signal,
+      sub.info(),
+      result,
+      this.dispatchContext(tracker, logId, partition),
+      this.#report,
+    );
+    if (after !== undefined) {
+      tracker.pending++;
+      void after.then(() => tracker.release());
+    }
+  }
+
+  dispatchContext(tracker: Tracker, logId: string, partition: number): DispatchContext {
+    const base = tracker.context ?? {
+      bus: this.#name,
+      publishedAt: Date.now(),
+      metadata: new Map(),
+    };
+    return {
+      bus: base.bus,
+      publishedAt: base.publishedAt,
+      metadata: base.metadata,
+      logId,
+      partition,
+    };
+  }
+
+  /** The single pending delivery {@link invokePlain} handed over succeeded. */
+  oneDelivered(sub: Subscription): void {
+    sub.inFlight--;
+    sub.delivered++;
+  }
+
+  /** The single pending delivery {@link invokePlain} handed over failed with `error`. */
+  oneFailed(sub: Subscription, signal: Signal, error: unknown): void {
+    sub.inFlight--;
+    const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+    if (failure === SETTLED) sub.delivered++;
+    else {
+      sub.failed++;
+      this.#report(new SubscriberError(this.#name, sub.id, signal.id, failure));
+    }
+  }
+}
+
+/** What {@link rejection} returns when the subscription's hook settled the failure itself. */
+const SETTLED: unique symbol = Symbol('settled');
+
+/**
+ * A delivery of `sub` rejected with `error`: `SETTLED` when its rejection hook took care of
+ * it (the delivery counts as succeeded), else the error to fail it with (what the hook
+ * threw, if it threw).
+ */
+function rejection(sub: Subscription, signal: Signal, error: unknown): unknown {
+  try {
+    return sub.onRejected!(error, signal) ? error : SETTLED;
+  } catch (thrown) {
+    return thrown;
+  }
+}
