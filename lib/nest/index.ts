@@ -32,7 +32,7 @@ export { SignalMiddleware } from './decorators/signal-middleware.decorator.js';
 export { isSignalContext, type SignalHandlerContext } from './signal-context.js';
 export { SignalReadinessWatcher } from './signal-readiness.watcher.js';
 export {
-  SignalSubscribersExplorer,
+  SignalHandlerRegistry,
   type SignalHandlerInfo,
   type SignalHandlerInvocation,
-} from './signal-subscribers.explorer.js';
+} from './signal-handler.registry.js';
