@@ -416,6 +416,7 @@ export {
   type JidoSignalModuleExtras,
   type JidoSignalModuleOptions,
   type JidoSignalModuleRootOptions,
+  type JidoSignalStoreOption,
   type OnSignalOptions,
   type OnSignalPersistentOptions,
   type SignalBusConfig,
@@ -425,3 +426,6 @@ export {
   type SignalHandlerInvocation,
   type SignalMiddlewareOptions,
 } from './nest/index.js';
+
+// The module's `telemetry` option (the switches themselves: `nestjs-jido-signal/telemetry`).
+export type { OpenTelemetryOptions } from './core/telemetry/otel/options.js';

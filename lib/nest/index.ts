@@ -10,6 +10,7 @@ export type {
   JidoSignalDispatcherOptions,
   JidoSignalFeatureOptions,
   SignalBusConfig,
+  JidoSignalStoreOption,
   OnSignalOptions,
   OnSignalPersistentOptions,
   OnSignalMetadata,
