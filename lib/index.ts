@@ -85,7 +85,8 @@ export {
   type ValidationIssue,
 } from './core/errors/index.js';
 
-// Signals: the CloudEvents value, the factory, ids, extensions, trace context, schemas, serializers.
+// Signals: the CloudEvents value, the factory, ids, extensions, trace context, schemas,
+// serializers.
 export {
   BUILT_IN_EXTENSIONS,
   causationIdExtension,
@@ -159,7 +160,8 @@ export {
   type SignalRouterOptions,
 } from './core/router/index.js';
 
-// Dispatch: the dispatcher, the built-in adapters and their options, receivers, pub/sub, circuit breaker, retry, sanitising, webhook signatures.
+// Dispatch: the dispatcher, the built-in adapters and their options, receivers, pub/sub,
+// circuit breaker, retry, sanitising, webhook signatures.
 export {
   AdapterRegistry,
   BusAdapter,
@@ -279,7 +281,8 @@ export {
   type WebhookSignatureScheme,
 } from './core/dispatch/index.js';
 
-// Bus: the signal bus, subscriptions (ordinary, persistent, batched), middleware, DLQ, snapshots, registry.
+// Bus: the signal bus, subscriptions (ordinary, persistent, batched), middleware, DLQ,
+// snapshots, registry.
 export {
   AsyncLocalDeliveryScope,
   BusDlq,
@@ -336,7 +339,8 @@ export {
   type UnsubscribeOptions,
 } from './core/bus/index.js';
 
-// Stores: the store contracts and the in-memory store (JetStream: `./jetstream`, Redis: `./redis`).
+// Stores: the store contracts and the in-memory store (JetStream: `./jetstream`, Redis:
+// `./redis`).
 export {
   MemoryStore,
   type ConsumerStart,
@@ -390,7 +394,8 @@ export {
   type UnknownCausePolicy,
 } from './core/journal/index.js';
 
-// NestJS: the module, its options and tokens, decorators, handler context and registry, readiness.
+// NestJS: the module, its options and tokens, decorators, handler context and registry,
+// readiness.
 export {
   DEFAULT_SHUTDOWN_TIMEOUT,
   DEFAULT_SIGNAL_BUS,

@@ -55,7 +55,6 @@ export {
 } from './delivery-scope.js';
 export { SignalBusRegistry } from './bus-registry.js';
 export {
-  type PersistentSubscription,
   type PersistentSubscribeOptions,
   type StartFrom,
   type OverflowPolicy,

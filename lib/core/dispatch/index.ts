@@ -130,13 +130,7 @@ export {
   type WebhookEndpoint,
   type WebhookOptions,
 } from './adapters/webhook.adapter.js';
-export type {
-  HttpTlsOptions,
-  PemInput,
-  ResolvedTls,
-  TlsConnectOptions,
-  TlsSummary,
-} from './adapters/tls.js';
+export type { HttpTlsOptions, PemInput, ResolvedTls, TlsSummary } from './adapters/tls.js';
 export {
   CircuitBreaker,
   DEFAULT_CIRCUIT_BREAKER_SETTINGS,
