@@ -16,7 +16,7 @@ import { createSignal, type Signal } from '../lib/core/signal/signal.js';
 import { JidoSignalModule } from '../lib/nest/jido-signal.module.js';
 import { OnSignal } from '../lib/nest/decorators/on-signal.decorator.js';
 import { getSignalBusToken } from '../lib/nest/jido-signal.constants.js';
-import { SignalSubscribersExplorer } from '../lib/nest/signal-subscribers.explorer.js';
+import { SignalHandlerRegistry } from '../lib/nest/signal-handler.registry.js';
 import { fasterBy, type BenchRow, type BenchSection } from './harness.js';
 
 const gc = ((): (() => void) => {
@@ -118,7 +118,7 @@ function ours(
         moduleOf([JidoSignalModule.forRoot()], classes),
         { logger: false },
       );
-      const invocations = app.get(SignalSubscribersExplorer).handlers();
+      const invocations = app.get(SignalHandlerRegistry).handlers();
       if (invocations.length !== handlers || invocations.some((h) => h.invocation !== 'direct')) {
         throw new Error('expected every @OnSignal handler on the direct path');
       }

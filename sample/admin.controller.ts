@@ -3,7 +3,7 @@ import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import {
   InjectSignalBus,
   SignalJournal,
-  SignalSubscribersExplorer,
+  SignalHandlerRegistry,
   type SignalBus,
 } from '../lib/index.js';
 import { SignalHealthIndicator } from '../lib/terminus/index.js';
@@ -17,7 +17,7 @@ import { SignalErrorFilter } from './signal-error.filter.js';
 export class AdminController {
   constructor(
     @InjectSignalBus() private readonly bus: SignalBus,
-    private readonly explorer: SignalSubscribersExplorer,
+    private readonly signalHandlers: SignalHandlerRegistry,
     private readonly journal: SignalJournal,
   ) {}
 
@@ -27,7 +27,7 @@ export class AdminController {
   async stats() {
     return {
       bus: await this.bus.stats(),
-      handlers: this.explorer.handlers(),
+      handlers: this.signalHandlers.handlers(),
       journal: { size: await this.journal.size() },
     };
   }

@@ -10,6 +10,7 @@ export type {
   JidoSignalDispatcherOptions,
   JidoSignalFeatureOptions,
   SignalBusConfig,
+  JidoSignalStoreOption,
   OnSignalOptions,
   OnSignalPersistentOptions,
   OnSignalMetadata,
@@ -32,7 +33,7 @@ export { SignalMiddleware } from './decorators/signal-middleware.decorator.js';
 export { isSignalContext, type SignalHandlerContext } from './signal-context.js';
 export { SignalReadinessWatcher } from './signal-readiness.watcher.js';
 export {
-  SignalSubscribersExplorer,
+  SignalHandlerRegistry,
   type SignalHandlerInfo,
   type SignalHandlerInvocation,
-} from './signal-subscribers.explorer.js';
+} from './signal-handler.registry.js';

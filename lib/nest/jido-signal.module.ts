@@ -24,8 +24,11 @@ import type {
 } from './jido-signal-options.interface.js';
 import { JidoSignalRuntime } from './jido-signal.runtime.js';
 import { SignalMetadataAccessor } from './signal-metadata.accessor.js';
+import { SignalHandlerRegistry } from './signal-handler.registry.js';
+import { SignalProvidersLoader } from './signal-providers.loader.js';
 import { SignalReadinessWatcher } from './signal-readiness.watcher.js';
-import { SignalSubscribersExplorer } from './signal-subscribers.explorer.js';
+import { SignalSubscribersLoader } from './signal-subscribers.loader.js';
+import { SignalLifecycle } from './signal.lifecycle.js';
 
 /** Bus names that get a token with `forRootAsync`. @internal */
 const JIDO_SIGNAL_BUS_NAMES = Symbol('JIDO_SIGNAL_BUS_NAMES');
@@ -37,7 +40,7 @@ const JIDO_SIGNAL_BUS_NAMES = Symbol('JIDO_SIGNAL_BUS_NAMES');
 function busTokenProviders(names: readonly string[], defaultName?: string): Provider[] {
   const named: Provider[] = [...new Set(names)].map((name) => ({
     provide: getSignalBusToken(name),
-    // `null` for a bus that does not exist: the explorer then fails the bootstrap with a
+    // `null` for a bus that does not exist: the lifecycle then fails the bootstrap with a
     // message naming the injecting class and `busNames` (see `injectedBusNames`).
     useFactory: (runtime: JidoSignalRuntime) => runtime.registry.get(name) ?? null,
     inject: [JIDO_SIGNAL_RUNTIME],
@@ -139,7 +142,10 @@ export class JidoSignalFeatureModule {}
       inject: [JIDO_SIGNAL_RUNTIME],
     },
     SignalMetadataAccessor,
-    SignalSubscribersExplorer,
+    SignalHandlerRegistry,
+    SignalProvidersLoader,
+    SignalSubscribersLoader,
+    SignalLifecycle,
   ],
   exports: [
     JIDO_SIGNAL_RUNTIME,
@@ -147,7 +153,7 @@ export class JidoSignalFeatureModule {}
     SignalBusRegistry,
     Dispatcher,
     SignalFactory,
-    SignalSubscribersExplorer,
+    SignalHandlerRegistry,
   ],
 })
 export class JidoSignalModule extends JidoSignalConfigurableModule {

@@ -16,16 +16,8 @@ import { JidoSignalMessages } from './jido-signal.messages.js';
 import { SignalParamsFactory, type SignalHandlerContext } from './signal-context.js';
 import type { SignalMetadataAccessor } from './signal-metadata.accessor.js';
 import type { PlannedSubscription } from './signal-handler.planner.js';
+import type { SignalHandlerInvocation } from './signal-handler.registry.js';
 import { isThenable } from '../core/util/is-thenable.js';
-
-/** How a registered handler is invoked. */
-export type SignalHandlerInvocation =
-  /** Called directly: no enhancers, no parameter decorators (the fast path). */
-  | 'direct'
-  /** Through Nest's `ExternalContextCreator` (guards, interceptors, pipes, filters, params). */
-  | 'context'
-  /** A new instance per signal (request-scoped provider; the signal is the request). */
-  | 'request';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -89,10 +81,17 @@ export class SignalHandlerInvoker {
   readonly #logger = new Logger('JidoSignal');
   readonly #params: ParamsFactory = new SignalParamsFactory();
 
+  /**
+   * @param config - the application's configuration (Nest's `ApplicationConfig` provider,
+   *   present in every module): its global filters, guards and interceptors decide whether a
+   *   handler without enhancers of its own may be called directly; `undefined` assumes it
+   *   has all three
+   */
   constructor(
     private readonly accessor: SignalMetadataAccessor,
     private readonly contextCreator: ExternalContextCreator,
     private readonly moduleRef: ModuleRef,
+    private readonly config: ApplicationConfig | undefined,
   ) {}
 
   /** The bus handler of `plan` (named `Class.method`, which `stats()` shows as its target). */
@@ -108,9 +107,7 @@ export class SignalHandlerInvoker {
   }
 
   #globalEnhancers(): { any: boolean; filters: boolean; guards: boolean } {
-    const config = (
-      this.contextCreator as unknown as { container?: { applicationConfig?: unknown } }
-    ).container?.applicationConfig;
+    const config = this.config;
     if (!(config instanceof ApplicationConfig)) return { any: true, filters: true, guards: true };
     const filters =
       config.getGlobalFilters().length > 0 || config.getGlobalRequestFilters().length > 0;

@@ -1,4 +1,4 @@
-import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { MetadataScanner } from '@nestjs/core';
 import type { SignalBus } from '../core/bus/signal-bus.js';
 import { validatePattern } from '../core/router/pattern.js';
 import { JidoSignalMessages } from './jido-signal.messages.js';
@@ -10,9 +10,9 @@ import type {
 } from './jido-signal-options.interface.js';
 import type { JidoSignalRuntime } from './jido-signal.runtime.js';
 import type { SignalMetadataAccessor } from './signal-metadata.accessor.js';
+import { classNameOf, type Wrapper } from './provider-wrappers.js';
+import { describeThrown } from '../core/errors/jido-signal.error.js';
 
-/** A provider or controller as discovery returns it. @internal */
-export type Wrapper = ReturnType<DiscoveryService['getProviders']>[number];
 type Method = (...args: unknown[]) => unknown;
 
 /** One subscription to make for an `@OnSignal` application. @internal */
@@ -37,14 +37,6 @@ export interface PlannedSubscription {
 type Draft = Omit<PlannedSubscription, 'subscriptionId' | 'derivedId'> & {
   readonly pinnedId: string | undefined;
 };
-
-/** @internal */
-export function classNameOf(wrapper: Wrapper, instance: object): string {
-  const ctor = (instance as { constructor?: { name?: string } }).constructor;
-  return (
-    ctor?.name || (typeof wrapper.token === 'function' ? wrapper.token.name : String(wrapper.name))
-  );
-}
 
 /**
  * Turns the `@OnSignal` metadata of the discovered providers and controllers into
@@ -137,11 +129,7 @@ export class SignalHandlerPlanner {
       } catch (cause) {
         throw new SignalRegistrationError(
           'invalid_pattern',
-          JidoSignalMessages.invalidPattern(
-            where,
-            pattern,
-            cause instanceof Error ? cause.message : String(cause),
-          ),
+          JidoSignalMessages.invalidPattern(where, pattern, describeThrown(cause)),
           { cause, details: { ...details, pattern } },
         );
       }

@@ -4,9 +4,21 @@
  * this file at start-up: `JidoSignalModule.forRoot({ store: { type: 'redis' } })` imports it
  * when it connects.
  */
-export * from '../core/store/redis/index.js';
+export {
+  logIdOf,
+  RedisStore,
+  streamIdOf,
+  type RedisConnectionOptions,
+  type RedisServerOptions,
+  type RedisStoreOptions,
+  type RedisStoreSettings,
+} from '../core/store/redis/index.js';
 export { RedisJournal, type RedisJournalOptions } from '../core/journal/redis.journal.js';
-export * from '../core/dispatch/redis-pubsub.js';
+export {
+  RedisPubSub,
+  type RedisPubSubErrorHandler,
+  type RedisPubSubOptions,
+} from '../core/dispatch/redis-pubsub.js';
 export {
   StoreError,
   StoreClosedError,

@@ -39,10 +39,7 @@ export type {
   MiddlewareSkipMessage,
   MiddlewareExceptionMessage,
 } from '../core/bus/middleware-telemetry.js';
-export type {
-  JournalRecordMessage,
-  JournalRecordErrorMessage,
-} from '../core/journal/signal-journal.js';
+export type {} from '../core/journal/signal-journal.js';
 export type {
   JournalFlushMessage,
   JournalRecoveryReport,
@@ -50,3 +47,7 @@ export type {
 export type { OpenTelemetryOptions } from '../core/telemetry/otel/options.js';
 export { configureOpenTelemetry } from '../core/telemetry/otel/options.js';
 export { OtelAttr, OtelMetric, MESSAGING_SYSTEM } from '../core/telemetry/otel/attributes.js';
+export {
+  type JournalRecordMessage,
+  type JournalRecordErrorMessage,
+} from '../core/journal/signal-journal.types.js';

@@ -1,1 +1,7 @@
-export * from './signal-health.indicator.js';
+export {
+  SignalHealthIndicator,
+  type BusHealthOptions,
+  type BusHealthSubscription,
+  type StoreHealthOptions,
+  type TargetHealth,
+} from './signal-health.indicator.js';

@@ -92,7 +92,7 @@ export interface JidoSignalTestingModuleOptions {
  * Puts the fakes back in front after `@SignalAdapter` providers of the same name were
  * registered, and detaches the spy once the buses have drained. Nest runs `onModuleInit`
  * of global modules (such as `JidoSignalModule`) first, then the others from the deepest
- * import up: this module is not global so that its hook runs after the explorer's. A
+ * import up: this module is not global so that its hook runs after the signal lifecycle's. A
  * configuration validated in between is re-validated (the adapter registry's version
  * changes). @internal
  */

@@ -7,7 +7,7 @@ import type { BusError, SubscriberError } from '../../lib/core/errors/bus.error.
 import { createSignal } from '../../lib/core/signal/signal.js';
 import {
   JidoSignalModule,
-  SignalSubscribersExplorer,
+  SignalHandlerRegistry,
   getSignalBusToken,
 } from '../../lib/nest/index.js';
 import {
@@ -130,7 +130,7 @@ describe('Nest enhancers on signal handlers (e2e)', () => {
     // No handler has enhancers or parameter decorators: all take the direct path.
     expect(
       app
-        .get(SignalSubscribersExplorer)
+        .get(SignalHandlerRegistry)
         .handlers()
         .map((h) => h.invocation),
     ).toEqual(['direct', 'direct', 'direct']);

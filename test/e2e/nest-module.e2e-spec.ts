@@ -12,7 +12,7 @@ import {
   JidoSignalModule,
   SignalReadinessWatcher,
   SignalRegistrationError,
-  SignalSubscribersExplorer,
+  SignalHandlerRegistry,
   getSignalBusToken,
   type JidoSignalModuleOptions,
 } from '../../lib/nest/index.js';
@@ -82,7 +82,7 @@ describe('JidoSignalModule (e2e)', () => {
       'order.updated@StackedConsumer.handle#2',
       'order.deleted@StackedConsumer.handle#3',
     ]);
-    const infos = app.get(SignalSubscribersExplorer).handlers();
+    const infos = app.get(SignalHandlerRegistry).handlers();
     expect(infos.map((h) => [h.pattern, h.invocation])).toEqual([
       ['order.created', 'direct'],
       ['order.updated', 'direct'],
@@ -103,7 +103,7 @@ describe('JidoSignalModule (e2e)', () => {
       .get<SignalBus>(getSignalBusToken())
       .publish(createSignal('order.created', { customer: { id: 'c-7' } }));
     expect(app.get(Recorder).of('controller')).toEqual(['c-7:order.created']);
-    expect(app.get(SignalSubscribersExplorer).handlers()[0]?.invocation).toBe('context');
+    expect(app.get(SignalHandlerRegistry).handlers()[0]?.invocation).toBe('context');
   });
 
   it('two applications in one process are independent', async () => {
@@ -158,7 +158,7 @@ describe('JidoSignalModule (e2e)', () => {
     expect(seen).toHaveLength(2);
     expect(seen.every((s) => s.same)).toBe(true);
     expect(seen[0]?.instance).not.toBe(seen[1]?.instance);
-    expect(app.get(SignalSubscribersExplorer).handlers()[0]?.invocation).toBe('request');
+    expect(app.get(SignalHandlerRegistry).handlers()[0]?.invocation).toBe('request');
   });
 
   it('durable providers: a ContextIdStrategy maps signals to long-lived sub-trees', async () => {

@@ -7,7 +7,7 @@ import { createSignal } from '../../lib/core/signal/signal.js';
 import {
   JidoSignalModule,
   SignalRegistrationError,
-  SignalSubscribersExplorer,
+  SignalHandlerRegistry,
   getSignalBusToken,
 } from '../../lib/nest/index.js';
 import { JidoSignalTestingModule, SignalSpy } from '../../lib/testing/index.js';
@@ -57,7 +57,7 @@ afterEach(async () => {
 describe('persistent @OnSignal with a pattern list (e2e)', () => {
   it('is one durable subscription Class.method over every pattern, shown as Class.method', async () => {
     const { app, bus } = await boot([Settlement]);
-    const handlers = app.get(SignalSubscribersExplorer).handlers();
+    const handlers = app.get(SignalHandlerRegistry).handlers();
     expect(handlers).toEqual([
       expect.objectContaining({
         subscriptionId: 'Settlement.settle',
@@ -113,7 +113,7 @@ describe('stacked persistent @OnSignal decorators (e2e)', () => {
     const { app, bus, logger } = await boot([Ledger]);
     expect(
       app
-        .get(SignalSubscribersExplorer)
+        .get(SignalHandlerRegistry)
         .handlers()
         .map((h) => [h.subscriptionId, h.patterns]),
     ).toEqual([

@@ -9,17 +9,10 @@ import {
   MemoryStore,
   SignalBus,
   createSignal,
-  type DispatchAdapter,
 } from '../../lib/index.js';
 import { JidoSignalModule, OnSignal, getSignalBusToken } from '../../lib/nest/index.js';
 import { SignalHealthIndicator } from '../../lib/terminus/index.js';
-
-const probe: DispatchAdapter<{ healthy: boolean }> = {
-  name: 'probe',
-  validateOptions: (o) => ({ healthy: o.healthy === true }),
-  deliver: () => undefined,
-  healthCheck: (o) => ({ healthy: o.healthy, details: { probed: true } }),
-};
+import { standaloneIndicator, type StandaloneIndicator } from './helpers.js';
 
 /** Resolves once the bus's DLQ holds `n` entries. */
 async function dlqDepth(bus: SignalBus, n: number): Promise<void> {
@@ -47,29 +40,22 @@ async function busWithDeadLetters(name: string, count: number): Promise<SignalBu
 }
 
 describe('SignalHealthIndicator.checkBus (standalone, real TerminusModule)', () => {
-  let moduleRef: TestingModule;
+  let standalone: StandaloneIndicator;
   let health: HealthCheckService;
   let signals: SignalHealthIndicator;
+  let dispatcher: Dispatcher;
   const buses: SignalBus[] = [];
-  const dispatcher = new Dispatcher({ adapters: [probe] });
 
   beforeAll(async () => {
-    moduleRef = await Test.createTestingModule({
-      imports: [TerminusModule.forRoot({ logger: false })],
-      providers: [SignalHealthIndicator],
-    }).compile();
-    health = moduleRef.get(HealthCheckService);
-    signals = moduleRef.get(SignalHealthIndicator);
+    standalone = await standaloneIndicator();
+    ({ health, signals, dispatcher } = standalone);
   });
 
   afterEach(async () => {
     await Promise.all(buses.splice(0).map((b) => b.close()));
   });
 
-  afterAll(async () => {
-    await dispatcher.close();
-    await moduleRef.close();
-  });
+  afterAll(() => standalone.close());
 
   it('healthy → up, with the subscriptions and their counters', async () => {
     const bus = new SignalBus({ name: 'orders' });

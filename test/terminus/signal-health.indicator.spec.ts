@@ -1,36 +1,22 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import { CircuitBreaker, Dispatcher, MemoryStore, type DispatchAdapter } from '../../lib/index.js';
-import { SignalHealthIndicator } from '../../lib/terminus/index.js';
-
-const probe: DispatchAdapter<{ healthy: boolean }> = {
-  name: 'probe',
-  validateOptions: (o) => ({ healthy: o.healthy === true }),
-  deliver: () => undefined,
-  healthCheck: (o) => ({ healthy: o.healthy, details: { probed: true } }),
-};
+import type { HealthCheckService } from '@nestjs/terminus';
+import { CircuitBreaker, type Dispatcher, MemoryStore } from '../../lib/index.js';
+import type { SignalHealthIndicator } from '../../lib/terminus/index.js';
+import { standaloneIndicator, type StandaloneIndicator } from './helpers.js';
 
 describe('SignalHealthIndicator', () => {
-  let moduleRef: TestingModule;
+  let standalone: StandaloneIndicator;
   let health: HealthCheckService;
   let signals: SignalHealthIndicator;
-  const dispatcher = new Dispatcher({ adapters: [probe] });
+  let dispatcher: Dispatcher;
 
   beforeAll(async () => {
-    moduleRef = await Test.createTestingModule({
-      imports: [TerminusModule.forRoot({ logger: false })],
-      providers: [SignalHealthIndicator],
-    }).compile();
-    health = moduleRef.get(HealthCheckService);
-    signals = moduleRef.get(SignalHealthIndicator);
+    standalone = await standaloneIndicator();
+    ({ health, signals, dispatcher } = standalone);
   });
 
-  afterAll(async () => {
-    await dispatcher.close();
-    await moduleRef.close();
-  });
+  afterAll(() => standalone.close());
 
   it('store: up while reachable, down (with the error code) once closed', async () => {
     const store = new MemoryStore();

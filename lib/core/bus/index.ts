@@ -1,23 +1,14 @@
-export { SignalBus } from './signal-bus.js';
-export type {
-  SignalBusOptions,
-  ReplayOptions,
-  StreamOptions,
-  CloseOptions,
-  HandlerErrorMode,
-  PublishOptions,
-  UnsubscribeOptions,
-} from './bus-options.js';
-export type { BusStats } from './bus-stats.js';
-export type {
-  BusPublishTelemetryMessage,
-  BusDeliveryTelemetryFields,
-  BusDispatchTelemetryMessage,
-  BusSkipTelemetryMessage,
-  BusErrorTelemetryMessage,
-  BusRateLimitedTelemetryMessage,
-  BusLogTruncatedTelemetryMessage,
-} from './bus-telemetry.js';
+export {
+  SignalBus,
+  type SignalBusOptions,
+  type ReplayOptions,
+  type StreamOptions,
+  type CloseOptions,
+  type HandlerErrorMode,
+  type PublishOptions,
+  type UnsubscribeOptions,
+  type BusStats,
+} from './signal-bus.js';
 export type {
   SignalHandler,
   SubscriptionDispatch,
@@ -56,28 +47,12 @@ export {
   type HandledSignal,
 } from './delivery-scope.js';
 export { SignalBusRegistry } from './bus-registry.js';
-export type { PersistentSubscription } from './persistent/local-engine.js';
-export type {
-  PersistentSubscribeOptions,
-  StartFrom,
-  OverflowPolicy,
-  DlqOverflowPolicy,
-} from './persistent/options.js';
-export type {
-  NackOptions,
-  ReconnectResult,
-  RedriveResult,
-  PersistentStats,
-} from './persistent/engine.js';
 export {
-  type PersistentDeliverMessage,
-  type PersistentAckMessage,
-  type PersistentNackMessage,
-  type PersistentRetryMessage,
-  type PersistentBackpressureMessage,
-  type PersistentDeadLetterMessage,
-  type PersistentRedriveMessage,
-} from './persistent/telemetry.js';
+  type NackOptions,
+  type ReconnectResult,
+  type RedriveResult,
+  type PersistentStats,
+} from './persistent/engine.js';
 export {
   compileBackoff,
   DEFAULT_BACKOFF,
@@ -94,3 +69,27 @@ export type {
   MiddlewareSkipMessage,
   MiddlewareExceptionMessage,
 } from './middleware-telemetry.js';
+export {
+  type BusPublishTelemetryMessage,
+  type BusDeliveryTelemetryFields,
+  type BusDispatchTelemetryMessage,
+  type BusSkipTelemetryMessage,
+  type BusErrorTelemetryMessage,
+  type BusRateLimitedTelemetryMessage,
+  type BusLogTruncatedTelemetryMessage,
+} from './bus-telemetry.js';
+export {
+  type PersistentSubscribeOptions,
+  type StartFrom,
+  type OverflowPolicy,
+  type DlqOverflowPolicy,
+} from './persistent/options.js';
+export {
+  type PersistentDeliverMessage,
+  type PersistentAckMessage,
+  type PersistentNackMessage,
+  type PersistentRetryMessage,
+  type PersistentBackpressureMessage,
+  type PersistentDeadLetterMessage,
+  type PersistentRedriveMessage,
+} from './persistent/telemetry.js';

@@ -1,8 +1,93 @@
-export * from './jido-signal.error.js';
-export * from './validation.error.js';
-export * from './parse.error.js';
-export * from './dispatch.error.js';
-export * from './router.error.js';
-export * from './store.error.js';
-export * from './bus.error.js';
-export * from './journal.error.js';
+// not exported (@internal): describeThrown
+export {
+  isJidoSignalError,
+  JidoSignalError,
+  type ErrorDetails,
+  type JidoSignalErrorCode,
+  type JidoSignalErrorOptions,
+} from './jido-signal.error.js';
+export {
+  SignalDataValidationError,
+  SignalValidationError,
+  ValidationError,
+  type ValidationIssue,
+} from './validation.error.js';
+export {
+  MissingPeerDependencyError,
+  NestingTooDeepError,
+  PayloadTooLargeError,
+  SerializationError,
+  SignalParseError,
+  UnsafeKeyError,
+  UnsupportedValueError,
+} from './parse.error.js';
+export {
+  BatchBufferFullError,
+  CircuitOpenError,
+  DispatchAggregateError,
+  DispatchConfigError,
+  DispatchError,
+  DispatchTimeoutError,
+  HttpStatusError,
+  toDispatchConfigError,
+  toDispatchError,
+  WebhookDeliveryError,
+  WebhookVerificationError,
+  type DispatchFailure,
+  type EndpointFailure,
+} from './dispatch.error.js';
+export {
+  InvalidPatternError,
+  InvalidRouteError,
+  RoutingError,
+  type InvalidPatternReason,
+} from './router.error.js';
+export {
+  InvalidBusNameError,
+  StoreClosedError,
+  StoreError,
+  StoreOptionError,
+  StoreUnavailableError,
+} from './store.error.js';
+export {
+  AckTimeoutError,
+  BusClosedError,
+  BusError,
+  BusExistsError,
+  BusOptionError,
+  InvalidAckArgumentError,
+  InvalidLogIdError,
+  InvalidSignalsError,
+  InvalidSnapshotIdError,
+  MiddlewareError,
+  MiddlewareHaltError,
+  PublishHandlersError,
+  QueueFullError,
+  RateLimitedError,
+  SnapshotExistsError,
+  SnapshotNotFoundError,
+  SubscriberError,
+  SubscriptionExistsError,
+  SubscriptionNotFoundError,
+  SubscriptionNotPersistentError,
+  UnknownLogIdError,
+  WaitTimeoutError,
+  type BusErrorOptions,
+  type DroppedDelivery,
+  type MiddlewareHook,
+  type QueueFullDetails,
+} from './bus.error.js';
+export {
+  CausalityCycleError,
+  CauseNotFoundError,
+  DuplicateSignalError,
+  InvalidTemporalOrderError,
+  JournalClosedError,
+  JournalCorruptError,
+  JournalError,
+  JournalIoError,
+  JournalLockedError,
+  JournalUnavailableError,
+  SelfCauseError,
+  SignalNotFoundError,
+} from './journal.error.js';

@@ -34,8 +34,6 @@ import type { Commit } from './segment-writer.js';
 import type { SyncStaging } from './sync-staging.js';
 import { replaySegments, segmentName } from './segment-replay.js';
 
-export type * from './file-journal.types.js';
-
 /** What `stageSignal` resolves to when a record need not wait (relaxed, or already durable). */
 const NOTHING_TO_WAIT: Promise<StagedSignal> = Promise.resolve({ durable: Promise.resolve() });
 const noop = (): void => {};

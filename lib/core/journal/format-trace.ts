@@ -1,5 +1,5 @@
 import type { JournalEntry } from './journal-adapter.interface.js';
-import type { TraceStep } from './signal-journal.js';
+import type { TraceStep } from './signal-journal.types.js';
 
 /**
  * One line describing a journal entry: `type  id  time  source` (the record time, marked

@@ -2,7 +2,8 @@ import { JidoSignalError } from '../errors/jido-signal.error.js';
 import { JournalError } from '../errors/journal.error.js';
 import type { Signal } from '../signal/signal.js';
 import type { JournalEntry } from './journal-adapter.interface.js';
-import type { SignalJournal, UnknownCausePolicy } from './signal-journal.js';
+import type { SignalJournal } from './signal-journal.js';
+import type { UnknownCausePolicy } from './signal-journal.types.js';
 
 /** Options of {@link recordPublished}. */
 export interface RecordPublishedOptions {

@@ -30,8 +30,6 @@ import type {
 } from './signal-journal.types.js';
 import { syncStagingOf, type SyncStaging } from './sync-staging.js';
 
-export type * from './signal-journal.types.js';
-
 /** A record checked and handed to the adapter, not necessarily durable yet. */
 interface StagedRecord {
   readonly entry: JournalEntry;

@@ -401,7 +401,8 @@ export function getDefaultSignalFactory(): SignalFactory {
 
 /**
  * Replace the default factory's settings (application `source`, extensions, size limit).
- * Call once at start-up; the Nest module does it from `forRoot({ signals })`.
+ * Call once at start-up. The Nest module leaves it alone: `forRoot({ signals })` configures
+ * the application's own `SignalFactory` provider.
  */
 export function configureSignals(options: SignalFactoryOptions): SignalFactory {
   defaultFactory = new SignalFactory(options);

@@ -1,2 +1,2 @@
-export * from './channels.js';
-export * from './telemetry.js';
+export { TelemetryChannel, type TelemetryChannelName } from './channels.js';
+export { emit, telemetryChannel } from './telemetry.js';

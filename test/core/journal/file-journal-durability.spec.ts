@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TelemetryChannel } from '../../../lib/index.js';
+import { TelemetryChannel } from '../../../lib/telemetry/index.js';
 import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import {
   FileJournal,

@@ -12,7 +12,8 @@ import {
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TelemetryChannel, ValidationError } from '../../../lib/index.js';
+import { ValidationError } from '../../../lib/index.js';
+import { TelemetryChannel } from '../../../lib/telemetry/index.js';
 import { JidoSignalError } from '../../../lib/core/errors/jido-signal.error.js';
 import { JournalCorruptError, JournalLockedError } from '../../../lib/core/errors/journal.error.js';
 import {

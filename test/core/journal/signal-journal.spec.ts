@@ -4,9 +4,9 @@ import {
   InvalidPatternError,
   JidoSignalError,
   Signal,
-  TelemetryChannel,
   ValidationError,
 } from '../../../lib/index.js';
+import { TelemetryChannel } from '../../../lib/telemetry/index.js';
 import {
   CausalityCycleError,
   CauseNotFoundError,
