@@ -470,16 +470,8 @@ export class SignalBus {
   async stats(): Promise<BusStats> {
     this.#ensureOpen('read stats');
     const logSize = await this.#store.size(this.name);
-    const context = this.#context;
-    const sequencer = this.#sequencer;
-    return busStats(
-      this.name,
-      logSize,
-      sequencer.published,
-      sequencer.pending,
-      this.#subs,
-      context,
-    );
+    const { published, pending } = this.#sequencer;
+    return busStats(this.name, logSize, published, pending, this.#subs, this.#context);
   }
 
   /**
@@ -547,35 +539,20 @@ export class SignalBus {
    * The id of a new subscription: the given one or a new UUIDv7.
    * @throws BusOptionError for an empty or non-string id, SubscriptionExistsError when taken
    */
-  #newSubscriptionId(given: string | undefined): string {
-    return this.#table.newId(given);
-  }
-
   async #subscribePersistent(
     patternOrList: string | readonly string[],
     opts: PersistentSubscribeOptions,
   ): Promise<string> {
     this.#ensureOpen('subscribe');
     const patterns = this.#persistent.patterns(patternOrList);
-    const id = this.#newSubscriptionId(opts.subscriptionId);
+    const id = this.#table.newId(opts.subscriptionId);
     const receiver = this.#deliveryFor(opts.dispatch, id);
     // Registered synchronously (before the first await): a publish issued right after
     // `subscribe()` reaches it (buffered until the stored history is loaded).
-    const { engine: ps, deliver } = this.#persistent.open(id, patterns, opts, receiver);
-    const sub = new Subscription(
-      id,
-      patterns.pattern,
-      opts.priority ?? 0,
-      'ordinary',
-      0,
-      ps.createdAt,
-      receiver.target,
-      deliver,
-      ps,
-    );
+    const sub = this.#persistent.open(id, patterns, opts, receiver);
     this.#subs.set(id, sub);
     try {
-      await ps.load();
+      await sub.persistence!.load();
     } catch (error) {
       this.#remove(sub);
       throw error;

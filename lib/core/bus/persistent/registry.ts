@@ -7,6 +7,7 @@ import { emit } from '../../telemetry/telemetry.js';
 import { isThenable } from '../../util/is-thenable.js';
 import { dispatchChannel, type BusDispatchTelemetryMessage } from '../bus-telemetry.js';
 import type { DeliveryScope } from '../delivery-scope.js';
+import { Subscription } from '../subscription.js';
 import { coveringPattern, matchesAny } from '../pattern-list.js';
 import type { DeliverFunction, PersistentEngine, PersistentHost } from './engine.js';
 import { PersistentSubscription } from './local-engine.js';
@@ -22,13 +23,6 @@ export interface PersistentRegistryHost {
   /** The bus's delivery scope now (the drain replaces it when shutdown starts). */
   readonly scope: () => DeliveryScope | undefined;
   readonly report: (error: BusError) => void;
-}
-
-/** A persistent engine just opened by {@link PersistentRegistry.open}. @internal */
-export interface OpenedPersistent {
-  readonly engine: PersistentEngine;
-  /** The receiver as the engine calls it (observed, filtered by the pattern list). */
-  readonly deliver: DeliverFunction;
 }
 
 /**
@@ -89,7 +83,7 @@ export class PersistentRegistry {
     patterns: { readonly list: readonly string[]; readonly pattern: string },
     options: PersistentSubscribeOptions,
     receiver: { readonly deliver: DeliverFunction; readonly target: string },
-  ): OpenedPersistent {
+  ): Subscription {
     const { list, pattern } = patterns;
     const observed = this.#observe(id, pattern, receiver.deliver);
     const deliver = list.length === 1 ? observed : onlyMatching(list, observed);
@@ -106,13 +100,13 @@ export class PersistentRegistry {
         deliver,
         target,
       });
-      return { engine, deliver };
+      return persistentSubscription(engine, options, target, deliver);
     }
     const host = (this.#local ??= { bus, store, scope, report });
     const engine = new PersistentSubscription({ host, id, pattern, options, deliver, target });
     // The router validates the priority; it throws before anything is registered.
     this.#routes.set(id, this.#router.add({ pattern, target: engine, priority: options.priority }));
-    return { engine, deliver };
+    return persistentSubscription(engine, options, target, deliver);
   }
 
   /** Stop routing to subscription `id` and halt its engine (state and timers stay for `stop`). */
@@ -246,4 +240,16 @@ export class PersistentRegistry {
 function onlyMatching(patterns: readonly string[], deliver: DeliverFunction): DeliverFunction {
   return (signal, logId, delivery) =>
     matchesAny(signal.type, patterns) ? deliver(signal, logId, delivery) : undefined;
+}
+
+/** The bus's record of a persistent subscription: `deliver` is what the engine calls. */
+function persistentSubscription(
+  engine: PersistentEngine,
+  options: PersistentSubscribeOptions,
+  target: string,
+  deliver: DeliverFunction,
+): Subscription {
+  const { id, pattern, createdAt } = engine;
+  const priority = options.priority ?? 0;
+  return new Subscription(id, pattern, priority, 'ordinary', 0, createdAt, target, deliver, engine);
 }
