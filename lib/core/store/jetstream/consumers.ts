@@ -18,7 +18,7 @@ import type {
   DurableMessage,
 } from '../distributed-store.interface.js';
 import type { RecordedSignal } from '../signal-store.interface.js';
-import { assertSpec } from './args.js';
+import { assertSpec } from '../shared/args.js';
 import { decodeEntry, MAX_BATCH, nanos, noop, rawOf, recordedAtOf, STORE, toIso } from './codec.js';
 import type { JetStreamLog } from './log.js';
 import type { StoreContext } from './store-context.js';
@@ -46,7 +46,7 @@ export class DurableConsumers {
   ): Promise<DurableConsumer> {
     const ctx = this.ctx;
     ctx.check(bus);
-    assertSpec(spec);
+    assertSpec(STORE, spec);
     if (typeof onMessage !== 'function') {
       throw new ValidationError('invalid_attribute', 'onMessage', 'onMessage must be a function');
     }

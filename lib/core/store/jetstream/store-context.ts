@@ -14,7 +14,7 @@ import { isApiError } from '../../nats/api-errors.js';
 import { isTransientClusterError } from '../../nats/cluster-errors.js';
 import { describeCause, type NatsLink } from '../../nats/connection.js';
 import { describeMismatches, ensureStream, streamConfig } from '../../nats/stream-config.js';
-import { assertId } from './args.js';
+import { assertId } from '../shared/args.js';
 import { STORE } from './codec.js';
 import type { ResolvedJetStreamStoreOptions } from './options.js';
 import { assertBusName, JetStreamNames } from './subjects.js';

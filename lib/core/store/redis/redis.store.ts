@@ -22,15 +22,13 @@ import type {
   SubscriptionState,
   TrimOptions,
 } from '../signal-store.interface.js';
+import { assertId, assertLimit, assertSpec } from '../shared/args.js';
 import {
   assertDlqEntry,
   assertFunction,
-  assertId,
   assertIds,
-  assertLimit,
   assertLogQuery,
   assertSnapshot,
-  assertSpec,
   assertSubscriptionState,
   assertTrimOptions,
 } from './args.js';
@@ -344,7 +342,7 @@ export class RedisStore implements DistributedSignalStore {
   ): Promise<DurableConsumer> {
     this.#assertOpen();
     assertBusName(bus);
-    assertSpec(spec);
+    assertSpec(STORE, spec);
     assertFunction(onMessage, 'onMessage');
     const name = `${this.instanceId}:${(this.#consumerSeq++).toString(36)}`;
     const started = await this.#run('openConsumer', () =>
