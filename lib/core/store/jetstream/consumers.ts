@@ -135,9 +135,7 @@ export class DurableConsumers {
   async delete(bus: string, subscriptionId: string): Promise<boolean> {
     const ctx = this.ctx;
     ctx.check(bus, subscriptionId, 'subscriptionId');
-    for (const r of [...ctx.running]) {
-      if (r.bus === bus && r.subscriptionId === subscriptionId) await r.stop();
-    }
+    await ctx.running.stopSubscription(bus, subscriptionId);
     await ctx.ready('deleteConsumer');
     try {
       return await ctx.link.jsm.consumers.delete(

@@ -23,6 +23,7 @@ import type {
   TrimOptions,
 } from '../signal-store.interface.js';
 import { assertId, assertLimit, assertSpec } from '../shared/args.js';
+import { RunningSet } from '../shared/running.js';
 import {
   assertDlqEntry,
   assertFunction,
@@ -44,7 +45,6 @@ import {
   type ResolvedRedisStoreOptions,
 } from './options.js';
 import { RetentionState } from './retention.js';
-import { RunningSet } from './running.js';
 import { RedisSnapshots } from './snapshots.js';
 import { RedisSubscriptionStates } from './state.js';
 import { LogFeeds } from './tail.js';
