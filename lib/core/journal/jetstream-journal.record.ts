@@ -1,23 +1,13 @@
 /**
- * The JetStream journal's messages: the JSON body of one entry (format version 1), reading
- * it back, and the subject token of a signal id.
+ * The JetStream journal's messages: reading the JSON body of one entry (format version 1,
+ * {@link WireRecord}) back, and the subject token of a signal id.
  * @module
  */
 import { createHash } from 'node:crypto';
+import type { WireRecord } from './wire-record.js';
 
 const MAX_TOKEN = 128;
 const TOKEN_RE = /^[A-Za-z0-9-]+$/;
-
-/** The JSON body of one journal message (format version 1). */
-export interface WireRecord {
-  readonly v: 1;
-  readonly id: string;
-  readonly time: number;
-  readonly recordedAt: number;
-  readonly causeId?: string;
-  readonly conversationId: string;
-  readonly signal: unknown;
-}
 
 /**
  * Subject token of a signal id: `[A-Za-z0-9-]` kept, every other UTF-8 byte as `_XX`;

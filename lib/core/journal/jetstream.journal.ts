@@ -32,8 +32,9 @@ import {
   type JetStreamJournalOptions,
   type ResolvedJetStreamJournalOptions,
 } from './jetstream-journal.options.js';
-import { journalSubjectToken, parseRecord, type WireRecord } from './jetstream-journal.record.js';
+import { journalSubjectToken, parseRecord } from './jetstream-journal.record.js';
 import { RecordIndex } from './record-index.js';
+import type { WireRecord } from './wire-record.js';
 
 /** Size and progress of a JetStream journal, see {@link JetStreamJournal.stats}. */
 export interface JetStreamJournalStats {

@@ -20,6 +20,7 @@ import type {
   JournalMeta,
   JournalScan,
 } from './journal-adapter.interface.js';
+import type { WireRecord } from './wire-record.js';
 
 const NAME = 'RedisJournal';
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -39,17 +40,6 @@ export interface RedisJournalOptions extends RedisConnectionOptions {
   name?: string;
   /** Extensions stored signals are parsed with. @default the default signal factory's */
   extensions?: ExtensionRegistry;
-}
-
-/** The JSON form of one journal record (format version 1). */
-interface WireRecord {
-  readonly v: 1;
-  readonly id: string;
-  readonly time: number;
-  readonly recordedAt: number;
-  readonly causeId?: string;
-  readonly conversationId: string;
-  readonly signal: unknown;
 }
 
 /**

@@ -8,8 +8,9 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { JidoSignalError } from '../errors/jido-signal.error.js';
-import { StoreClosedError, StoreError, StoreUnavailableError } from '../errors/store.error.js';
+import { StoreError, StoreUnavailableError } from '../errors/store.error.js';
 import { loadOptionalPeer } from '../signal/optional-peer.js';
+import { ReadyWait } from '../util/ready-wait.js';
 import type { NatsServerOptions } from './server-options.js';
 
 type TransportModule = typeof import('@nats-io/transport-node');
@@ -47,7 +48,10 @@ export class NatsLink {
   #connected = true;
   #closed = false;
   readonly #listeners = new Set<(connected: boolean) => void>();
-  #waiters: Array<() => void> = [];
+  readonly #ready = new ReadyWait(
+    () => this.connected,
+    () => this.#closed,
+  );
   #stopWatching: (() => void) | undefined;
 
   private constructor(
@@ -164,22 +168,8 @@ export class NatsLink {
    * Resolve once connected, waiting at most `disconnectedWait` ms.
    * @throws StoreUnavailableError when the connection does not come back in time
    */
-  async ready(store: string, operation: string): Promise<void> {
-    if (this.connected) return;
-    if (this.#closed) throw new StoreClosedError(store);
-    const wait = this.disconnectedWait;
-    if (wait > 0 && !this.#closed) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let resolveWait!: () => void;
-      const up = new Promise<void>((resolve) => (resolveWait = resolve));
-      this.#waiters.push(resolveWait);
-      await Promise.race([up, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
-      clearTimeout(timer);
-      this.#waiters = this.#waiters.filter((w) => w !== resolveWait);
-      if (this.connected) return;
-      if (this.#closed) throw new StoreClosedError(store);
-    }
-    throw new StoreUnavailableError(store, operation, wait);
+  ready(store: string, operation: string): Promise<void> {
+    return this.#ready.ready(store, operation, this.disconnectedWait);
   }
 
   /** Close the connection when this link opened it (drains pending publishes first). */
@@ -187,8 +177,7 @@ export class NatsLink {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopWatching?.();
-    for (const w of this.#waiters) w();
-    this.#waiters = [];
+    this.#ready.wake();
     if (this.#owned && !this.nc.isClosed()) {
       await this.nc.drain().catch(() => this.nc.close());
     }
@@ -212,8 +201,7 @@ export class NatsLink {
     if (this.#connected === connected) return;
     this.#connected = connected;
     if (connected) {
-      for (const w of this.#waiters) w();
-      this.#waiters = [];
+      this.#ready.wake();
     }
     for (const listener of this.#listeners) listener(connected);
   }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { StoreClosedError, StoreUnavailableError } from '../errors/store.error.js';
 import { loadOptionalPeer } from '../signal/optional-peer.js';
+import { ReadyWait } from '../util/ready-wait.js';
 import { describeCause, redactUrl } from './errors.js';
 import {
   checkConnectionOptions,
@@ -34,7 +35,10 @@ export class RedisLink {
   /** Read by the reconnect strategy of every connection of the link: stop once closed. */
   #gate = { closed: false };
   readonly #listeners = new Set<(connected: boolean) => void>();
-  #waiters: Array<() => void> = [];
+  readonly #ready = new ReadyWait(
+    () => this.connected,
+    () => this.#closed,
+  );
   readonly #duplicates = new Set<Redis>();
   readonly #onReady = () => this.#set(true);
   readonly #onDown = () => this.#set(false);
@@ -127,21 +131,8 @@ export class RedisLink {
    * @throws StoreUnavailableError when the connection does not come back in time;
    *   StoreClosedError after `close()`
    */
-  async ready(store: string, operation: string, wait = this.disconnectedWait): Promise<void> {
-    if (this.connected) return;
-    if (this.#closed) throw new StoreClosedError(store);
-    if (wait > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let resolveWait!: () => void;
-      const up = new Promise<void>((resolve) => (resolveWait = resolve));
-      this.#waiters.push(resolveWait);
-      await Promise.race([up, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
-      clearTimeout(timer);
-      this.#waiters = this.#waiters.filter((w) => w !== resolveWait);
-      if (this.connected) return;
-      if (this.#closed) throw new StoreClosedError(store);
-    }
-    throw new StoreUnavailableError(store, operation, wait);
+  ready(store: string, operation: string, wait = this.disconnectedWait): Promise<void> {
+    return this.#ready.ready(store, operation, wait);
   }
 
   /**
@@ -177,8 +168,7 @@ export class RedisLink {
     if (this.#closed) return;
     this.#closed = true;
     this.#gate.closed = true;
-    for (const w of this.#waiters) w();
-    this.#waiters = [];
+    this.#ready.wake();
     for (const dup of this.#duplicates) dup.disconnect();
     this.#duplicates.clear();
     this.#detach();
@@ -199,8 +189,7 @@ export class RedisLink {
     if (this.#closed || this.#connected === connected) return;
     this.#connected = connected;
     if (connected) {
-      for (const w of this.#waiters) w();
-      this.#waiters = [];
+      this.#ready.wake();
     }
     for (const listener of [...this.#listeners]) {
       try {

@@ -12,6 +12,7 @@ import { StoreError } from '../../errors/store.error.js';
 import { describeCause } from '../../nats/connection.js';
 import { STORED_MAX_DEPTH } from '../../signal/safe-input.js';
 import { Signal } from '../../signal/signal.js';
+import { decodeStoredSignal } from '../shared/stored-signal.js';
 import type { RecordedSignal } from '../signal-store.interface.js';
 import { logIdFor } from './subjects.js';
 
@@ -87,14 +88,7 @@ export function parseJson<T>(data: Uint8Array, what: string): T {
 
 /** Decode a stored signal (JSON value). @throws StoreError with `details` */
 export function decodeSignal(value: unknown, details: Record<string, unknown>): Signal {
-  try {
-    return Signal.from(value, { maxDepth: STORED_MAX_DEPTH });
-  } catch (cause) {
-    throw new StoreError(`${STORE}: a stored signal cannot be decoded: ${describeThrown(cause)}`, {
-      details,
-      cause,
-    });
-  }
+  return decodeStoredSignal(STORE, value, details);
 }
 
 /** Decode a log entry of `bus`. @throws StoreError naming the entry */

@@ -18,7 +18,7 @@ import type {
   DurableMessage,
 } from '../distributed-store.interface.js';
 import type { RecordedSignal } from '../signal-store.interface.js';
-import { assertSpec } from './args.js';
+import { assertSpec } from '../shared/args.js';
 import { decodeEntry, MAX_BATCH, nanos, noop, rawOf, recordedAtOf, STORE, toIso } from './codec.js';
 import type { JetStreamLog } from './log.js';
 import type { StoreContext } from './store-context.js';
@@ -46,7 +46,7 @@ export class DurableConsumers {
   ): Promise<DurableConsumer> {
     const ctx = this.ctx;
     ctx.check(bus);
-    assertSpec(spec);
+    assertSpec(STORE, spec);
     if (typeof onMessage !== 'function') {
       throw new ValidationError('invalid_attribute', 'onMessage', 'onMessage must be a function');
     }
@@ -135,9 +135,7 @@ export class DurableConsumers {
   async delete(bus: string, subscriptionId: string): Promise<boolean> {
     const ctx = this.ctx;
     ctx.check(bus, subscriptionId, 'subscriptionId');
-    for (const r of [...ctx.running]) {
-      if (r.bus === bus && r.subscriptionId === subscriptionId) await r.stop();
-    }
+    await ctx.running.stopSubscription(bus, subscriptionId);
     await ctx.ready('deleteConsumer');
     try {
       return await ctx.link.jsm.consumers.delete(

@@ -10,7 +10,7 @@ import { JsApiCode } from '../../nats/api-errors.js';
 import { stringifySignal } from '../../signal/serialization/json.serializer.js';
 import { Signal } from '../../signal/signal.js';
 import type { DlqEntry } from '../signal-store.interface.js';
-import { assertId, assertLimit, isList } from './args.js';
+import { assertId, assertLimit, isList } from '../shared/args.js';
 import { decodeSignal, MAX_BATCH, parseJson, type RawEntry } from './codec.js';
 import type { StoreContext } from './store-context.js';
 import { publish, purgeSubject, scanSubject } from './stream-io.js';

@@ -24,7 +24,7 @@ import type {
   SubscriptionState,
   TrimOptions,
 } from '../signal-store.interface.js';
-import { noop, STORE } from './codec.js';
+import { STORE } from './codec.js';
 import { DurableConsumers } from './consumers.js';
 import { DeadLetters } from './dlq.js';
 import { JetStreamLog } from './log.js';
@@ -300,7 +300,7 @@ export class JetStreamStore implements DistributedSignalStore {
     const ctx = this.#ctx;
     ctx.closed = true;
     await this.#log.retention.stop();
-    for (const r of [...ctx.running]) await r.stop().catch(noop);
+    await ctx.running.stopAll();
     await ctx.link.close();
   }
 }

@@ -14,7 +14,7 @@ import { matches, validatePattern } from '../../router/pattern.js';
 import { stringifySignal } from '../../signal/serialization/json.serializer.js';
 import { Signal } from '../../signal/signal.js';
 import type { LogQuery, RecordedSignal, TrimOptions } from '../signal-store.interface.js';
-import { assertLimit, assertTime, isList } from './args.js';
+import { assertLimit, assertTime, isList } from '../shared/args.js';
 import {
   CLOCK_SKEW_MS,
   decodeEntry,

@@ -10,9 +10,15 @@ import type { PubAck } from '@nats-io/jetstream';
 import { StoreError } from '../../errors/store.error.js';
 import { ValidationError } from '../../errors/validation.error.js';
 import { stringifySignal } from '../../signal/serialization/json.serializer.js';
+import {
+  snapshotRecordOf,
+  storedEntriesOf,
+  type StoredSnapshotEntry,
+  type StoredSnapshotMeta,
+} from '../shared/snapshot-record.js';
 import type { SnapshotRecord } from '../signal-store.interface.js';
-import { assertId, isList } from './args.js';
-import { decodeSignal, MAX_BATCH, parseJson, STORE } from './codec.js';
+import { assertId, isList } from '../shared/args.js';
+import { MAX_BATCH, parseJson, STORE } from './codec.js';
 import type { StoreContext } from './store-context.js';
 import { getLast, publish, purgeSubject, scanLatest, scanSubject } from './stream-io.js';
 
@@ -20,21 +26,9 @@ import { getLast, publish, purgeSubject, scanLatest, scanSubject } from './strea
 const CHUNK_HEADER = 'Jido-Chunk';
 
 /** The metadata message of a snapshot. */
-interface SnapshotMeta {
-  readonly id: string;
-  readonly pattern: string;
-  readonly createdAt: number;
-  /** Entries. */
-  readonly size: number;
+interface SnapshotMeta extends StoredSnapshotMeta {
   /** Chunks of the entries' JSON. */
   readonly chunks: number;
-}
-
-/** A snapshot entry as stored: the signal as its JSON value. */
-interface StoredEntry {
-  readonly logId: string;
-  readonly recordedAt: number;
-  readonly signal: unknown;
 }
 
 /** A snapshot as `listSnapshots` describes it. */
@@ -52,11 +46,7 @@ export class Snapshots {
       throw new ValidationError('invalid_attribute', 'snapshot', 'snapshot must have entries');
     }
     assertId(snapshot.id, 'id');
-    const stored: StoredEntry[] = snapshot.entries.map((e) => ({
-      logId: e.logId,
-      recordedAt: e.recordedAt,
-      signal: e.signal.toJSON(),
-    }));
+    const stored = storedEntriesOf(snapshot);
     const bytes = Buffer.from(stringifySignal(stored), 'utf8');
     await ctx.ready('putSnapshot');
     await ctx.ensureShared(ctx.names.snapshotStream);
@@ -119,20 +109,8 @@ export class Snapshots {
         details: { bus, snapshot: id, chunks: chunks.length, expected: meta.chunks },
       });
     }
-    const stored = parseJson<StoredEntry[]>(Buffer.concat(chunks), 'snapshot');
-    const entries = stored.map((e) =>
-      Object.freeze({
-        logId: e.logId,
-        recordedAt: e.recordedAt,
-        signal: decodeSignal(e.signal, { bus, snapshot: id }),
-      }),
-    );
-    return Object.freeze({
-      id: meta.id,
-      pattern: meta.pattern,
-      createdAt: meta.createdAt,
-      entries: Object.freeze(entries),
-    });
+    const stored = parseJson<StoredSnapshotEntry[]>(Buffer.concat(chunks), 'snapshot');
+    return snapshotRecordOf(STORE, bus, id, meta, stored);
   }
 
   /** The snapshots of `bus`, newest first (by `createdAt`, then id). */

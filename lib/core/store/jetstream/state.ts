@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../../errors/validation.error.js';
 import type { SubscriptionState } from '../signal-store.interface.js';
-import { assertId } from './args.js';
+import { assertId } from '../shared/args.js';
 import { parseJson } from './codec.js';
 import type { StoreContext } from './store-context.js';
 import { getLast, publish, purgeSubject, scanLatest } from './stream-io.js';

@@ -8,23 +8,18 @@
  */
 import type { StreamConfig } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
-import { describeThrown, JidoSignalError } from '../../errors/jido-signal.error.js';
+import { JidoSignalError } from '../../errors/jido-signal.error.js';
 import { StoreClosedError, StoreError, StoreUnavailableError } from '../../errors/store.error.js';
 import { isApiError } from '../../nats/api-errors.js';
 import { isTransientClusterError } from '../../nats/cluster-errors.js';
 import { describeCause, type NatsLink } from '../../nats/connection.js';
 import { describeMismatches, ensureStream, streamConfig } from '../../nats/stream-config.js';
-import { assertId } from './args.js';
+import { assertId } from '../shared/args.js';
+import { reportFailure } from '../shared/report-failure.js';
+import { RunningSet, type Running } from '../shared/running.js';
 import { STORE } from './codec.js';
 import type { ResolvedJetStreamStoreOptions } from './options.js';
 import { assertBusName, JetStreamNames } from './subjects.js';
-
-/** Something this store started and stops on `close()`. */
-export interface Running {
-  readonly bus: string;
-  readonly subscriptionId: string | undefined;
-  stop(): Promise<void>;
-}
 
 /** The shared state and helpers of one JetStream store object. @internal */
 export class StoreContext {
@@ -32,7 +27,7 @@ export class StoreContext {
   readonly instanceId: string = randomUUID();
   readonly names: JetStreamNames;
   /** Feeds and consumers of this store object, stopped by `close()`. */
-  readonly running = new Set<Running>();
+  readonly running = new RunningSet();
   /** Listeners added with `onError` (besides `options.onError`). */
   readonly errorListeners = new Set<(error: StoreError) => void>();
   closed = false;
@@ -84,37 +79,13 @@ export class StoreContext {
 
   /** Register something to stop on `close()`; its `stop()` also unregisters it (once). */
   track(bus: string, subscriptionId: string | undefined, stop: () => Promise<void>): Running {
-    let stopping: Promise<void> | undefined;
-    const running: Running = {
-      bus,
-      subscriptionId,
-      stop: () => {
-        stopping ??= (async () => {
-          this.running.delete(running);
-          await stop();
-        })();
-        return stopping;
-      },
-    };
-    this.running.add(running);
-    return running;
+    return this.running.track(bus, subscriptionId, stop);
   }
 
   /** Hand a failure nobody awaits to `options.onError` and every `onError` listener. */
   report(error: unknown, where: string): void {
-    const wrapped =
-      error instanceof StoreError
-        ? error
-        : new StoreError(`${STORE}: ${where} failed: ${describeThrown(describeCause(error))}`, {
-            cause: describeCause(error),
-          });
-    for (const listener of [this.options.onError, ...this.errorListeners]) {
-      try {
-        listener(wrapped);
-      } catch {
-        // A failing error handler must not break delivery.
-      }
-    }
+    const listeners = [this.options.onError, ...this.errorListeners];
+    reportFailure(STORE, error, where, describeCause, listeners);
   }
 
   /** Whether `error` is the JetStream API error `code`. */

@@ -1,7 +1,8 @@
-import { JidoSignalError, describeThrown } from '../../errors/jido-signal.error.js';
+import { JidoSignalError } from '../../errors/jido-signal.error.js';
 import { StoreClosedError, StoreError, StoreUnavailableError } from '../../errors/store.error.js';
 import type { RedisLink } from '../../redis/connection.js';
 import { describeCause, isConnectionError, isTransient } from '../../redis/errors.js';
+import { reportFailure } from '../shared/report-failure.js';
 
 const STORE = 'RedisStore';
 
@@ -28,19 +29,7 @@ export class StoreFailures {
 
   /** Report a failure nobody awaits (`where` names what failed). */
   report(error: unknown, where: string): void {
-    const wrapped =
-      error instanceof StoreError
-        ? error
-        : new StoreError(`${STORE}: ${where} failed: ${describeThrown(describeCause(error))}`, {
-            cause: describeCause(error),
-          });
-    for (const listener of [this.onError, ...this.#listeners]) {
-      try {
-        listener(wrapped);
-      } catch {
-        // A failing error handler must not break delivery.
-      }
-    }
+    reportFailure(STORE, error, where, describeCause, [this.onError, ...this.#listeners]);
   }
 
   /** The error the caller of `operation` gets for `error`. */

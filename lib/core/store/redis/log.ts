@@ -7,7 +7,7 @@ import { STORED_MAX_DEPTH } from '../../signal/safe-input.js';
 import { stringifySignal } from '../../signal/serialization/json.serializer.js';
 import { Signal } from '../../signal/signal.js';
 import type { LogQuery, RecordedSignal } from '../signal-store.interface.js';
-import { isList } from './args.js';
+import { isList } from '../shared/args.js';
 import { logIdOf, msOf, streamIdOf } from './keys.js';
 import type { RawStreamEntry } from './watcher.js';
 

@@ -22,15 +22,14 @@ import type {
   SubscriptionState,
   TrimOptions,
 } from '../signal-store.interface.js';
+import { assertId, assertLimit, assertSpec } from '../shared/args.js';
+import { RunningSet } from '../shared/running.js';
 import {
   assertDlqEntry,
   assertFunction,
-  assertId,
   assertIds,
-  assertLimit,
   assertLogQuery,
   assertSnapshot,
-  assertSpec,
   assertSubscriptionState,
   assertTrimOptions,
 } from './args.js';
@@ -46,7 +45,6 @@ import {
   type ResolvedRedisStoreOptions,
 } from './options.js';
 import { RetentionState } from './retention.js';
-import { RunningSet } from './running.js';
 import { RedisSnapshots } from './snapshots.js';
 import { RedisSubscriptionStates } from './state.js';
 import { LogFeeds } from './tail.js';
@@ -344,7 +342,7 @@ export class RedisStore implements DistributedSignalStore {
   ): Promise<DurableConsumer> {
     this.#assertOpen();
     assertBusName(bus);
-    assertSpec(spec);
+    assertSpec(STORE, spec);
     assertFunction(onMessage, 'onMessage');
     const name = `${this.instanceId}:${(this.#consumerSeq++).toString(36)}`;
     const started = await this.#run('openConsumer', () =>

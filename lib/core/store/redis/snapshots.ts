@@ -1,24 +1,17 @@
 import type { Redis } from 'ioredis';
 import { StoreError } from '../../errors/store.error.js';
 import { stringifySignal } from '../../signal/serialization/json.serializer.js';
+import {
+  snapshotRecordOf,
+  storedEntriesOf,
+  type StoredSnapshotEntry,
+  type StoredSnapshotMeta,
+} from '../shared/snapshot-record.js';
 import type { SnapshotRecord } from '../signal-store.interface.js';
 import type { RedisKeys } from './keys.js';
-import { decodeSignal, firstReply, parseJson } from './stored.js';
+import { firstReply, parseJson } from './stored.js';
 
 const STORE = 'RedisStore';
-
-interface SnapshotMeta {
-  readonly id: string;
-  readonly pattern: string;
-  readonly createdAt: number;
-  readonly size: number;
-}
-
-interface StoredEntry {
-  readonly logId: string;
-  readonly recordedAt: number;
-  readonly signal: unknown;
-}
 
 /**
  * Snapshots of a {@link RedisStore}: per bus a hash of snapshot metadata (JSON) and one string
@@ -33,12 +26,8 @@ export class RedisSnapshots {
   ) {}
 
   async put(bus: string, snapshot: SnapshotRecord): Promise<void> {
-    const stored: StoredEntry[] = snapshot.entries.map((e) => ({
-      logId: e.logId,
-      recordedAt: e.recordedAt,
-      signal: e.signal.toJSON(),
-    }));
-    const meta: SnapshotMeta = {
+    const stored = storedEntriesOf(snapshot);
+    const meta: StoredSnapshotMeta = {
       id: snapshot.id,
       pattern: snapshot.pattern,
       createdAt: snapshot.createdAt,
@@ -63,27 +52,16 @@ export class RedisSnapshots {
         details: { bus, snapshot: id },
       });
     }
-    const m = parseJson<SnapshotMeta>(meta, 'snapshot metadata');
-    const entries = parseJson<StoredEntry[]>(body, 'snapshot').map((e) =>
-      Object.freeze({
-        logId: e.logId,
-        recordedAt: e.recordedAt,
-        signal: decodeSignal(e.signal, { bus, snapshot: id }),
-      }),
-    );
-    return Object.freeze({
-      id: m.id,
-      pattern: m.pattern,
-      createdAt: m.createdAt,
-      entries: Object.freeze(entries),
-    });
+    const m = parseJson<StoredSnapshotMeta>(meta, 'snapshot metadata');
+    const stored = parseJson<StoredSnapshotEntry[]>(body, 'snapshot');
+    return snapshotRecordOf(STORE, bus, id, m, stored);
   }
 
   async list(bus: string): Promise<Array<Omit<SnapshotRecord, 'entries'> & { size: number }>> {
     const all = await this.client().hvals(this.keys.snapshots(bus));
     return all
       .map((json) => {
-        const m = parseJson<SnapshotMeta>(json, 'snapshot metadata');
+        const m = parseJson<StoredSnapshotMeta>(json, 'snapshot metadata');
         return { id: m.id, pattern: m.pattern, createdAt: m.createdAt, size: m.size };
       })
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));

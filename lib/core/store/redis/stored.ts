@@ -1,7 +1,6 @@
-import { describeThrown } from '../../errors/jido-signal.error.js';
 import { StoreError } from '../../errors/store.error.js';
-import { STORED_MAX_DEPTH } from '../../signal/safe-input.js';
-import { Signal } from '../../signal/signal.js';
+import type { Signal } from '../../signal/signal.js';
+import { decodeStoredSignal } from '../shared/stored-signal.js';
 
 /**
  * Decoding of the JSON the Redis store keeps next to the log (subscription state, dead
@@ -25,14 +24,7 @@ export function parseJson<T>(text: string, what: string): T {
 
 /** Decode a stored signal. @throws StoreError when it is not a signal */
 export function decodeSignal(value: unknown, details: Record<string, unknown>): Signal {
-  try {
-    return Signal.from(value, { maxDepth: STORED_MAX_DEPTH });
-  } catch (cause) {
-    throw new StoreError(`${STORE}: a stored signal cannot be decoded: ${describeThrown(cause)}`, {
-      details,
-      cause,
-    });
-  }
+  return decodeStoredSignal(STORE, value, details);
 }
 
 /** The first reply of a `MULTI` transaction. @throws its error, or when the transaction aborted */

@@ -1,6 +1,6 @@
 /**
- * The tails and durable consumers one {@link RedisStore} object started: stopped by
- * `deleteConsumer` (those of the subscription) and `close()` (all).
+ * The tails (feeds) and durable consumers one distributed store object (JetStream, Redis)
+ * started: stopped by `deleteConsumer` (those of the subscription) and `close()` (all).
  * @module
  * @internal
  */

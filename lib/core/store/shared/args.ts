@@ -1,5 +1,6 @@
 /**
- * Argument checks of the JetStream store (the same codes as `MemoryStore` and the Redis store).
+ * Argument checks both distributed stores (JetStream, Redis) share, with the same codes as
+ * `MemoryStore`.
  * @module
  * @internal
  */
@@ -8,13 +9,12 @@ import { ValidationError } from '../../errors/validation.error.js';
 import { validatePattern } from '../../router/pattern.js';
 import type { DurableConsumerSpec } from '../distributed-store.interface.js';
 
-const STORE = 'JetStreamStore';
-
 /** `Array.isArray` without narrowing (it would widen readonly arrays to `any[]`). */
 export function isList(value: unknown): boolean {
   return Array.isArray(value);
 }
 
+/** A non-negative integer or `undefined` (`limit`, `maxSize`). */
 export function assertLimit(limit: unknown, field = 'limit'): void {
   if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)) {
     throw new ValidationError(
@@ -25,6 +25,7 @@ export function assertLimit(limit: unknown, field = 'limit'): void {
   }
 }
 
+/** A time in ms since the epoch or `undefined` (`since`, `until`, `olderThan`). */
 export function assertTime(value: unknown, field: string): void {
   if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
     throw new ValidationError(
@@ -35,27 +36,29 @@ export function assertTime(value: unknown, field: string): void {
   }
 }
 
+/** An id argument (subscription, snapshot, DLQ entry). */
 export function assertId(value: unknown, field: string): asserts value is string {
   if (typeof value !== 'string') {
     throw new ValidationError('invalid_attribute', field, `${field} must be a string`);
   }
 }
 
-export function assertSpec(spec: DurableConsumerSpec): void {
+/** The spec of a durable consumer; `store` names the store in the `StoreOptionError`. */
+export function assertSpec(store: string, spec: DurableConsumerSpec): void {
   if (typeof spec !== 'object' || spec === null) {
-    throw new StoreOptionError(STORE, 'spec', 'must be an object');
+    throw new StoreOptionError(store, 'spec', 'must be an object');
   }
   assertId(spec.subscriptionId, 'subscriptionId');
   validatePattern(spec.pattern);
   const int = (name: string, value: unknown) => {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw new StoreOptionError(STORE, name, 'must be a positive integer');
+      throw new StoreOptionError(store, name, 'must be a positive integer');
     }
   };
   int('maxAckPending', spec.maxAckPending);
   if (spec.maxDeliver !== -1) int('maxDeliver', spec.maxDeliver);
   if (typeof spec.ackWait !== 'number' || !Number.isFinite(spec.ackWait) || spec.ackWait <= 0) {
-    throw new StoreOptionError(STORE, 'ackWait', 'must be a positive number of ms');
+    throw new StoreOptionError(store, 'ackWait', 'must be a positive number of ms');
   }
   const start = spec.startFrom;
   if (
@@ -64,7 +67,7 @@ export function assertSpec(spec: DurableConsumerSpec): void {
     !(typeof start === 'number' && Number.isFinite(start))
   ) {
     throw new StoreOptionError(
-      STORE,
+      store,
       'startFrom',
       'must be "origin", "current" or a time in ms since the epoch',
     );
