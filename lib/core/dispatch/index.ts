@@ -103,6 +103,7 @@ export {
 } from './adapters/console.adapter.js';
 export { NoopAdapter } from './adapters/noop.adapter.js';
 export { HttpAdapter } from './adapters/http.adapter.js';
+export type { HttpTransportAdapter } from './adapters/http-transport-adapter.js';
 export { WebhookAdapter } from './adapters/webhook.adapter.js';
 export type { HttpTlsOptions, PemInput, ResolvedTls, TlsSummary } from './adapters/tls.js';
 export {

@@ -42,3 +42,4 @@ export {
   type JournalFlushMessage,
   type JournalRecoveryReport,
 } from './file-journal.types.js';
+export type { ResolvedFileJournalOptions } from './file-journal-options.js';

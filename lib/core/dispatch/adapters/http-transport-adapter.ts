@@ -53,8 +53,8 @@ export function safeTlsView(tls: ResolvedTls | undefined): Record<string, unknow
 
 /**
  * What the `http` and `webhook` adapters share: their transport (keep-alive pool, timeouts,
- * retries, per-origin circuit breakers, cancellation, typed errors).
- * @internal
+ * retries, per-origin circuit breakers, cancellation, typed errors). Exported as a type only
+ * (the base of {@link HttpAdapter} and {@link WebhookAdapter}); not meant to be extended.
  */
 export abstract class HttpTransportAdapter {
   readonly #transport: HttpTransport;
