@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { InvalidBusNameError, StoreOptionError } from '../../errors/store.error.js';
+import {
+  assertStoreBusName,
+  assertStorePrefix,
+  MAX_BUS_NAME_LENGTH,
+  type PrefixRule,
+} from '../shared/names.js';
 import { ValidationError } from '../../errors/validation.error.js';
 import { parsePattern, WILDCARD_SOME } from '../../router/pattern.js';
 import { formatIdParts, parseIdParts, SignalId, type IdParts } from '../../signal/signal-id.js';
@@ -24,12 +29,14 @@ import { formatIdParts, parseIdParts, SignalId, type IdParts } from '../../signa
  */
 
 const STORE = 'JetStreamStore';
-const NAME_RE = /^[A-Za-z0-9_-]+$/;
-const PREFIX_RE = /^[A-Za-z0-9-]+$/;
-/** Longest bus name (stream names become file names on the server). */
-export const MAX_BUS_NAME_LENGTH = 128;
+export { MAX_BUS_NAME_LENGTH };
 /** Longest prefix. */
 export const MAX_PREFIX_LENGTH = 32;
+const PREFIX_RULE: PrefixRule = {
+  pattern: /^[A-Za-z0-9-]+$/,
+  maxLength: MAX_PREFIX_LENGTH,
+  allowed: 'A-Z, a-z, 0-9 and "-"',
+};
 
 /**
  * Assert that `bus` can be a stream-name and subject token: 1 to 128 characters of
@@ -37,14 +44,7 @@ export const MAX_PREFIX_LENGTH = 32;
  * @throws InvalidBusNameError (`invalid_bus_name`)
  */
 export function assertBusName(bus: unknown): asserts bus is string {
-  if (typeof bus !== 'string') throw new InvalidBusNameError(STORE, bus, 'it must be a string');
-  if (bus.length === 0 || bus.length > MAX_BUS_NAME_LENGTH || !NAME_RE.test(bus)) {
-    throw new InvalidBusNameError(
-      STORE,
-      bus,
-      `use 1 to ${MAX_BUS_NAME_LENGTH} characters of A-Z, a-z, 0-9, "_" and "-"`,
-    );
-  }
+  assertStoreBusName(STORE, bus);
 }
 
 /**
@@ -53,18 +53,7 @@ export function assertBusName(bus: unknown): asserts bus is string {
  * @throws StoreOptionError (`invalid_option`)
  */
 export function assertPrefix(prefix: unknown): asserts prefix is string {
-  if (
-    typeof prefix !== 'string' ||
-    prefix.length === 0 ||
-    prefix.length > MAX_PREFIX_LENGTH ||
-    !PREFIX_RE.test(prefix)
-  ) {
-    throw new StoreOptionError(
-      STORE,
-      'prefix',
-      `must be 1 to ${MAX_PREFIX_LENGTH} characters of A-Z, a-z, 0-9 and "-"`,
-    );
-  }
+  assertStorePrefix(STORE, prefix, PREFIX_RULE);
 }
 
 /** Stream and subject names of one store prefix. */

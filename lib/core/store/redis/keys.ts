@@ -1,4 +1,9 @@
-import { InvalidBusNameError, StoreOptionError } from '../../errors/store.error.js';
+import {
+  assertStoreBusName,
+  assertStorePrefix,
+  MAX_BUS_NAME_LENGTH,
+  type PrefixRule,
+} from '../shared/names.js';
 import { ValidationError } from '../../errors/validation.error.js';
 import { encodeId } from '../../redis/keys.js';
 import { formatIdParts, parseIdParts, SignalId, type IdParts } from '../../signal/signal-id.js';
@@ -27,12 +32,14 @@ import { formatIdParts, parseIdParts, SignalId, type IdParts } from '../../signa
  */
 
 const STORE = 'RedisStore';
-const NAME_RE = /^[A-Za-z0-9_-]+$/;
-const PREFIX_RE = /^[A-Za-z0-9_.:-]+$/;
-/** Longest bus name. */
-export const MAX_BUS_NAME_LENGTH = 128;
+export { MAX_BUS_NAME_LENGTH };
 /** Longest prefix. */
 export const MAX_PREFIX_LENGTH = 64;
+const PREFIX_RULE: PrefixRule = {
+  pattern: /^[A-Za-z0-9_.:-]+$/,
+  maxLength: MAX_PREFIX_LENGTH,
+  allowed: 'A-Z, a-z, 0-9, "_", ".", ":" and "-"',
+};
 
 /**
  * Assert that `bus` is usable in a key's hash tag: 1 to 128 characters of `[A-Za-z0-9_-]`
@@ -40,14 +47,7 @@ export const MAX_PREFIX_LENGTH = 64;
  * @throws InvalidBusNameError (`invalid_bus_name`)
  */
 export function assertBusName(bus: unknown): asserts bus is string {
-  if (typeof bus !== 'string') throw new InvalidBusNameError(STORE, bus, 'it must be a string');
-  if (bus.length === 0 || bus.length > MAX_BUS_NAME_LENGTH || !NAME_RE.test(bus)) {
-    throw new InvalidBusNameError(
-      STORE,
-      bus,
-      `use 1 to ${MAX_BUS_NAME_LENGTH} characters of A-Z, a-z, 0-9, "_" and "-"`,
-    );
-  }
+  assertStoreBusName(STORE, bus);
 }
 
 /**
@@ -56,18 +56,7 @@ export function assertBusName(bus: unknown): asserts bus is string {
  * @throws StoreOptionError (`invalid_option`)
  */
 export function assertPrefix(prefix: unknown): asserts prefix is string {
-  if (
-    typeof prefix !== 'string' ||
-    prefix.length === 0 ||
-    prefix.length > MAX_PREFIX_LENGTH ||
-    !PREFIX_RE.test(prefix)
-  ) {
-    throw new StoreOptionError(
-      STORE,
-      'prefix',
-      `must be 1 to ${MAX_PREFIX_LENGTH} characters of A-Z, a-z, 0-9, "_", ".", ":" and "-"`,
-    );
-  }
+  assertStorePrefix(STORE, prefix, PREFIX_RULE);
 }
 
 /** Consumer group name of a subscription id: `s:` + the subscription id. */
