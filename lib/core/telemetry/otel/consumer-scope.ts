@@ -40,6 +40,15 @@ function bySignal(how: string): (m: unknown) => void {
   };
 }
 
+/**
+ * Whether this module listens to the settlement channels (for tests: the channels are
+ * process-wide, so other module instances may listen to them too).
+ * @internal
+ */
+export function settlementListenersActive(): boolean {
+  return listeners.active;
+}
+
 /** Subscribe to the persistent settlement channels while spans are made. */
 function listen(): void {
   if (listeners.active) return;
