@@ -10,7 +10,7 @@ import {
   type BoardFixture,
   type FixtureStore,
 } from './board-fixture.js';
-import { openSession, post, readSse } from './board-http.js';
+import { openSession, post, readSse, waitFor } from './board-http.js';
 
 interface Engine {
   name: string;
@@ -30,20 +30,6 @@ const ENGINES: Engine[] = [
     cleanup: (store) => deleteRedisKeys((store as { prefix: string }).prefix),
   },
 ];
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Entry {
   id: string;
@@ -77,10 +63,15 @@ describe.each(ENGINES)('signal board on $name', (engine) => {
     await f.publish('payment.requested', { orderId: 'js-2' });
 
     const dlq = `${board}/api/buses/default/subscriptions/${PAYMENTS}/dlq`;
-    const entries = await waitFor('2 DLQ entries', async () => {
-      const list = (await (await fetch(dlq)).json()) as Entry[];
-      return list.length === 2 ? list : undefined;
-    });
+    const entries = await waitFor(
+      '2 DLQ entries',
+      async () => {
+        const list = (await (await fetch(dlq)).json()) as Entry[];
+        return list.length === 2 ? list : undefined;
+      },
+      10_000,
+      50,
+    );
     const overview = (await (await fetch(`${board}/api/overview`)).json()) as {
       buses: { name: string; dlqSize: number; health: { status: string } }[];
     };
@@ -95,10 +86,15 @@ describe.each(ENGINES)('signal board on $name', (engine) => {
     const first = entries.find((e) => e.signal.data.orderId === 'js-1')!;
     const res = await post(`${dlq}/redrive`, { ids: [first.id] }, session);
     expect(await res.json()).toEqual({ redriven: 1, failed: 0 });
-    const left = await waitFor('the redriven entry to leave', async () => {
-      const list = (await (await fetch(dlq)).json()) as Entry[];
-      return list.length === 1 ? list : undefined;
-    });
+    const left = await waitFor(
+      'the redriven entry to leave',
+      async () => {
+        const list = (await (await fetch(dlq)).json()) as Entry[];
+        return list.length === 1 ? list : undefined;
+      },
+      10_000,
+      50,
+    );
     expect(left[0].signal.data.orderId).toBe('js-2');
 
     const replay = (await (

@@ -1,4 +1,4 @@
-/** HTTP helpers of the board specs: a session (cookie + CSRF token) and a small SSE reader. */
+/** HTTP helpers of the board specs: a session (cookie + CSRF token), a small SSE reader and a poll. */
 
 /** The board page's session: its cookie and CSRF token. */
 export interface BoardSession {
@@ -91,4 +91,20 @@ export async function readSse(
     ac.abort();
   }
   return { status: res.status, contentType: res.headers.get('content-type'), events };
+}
+
+/** Poll `probe` every `interval` ms until it returns a value; fail after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 5_000,
+  interval = 25,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
 }

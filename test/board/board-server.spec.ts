@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JidoSignalBoardModule, SignalBoardError } from '../../lib/board/index.js';
 import { ADMIN_AUTH, PAYMENTS, startBoardFixture } from './board-fixture.js';
-import { openSession, post, readSse, type BoardSession } from './board-http.js';
+import { openSession, post, readSse, waitFor, type BoardSession } from './board-http.js';
 import { startRemoteFixture } from './board-remote.js';
 
 /** Values that must never appear in a board response. */
@@ -23,20 +23,6 @@ interface Fixture {
 /** The same token with its first character changed, so it is always wrong (never equal by chance). */
 function flipFirst(token: string): string {
   return `${token[0] === 'a' ? 'b' : 'a'}${token.slice(1)}`;
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 // JSON answers are read loosely; the assertions pin their shape.
