@@ -3,47 +3,24 @@ import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { BusOptionError } from '../../../lib/core/errors/bus.error.js';
 import { MemoryJournal } from '../../../lib/core/journal/memory.journal.js';
 import { SignalJournal } from '../../../lib/core/journal/signal-journal.js';
-import type { Signal } from '../../../lib/core/signal/signal.js';
 import { rejection } from '../../helpers/errors.js';
-import { sig, sleep } from './helpers.js';
+import { until, withDeadLetters } from './helpers.js';
 
 // bus.dlq.redrive(id, { ids }) and bus.dlq.delete(id, ids): the signal board's "redrive one"
 // and "delete one" (memory engine; the JetStream engine in dlq-ids-jetstream.spec.ts).
 const buses: SignalBus[] = [];
+function newBus(): SignalBus {
+  const bus = new SignalBus({ name: `ids-${buses.length}` });
+  buses.push(bus);
+  return bus;
+}
 afterEach(async () => {
   await Promise.all(buses.splice(0).map((b) => b.close()));
 });
 
-async function until(check: () => Promise<boolean>, timeout = 2000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(2);
-  }
-}
-
-async function withDeadLetters(types: string[]) {
-  const bus = new SignalBus({ name: `ids-${buses.length}` });
-  buses.push(bus);
-  const state = { fail: true, got: [] as Signal[] };
-  await bus.subscribe('**', {
-    persistent: true,
-    subscriptionId: 'sub',
-    maxAttempts: 1,
-    autoAck: true,
-    dispatch: (s: Signal) => {
-      if (state.fail) throw new Error('down');
-      state.got.push(s);
-    },
-  });
-  await bus.publish(types.map((t) => sig(t)));
-  await until(async () => (await bus.dlq.list('sub')).length === types.length);
-  return { bus, state, entries: await bus.dlq.list('sub') };
-}
-
 describe('dlq.redrive({ ids })', () => {
   it('redrives only the named entries; the others stay', async () => {
-    const { bus, state, entries } = await withDeadLetters(['a', 'b', 'c']);
+    const { bus, state, entries } = await withDeadLetters(newBus(), ['a', 'b', 'c']);
     state.fail = false;
     expect(await bus.dlq.redrive('sub', { ids: [entries[1].id, 'no-such-entry'] })).toEqual({
       redriven: 1,
@@ -55,7 +32,7 @@ describe('dlq.redrive({ ids })', () => {
   });
 
   it('applies limit to the named entries, oldest first', async () => {
-    const { bus, state, entries } = await withDeadLetters(['a', 'b', 'c']);
+    const { bus, state, entries } = await withDeadLetters(newBus(), ['a', 'b', 'c']);
     state.fail = false;
     const ids = [entries[2].id, entries[0].id];
     expect(await bus.dlq.redrive('sub', { ids, limit: 1 })).toEqual({ redriven: 1, failed: 0 });
@@ -64,7 +41,7 @@ describe('dlq.redrive({ ids })', () => {
   });
 
   it('rejects ids that are not an array of strings', async () => {
-    const { bus } = await withDeadLetters(['a']);
+    const { bus } = await withDeadLetters(newBus(), ['a']);
     const error = await rejection(bus.dlq.redrive('sub', { ids: 'x' as unknown as string[] }));
     expect(error).toBeInstanceOf(BusOptionError);
   });
@@ -72,7 +49,7 @@ describe('dlq.redrive({ ids })', () => {
 
 describe('dlq.delete', () => {
   it('deletes the named entries and reports how many', async () => {
-    const { bus, entries } = await withDeadLetters(['a', 'b']);
+    const { bus, entries } = await withDeadLetters(newBus(), ['a', 'b']);
     expect(await bus.dlq.delete('sub', [entries[0].id, 'unknown'])).toBe(1);
     expect((await bus.dlq.list('sub')).map((e) => e.signal.type)).toEqual(['b']);
     expect(await bus.dlq.delete('sub', [])).toBe(0);

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { BusOptionError } from '../../../lib/core/errors/bus.error.js';
-import type { Signal } from '../../../lib/core/signal/signal.js';
 import { rejection } from '../../helpers/errors.js';
-import { sig, sleep } from './helpers.js';
+import { sleep, until, withDeadLetters } from './helpers.js';
 
 // Ported from jido_signal's DLQ tests (spec §5.10): `redrive_dlq(..., clear_on_success:)`,
 // default true. Here `bus.dlq.redrive(id, { clearOnSuccess })`.
@@ -17,36 +16,9 @@ afterEach(async () => {
   await Promise.all(buses.splice(0).map((b) => b.close()));
 });
 
-async function until(check: () => Promise<boolean>, timeout = 2000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(2);
-  }
-}
-
-/** A bus whose persistent subscription `sub` dead-letters `types` at once while `down()`. */
-async function withDeadLetters(types: string[]) {
-  const bus = newBus();
-  const state = { fail: true, got: [] as Signal[] };
-  await bus.subscribe('**', {
-    persistent: true,
-    subscriptionId: 'sub',
-    maxAttempts: 1,
-    autoAck: true,
-    dispatch: (s: Signal) => {
-      if (state.fail) throw new Error('down');
-      state.got.push(s);
-    },
-  });
-  await bus.publish(types.map((t) => sig(t)));
-  await until(async () => (await bus.dlq.list('sub')).length === types.length);
-  return { bus, state, entries: await bus.dlq.list('sub') };
-}
-
 describe('dlq.redrive clearOnSuccess', () => {
   it('default (true): an acked redelivery removes its entry', async () => {
-    const { bus, state } = await withDeadLetters(['a', 'b']);
+    const { bus, state } = await withDeadLetters(newBus(), ['a', 'b']);
     state.fail = false;
     expect(await bus.dlq.redrive('sub')).toEqual({ redriven: 2, failed: 0 });
     await until(async () => (await bus.dlq.size('sub')) === 0);
@@ -54,7 +26,7 @@ describe('dlq.redrive clearOnSuccess', () => {
   });
 
   it('false: acked redeliveries leave their entries unchanged in the DLQ', async () => {
-    const { bus, state, entries } = await withDeadLetters(['a', 'b']);
+    const { bus, state, entries } = await withDeadLetters(newBus(), ['a', 'b']);
     state.fail = false;
     expect(await bus.dlq.redrive('sub', { clearOnSuccess: false })).toEqual({
       redriven: 2,
@@ -68,7 +40,7 @@ describe('dlq.redrive clearOnSuccess', () => {
   });
 
   it('false: a kept entry can be redriven again once its redelivery is acked', async () => {
-    const { bus, state, entries } = await withDeadLetters(['a']);
+    const { bus, state, entries } = await withDeadLetters(newBus(), ['a']);
     state.fail = false;
     await bus.dlq.redrive('sub', { clearOnSuccess: false });
     await until(async () => state.got.length === 1);
@@ -83,7 +55,7 @@ describe('dlq.redrive clearOnSuccess', () => {
   });
 
   it('false: a redelivery that fails again still replaces its entry (no duplicate)', async () => {
-    const { bus, entries } = await withDeadLetters(['a']);
+    const { bus, entries } = await withDeadLetters(newBus(), ['a']);
     expect(await bus.dlq.redrive('sub', { clearOnSuccess: false })).toEqual({
       redriven: 1,
       failed: 0,
@@ -96,7 +68,7 @@ describe('dlq.redrive clearOnSuccess', () => {
   });
 
   it('refuses a non-boolean clearOnSuccess with invalid_option, redriving nothing', async () => {
-    const { bus, state } = await withDeadLetters(['a']);
+    const { bus, state } = await withDeadLetters(newBus(), ['a']);
     state.fail = false;
     const error = await rejection(
       bus.dlq.redrive('sub', { clearOnSuccess: 'no' as unknown as boolean }),

@@ -60,3 +60,33 @@ export function busFactory(
     return bus;
   };
 }
+
+/** Poll `check` every 2 ms until it holds; fail after `timeout` ms. */
+export async function until(check: () => Promise<boolean>, timeout = 2000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(2);
+  }
+}
+
+/**
+ * Subscribe `bus` persistently as `sub` (one attempt, autoAck) with a handler that fails while
+ * `state.fail`, publish one signal per type and wait until all are dead-lettered.
+ */
+export async function withDeadLetters(bus: SignalBus, types: string[]) {
+  const state = { fail: true, got: [] as Signal[] };
+  await bus.subscribe('**', {
+    persistent: true,
+    subscriptionId: 'sub',
+    maxAttempts: 1,
+    autoAck: true,
+    dispatch: (s: Signal) => {
+      if (state.fail) throw new Error('down');
+      state.got.push(s);
+    },
+  });
+  await bus.publish(types.map((t) => sig(t)));
+  await until(async () => (await bus.dlq.list('sub')).length === types.length);
+  return { bus, state, entries: await bus.dlq.list('sub') };
+}
