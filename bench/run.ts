@@ -1,4 +1,7 @@
 // Runs every bench/*.bench.ts (or those named on the command line) and writes RESULTS.md.
+// Each file runs in its own child process (same Node flags): a file's peers and floors share
+// its process and run, but no file measures in a heap left behind by the files before it.
+import { fork } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,14 +19,39 @@ function verdict(c: BenchCheck): string {
   return c.info ? 'INFO' : c.pass ? 'PASS' : 'FAIL';
 }
 
-const sections: BenchSection[] = [];
-for (const file of files) {
-  console.log(`→ ${file}`);
-  const mod = (await import(pathToFileURL(join(here, file)).href)) as {
+const child = process.env.JIDO_BENCH_FILE;
+if (child !== undefined) {
+  const mod = (await import(pathToFileURL(join(here, child)).href)) as {
     default: () => Promise<BenchSection | BenchSection[]>;
   };
   const result = await mod.default();
-  for (const section of Array.isArray(result) ? result : [result]) {
+  process.send!(Array.isArray(result) ? result : [result], () => process.exit(0));
+  // The parent prints and writes the results.
+  await new Promise(() => undefined);
+}
+
+/** Run one bench file in a fresh process and return its sections. */
+function runFile(file: string): Promise<BenchSection[]> {
+  return new Promise((resolve, reject) => {
+    const proc = fork(fileURLToPath(import.meta.url), [], {
+      env: { ...process.env, JIDO_BENCH_FILE: file },
+      execArgv: process.execArgv,
+    });
+    let sections: BenchSection[] | undefined;
+    proc.on('message', (message) => (sections = message as BenchSection[]));
+    proc.on('error', reject);
+    proc.on('exit', (code) =>
+      sections !== undefined
+        ? resolve(sections)
+        : reject(new Error(`${file} exited with code ${String(code)} before reporting`)),
+    );
+  });
+}
+
+const sections: BenchSection[] = [];
+for (const file of files) {
+  console.log(`→ ${file}`);
+  for (const section of await runFile(file)) {
     sections.push(section);
     for (const row of section.rows)
       console.log(`  ${row.name.padEnd(60)} ${formatNs(row.nsPerOp)}`);
@@ -42,6 +70,7 @@ const lines: string[] = [
   `- Node ${process.version}`,
   '- Every figure is a median (mitata p50 for micro benchmarks, median of 5 runs for system ones);',
   '  peers run in the same process and the same run, so compare ratios rather than absolute values.',
+  '- Each bench file runs in a fresh process, so no file measures in the heap of the files before it.',
   '',
 ];
 for (const s of sections) {
