@@ -34,18 +34,23 @@ export async function micro(name: string, fn: () => unknown, note?: string): Pro
 
 /**
  * System benchmark: run `fn` (which performs `ops` operations) `runs` times after one
- * warm-up and report the median ns per operation.
+ * warm-up and report the median ns per operation. `setup`, when given, runs before every run
+ * (the warm-up included) and is not timed: inputs built there live only for their own run, so
+ * the heap a run collects in holds one run's inputs, not every run's.
  */
 export async function system(
   name: string,
   ops: number,
   fn: () => unknown,
-  options: { runs?: number; note?: string } = {},
+  options: { runs?: number; note?: string; setup?: () => unknown } = {},
 ): Promise<BenchRow> {
   const runs = options.runs ?? 5;
+  const setup = options.setup ?? (() => {});
+  await setup();
   await fn();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
+    await setup();
     const start = process.hrtime.bigint();
     await fn();
     samples.push(Number(process.hrtime.bigint() - start) / ops);

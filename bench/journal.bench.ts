@@ -127,9 +127,15 @@ export async function appendSection(dir: string): Promise<BenchSection> {
   const rows: BenchRow[] = [];
   const f = createTestSignalFactory({ start: T0, stepMs: 0 });
   let next = 0;
-  // Fresh signals for the warm-up and every measured run (ids must not repeat).
-  const fresh = (count: number) =>
-    Array.from({ length: 6 }, () => Array.from({ length: count }, () => orderSignal(f, next++)));
+  // Fresh signals for each run (ids must not repeat), built before the run and outside its
+  // timing; only the current run's signals are alive, as in an application where signals come
+  // and go, so collections do not trace every run's signals at once.
+  const fresh = (count: number) => Array.from({ length: count }, () => orderSignal(f, next++));
+  let signals: Signal[] = [];
+  const freshRun = (count: number) => () => {
+    signals = [];
+    signals = fresh(count);
+  };
 
   /** `record` every signal of a run without awaiting each: many concurrent callers. */
   async function concurrent(
@@ -138,18 +144,16 @@ export async function appendSection(dir: string): Promise<BenchSection> {
     note: string,
     beforeRun: () => void = () => {},
   ) {
-    const runs = fresh(APPEND_RECORDS);
-    let run = 0;
-    const row = await system(
+    const setup = freshRun(APPEND_RECORDS);
+    return system(
       name,
       APPEND_RECORDS,
       async () => {
         beforeRun();
-        await Promise.all(runs[run++].map((s) => journal.record(s)));
+        await Promise.all(signals.map((s) => journal.record(s)));
       },
-      { note },
+      { note, setup },
     );
-    return row;
   }
 
   const memory = new SignalJournal();
@@ -201,14 +205,11 @@ export async function appendSection(dir: string): Promise<BenchSection> {
     });
     const producers = 64;
     const perProducer = 100;
-    const runs = fresh(producers * perProducer);
-    let run = 0;
     rows.push(
       await system(
         "file journal (durability 'fsync'): 64 producers, each awaiting its record",
         producers * perProducer,
         async () => {
-          const signals = runs[run++];
           await Promise.all(
             Array.from({ length: producers }, async (_, p) => {
               for (let i = 0; i < perProducer; i++)
@@ -216,7 +217,10 @@ export async function appendSection(dir: string): Promise<BenchSection> {
             }),
           );
         },
-        { note: 'at most 64 records per write + fdatasync' },
+        {
+          note: 'at most 64 records per write + fdatasync',
+          setup: freshRun(producers * perProducer),
+        },
       ),
     );
     await journal.close();
@@ -226,16 +230,14 @@ export async function appendSection(dir: string): Promise<BenchSection> {
       adapter: await FileJournal.open(join(dir, 'append-one')),
     });
     const count = 200;
-    const runs = fresh(count);
-    let run = 0;
     rows.push(
       await system(
         "file journal (durability 'fsync'): one producer awaiting each record",
         count,
         async () => {
-          for (const s of runs[run++]) await journal.record(s);
+          for (const s of signals) await journal.record(s);
         },
-        { note: 'nothing to share: one write + fdatasync per record' },
+        { note: 'nothing to share: one write + fdatasync per record', setup: freshRun(count) },
       ),
     );
     await journal.close();
@@ -244,17 +246,18 @@ export async function appendSection(dir: string): Promise<BenchSection> {
     const journal = new SignalJournal({
       adapter: await FileJournal.open(join(dir, 'append-relaxed'), { durability: 'relaxed' }),
     });
-    const runs = fresh(APPEND_RECORDS);
-    let run = 0;
     rows.push(
       await system(
         "file journal (durability 'relaxed'): one producer awaiting each record",
         APPEND_RECORDS,
         async () => {
-          for (const s of runs[run++]) await journal.record(s);
+          for (const s of signals) await journal.record(s);
           await journal.flush();
         },
-        { note: 'resolves when buffered; 1,000 records per write, one fdatasync (flush) per run' },
+        {
+          note: 'resolves when buffered; 1,000 records per write, one fdatasync (flush) per run',
+          setup: freshRun(APPEND_RECORDS),
+        },
       ),
     );
     await journal.close();
