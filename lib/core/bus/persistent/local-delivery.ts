@@ -37,6 +37,9 @@ export class Delivery {
   ctl: DeliveryController | undefined = undefined;
   /** The publish waiting for this delivery's first attempt to settle. */
   batch: BatchWait | undefined = undefined;
+  /** Neighbours in the engine's list of tracked deliveries (see `LocalQueue`). */
+  prev: Delivery | undefined = undefined;
+  next: Delivery | undefined = undefined;
 }
 
 /**

@@ -129,7 +129,7 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   halt(): void {
     this.#halted = true;
     // Nothing is redelivered any more: the publishes waiting for a running delivery settle.
-    for (const d of this.#q.byKey.values()) releaseBatch(d);
+    for (const d of this.#q.values()) releaseBatch(d);
     this.#timers.halt();
     this.#checkpoint.cancel();
   }
@@ -238,7 +238,7 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
       this.#track(d);
     } else {
       victim = d;
-      this.#q.byKey.set(d.key, d);
+      this.#q.hold(d);
       this.#checkpoint.push(d);
     }
     victim.lastError = error;
@@ -525,7 +525,7 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   #snapshot(): SubscriptionState {
     const { id, pattern, persisted, createdAt } = this;
     const base = { subscriptionId: id, pattern, options: persisted, createdAt };
-    return this.#checkpoint.state(base, this.#q.byKey.values());
+    return this.#checkpoint.state(base, this.#q.values());
   }
 
   // ── introspection ──────────────────────────────────────────────────────────

@@ -1,15 +1,25 @@
 import { DONE, IN_FLIGHT, QUEUED, WAITING, type Delivery } from './local-delivery.js';
 
+/** Lookups of the tracked deliveries, built on the first lookup (see {@link LocalQueue}). */
+interface Index {
+  readonly byKey: Map<string, Delivery>;
+  readonly bySignal: Map<string, Delivery>;
+}
+
 /**
- * The deliveries the in-process engine tracks and its flow-control counts: Maps keyed by
- * log id and signal id, and the delivery queue (an array with a head index). A delivery
- * is in flight (handed over, not acked), pending (QUEUED or WAITING) or done.
+ * The deliveries the in-process engine tracks and its flow-control counts. Tracked
+ * deliveries form an intrusive list in tracking order (no hashing per delivery: an
+ * `autoAck` subscription never looks one up by id); the maps by key (log id, or
+ * `dlq:<id>`) and by signal id are built on the first lookup — an `ack`/`nack` by id, a
+ * redrive — and kept up to date from then on. The delivery queue is an array with a head
+ * index. A delivery is in flight (handed over, not acked), pending (QUEUED or WAITING) or
+ * done.
  * @internal
  */
 export class LocalQueue {
-  /** Tracked deliveries by key (log id, or `dlq:<id>`). */
-  readonly byKey = new Map<string, Delivery>();
-  readonly #bySignal = new Map<string, Delivery>();
+  #first: Delivery | undefined = undefined;
+  #last: Delivery | undefined = undefined;
+  #index: Index | undefined = undefined;
   #queue: (Delivery | undefined)[] = [];
   #head = 0;
   /** Deliveries handed over and not acked. */
@@ -21,21 +31,71 @@ export class LocalQueue {
 
   /** Track `d` and queue it (counts are the caller's). */
   track(d: Delivery): void {
-    this.byKey.set(d.key, d);
-    if (!this.#bySignal.has(d.signal.id)) this.#bySignal.set(d.signal.id, d);
+    this.hold(d);
     this.#queue.push(d);
+  }
+
+  /** Track `d` without queueing it (it is dead-lettered at once). */
+  hold(d: Delivery): void {
+    const last = this.#last;
+    d.prev = last;
+    d.next = undefined;
+    if (last === undefined) this.#first = d;
+    else last.next = d;
+    this.#last = d;
+    if (this.#index !== undefined) LocalQueue.#add(this.#index, d);
   }
 
   /** Stop tracking `d`. */
   forget(d: Delivery): void {
-    this.byKey.delete(d.key);
-    if (this.#bySignal.get(d.signal.id) === d) this.#bySignal.delete(d.signal.id);
+    const { prev, next } = d;
+    if (prev === undefined) {
+      if (this.#first !== d) return; // not tracked
+      this.#first = next;
+    } else prev.next = next;
+    if (next === undefined) this.#last = prev;
+    else next.prev = prev;
+    d.prev = d.next = undefined;
+    const index = this.#index;
+    if (index === undefined) return;
+    if (index.byKey.get(d.key) === d) index.byKey.delete(d.key);
+    if (index.bySignal.get(d.signal.id) === d) index.bySignal.delete(d.signal.id);
+  }
+
+  /** The tracked deliveries, in tracking order (safe to forget the current one). */
+  *values(): Generator<Delivery> {
+    for (let d = this.#first; d !== undefined;) {
+      const next = d.next;
+      yield d;
+      d = next;
+    }
+  }
+
+  /** The tracked deliveries by key. */
+  get byKey(): ReadonlyMap<string, Delivery> {
+    return this.#lookups().byKey;
   }
 
   /** The delivery with log id or signal id `id` that awaits an ack (in flight or waiting). */
   awaiting(id: string): Delivery | undefined {
-    const d = this.byKey.get(id) ?? this.#bySignal.get(id);
+    const index = this.#lookups();
+    const d = index.byKey.get(id) ?? index.bySignal.get(id);
     return d !== undefined && d.state !== QUEUED && d.state !== DONE ? d : undefined;
+  }
+
+  #lookups(): Index {
+    if (this.#index === undefined) {
+      const index: Index = { byKey: new Map(), bySignal: new Map() };
+      for (let d = this.#first; d !== undefined; d = d.next) LocalQueue.#add(index, d);
+      this.#index = index;
+    }
+    return this.#index;
+  }
+
+  /** A later delivery under a key wins it; the first delivery of a signal keeps its id. */
+  static #add(index: Index, d: Delivery): void {
+    index.byKey.set(d.key, d);
+    if (!index.bySignal.has(d.signal.id)) index.bySignal.set(d.signal.id, d);
   }
 
   /** Queue `d` (again) for a delivery slot. */
@@ -88,7 +148,7 @@ export class LocalQueue {
    */
   requeueUnacked(): number {
     const again: Delivery[] = [];
-    for (const d of this.byKey.values()) {
+    for (let d = this.#first; d !== undefined; d = d.next) {
       if (d.state === IN_FLIGHT) {
         this.inFlight--;
         this.pending++;
