@@ -57,7 +57,8 @@ export class LocalCheckpoint {
       order[head++] = undefined;
     }
     if (head === order.length) {
-      order.length = 0;
+      // A new array rather than `order.length = 0` (a runtime call, once per ack here).
+      if (order.length !== 0) this.#order = [];
       head = 0;
     } else if (head > 1024 && head * 2 > order.length) {
       this.#order = order.slice(head);

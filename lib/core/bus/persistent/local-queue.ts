@@ -125,7 +125,8 @@ export class LocalQueue {
   compact(): void {
     const q = this.#queue;
     if (this.#head === q.length) {
-      q.length = 0;
+      // A new array, not `q.length = 0`: truncating is a runtime call, once per publish here.
+      if (q.length !== 0) this.#queue = [];
       this.#head = 0;
     } else if (this.#head > 1024 && this.#head * 2 > q.length) {
       this.#queue = q.slice(this.#head);

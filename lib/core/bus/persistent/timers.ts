@@ -79,8 +79,11 @@ export class DeadlineQueue<T> {
       if (this.live(item, deadline)) return item;
     }
     if (this.#head === items.length) {
-      items.length = 0;
-      at.length = 0;
+      // New arrays rather than truncating (`length = 0` is a runtime call).
+      if (items.length !== 0) {
+        this.#items = [];
+        this.#at = [];
+      }
       this.#head = 0;
     } else if (this.#head > 4096 && this.#head * 2 > items.length) {
       this.#items = items.slice(this.#head);
