@@ -412,6 +412,7 @@ export {
   SignalAdapter,
   SignalBusNotReadyError,
   SignalData,
+  SignalDelivery,
   SignalHandlerRegistry,
   SignalMiddleware,
   SignalPayload,

@@ -27,7 +27,7 @@ export {
 export { SignalBusNotReadyError, SignalRegistrationError } from './jido-signal-nest.error.js';
 export { OnSignal } from './decorators/on-signal.decorator.js';
 export { InjectSignalBus } from './decorators/inject-signal-bus.decorator.js';
-export { SignalData, SignalPayload } from './decorators/signal-params.decorator.js';
+export { SignalData, SignalDelivery, SignalPayload } from './decorators/signal-params.decorator.js';
 export { SignalAdapter } from './decorators/signal-adapter.decorator.js';
 export { SignalMiddleware } from './decorators/signal-middleware.decorator.js';
 export { isSignalContext, type SignalHandlerContext } from './signal-context.js';

@@ -5,7 +5,8 @@ import { SignalParamtype } from './decorators/signal-params.decorator.js';
 
 /**
  * What a signal handler receives as its second argument (and `ExecutionContext.getArgByIndex(1)`):
- * where the signal came from.
+ * where the signal came from. The third argument (`getArgByIndex(2)`, `@SignalDelivery()`) is
+ * the `DeliveryContext` of a persistent subscription's delivery, `undefined` otherwise.
  */
 export interface SignalHandlerContext {
   /** Name of the bus delivering. */
@@ -20,8 +21,10 @@ export interface SignalHandlerContext {
 
 /**
  * Whether an `ArgumentsHost` / `ExecutionContext` is a signal handler invocation
- * (`getType() === 'jido-signal'`). `host.getArgByIndex(0)` is then the `Signal` and
- * `host.getArgByIndex(1)` the {@link SignalHandlerContext}.
+ * (`getType() === 'jido-signal'`). `host.getArgByIndex(0)` is then the `Signal`,
+ * `host.getArgByIndex(1)` the {@link SignalHandlerContext}, and `host.getArgByIndex(2)` the
+ * `DeliveryContext` on a persistent subscription (`attempt`, and the `signal` that aborts
+ * with an `AckTimeoutError` at the `ackTimeout`) — `undefined` on an ordinary one.
  *
  * @example
  * canActivate(ctx: ExecutionContext) {
@@ -54,6 +57,8 @@ export class SignalParamsFactory {
         return typeof data === 'string' && data !== '' ? readPath(signal.data, data) : signal.data;
       case SignalParamtype.PAYLOAD:
         return signal;
+      case SignalParamtype.DELIVERY:
+        return args[2];
       default:
         return undefined;
     }

@@ -10,6 +10,7 @@ import {
 import { setRejectionHook } from '../core/bus/rejection-hook.js';
 import type { SignalBus } from '../core/bus/signal-bus.js';
 import type { SignalHandler } from '../core/bus/subscription.js';
+import type { DeliveryContext } from '../core/dispatch/adapter.interface.js';
 import type { Signal } from '../core/signal/signal.js';
 import { SIGNAL_ARGS_METADATA, SIGNAL_CONTEXT_TYPE } from './jido-signal.constants.js';
 import { JidoSignalMessages } from './jido-signal.messages.js';
@@ -20,6 +21,12 @@ import type { SignalHandlerInvocation } from './signal-handler.registry.js';
 import { isThenable } from '../core/util/is-thenable.js';
 
 type Method = (...args: unknown[]) => unknown;
+
+/**
+ * Calls the handler for one delivery. On a persistent subscription it declares the
+ * `DeliveryContext` parameter and passes it on; an ordinary one takes the signal only.
+ */
+type Invoke = (signal: Signal, delivery?: DeliveryContext) => unknown;
 
 /** Message of Nest's `ForbiddenException` when a guard returns `false`. */
 const GUARD_REJECTED_MESSAGE = 'Forbidden resource';
@@ -94,7 +101,13 @@ export class SignalHandlerInvoker {
     private readonly config: ApplicationConfig | undefined,
   ) {}
 
-  /** The bus handler of `plan` (named `Class.method`, which `stats()` shows as its target). */
+  /**
+   * The bus handler of `plan` (named `Class.method`, which `stats()` shows as its target).
+   * A persistent plan's handler declares two parameters, so the engine makes a
+   * `DeliveryContext` per attempt and the method gets it as its third argument
+   * (`@SignalDelivery()`); an ordinary plan's handler declares one (the bus's fast path,
+   * the method's third argument is `undefined`).
+   */
   create(
     plan: PlannedSubscription,
     context: SignalHandlerContext,
@@ -125,7 +138,7 @@ export class SignalHandlerInvoker {
     plan: PlannedSubscription,
     context: SignalHandlerContext,
   ): {
-    invoke: (signal: Signal) => unknown;
+    invoke: Invoke;
     invocation: SignalHandlerInvocation;
     guarded: boolean;
   } {
@@ -140,7 +153,9 @@ export class SignalHandlerInvoker {
 
     if (!wrapper.isDependencyTreeStatic()) {
       // The signal is the request: a new context (and provider instance) per signal, unless
-      // an applied ContextIdStrategy maps it to a durable sub-tree (e.g. per tenant).
+      // an applied ContextIdStrategy maps it to a durable sub-tree (e.g. per tenant). Only
+      // ordinary subscriptions get here (the planner refuses persistent request-scoped
+      // handlers), so the method's third argument, the delivery, is `undefined`.
       const invoke = async (signal: Signal): Promise<unknown> => {
         const contextId = ContextIdFactory.getByRequest(signal);
         this.moduleRef.registerRequestByContextId(signal, contextId);
@@ -164,9 +179,12 @@ export class SignalHandlerInvoker {
       return { invoke, invocation: 'request', guarded };
     }
 
+    // Persistent plans take the delivery; ordinary ones keep the one-parameter call.
     if (!useContext) {
       return {
-        invoke: (signal) => method.call(instance, signal, context),
+        invoke: plan.persistent
+          ? (signal, delivery) => method.call(instance, signal, context, delivery)
+          : (signal) => method.call(instance, signal, context),
         invocation: 'direct',
         guarded: false,
       };
@@ -182,7 +200,13 @@ export class SignalHandlerInvoker {
       contextOptions,
       SIGNAL_CONTEXT_TYPE,
     );
-    return { invoke: (signal) => fn(signal, context), invocation: 'context', guarded };
+    return {
+      invoke: plan.persistent
+        ? (signal, delivery) => fn(signal, context, delivery)
+        : (signal) => fn(signal, context),
+      invocation: 'context',
+      guarded,
+    };
   }
 
   /**
@@ -195,10 +219,12 @@ export class SignalHandlerInvoker {
    * handlers stay synchronous (no promise on the bus's fast path). On an ordinary
    * subscription the promise of an async handler goes to the bus untouched: the bus
    * observes it anyway and calls the registered rejection hook when it rejects, so no
-   * `.then` is chained per call.
+   * `.then` is chained per call. Persistent handlers declare the `DeliveryContext`
+   * parameter (the engine passes one only then) and hand it to `invoke`; ordinary ones
+   * keep `(signal) =>`.
    */
   #guardErrors(
-    invoke: (signal: Signal) => unknown,
+    invoke: Invoke,
     guarded: boolean,
     context: SignalHandlerContext,
     rethrow: boolean,
@@ -215,11 +241,11 @@ export class SignalHandlerInvoker {
       return undefined;
     };
     if (guarded) {
-      return (signal) => {
+      const run = (signal: Signal, delivery: DeliveryContext | undefined): Promise<unknown> => {
         const state = { entered: false };
         return handlerEntered.run(state, () =>
           Promise.resolve()
-            .then(() => invoke(signal))
+            .then(() => invoke(signal, delivery))
             .then(undefined, (error: unknown) => {
               const rejectedByGuard =
                 !state.entered &&
@@ -229,6 +255,9 @@ export class SignalHandlerInvoker {
             }),
         );
       };
+      return persistent
+        ? (signal, delivery) => run(signal, delivery)
+        : (signal) => run(signal, undefined);
     }
     if (!persistent) {
       const handler: SignalHandler = (signal) => {
@@ -245,10 +274,10 @@ export class SignalHandlerInvoker {
       return handler;
     }
     // Persistent engines have no rejection hook: settle rejections here.
-    return (signal) => {
+    return (signal, delivery) => {
       let result: unknown;
       try {
-        result = invoke(signal);
+        result = invoke(signal, delivery);
       } catch (error) {
         return fail(error, signal);
       }

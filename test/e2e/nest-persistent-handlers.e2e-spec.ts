@@ -1,8 +1,11 @@
 import 'reflect-metadata';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { SignalBus } from '../../lib/core/bus/signal-bus.js';
+import { SignalBus } from '../../lib/core/bus/signal-bus.js';
+import type { SubscriptionDispatch } from '../../lib/core/bus/subscription.js';
+import { AckTimeoutError } from '../../lib/core/errors/bus.error.js';
 import { createSignal } from '../../lib/core/signal/signal.js';
 import {
   JidoSignalModule,
@@ -13,14 +16,22 @@ import {
 import { JidoSignalTestingModule, SignalSpy } from '../../lib/testing/index.js';
 import {
   AllowGuard,
+  DeliveryGuard,
+  DeliveryInterceptor,
+  DeliveryProbe,
   DenyGuard,
+  GuardedExport,
   Ledger,
+  OrdinaryExport,
   PinnedSettlement,
   PinnedTwice,
+  ScopedExport,
   Settlement,
   Squatter,
   Taken,
+  TimedExport,
   Vault,
+  type SeenAttempt,
 } from './fixtures/persistent-handler.fixtures.js';
 import { CapturingLogger, eventually } from './fixtures/recorder.js';
 
@@ -52,6 +63,7 @@ async function dlqTypes(bus: SignalBus, subscriptionId: string): Promise<string[
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((m) => m.close()));
+  jest.restoreAllMocks();
 });
 
 describe('persistent @OnSignal with a pattern list (e2e)', () => {
@@ -231,5 +243,109 @@ describe('SignalSpy on persistent deliveries (e2e, JidoSignalTestingModule)', ()
     await expect(
       app.get(SignalSpy).waitFor('x.*', { on: 'published', subscriptionId: 'a' }),
     ).rejects.toMatchObject({ code: 'invalid_option' });
+  });
+});
+
+/**
+ * Waits until a hung first attempt was aborted at its ackTimeout and the redelivery ran and
+ * was acked; then checks what the handler saw of both attempts.
+ */
+async function expectAbortedThenRedelivered(
+  bus: SignalBus,
+  subscriptionId: string,
+  seen: readonly SeenAttempt[],
+): Promise<void> {
+  const [recorded] = await bus.publish(createSignal('export.requested'));
+  await eventually(async () => {
+    const sub = (await bus.stats()).subscriptions.find((s) => s.id === subscriptionId);
+    return sub?.persistence?.acked === 1;
+  });
+  expect(seen.map((s) => [s.signalId, s.delivery?.attempt])).toEqual([
+    [recorded.signal.id, 1],
+    [recorded.signal.id, 2],
+  ]);
+  const [first, second] = seen;
+  // The first attempt's own abort listener fired while it was still running.
+  expect(first.abort?.aborted).toBe(true);
+  expect(first.abort?.reason).toBeInstanceOf(AckTimeoutError);
+  expect(first.abort?.reason).toMatchObject({ subscriptionId, ackTimeout: 50 });
+  expect(first.delivery?.signal.aborted).toBe(true);
+  expect(first.delivery?.signal.reason).toBe(first.abort?.reason);
+  expect(second.delivery?.signal.aborted).toBe(false);
+  const sub = (await bus.stats()).subscriptions.find((s) => s.id === subscriptionId);
+  expect(sub?.persistence).toMatchObject({ acked: 1, retried: 1, deadLettered: 0 });
+}
+
+describe("a persistent @OnSignal handler's DeliveryContext (e2e)", () => {
+  it('is the third argument of a directly called handler: aborted at ackTimeout, then attempt 2', async () => {
+    const { app, bus } = await boot([TimedExport]);
+    expect(app.get(SignalHandlerRegistry).handlers()[0]?.invocation).toBe('direct');
+    await expectAbortedThenRedelivered(bus, 'timed-export', app.get(TimedExport).seen);
+  });
+
+  it('@SignalDelivery() injects it through a guard, which sees it as getArgByIndex(2)', async () => {
+    const { app, bus } = await boot([GuardedExport, DeliveryGuard, DeliveryProbe]);
+    expect(app.get(SignalHandlerRegistry).handlers()[0]?.invocation).toBe('context');
+    await expectAbortedThenRedelivered(bus, 'guarded-export', app.get(GuardedExport).seen);
+    expect(app.get(DeliveryProbe).attempts).toEqual([1, 2]);
+  });
+
+  it('a global interceptor sees it as getArgByIndex(2); the handler still gets it positionally and by @SignalDelivery()', async () => {
+    const { app, bus } = await boot([
+      TimedExport,
+      GuardedExport,
+      DeliveryGuard,
+      DeliveryProbe,
+      DeliveryInterceptor,
+      { provide: APP_INTERCEPTOR, useExisting: DeliveryInterceptor },
+    ]);
+    expect(
+      app
+        .get(SignalHandlerRegistry)
+        .handlers()
+        .map((h) => h.invocation),
+    ).toEqual(['context', 'context']);
+    const [recorded] = await bus.publish(createSignal('export.requested'));
+    await eventually(async () =>
+      (await bus.stats()).subscriptions.every((s) => s.persistence?.acked === 1),
+    );
+    for (const seen of [app.get(TimedExport).seen, app.get(GuardedExport).seen]) {
+      expect(seen.map((s) => [s.signalId, s.delivery?.attempt])).toEqual([
+        [recorded.signal.id, 1],
+        [recorded.signal.id, 2],
+      ]);
+      expect(seen[0].abort?.reason).toBeInstanceOf(AckTimeoutError);
+    }
+    // Interceptor on both handlers and the guard on one, for each of the two attempts.
+    expect([...app.get(DeliveryProbe).attempts].sort()).toEqual([1, 1, 1, 2, 2, 2]);
+  });
+
+  it('is undefined on ordinary subscriptions, whose bus handlers keep one parameter', async () => {
+    const subscribe = jest.spyOn(SignalBus.prototype, 'subscribe');
+    ScopedExport.seen.length = 0;
+    const { app, bus } = await boot([OrdinaryExport, ScopedExport, TimedExport]);
+    const arity = new Map(
+      subscribe.mock.calls.map(([, options]) => {
+        const { subscriptionId, dispatch } = options as {
+          subscriptionId: string;
+          dispatch: SubscriptionDispatch;
+        };
+        return [subscriptionId, typeof dispatch === 'function' ? dispatch.length : -1];
+      }),
+    );
+    // The engine makes a DeliveryContext only for handlers declaring the second parameter.
+    expect(Object.fromEntries(arity)).toEqual({
+      'OrdinaryExport.direct': 1,
+      'OrdinaryExport.viaParam': 1,
+      'ScopedExport.run': 1,
+      'timed-export': 2,
+    });
+
+    await bus.publish(createSignal('export.requested'));
+    const ordinary = app.get(OrdinaryExport);
+    expect(ordinary.positional).toEqual([{ args: 2, delivery: undefined }]);
+    expect(ordinary.decorated).toEqual([undefined]);
+    await eventually(() => ScopedExport.seen.length === 1);
+    expect(ScopedExport.seen).toEqual([undefined]);
   });
 });

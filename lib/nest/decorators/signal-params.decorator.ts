@@ -4,10 +4,11 @@ import { SIGNAL_ARGS_METADATA } from '../jido-signal.constants.js';
 /**
  * Parameter kinds of signal handlers. Nest's pipes see the kind through its route-param
  * numbering: `DATA` shares `body`'s number (3), so `ValidationPipe` validates it like a
- * request body; `PAYLOAD` maps to `'custom'`, so the `Signal` itself is never transformed.
+ * request body; `PAYLOAD` and `DELIVERY` map to `'custom'`, so the `Signal` and the
+ * `DeliveryContext` are never transformed.
  * @internal
  */
-export const SignalParamtype = { DATA: 3, PAYLOAD: 100 } as const;
+export const SignalParamtype = { DATA: 3, PAYLOAD: 100, DELIVERY: 101 } as const;
 /** @internal */
 export type SignalParamtype = (typeof SignalParamtype)[keyof typeof SignalParamtype];
 
@@ -77,4 +78,22 @@ export function SignalPayload(
   ...pipes: (Type<PipeTransform> | PipeTransform)[]
 ): ParameterDecorator {
   return signalParam(SignalParamtype.PAYLOAD, undefined, pipes);
+}
+
+/**
+ * The delivery's `DeliveryContext` on a persistent subscription: `attempt` (1 for the first
+ * delivery, 2 for the first redelivery…) and `signal`, an `AbortSignal` that aborts (reason:
+ * `AckTimeoutError`) when the `ackTimeout` passes while the handler still runs — hand it to
+ * `fetch` or any other cancellable work. `undefined` on an ordinary subscription. The same
+ * value is the third argument of a handler called without Nest's context, and
+ * `host.getArgByIndex(2)` in guards and interceptors.
+ *
+ * @example
+ * @OnSignal('page.fetch', { persistent: { subscriptionId: 'crawler', ackTimeout: 10_000 } })
+ * async crawl(@SignalData('url') url: string, @SignalDelivery() delivery?: DeliveryContext) {
+ *   await fetch(url, { signal: delivery?.signal });
+ * }
+ */
+export function SignalDelivery(): ParameterDecorator {
+  return signalParam(SignalParamtype.DELIVERY, undefined, []);
 }
