@@ -48,9 +48,13 @@ export class MemoryStore implements SignalStore {
   private readonly buses = new Map<string, BusData>();
   private readonly parts: IdParts = { ms: 0, seq: 0, hi: 0, lo: 0 };
   private closed = false;
+  private lastName: string | undefined;
+  private lastData: BusData | undefined;
 
   private bus(name: string): BusData {
     if (this.closed) throw new StoreClosedError('MemoryStore');
+    // Most stores serve one bus: the last one is kept at hand (a map lookup per publish less).
+    if (name === this.lastName) return this.lastData!;
     let data = this.buses.get(name);
     if (data === undefined) {
       data = {
@@ -61,6 +65,8 @@ export class MemoryStore implements SignalStore {
       };
       this.buses.set(name, data);
     }
+    this.lastName = name;
+    this.lastData = data;
     return data;
   }
 
@@ -264,6 +270,7 @@ export class MemoryStore implements SignalStore {
   close(): Promise<void> {
     this.closed = true;
     this.buses.clear();
+    this.lastName = this.lastData = undefined;
     return Promise.resolve();
   }
 

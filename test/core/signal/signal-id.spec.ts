@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it, jest } from '@jest/globals';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
 import { SignalId, ValidationError } from '../../../lib/index.js';
@@ -115,5 +116,41 @@ describe('id parts (internal)', () => {
     const id = formatIdParts(fresh.ms, fresh.seq, fresh.hi, fresh.lo);
     expect(SignalId.isValid(id)).toBe(true);
     expect(id > ids[ids.length - 1]).toBe(true);
+  });
+
+  it('formats any parts as the reference layout, whether or not the millisecond changed', async () => {
+    const { formatIdParts, parseIdParts } = await import('../../../lib/core/signal/signal-id.js');
+    const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+    const reference = (ms: number, seq: number, hi: number, lo: number): string => {
+      const t = hex(ms, 12);
+      const r = hex(((0x80 << 24) | hi) >>> 0, 8);
+      return `${t.slice(0, 8)}-${t.slice(8)}-7${hex(seq, 3)}-${r.slice(0, 4)}-${r.slice(4)}${hex(lo, 8)}`;
+    };
+    // Runs of ids in one millisecond, and jumps between far-apart ones (the cached prefix).
+    const part = fc.record({
+      ms: fc.oneof(fc.integer({ min: 0, max: 2 ** 48 - 1 }), fc.constantFrom(0, 1, 2 ** 48 - 1)),
+      seq: fc.integer({ min: 0, max: 0xfff }),
+      hi: fc.integer({ min: 0, max: 2 ** 30 - 1 }),
+      lo: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      repeat: fc.integer({ min: 1, max: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 20 }), (parts) => {
+        for (const { ms, seq, hi, lo, repeat } of parts) {
+          for (let k = 0; k < repeat; k++) {
+            const s = (seq + k) & 0xfff;
+            const id = formatIdParts(ms, s, hi, lo);
+            expect(id).toBe(reference(ms, s, hi, lo));
+            expect(parseIdParts(id, { ms: 0, seq: 0, hi: 0, lo: 0 })).toEqual({
+              ms,
+              seq: s,
+              hi,
+              lo,
+            });
+          }
+        }
+      }),
+      { seed: 17, numRuns: 300 },
+    );
   });
 });
