@@ -103,8 +103,8 @@ export function parseIdParts(id: string, into: IdParts): IdParts {
   return into;
 }
 
-/** Generate the next id of the process into `into`, without formatting it. @internal */
-export function nextIdParts(into: IdParts, now: number = Date.now()): IdParts {
+/** Move the process clock and counter on to the next id (shared by every id kind). */
+function advance(now: number): void {
   if (now > lastMs) {
     lastMs = now;
     // Seed the counter randomly in the lower half so a burst still has room to count up.
@@ -115,6 +115,11 @@ export function nextIdParts(into: IdParts, now: number = Date.now()): IdParts {
     lastMs++;
     counter = 0;
   }
+}
+
+/** Generate the next id of the process into `into`, without formatting it. @internal */
+export function nextIdParts(into: IdParts, now: number = Date.now()): IdParts {
+  advance(now);
   const at = random8();
   into.ms = lastMs;
   into.seq = counter;
@@ -122,6 +127,60 @@ export function nextIdParts(into: IdParts, now: number = Date.now()): IdParts {
   into.lo =
     ((pool[at + 4] << 24) | (pool[at + 5] << 16) | (pool[at + 6] << 8) | pool[at + 7]) >>> 0;
   return into;
+}
+
+// Log ids of one millisecond share their random bits: the process-wide counter already makes
+// each one unique and ordered (RFC 9562 §6.2 method 1), and shared bits let the string be
+// built from cached pieces (see formatLogId).
+let logMs = -1;
+let logHi = 0;
+let logLo = 0;
+
+/**
+ * {@link nextIdParts} for log positions: the same clock and counter, with random bits drawn
+ * once per millisecond. @internal
+ */
+export function nextLogIdParts(into: IdParts, now: number = Date.now()): IdParts {
+  advance(now);
+  if (lastMs !== logMs) {
+    logMs = lastMs;
+    const at = random8();
+    logHi = ((pool[at] & 0x3f) << 24) | (pool[at + 1] << 16) | (pool[at + 2] << 8) | pool[at + 3];
+    logLo =
+      ((pool[at + 4] << 24) | (pool[at + 5] << 16) | (pool[at + 6] << 8) | pool[at + 7]) >>> 0;
+  }
+  into.ms = lastMs;
+  into.seq = counter;
+  into.hi = logHi;
+  into.lo = logLo;
+  return into;
+}
+
+// formatLogId's pieces: the characters before and after the counter of the last parts it
+// formatted, and the counter's three hex digits (filled as used).
+let pieceMs = -1;
+let pieceHi = -1;
+let pieceLo = -1;
+let head = '';
+let tail = '';
+const COUNTER_HEX: (string | undefined)[] = new Array<string | undefined>(MAX_COUNTER + 1);
+
+/**
+ * {@link formatIdParts} for ids from {@link nextLogIdParts}: ids that differ only in their
+ * counter are joined from cached pieces (the same string, as a rope). @internal
+ */
+export function formatLogId(ms: number, seq: number, hi: number, lo: number): string {
+  if (ms !== pieceMs || hi !== pieceHi || lo !== pieceLo) {
+    const id = formatIdParts(ms, seq, hi, lo);
+    head = id.slice(0, 15);
+    tail = id.slice(18);
+    pieceMs = ms;
+    pieceHi = hi;
+    pieceLo = lo;
+    return id;
+  }
+  const digits = (COUNTER_HEX[seq] ??= seq.toString(16).padStart(3, '0'));
+  return head + digits + tail;
 }
 
 const scratch: IdParts = { ms: 0, seq: 0, hi: 0, lo: 0 };

@@ -1,5 +1,5 @@
 import type { Signal } from '../signal/signal.js';
-import { formatIdParts, type IdParts } from '../signal/signal-id.js';
+import { formatIdParts, formatLogId, type IdParts } from '../signal/signal-id.js';
 import type { RecordedSignal } from './signal-store.interface.js';
 
 /**
@@ -34,7 +34,7 @@ export class LogRing {
     this.#lo[at] = parts.lo;
     this.#signals[at] = signal;
     this.#size++;
-    return formatIdParts(parts.ms, parts.seq, parts.hi, parts.lo);
+    return formatLogId(parts.ms, parts.seq, parts.hi, parts.lo);
   }
 
   /** Drop the `n` oldest entries. */

@@ -2,7 +2,7 @@ import { StoreClosedError } from '../errors/store.error.js';
 import { ValidationError } from '../errors/validation.error.js';
 import { matches, validatePattern } from '../router/pattern.js';
 import type { Signal } from '../signal/signal.js';
-import { nextIdParts, parseIdParts, SignalId, type IdParts } from '../signal/signal-id.js';
+import { nextLogIdParts, parseIdParts, SignalId, type IdParts } from '../signal/signal-id.js';
 import { LogRing } from './log-ring.js';
 import type {
   DlqEntry,
@@ -102,7 +102,7 @@ export class MemoryStore implements SignalStore {
     const parts = this.parts;
     const out = new Array<RecordedSignal>(signals.length);
     for (let i = 0; i < signals.length; i++) {
-      nextIdParts(parts);
+      nextLogIdParts(parts);
       const signal = signals[i];
       out[i] = { logId: log.push(parts, signal), recordedAt: parts.ms, signal };
     }

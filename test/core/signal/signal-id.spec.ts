@@ -153,4 +153,27 @@ describe('id parts (internal)', () => {
       { seed: 17, numRuns: 300 },
     );
   });
+
+  it('log ids: increasing, unique, the same string as formatIdParts, random bits shared within a millisecond', async () => {
+    const { formatIdParts, formatLogId, nextLogIdParts, nextIdParts } =
+      await import('../../../lib/core/signal/signal-id.js');
+    const ids: string[] = [];
+    const seen = new Set<string>();
+    let previous: { ms: number; hi: number; lo: number } | undefined;
+    for (let i = 0; i < 6_000; i++) {
+      // Signal ids drawn in between share the clock and counter (and must not disturb the order).
+      if (i % 7 === 0) nextIdParts({ ms: 0, seq: 0, hi: 0, lo: 0 });
+      // A few clock values per millisecond run, so runs end and the counter borrows ahead.
+      const p = nextLogIdParts({ ms: 0, seq: 0, hi: 0, lo: 0 }, 1_800_000_000_000 + (i >> 10));
+      const id = formatLogId(p.ms, p.seq, p.hi, p.lo);
+      expect(id).toBe(formatIdParts(p.ms, p.seq, p.hi, p.lo));
+      expect(SignalId.isValid(id)).toBe(true);
+      if (previous?.ms === p.ms) expect([p.hi, p.lo]).toEqual([previous.hi, previous.lo]);
+      previous = p;
+      seen.add(id);
+      ids.push(id);
+    }
+    expect(seen.size).toBe(ids.length);
+    for (let i = 1; i < ids.length; i++) expect(ids[i - 1] < ids[i]).toBe(true);
+  });
 });
