@@ -25,11 +25,10 @@ function random8(): number {
 let lastMs = -1;
 let counter = 0;
 
-// The id is written as ASCII codes into one reusable array and turned into a string by
-// String.fromCharCode calls with the codes as arguments (concatenating 20 pieces leaves a
-// ~490-byte rope per id; Buffer#toString('latin1') and apply() measured slower): the first
-// 15 characters once per millisecond, the other 21 per id, joined by one concatenation
-// (≈ 30 % less than one 36-argument call per id).
+// The id is written as ASCII codes into one reusable array and turned into a string by a
+// single String.fromCharCode call with 36 arguments: that yields a flat 36-character string
+// directly (concatenating 20 pieces leaves a ~490-byte rope per id) and measured fastest
+// (≈ 80 ns, vs ≈ 120 ns for Buffer#toString('latin1') and ≈ 230 ns for apply()).
 const HEX_CODES = new Uint8Array(512);
 for (let i = 0; i < 256; i++) {
   const h = i.toString(16).padStart(2, '0');
@@ -59,27 +58,17 @@ export interface IdParts {
   lo: number;
 }
 
-// The first 15 characters (timestamp, '-', version) of the last millisecond formatted: ids
-// made in a burst share their millisecond, so only the 21 characters after it are built.
-let prefixMs = -1;
-let prefix = '';
-
 /** Format id parts as the canonical lowercase string. @internal */
 export function formatIdParts(ms: number, seq: number, hi: number, lo: number): string {
-  if (ms !== prefixMs) {
-    // 48-bit timestamp: high 16 bits and low 32 bits (bit ops are 32-bit in JS).
-    const th = Math.floor(ms / 0x100000000);
-    const tl = ms >>> 0;
-    hexByte(0, (th >>> 8) & 0xff);
-    hexByte(2, th & 0xff);
-    hexByte(4, tl >>> 24);
-    hexByte(6, (tl >>> 16) & 0xff);
-    hexByte(9, (tl >>> 8) & 0xff);
-    hexByte(11, tl & 0xff);
-    // prettier-ignore
-    prefix = String.fromCharCode(out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8], out[9], out[10], out[11], out[12], out[13], out[14]);
-    prefixMs = ms;
-  }
+  // 48-bit timestamp: high 16 bits and low 32 bits (bit ops are 32-bit in JS).
+  const th = Math.floor(ms / 0x100000000);
+  const tl = ms >>> 0;
+  hexByte(0, (th >>> 8) & 0xff);
+  hexByte(2, th & 0xff);
+  hexByte(4, tl >>> 24);
+  hexByte(6, (tl >>> 16) & 0xff);
+  hexByte(9, (tl >>> 8) & 0xff);
+  hexByte(11, tl & 0xff);
   out[15] = HEX_CODES[(seq >>> 8) * 2 + 1];
   hexByte(16, seq & 0xff);
   hexByte(19, 0x80 | (hi >>> 24));
@@ -91,7 +80,7 @@ export function formatIdParts(ms: number, seq: number, hi: number, lo: number): 
   hexByte(32, (lo >>> 8) & 0xff);
   hexByte(34, lo & 0xff);
   // prettier-ignore
-  return prefix + String.fromCharCode(out[15], out[16], out[17], out[18], out[19], out[20], out[21], out[22], out[23], out[24], out[25], out[26], out[27], out[28], out[29], out[30], out[31], out[32], out[33], out[34], out[35]);
+  return String.fromCharCode(out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8], out[9], out[10], out[11], out[12], out[13], out[14], out[15], out[16], out[17], out[18], out[19], out[20], out[21], out[22], out[23], out[24], out[25], out[26], out[27], out[28], out[29], out[30], out[31], out[32], out[33], out[34], out[35]);
 }
 
 /** Parse a valid UUIDv7 string (any case) into `into`. @internal */
