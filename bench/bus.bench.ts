@@ -10,7 +10,14 @@ import { SignalBus } from '../lib/core/bus/signal-bus.js';
 import { createSignal, type Signal } from '../lib/core/signal/signal.js';
 import { MemoryStore } from '../lib/core/store/memory.store.js';
 import type { RecordedSignal } from '../lib/core/store/signal-store.interface.js';
-import { fasterBy, formatNs, type BenchRow, type BenchSection } from './harness.js';
+import {
+  fasterBy,
+  formatNs,
+  ratio,
+  roundsRow,
+  type BenchRow,
+  type BenchSection,
+} from './harness.js';
 import { buildScenario, SELECTIVE } from './scenarios.js';
 
 const { EventEmitter2 } = eventemitter2;
@@ -81,10 +88,7 @@ async function interleaved(
     }
   }
   for (let i = 0; i < contenders.length; i++) await contenders[i].teardown?.(contexts[i]);
-  return contenders.map((c, i) => {
-    const sorted = samples[i].sort((a, b) => a - b);
-    return { name: c.name, nsPerOp: sorted[Math.floor(sorted.length / 2)], note: c.note };
-  });
+  return contenders.map((c, i) => roundsRow(c.name, samples[i], c.note));
 }
 
 /**
@@ -395,7 +399,7 @@ async function fanoutSection(): Promise<BenchSection> {
     BenchRow,
   ];
   const perHandler = (row: BenchRow): string => formatNs(row.nsPerOp / 100);
-  const overFloor = busAsync.nsPerOp / floor.nsPerOp;
+  const overFloor = ratio(busAsync, floor);
   return {
     title: 'Bus — publish → 100 wildcard subscribers (order.*, order.**, *.created, **)',
     rows,

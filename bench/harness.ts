@@ -6,6 +6,11 @@ export interface BenchRow {
   /** Median nanoseconds per operation. */
   nsPerOp: number;
   note?: string;
+  /**
+   * Nanoseconds per operation of each round of an interleaved comparison, in round order:
+   * rows measured in the same rounds are compared round by round (see {@link ratio}).
+   */
+  rounds?: number[];
 }
 
 /** A target from an issue, checked against this run's numbers. */
@@ -59,10 +64,36 @@ export async function system(
   return { name, nsPerOp: samples[Math.floor(samples.length / 2)], note: options.note };
 }
 
-/** "ours is at least `min`× faster than the peer" (ratio of ns/op). */
+/** The middle value (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** A row of an interleaved comparison: the median of its rounds, which it keeps in order. */
+export function roundsRow(name: string, rounds: number[], note?: string): BenchRow {
+  return { name, nsPerOp: median(rounds), note, rounds };
+}
+
+/**
+ * `a`'s time over `b`'s. Rows measured in the same interleaved rounds are compared round by
+ * round (the median of the per-round ratios): the runs of one round are next to each other in
+ * time, so a slow phase of this shared VM that spans several rounds slows both sides of a
+ * ratio instead of one row's median. Other rows: the ratio of their medians.
+ */
+export function ratio(a: BenchRow, b: BenchRow): number {
+  const x = a.rounds;
+  const y = b.rounds;
+  if (x === undefined || y === undefined || x.length === 0 || x.length !== y.length) {
+    return a.nsPerOp / b.nsPerOp;
+  }
+  return median(x.map((v, i) => v / y[i]));
+}
+
+/** "ours is at least `min`× faster than the peer" (peer time over ours, see {@link ratio}). */
 export function fasterBy(name: string, ours: BenchRow, peer: BenchRow, min: number): BenchCheck {
-  const ratio = peer.nsPerOp / ours.nsPerOp;
-  return { name, actual: `${ratio.toFixed(2)}×`, target: `≥ ${min}×`, pass: ratio >= min };
+  const r = ratio(peer, ours);
+  return { name, actual: `${r.toFixed(2)}×`, target: `≥ ${min}×`, pass: r >= min };
 }
 
 /** "ours takes at most `max` ns per op". */

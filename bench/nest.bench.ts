@@ -17,7 +17,7 @@ import { JidoSignalModule } from '../lib/nest/jido-signal.module.js';
 import { OnSignal } from '../lib/nest/decorators/on-signal.decorator.js';
 import { getSignalBusToken } from '../lib/nest/jido-signal.constants.js';
 import { SignalHandlerRegistry } from '../lib/nest/signal-handler.registry.js';
-import { fasterBy, type BenchRow, type BenchSection } from './harness.js';
+import { fasterBy, roundsRow, type BenchRow, type BenchSection } from './harness.js';
 
 const gc = ((): (() => void) => {
   setFlagsFromString('--expose-gc');
@@ -192,10 +192,7 @@ async function interleaved(ops: number, contenders: Contender[], rounds = 7): Pr
   } finally {
     for (const { app } of contexts) await app.close();
   }
-  return contenders.map((c, i) => {
-    const sorted = samples[i].sort((a, b) => a - b);
-    return { name: c.name, nsPerOp: sorted[Math.floor(sorted.length / 2)], note: c.note };
-  });
+  return contenders.map((c, i) => roundsRow(c.name, samples[i], c.note));
 }
 
 export default async function nestBench(): Promise<BenchSection[]> {

@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import {
   atMost,
   fasterBy,
+  roundsRow,
   system,
   type BenchCheck,
   type BenchRow,
@@ -107,16 +108,15 @@ async function singlePublish(
   if (n !== expected || acked !== expected / 2) {
     throw new Error(`single-publish bench: ${n} deliveries, ${acked} acked, ${expected} expected`);
   }
-  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return {
-    persistent: {
-      name: 'persistent (autoAck): await publish(), one at a time, 1 async handler',
-      nsPerOp: median(samples[0]),
-    },
-    ordinary: {
-      name: 'ordinary subscription: await publish(), one at a time, same handler (the non-persistent path)',
-      nsPerOp: median(samples[1]),
-    },
+    persistent: roundsRow(
+      'persistent (autoAck): await publish(), one at a time, 1 async handler',
+      samples[0],
+    ),
+    ordinary: roundsRow(
+      'ordinary subscription: await publish(), one at a time, same handler (the non-persistent path)',
+      samples[1],
+    ),
   };
 }
 
