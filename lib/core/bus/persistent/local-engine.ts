@@ -32,8 +32,9 @@ import { StoreWrites } from './writes.js';
  * to `maxInFlight`, then pending up to `maxPending`), acks, nacks, retries with backoff,
  * ack timeouts, dead-lettering and a checkpoint kept in the store.
  *
- * Hot path data structures: Maps keyed by log id and signal id, arrays with a head index
- * as queues, one timer per subscription driven by a FIFO of ack deadlines (they grow
+ * Hot path data structures: tracked deliveries in an intrusive list (maps by log id and
+ * signal id only once something looks one up, see `LocalQueue`), arrays with a head index as
+ * queues, one timer per subscription driven by a FIFO of ack deadlines (they grow
  * monotonically) and a heap of retry times — no per-signal timers.
  * @internal — use it through `SignalBus`.
  */
