@@ -11,7 +11,7 @@ import { DeliveryController } from '../lib/core/dispatch/delivery-controller.js'
 import { Dispatcher } from '../lib/core/dispatch/dispatcher.js';
 import { signWebhook, verifyWebhook, webhookKey } from '../lib/core/dispatch/webhook-signature.js';
 import { createSignal } from '../lib/core/signal/signal.js';
-import { atMost, fasterBy, micro, type BenchRow, type BenchSection } from './harness.js';
+import { atMost, fasterBy, micro, roundsRow, type BenchRow, type BenchSection } from './harness.js';
 
 const CONCURRENCY = 32;
 const OPS = 3000;
@@ -32,7 +32,8 @@ async function pool(n: number, concurrency: number, task: () => Promise<unknown>
 /**
  * Like `system()` from the harness, but the candidates take turns inside each round — and
  * each round starts with the next candidate — so load drift on a shared machine hits all
- * of them alike; median ns/op per candidate over the rounds.
+ * of them alike; median ns/op per candidate over the rounds (its rounds kept in order, so
+ * `fasterBy` compares candidates round by round).
  */
 async function interleaved(
   candidates: readonly { name: string; run: () => Promise<void> }[],
@@ -50,10 +51,7 @@ async function interleaved(
       samples[i].push(Number(process.hrtime.bigint() - start) / ops);
     }
   }
-  return candidates.map((c, i) => {
-    const sorted = samples[i].sort((a, b) => a - b);
-    return { name: c.name, nsPerOp: sorted[Math.floor(sorted.length / 2)], note };
-  });
+  return candidates.map((c, i) => roundsRow(c.name, samples[i], note));
 }
 
 /** `micro()` for each candidate, `rounds` times in turn; the best median of each. */
