@@ -1,6 +1,6 @@
 import { SignalParseError } from '../errors/parse.error.js';
 import { SignalValidationError } from '../errors/validation.error.js';
-import { RESERVED_ATTRIBUTE_NAMES } from './extensions.js';
+import { RESERVED_ATTRIBUTE_NAMES, type ExtensionRegistry } from './extensions.js';
 import type { SignalInit } from './signal.types.js';
 
 // Not exported from the package: `signalFromEnvelope` trusts that its input is plain JSON
@@ -36,10 +36,16 @@ export function expectEnvelope(value: unknown): Record<string, unknown> {
 
 /**
  * The constructor input of a signal from an envelope already known to be plain JSON data
- * (checked by `assertJsonEnvelope` or produced by `parseJsonSafely`).
+ * (checked by `assertJsonEnvelope` or produced by `parseJsonSafely`). Extensions that
+ * `registry` keeps off the wire (`wire: false`, such as `dispatch`) are dropped: a serialized
+ * signal never carries them, so one that does came from elsewhere and is not taken (a
+ * dispatch config from an untrusted sender would name where to send requests).
  * @internal
  */
-export function initFromEnvelope(v: Record<string, unknown>): SignalInit {
+export function initFromEnvelope(
+  v: Record<string, unknown>,
+  registry: ExtensionRegistry,
+): SignalInit {
   if (v.specversion === undefined) {
     throw new SignalValidationError(
       'missing_attribute',
@@ -71,11 +77,15 @@ export function initFromEnvelope(v: Record<string, unknown>): SignalInit {
         'Signal attribute "extensions" must be an object',
       );
     }
-    extensions = { ...(nested as Record<string, unknown>) };
+    for (const name of Object.keys(nested)) {
+      if (registry.isWire(name))
+        (extensions ??= {})[name] = (nested as Record<string, unknown>)[name];
+    }
   }
   for (const key of Object.keys(v)) {
     if (RESERVED_ATTRIBUTE_NAMES.has(key) || JIDO_DROPPED.has(key)) continue;
-    (extensions ??= {})[Object.hasOwn(JIDO_RENAMED, key) ? JIDO_RENAMED[key] : key] = v[key];
+    const name = Object.hasOwn(JIDO_RENAMED, key) ? JIDO_RENAMED[key] : key;
+    if (registry.isWire(name)) (extensions ??= {})[name] = v[key];
   }
   return {
     specversion: v.specversion as string,

@@ -149,7 +149,8 @@ export class Signal<D = unknown, T extends string = string> {
       throw new SignalParseError('Expected a plain signal object (structured-mode JSON data)');
     }
     assertJsonEnvelope(envelope, resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth));
-    return new Signal(initFromEnvelope(envelope), { extensions: options.extensions });
+    const extensions = parseRegistry(options);
+    return new Signal(initFromEnvelope(envelope, extensions), { extensions });
   }
 
   /**
@@ -163,7 +164,8 @@ export class Signal<D = unknown, T extends string = string> {
       maxDepth: resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth),
       kind: 'signal',
     });
-    return new Signal(initFromEnvelope(expectEnvelope(value)), { extensions: options.extensions });
+    const extensions = parseRegistry(options);
+    return new Signal(initFromEnvelope(expectEnvelope(value), extensions), { extensions });
   }
 
   /** `true` for Signal instances. */
@@ -425,4 +427,13 @@ export function createSignal<T extends string, D>(
   attrs?: SignalAttributes,
 ): Signal<D | undefined, T> {
   return defaultFactory.create(type, data, attrs);
+}
+
+/**
+ * The extension registry decoders validate against: the one in `options`, else the default
+ * factory's (see {@link configureSignals}).
+ * @internal
+ */
+export function parseRegistry(options: SignalParseOptions): ExtensionRegistry {
+  return options.extensions ?? defaultFactory.extensions;
 }

@@ -20,6 +20,7 @@ import {
   MsgpackSerializer,
   Signal,
   SignalFactory,
+  createExtensionRegistry,
   createSignal,
   fromHttp,
   type SignalParseOptions,
@@ -384,5 +385,58 @@ describe('signal type size', () => {
     expect(
       thrown(() => Signal.fromJSON(JSON.stringify({ ...envelope, type: segments(129) }))),
     ).toBeInstanceOf(SignalValidationError);
+  });
+});
+
+describe('extensions kept off the wire (wire: false) are not taken from decoded input', () => {
+  const one = (decoded: Signal | Signal[]): Signal =>
+    Array.isArray(decoded) ? decoded[0] : decoded;
+  const config = { adapter: 'http', url: 'http://127.0.0.1:9/internal' };
+
+  it('every decoder drops `dispatch`, flattened or in a nested extensions map', () => {
+    const structured = { ...envelope, dispatch: config, tenant: 'acme' };
+    const decoded: Signal[] = [
+      Signal.from(structured),
+      Signal.fromJSON(JSON.stringify(structured)),
+      Signal.from({ ...envelope, extensions: { dispatch: config, tenant: 'acme' } }),
+      one(new JsonSerializer().deserialize(JSON.stringify(structured))),
+      one(new MsgpackSerializer().deserialize(producer.pack(structured))),
+      one(
+        fromHttp({
+          headers: { 'content-type': 'application/cloudevents+json' },
+          body: JSON.stringify(structured),
+        }),
+      ),
+      one(
+        fromHttp({
+          headers: {
+            'ce-specversion': '1.0',
+            'ce-id': 'x',
+            'ce-source': '/s',
+            'ce-type': 't',
+            'ce-dispatch': 'http://127.0.0.1:9/internal',
+            'ce-tenant': 'acme',
+          },
+        }),
+      ),
+    ];
+    for (const signal of decoded) {
+      expect(signal.getExtension('dispatch')).toBeUndefined();
+      expect(signal.getExtension('tenant')).toBe('acme');
+    }
+  });
+
+  it('a registered off-wire extension is dropped too; in-process signals keep theirs', () => {
+    const extensions = createExtensionRegistry([
+      { name: 'local', wire: false, validate: (v) => v },
+    ]);
+    const factory = new SignalFactory({ extensions });
+    const decoded = factory.fromJSON(JSON.stringify({ ...envelope, local: 'x', other: 'y' }));
+    expect(decoded.getExtension('local')).toBeUndefined();
+    expect(decoded.getExtension('other')).toBe('y');
+    const made = factory.create('order.created', {}, { extensions: { local: 'x' } });
+    expect(made.getExtension('local')).toBe('x');
+    const dispatched = createSignal('a', 1, { extensions: { dispatch: config } });
+    expect(dispatched.getExtension('dispatch')).toBe(config);
   });
 });

@@ -1,7 +1,7 @@
 import { JidoSignalError, describeThrown } from '../../errors/jido-signal.error.js';
 import { SignalParseError } from '../../errors/parse.error.js';
 import { expectEnvelope, initFromEnvelope } from '../envelope.js';
-import { Signal, type SignalParseOptions } from '../signal.js';
+import { parseRegistry, Signal, type SignalParseOptions } from '../signal.js';
 
 /**
  * A signal from an envelope already known to be plain JSON data (see `initFromEnvelope`).
@@ -11,7 +11,8 @@ export function signalFromEnvelope(
   envelope: Record<string, unknown>,
   options: SignalParseOptions,
 ): Signal {
-  return new Signal(initFromEnvelope(envelope), { extensions: options.extensions });
+  const extensions = parseRegistry(options);
+  return new Signal(initFromEnvelope(envelope, extensions), { extensions });
 }
 
 /**
