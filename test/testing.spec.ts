@@ -19,6 +19,24 @@ describe('testing helpers', () => {
     expect(ids[0].id < ids[1].id && ids[1].id < ids[2].id).toBe(true);
   });
 
+  it('sequentialIds keeps its layout: timestamp, 7000, 8000, then n in 12 hex digits', () => {
+    // The layout the helper always had, written out (its ids appear in users' snapshots).
+    const layout = (timestamp: number, n: number): string => {
+      const ts = timestamp.toString(16).padStart(12, '0');
+      return `${ts.slice(0, 8)}-${ts.slice(8)}-7000-8000-${n.toString(16).padStart(12, '0')}`;
+    };
+    const next = sequentialIds({ start: 1_767_225_600_000, stepMs: 3 });
+    for (let n = 0; n < 70_000; n++) {
+      const { id, timestamp } = next();
+      if (n % 997 === 0 || n < 300) expect(id).toBe(layout(timestamp, n));
+    }
+    // The smallest and the largest 48-bit timestamps.
+    expect(sequentialIds({ start: 0 })().id).toBe(layout(0, 0));
+    const last = sequentialIds({ start: 2 ** 48 - 1, stepMs: 0 });
+    last();
+    expect(last().id).toBe(layout(2 ** 48 - 1, 1));
+  });
+
   it('createTestSignalFactory makes deterministic signals', () => {
     const f = createTestSignalFactory({ start: Date.UTC(2026, 0, 1) });
     const s = f.create('order.created', { n: 1 });

@@ -1,5 +1,5 @@
 import { SignalFactory, type SignalFactoryOptions } from '../core/signal/signal.js';
-import type { GeneratedId } from '../core/signal/signal-id.js';
+import { formatIdParts, type GeneratedId } from '../core/signal/signal-id.js';
 
 /** Options of {@link sequentialIds}. */
 export interface SequentialIdsOptions {
@@ -20,10 +20,11 @@ export function sequentialIds(options: SequentialIdsOptions = {}): () => Generat
   let n = 0;
   return () => {
     const timestamp = start + n * step;
-    const ts = timestamp.toString(16).padStart(12, '0');
-    const tail = n.toString(16).padStart(12, '0');
+    // `tttttttt-tttt-7000-8000-nnnnnnnnnnnn`, built as one flat string like the ids of
+    // SignalFactory (a template literal leaves a rope that every map lookup flattens again).
+    const id = formatIdParts(timestamp, 0, Math.floor(n / 0x100000000) & 0xffff, n >>> 0);
     n++;
-    return { id: `${ts.slice(0, 8)}-${ts.slice(8)}-7000-8000-${tail}`, timestamp };
+    return { id, timestamp };
   };
 }
 
