@@ -34,6 +34,14 @@ const nested = (levels: number, leaf: unknown = 1): unknown => {
   for (let i = 0; i < levels; i++) v = [v];
   return v;
 };
+/** Binary-mode HTTP headers of a minimal signal, plus `extra`. */
+const binaryHeaders = (extra: Record<string, string>): Record<string, string> => ({
+  'ce-specversion': '1.0',
+  'ce-id': 'x',
+  'ce-source': '/s',
+  'ce-type': 't',
+  ...extra,
+});
 const nestedText = (levels: number): string => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
 // msgpackr as a foreign producer would use it: BigInt as int64, its extension types on.
 const producer = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: true });
@@ -343,17 +351,7 @@ describe('prototype pollution', () => {
 
   it('binary mode refuses a ce-__proto__ / ce-constructor header', () => {
     for (const name of ['ce-__proto__', 'ce-constructor']) {
-      const e = thrown(() =>
-        fromHttp({
-          headers: {
-            'ce-specversion': '1.0',
-            'ce-id': 'x',
-            'ce-source': '/s',
-            'ce-type': 't',
-            [name]: 'x',
-          },
-        }),
-      );
+      const e = thrown(() => fromHttp({ headers: binaryHeaders({ [name]: 'x' }) }));
       expect(e).toBeInstanceOf(UnsafeKeyError);
     }
     check();
@@ -409,14 +407,10 @@ describe('extensions kept off the wire (wire: false) are not taken from decoded 
       ),
       one(
         fromHttp({
-          headers: {
-            'ce-specversion': '1.0',
-            'ce-id': 'x',
-            'ce-source': '/s',
-            'ce-type': 't',
+          headers: binaryHeaders({
             'ce-dispatch': 'http://127.0.0.1:9/internal',
             'ce-tenant': 'acme',
-          },
+          }),
         }),
       ),
     ];
