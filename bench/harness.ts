@@ -60,8 +60,7 @@ export async function system(
     await fn();
     samples.push(Number(process.hrtime.bigint() - start) / ops);
   }
-  samples.sort((a, b) => a - b);
-  return { name, nsPerOp: samples[Math.floor(samples.length / 2)], note: options.note };
+  return { name, nsPerOp: median(samples), note: options.note };
 }
 
 /** The middle value (the upper one of an even count). */
