@@ -242,13 +242,7 @@ export class FanOut {
         else sub.delivered++;
         tracker.release();
       },
-      (error: unknown) => {
-        sub.inFlight--;
-        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
-        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, 0, 0);
-        else this.#failed(tracker, sub, signal, logId, 0, 0, failure);
-        tracker.release();
-      },
+      (error: unknown) => this.#rejected(tracker, sub, signal, logId, 0, 0, error),
     );
   }
 
@@ -269,14 +263,25 @@ export class FanOut {
         this.#succeeded(tracker, sub, signal, logId, partition, started);
         tracker.release();
       },
-      (error: unknown) => {
-        sub.inFlight--;
-        const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
-        if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, partition, started);
-        else this.#failed(tracker, sub, signal, logId, partition, started, failure);
-        tracker.release();
-      },
+      (error: unknown) => this.#rejected(tracker, sub, signal, logId, partition, started, error),
     );
+  }
+
+  /** A tracked delivery rejected: failed, or succeeded when its rejection hook settled it. */
+  #rejected(
+    tracker: Tracker,
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+    partition: number,
+    started: number,
+    error: unknown,
+  ): void {
+    sub.inFlight--;
+    const failure = rejection(sub, signal, error);
+    if (failure === SETTLED) this.#succeeded(tracker, sub, signal, logId, partition, started);
+    else this.#failed(tracker, sub, signal, logId, partition, started, failure);
+    tracker.release();
   }
 
   #succeeded(
@@ -366,7 +371,7 @@ export class FanOut {
   /** The single pending delivery {@link invokePlain} handed over failed with `error`. */
   oneFailed(sub: Subscription, signal: Signal, error: unknown): void {
     sub.inFlight--;
-    const failure = sub.onRejected === undefined ? error : rejection(sub, signal, error);
+    const failure = rejection(sub, signal, error);
     if (failure === SETTLED) sub.delivered++;
     else {
       sub.failed++;
@@ -381,11 +386,13 @@ const SETTLED: unique symbol = Symbol('settled');
 /**
  * A delivery of `sub` rejected with `error`: `SETTLED` when its rejection hook took care of
  * it (the delivery counts as succeeded), else the error to fail it with (what the hook
- * threw, if it threw).
+ * threw, if it threw; `error` itself without a hook).
  */
 function rejection(sub: Subscription, signal: Signal, error: unknown): unknown {
+  const hook = sub.onRejected;
+  if (hook === undefined) return error;
   try {
-    return sub.onRejected!(error, signal) ? error : SETTLED;
+    return hook(error, signal) ? error : SETTLED;
   } catch (thrown) {
     return thrown;
   }
