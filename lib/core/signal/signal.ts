@@ -149,8 +149,7 @@ export class Signal<D = unknown, T extends string = string> {
       throw new SignalParseError('Expected a plain signal object (structured-mode JSON data)');
     }
     assertJsonEnvelope(envelope, resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth));
-    const extensions = parseRegistry(options);
-    return new Signal(initFromEnvelope(envelope, extensions), { extensions });
+    return signalFromEnvelope(envelope, options);
   }
 
   /**
@@ -164,8 +163,7 @@ export class Signal<D = unknown, T extends string = string> {
       maxDepth: resolveMaxDepth(options.maxDepth, defaultFactory.maxDepth),
       kind: 'signal',
     });
-    const extensions = parseRegistry(options);
-    return new Signal(initFromEnvelope(expectEnvelope(value), extensions), { extensions });
+    return signalFromEnvelope(expectEnvelope(value), options);
   }
 
   /** `true` for Signal instances. */
@@ -430,10 +428,15 @@ export function createSignal<T extends string, D>(
 }
 
 /**
- * The extension registry decoders validate against: the one in `options`, else the default
- * factory's (see {@link configureSignals}).
+ * A signal from an envelope already known to be plain JSON data (see `initFromEnvelope`),
+ * validated against the registry in `options` or the default factory's — the one step every
+ * decoder ends with.
  * @internal
  */
-export function parseRegistry(options: SignalParseOptions): ExtensionRegistry {
-  return options.extensions ?? defaultFactory.extensions;
+export function signalFromEnvelope(
+  envelope: Record<string, unknown>,
+  options: SignalParseOptions,
+): Signal {
+  const extensions = options.extensions ?? defaultFactory.extensions;
+  return new Signal(initFromEnvelope(envelope, extensions), { extensions });
 }

@@ -1,19 +1,7 @@
 import { JidoSignalError, describeThrown } from '../../errors/jido-signal.error.js';
 import { SignalParseError } from '../../errors/parse.error.js';
-import { expectEnvelope, initFromEnvelope } from '../envelope.js';
-import { parseRegistry, Signal, type SignalParseOptions } from '../signal.js';
-
-/**
- * A signal from an envelope already known to be plain JSON data (see `initFromEnvelope`).
- * @internal
- */
-export function signalFromEnvelope(
-  envelope: Record<string, unknown>,
-  options: SignalParseOptions,
-): Signal {
-  const extensions = parseRegistry(options);
-  return new Signal(initFromEnvelope(envelope, extensions), { extensions });
-}
+import { expectEnvelope } from '../envelope.js';
+import { Signal, signalFromEnvelope, type SignalParseOptions } from '../signal.js';
 
 /**
  * Decode an already-parsed structured object or batch array. An invalid batch element

@@ -9,9 +9,14 @@ import {
   type JsonLimits,
 } from '../safe-input.js';
 import { expectEnvelope } from '../envelope.js';
-import { getDefaultSignalFactory, type Signal, type SignalParseOptions } from '../signal.js';
+import {
+  getDefaultSignalFactory,
+  signalFromEnvelope,
+  type Signal,
+  type SignalParseOptions,
+} from '../signal.js';
 import { CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, stringifySignal } from './json.serializer.js';
-import { decodeSignals, signalFromEnvelope } from './decode-signals.js';
+import { decodeSignals } from './decode-signals.js';
 
 /** An HTTP request or response as far as the CloudEvents binding cares. */
 export interface HttpMessage {
