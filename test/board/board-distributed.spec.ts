@@ -63,15 +63,18 @@ describe.each(ENGINES)('signal board on $name', (engine) => {
     await f.publish('payment.requested', { orderId: 'js-2' });
 
     const dlq = `${board}/api/buses/default/subscriptions/${PAYMENTS}/dlq`;
-    const entries = await waitFor(
-      '2 DLQ entries',
-      async () => {
-        const list = (await (await fetch(dlq)).json()) as Entry[];
-        return list.length === 2 ? list : undefined;
-      },
-      10_000,
-      50,
-    );
+    /** The DLQ once it holds `count` entries. */
+    const dlqOf = (count: number, what: string): Promise<Entry[]> =>
+      waitFor(
+        what,
+        async () => {
+          const list = (await (await fetch(dlq)).json()) as Entry[];
+          return list.length === count ? list : undefined;
+        },
+        10_000,
+        50,
+      );
+    const entries = await dlqOf(2, '2 DLQ entries');
     const overview = (await (await fetch(`${board}/api/overview`)).json()) as {
       buses: { name: string; dlqSize: number; health: { status: string } }[];
     };
@@ -86,15 +89,7 @@ describe.each(ENGINES)('signal board on $name', (engine) => {
     const first = entries.find((e) => e.signal.data.orderId === 'js-1')!;
     const res = await post(`${dlq}/redrive`, { ids: [first.id] }, session);
     expect(await res.json()).toEqual({ redriven: 1, failed: 0 });
-    const left = await waitFor(
-      'the redriven entry to leave',
-      async () => {
-        const list = (await (await fetch(dlq)).json()) as Entry[];
-        return list.length === 1 ? list : undefined;
-      },
-      10_000,
-      50,
-    );
+    const left = await dlqOf(1, 'the redriven entry to leave');
     expect(left[0].signal.data.orderId).toBe('js-2');
 
     const replay = (await (
