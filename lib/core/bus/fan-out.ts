@@ -16,7 +16,7 @@ import { Tracker } from './delivery-tracker.js';
 import type { DispatchVerdict, MiddlewarePipeline } from './middleware-pipeline.js';
 import type { DeliveryResult, DispatchContext } from './middleware.interface.js';
 import type { BusError } from '../errors/bus.error.js';
-import type { Subscription } from './subscription.js';
+import type { Settlers, Subscription } from './subscription.js';
 import { isThenable } from '../util/is-thenable.js';
 
 const OK: DeliveryResult = Object.freeze({ status: 'ok' });
@@ -43,6 +43,17 @@ export class FanOut {
   readonly #pipeline: MiddlewarePipeline;
   readonly #report: (error: BusError) => void;
   readonly #currentScope: () => DeliveryScope | undefined;
+  /**
+   * The plain one-signal publish whose deliveries settle through their subscriptions'
+   * {@link Subscription.settlers} (at most one at a time; publishes meanwhile use
+   * per-delivery callbacks), and its signal and log id.
+   */
+  #shared: Tracker | undefined;
+  #sharedSignal: Signal | undefined;
+  #sharedLogId = '';
+  readonly #sharedDone = (): void => {
+    this.#shared = this.#sharedSignal = undefined;
+  };
 
   constructor(context: BusContext) {
     this.#name = context.name;
@@ -93,7 +104,11 @@ export class FanOut {
           continue;
         }
         if (tracker === undefined) {
-          tracker = new Tracker(undefined);
+          if (entries.length === 1 && this.#shared === undefined) {
+            tracker = this.#shared = new Tracker(undefined, this.#sharedDone);
+            this.#sharedSignal = signal;
+            this.#sharedLogId = entry.logId;
+          } else tracker = new Tracker(undefined);
           this.#trackPlain(tracker, one!, oneSub!, oneSignal!, oneLogId);
           one = undefined;
         }
@@ -234,16 +249,38 @@ export class FanOut {
     logId: string,
   ): void {
     tracker.pending++;
+    if (tracker === this.#shared) {
+      const settlers = (sub.settlers ??= this.#settlers(sub));
+      result.then(settlers.ok, settlers.fail);
+      return;
+    }
     result.then(
-      () => {
-        sub.inFlight--;
-        // Middleware added since the hand-over still sees the outcome, as with `#track`.
-        if (this.#pipeline.hasAfterDispatch) this.#succeeded(tracker, sub, signal, logId, 0, 0);
-        else sub.delivered++;
-        tracker.release();
-      },
+      () => this.#plainSucceeded(tracker, sub),
       (error: unknown) => this.#rejected(tracker, sub, signal, logId, 0, 0, error),
     );
+  }
+
+  /** `sub`'s callbacks settling its delivery in the shared plain publish. */
+  #settlers(sub: Subscription): Settlers {
+    return {
+      ok: () => {
+        sub.inFlight--;
+        sub.delivered++;
+        this.#shared!.release();
+      },
+      fail: (error: unknown) =>
+        this.#rejected(this.#shared!, sub, this.#sharedSignal!, this.#sharedLogId, 0, 0, error),
+    };
+  }
+
+  /**
+   * A delivery tracked by {@link #trackPlain} succeeded. Its publish started without
+   * middleware, and a middleware added since applies from the next publish on (`use`).
+   */
+  #plainSucceeded(tracker: Tracker, sub: Subscription): void {
+    sub.inFlight--;
+    sub.delivered++;
+    tracker.release();
   }
 
   /** Count a pending delivery on `tracker` and settle it when `result` does. */

@@ -84,6 +84,12 @@ export interface SubscriptionStats extends SubscriptionInfo {
 
 export type { DeliverFunction } from './persistent/engine.js';
 
+/** The two settle callbacks of {@link Subscription.settlers}. @internal */
+export interface Settlers {
+  readonly ok: () => void;
+  readonly fail: (error: unknown) => void;
+}
+
 /**
  * A registered subscription: its description, how to deliver, and its counters. Internal
  * to the bus; the public view is {@link SubscriptionInfo}.
@@ -101,6 +107,11 @@ export class Subscription implements SubscriptionInfo {
   routeId = '';
   /** Settles a rejected delivery of a handler that registered a hook (see `setRejectionHook`). */
   onRejected: RejectionHook | undefined = undefined;
+  /**
+   * Settle callbacks of this subscription's deliveries in the bus's shared plain publish
+   * (see `FanOut`): made once, so such a delivery allocates no closures.
+   */
+  settlers: Settlers | undefined = undefined;
   #info: SubscriptionInfo | undefined;
 
   constructor(

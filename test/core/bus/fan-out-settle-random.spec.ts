@@ -1,0 +1,115 @@
+import { describe, expect, it } from '@jest/globals';
+import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
+import { SubscriberError } from '../../../lib/core/errors/bus.error.js';
+import { matches } from '../../../lib/core/router/pattern.js';
+import type { Signal } from '../../../lib/core/signal/signal.js';
+import { prng } from '../../helpers/prng.js';
+import { collectErrors, sig, sleep } from './helpers.js';
+
+type Outcome = 'ok' | 'reject' | 'throw' | 'sync';
+
+/**
+ * Ordinary subscriptions under random handler outcomes and random publish overlap (seeded,
+ * bounded). A publish with several pending deliveries settles them through shared
+ * per-subscription callbacks while other publishes are in flight, so outcomes must still be
+ * attributed to the right subscription and signal. Invariants:
+ * - every delivery is counted once: `delivered` + `failed` per subscription equals the
+ *   signals it was handed, and each failure is reported once, naming its subscription and
+ *   signal;
+ * - a publish resolves only after every delivery of its signal settled;
+ * - nothing stays in flight once all publishes resolved.
+ */
+describe('ordinary fan-out: random outcomes and overlapping publishes (seeded)', () => {
+  it.each([{ seed: 7 }, { seed: 4242 }, { seed: 90210 }])('seed $seed', async ({ seed }) => {
+    const random = prng(seed);
+    const bus = new SignalBus({ name: `fan-settle-${seed}` });
+    const errors = collectErrors(bus);
+    const SUBS = 6;
+    const TYPES = ['a.x', 'a.y', 'b.x'];
+    const PATTERNS = ['a.*', '**', '*.x', 'a.x', 'b.*', '**'];
+    const outcomeOf = new Map<string, Outcome>(); // `${sub}|${signal id}` → drawn outcome
+    const delayOf = new Map<string, number>(); // ms before an async outcome settles
+    const settled = new Set<string>();
+    const expected = new Map<string, { handed: number; failed: Set<string> }>();
+    for (let k = 0; k < SUBS; k++) {
+      const id = `s${k}`;
+      expected.set(id, { handed: 0, failed: new Set() });
+      await bus.subscribe(PATTERNS[k], {
+        subscriptionId: id,
+        dispatch: (signal: Signal): unknown => {
+          const key = `${id}|${signal.id}`;
+          const outcome = outcomeOf.get(key)!;
+          if (outcome === 'throw') {
+            settled.add(key);
+            throw new Error(key);
+          }
+          if (outcome === 'sync') {
+            settled.add(key);
+            return undefined;
+          }
+          const delay = delayOf.get(key)!;
+          return (async () => {
+            if (delay > 0) await sleep(delay);
+            else await Promise.resolve();
+            settled.add(key);
+            if (outcome === 'reject') throw new Error(key);
+          })();
+        },
+      });
+    }
+    const matching = (type: string): string[] =>
+      PATTERNS.flatMap((p, k) => (matches(type, p) ? [`s${k}`] : []));
+    const draw = (): Outcome => {
+      const r = random();
+      return r < 0.55 ? 'ok' : r < 0.7 ? 'reject' : r < 0.8 ? 'throw' : 'sync';
+    };
+    const publishes: Promise<void>[] = [];
+    for (let round = 0; round < 40; round++) {
+      const burst = 1 + Math.floor(random() * 4);
+      for (let b = 0; b < burst; b++) {
+        const signal = sig(TYPES[Math.floor(random() * TYPES.length)]);
+        const subs = matching(signal.type);
+        for (const id of subs) {
+          const key = `${id}|${signal.id}`;
+          const outcome = draw();
+          outcomeOf.set(key, outcome);
+          delayOf.set(key, Math.floor(random() * 3));
+          const e = expected.get(id)!;
+          e.handed++;
+          if (outcome === 'reject' || outcome === 'throw') e.failed.add(signal.id);
+        }
+        publishes.push(
+          bus.publish(signal).then(() => {
+            // Resolved only once every delivery of its signal settled.
+            for (const id of subs) expect(settled.has(`${id}|${signal.id}`)).toBe(true);
+          }),
+        );
+      }
+      if (random() < 0.5) await publishes[publishes.length - 1];
+    }
+    await Promise.all(publishes);
+
+    const { subscriptions } = await bus.stats();
+    for (const s of subscriptions) {
+      const e = expected.get(s.id)!;
+      expect({ id: s.id, delivered: s.delivered, failed: s.failed, inFlight: s.inFlight }).toEqual({
+        id: s.id,
+        delivered: e.handed - e.failed.size,
+        failed: e.failed.size,
+        inFlight: 0,
+      });
+    }
+    const reported = errors.map((error) => {
+      expect(error).toBeInstanceOf(SubscriberError);
+      const failure = error as SubscriberError;
+      expect((failure.cause as Error).message).toBe(
+        `${failure.subscriptionId}|${failure.signalId}`,
+      );
+      return `${failure.subscriptionId}|${failure.signalId}`;
+    });
+    expect(new Set(reported).size).toBe(reported.length);
+    const failures = [...expected].flatMap(([id, e]) => [...e.failed].map((s) => `${id}|${s}`));
+    expect(reported.sort()).toEqual(failures.sort());
+    await bus.close();
+  });
+});
