@@ -1,3 +1,4 @@
+import type { BatchWait } from './persistent/local-delivery.js';
 import { Subject } from 'rxjs';
 import { BusError } from '../errors/bus.error.js';
 import { describeThrown } from '../errors/jido-signal.error.js';
@@ -26,14 +27,15 @@ import type { Subscription } from './subscription.js';
  * @internal
  */
 export interface PersistentRouting {
-  /** Whether any persistent subscription is routed (such publishes take the general path). */
+  /** Whether any persistent subscription is routed (fed at record time). */
   readonly hasPersistent: () => boolean;
   /** Refuse the publish when a persistent subscription with `overflow: 'reject'` is full. */
   readonly checkPersistent: (list: readonly Signal[]) => void;
-  /** Hand recorded entries to the persistent subscriptions (log order). */
-  readonly enqueuePersistent: (
-    entries: readonly RecordedSignal[],
-  ) => PromiseLike<unknown> | undefined;
+  /**
+   * Hand recorded entries to the persistent subscriptions (log order).
+   * @returns what the publish waits for: the first attempts it started, until they settle
+   */
+  readonly enqueuePersistent: (entries: readonly RecordedSignal[]) => BatchWait | undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import { Signal } from '../signal/signal.js';
 import type { RecordedSignal, SignalStore } from '../store/signal-store.interface.js';
 import { asError } from '../util/as-error.js';
 import type { BusContext, PersistentRouting } from './bus-context.js';
+import type { BatchWait } from './persistent/local-delivery.js';
 import type { BusLifecycle } from './bus-lifecycle.js';
 import { handlerErrorsProblem, type PublishOptions } from './bus-options.js';
 import { dispatchChannel, publishChannel, publishMessage } from './bus-telemetry.js';
@@ -170,14 +171,13 @@ export class PublishSequencer {
   }
 
   /**
-   * Whether a publish may take {@link #runPlain}: no middleware, persistent subscription,
-   * partition, delivery scope (nor OpenTelemetry's) or dispatch telemetry, and a synchronous store whose size is
-   * known (or unbounded).
+   * Whether a publish may take {@link #runPlain}: no middleware, partition, delivery scope
+   * (nor OpenTelemetry's) or dispatch telemetry, and a synchronous store whose size is known
+   * (or unbounded).
    */
   #plain(): boolean {
     return (
       this.#pipeline.isEmpty &&
-      !this.#persistent.hasPersistent() &&
       this.#lanes === undefined &&
       // No delivery scope, OpenTelemetry's included (when it was unregistered, this also
       // releases its channel listeners, as a delivery on the other paths would).
@@ -199,10 +199,15 @@ export class PublishSequencer {
     if (early) this.#life.early++;
     let entries: RecordedSignal[];
     let pending: PromiseLike<unknown> | undefined;
+    let persisting: BatchWait | undefined;
     let sub: Subscription | undefined;
     let signal: Signal | undefined;
+    const persistent = this.#persistent.hasPersistent();
     try {
       try {
+        // Persistent subscriptions refuse a publish they cannot take before anything is
+        // recorded (QueueFullError): nobody receives any of its signals.
+        if (persistent) this.#persistent.checkPersistent(list);
         entries = this.#store.appendSync!(this.#name, list);
         // Recorded before delivery (and in publish order), so causes precede effects.
         if (this.#journal !== undefined) void recordPublished(this.#journal, list);
@@ -214,6 +219,7 @@ export class PublishSequencer {
       if (publishChannel.hasSubscribers) {
         publishChannel.publish(publishMessage(this.#name, entries, false));
       }
+      if (persistent) persisting = this.#persistent.enqueuePersistent(entries);
       if (this.#retention.knownSize !== undefined) {
         this.#retention.knownSize += n;
         if (this.#retention.knownSize > this.#maxLogSize) this.#retention.trimToSize();
@@ -230,6 +236,8 @@ export class PublishSequencer {
       this.#endRun(early);
       return Promise.reject(asError(error));
     }
+    if (persisting !== undefined)
+      return this.#afterPersisting(persisting, pending, sub, signal, entries, early);
     if (pending === undefined) {
       // Every delivery settled synchronously.
       this.#endRun(early);
@@ -258,6 +266,47 @@ export class PublishSequencer {
         return entries;
       },
     );
+  }
+
+  /**
+   * Settle a {@link #runPlain} publish whose persistent first attempts run on: once they
+   * and its ordinary deliveries (`pending`; one delivery to `sub` when set) settled.
+   */
+  #afterPersisting(
+    persisting: BatchWait,
+    pending: PromiseLike<unknown> | undefined,
+    sub: Subscription | undefined,
+    signal: Signal | undefined,
+    entries: RecordedSignal[],
+    early: boolean,
+  ): Promise<RecordedSignal[]> {
+    return new Promise<RecordedSignal[]>((resolve) => {
+      const done = (): void => {
+        this.#endRun(early);
+        resolve(entries);
+      };
+      if (pending === undefined) {
+        persisting.whenSettled(done);
+        return;
+      }
+      const fanOut = this.#fanOut;
+      const after = (): void => persisting.whenSettled(done);
+      if (sub === undefined) {
+        // Several pending deliveries, settled by their own callbacks; this never rejects.
+        pending.then(after);
+        return;
+      }
+      Promise.resolve(pending).then(
+        () => {
+          fanOut.oneDelivered(sub);
+          after();
+        },
+        (error: unknown) => {
+          fanOut.oneFailed(sub, signal!, error);
+          after();
+        },
+      );
+    });
   }
 
   /** Recording a publish failed: release the turn; returns the error to reject it with. */
@@ -386,7 +435,7 @@ export class PublishSequencer {
           }
         }
       }
-      if (persisting !== undefined) await persisting;
+      if (persisting !== undefined) await persisting.settled();
       if (pipeline.hasAfterPublish && recorded === undefined) {
         const after = pipeline.afterPublish(entries, context!, this.#report);
         if (after !== undefined) await after;

@@ -420,7 +420,8 @@ export class SignalBus {
     try {
       const ps = this.#persistentFor(subscriptionId, 'reconnect')!;
       const { deliver, target } = this.#deliveryFor(receiver, subscriptionId);
-      return Promise.resolve(ps.reconnect(deliver, target));
+      const wrapped = this.#persistent.receiver(subscriptionId, ps.pattern, deliver);
+      return Promise.resolve(ps.reconnect(wrapped, target));
     } catch (error) {
       return Promise.reject(asError(error));
     }

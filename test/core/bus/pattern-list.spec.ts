@@ -5,6 +5,7 @@ import { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { matches } from '../../../lib/core/router/pattern.js';
 import { createSignal, type Signal } from '../../../lib/core/signal/signal.js';
 import { MemoryStore } from '../../../lib/core/store/memory.store.js';
+import { SignalSpy } from '../../../lib/testing/signal-spy.js';
 
 const validPattern = fc
   .array(fc.constantFrom('a', 'b', 'c', '*', '**'), { minLength: 1, maxLength: 5 })
@@ -68,6 +69,28 @@ describe('SignalBus.subscribe with a pattern list', () => {
     expect(seen).toEqual(['payment.captured', 'refund.issued', 'refund.partial']);
     await again.close();
     await store.close();
+  });
+
+  it('persistent: a reconnected receiver still gets only the listed patterns, and dispatch telemetry still sees it', async () => {
+    const bus = new SignalBus({ name: 'r' });
+    await bus.subscribe(['payment.*', 'refund.*'], {
+      persistent: true,
+      autoAck: true,
+      subscriptionId: 'settle',
+      dispatch: () => undefined,
+    });
+    const seen: string[] = [];
+    await bus.reconnect('settle', (s: Signal) => void seen.push(s.type));
+    const spy = new SignalSpy(bus);
+    await bus.publish([
+      createSignal('payment.captured'),
+      createSignal('order.created'), // matched by the covering pattern `*.*`, by no listed one
+      createSignal('refund.issued'),
+    ]);
+    expect(seen).toEqual(['payment.captured', 'refund.issued']);
+    expect(spy.dispatched.map((s) => s.type)).toEqual(['payment.captured', 'refund.issued']);
+    spy.detach();
+    await bus.close();
   });
 
   it('ordinary: a list is refused with a message pointing to persistent', async () => {

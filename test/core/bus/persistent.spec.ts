@@ -214,6 +214,27 @@ describe('persistent subscriptions: ack', () => {
     expect(count).toBe(5000);
     expect(await pstats(bus)).toMatchObject({ acked: 5000, inFlight: 0, pending: 0 });
   });
+
+  it('an async handler that acks or nacks before it returns does not hold up the publish', async () => {
+    const bus = newBus();
+    const late: Array<() => void> = [];
+    await bus.subscribe('**', {
+      persistent: true,
+      subscriptionId: 'sub',
+      maxAttempts: 1,
+      dispatch: (s: Signal) => {
+        if (s.type === 'ack') void bus.ack('sub', s.id);
+        else void bus.nack('sub', s.id, { requeue: false });
+        // Its promise settles much later (after the publish has resolved).
+        return new Promise<void>((resolve) => late.push(resolve));
+      },
+    });
+    await expect(bus.publish([sig('ack'), sig('nack')])).resolves.toHaveLength(2);
+    expect(await pstats(bus)).toMatchObject({ acked: 1, deadLettered: 1, inFlight: 0 });
+    for (const resolve of late) resolve(); // the late settlements change nothing
+    await sleep(1);
+    expect(await pstats(bus)).toMatchObject({ acked: 1, deadLettered: 1, inFlight: 0 });
+  });
 });
 
 describe('persistent subscriptions: retries, nack, ackTimeout, DLQ', () => {

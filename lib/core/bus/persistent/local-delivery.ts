@@ -44,15 +44,43 @@ export class Delivery {
 
 /**
  * What a publish waits for: the first attempts its signals started, each until it settles
- * (handler returned or threw, dispatch done) or its ack deadline passes. One per batch.
+ * (handler returned or threw, dispatch done) or its ack deadline passes. One per batch (or
+ * one over the batches of several subscriptions, see `PersistentRegistry.enqueue`). A
+ * callback rather than a promise: the publish settles in the same turn as its last attempt.
+ * @internal
  */
 export class BatchWait {
+  /** Attempts not settled yet; it never grows again once it is 0. */
   left = 0;
-  readonly promise: Promise<void>;
-  resolve!: () => void;
+  #then: (() => void) | undefined = undefined;
 
-  constructor() {
-    this.promise = new Promise<void>((resolve) => (this.resolve = resolve));
+  /** One attempt settled: the last one calls the callbacks. */
+  release(): void {
+    if (--this.left !== 0) return;
+    const then = this.#then;
+    this.#then = undefined;
+    then?.();
+  }
+
+  /** Call `callback` once every attempt settled — now, if they have. */
+  whenSettled(callback: () => void): void {
+    if (this.left === 0) {
+      callback();
+      return;
+    }
+    const before = this.#then;
+    this.#then =
+      before === undefined
+        ? callback
+        : () => {
+            before();
+            callback();
+          };
+  }
+
+  /** A promise of {@link whenSettled}. */
+  settled(): Promise<void> {
+    return new Promise<void>((resolve) => this.whenSettled(resolve));
   }
 }
 
@@ -75,7 +103,7 @@ export class PublishWaits {
    * Run `dispatch` (the engine's pump) collecting the attempts it starts.
    * @returns what the publish waits for, or `undefined` when every attempt settled at once
    */
-  collect(dispatch: () => void): PromiseLike<unknown> | undefined {
+  collect(dispatch: () => void): BatchWait | undefined {
     this.#collecting = true;
     try {
       dispatch();
@@ -84,7 +112,7 @@ export class PublishWaits {
     }
     const batch = this.#batch;
     this.#batch = undefined;
-    return batch !== undefined && batch.left > 0 ? batch.promise : undefined;
+    return batch !== undefined && batch.left > 0 ? batch : undefined;
   }
 
   /** `d`'s attempt runs on: the publish being collected, if any, waits for it. */
@@ -112,5 +140,5 @@ export function releaseBatch(d: Delivery): void {
   const b = d.batch;
   if (b === undefined) return;
   d.batch = undefined;
-  if (--b.left === 0) b.resolve();
+  b.release();
 }

@@ -8,6 +8,7 @@ import { PersistentEngineBase, type EngineInit } from './engine-base.js';
 import { describeError, type LastError } from './failure.js';
 import { LocalCheckpoint } from './local-checkpoint.js';
 import {
+  type BatchWait,
   Delivery,
   DISPATCHING,
   DONE,
@@ -212,7 +213,7 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
    * each one's handler returned or threw, or its ack deadline passed (the attempt is then
    * aborted). Never waits for acks or redeliveries.
    */
-  endBatch(): PromiseLike<unknown> | undefined {
+  endBatch(): BatchWait | undefined {
     try {
       return this.#waits.collect(this.#pumpNow);
     } finally {
@@ -299,15 +300,17 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
       return false;
     }
     if (isThenable(result)) {
+      result.then(
+        () => this.#succeeded(d, seq),
+        (error: unknown) => this.#failed(d, seq, error),
+      );
+      // Acked or nacked before it returned: this attempt is over (its settlement is ignored).
+      if (d.seq !== seq || d.state !== DISPATCHING) return true;
       d.ctl = ctl;
       // The ack deadline counts from hand-over: a handler still running when it passes is
       // aborted and the attempt fails (DESIGN decision 10, JetStream's `ack_wait`).
       if (this.ackTimeout > 0 && !this.#halted) this.#armAck(d, now + this.ackTimeout);
       this.#waits.join(d);
-      result.then(
-        () => this.#succeeded(d, seq),
-        (error: unknown) => this.#failed(d, seq, error),
-      );
       return true;
     }
     this.#succeeded(d, seq);

@@ -10,6 +10,7 @@ import type { DeliveryScope } from '../delivery-scope.js';
 import { Subscription } from '../subscription.js';
 import { coveringPattern, matchesAny } from '../pattern-list.js';
 import type { DeliverFunction, PersistentEngine, PersistentHost } from './engine.js';
+import { BatchWait } from './local-delivery.js';
 import { PersistentSubscription } from './local-engine.js';
 import type { PersistentSubscribeOptions } from './options.js';
 import { RemotePersistentSubscription } from './remote-engine.js';
@@ -39,6 +40,8 @@ export class PersistentRegistry {
   readonly #router = new SignalRouter<PersistentSubscription>();
   /** Route id of each routed engine, by subscription id. */
   readonly #routes = new Map<string, string>();
+  /** Pattern lists of the multi-pattern subscriptions (their receivers skip the rest). */
+  readonly #lists = new Map<string, readonly string[]>();
   #local: PersistentHost | undefined;
 
   constructor(host: PersistentRegistryHost) {
@@ -85,8 +88,8 @@ export class PersistentRegistry {
     receiver: { readonly deliver: DeliverFunction; readonly target: string },
   ): Subscription {
     const { list, pattern } = patterns;
-    const observed = this.#observe(id, pattern, receiver.deliver);
-    const deliver = list.length === 1 ? observed : onlyMatching(list, observed);
+    if (list.length > 1) this.#lists.set(id, list);
+    const deliver = this.receiver(id, pattern, receiver.deliver);
     const { bus, store, distributed, scope, report } = this.#host;
     const { target } = receiver;
     // On a distributed store: a durable consumer shared by the instances; else in-process.
@@ -109,8 +112,21 @@ export class PersistentRegistry {
     return persistentSubscription(engine, options, target, deliver);
   }
 
+  /**
+   * What the engine of subscription `id` calls for `deliver`: observed on the dispatch
+   * channel and, for a pattern list, skipping the signals none of the patterns matches. It
+   * declares the context parameter only when `deliver` does, so the engine makes a
+   * `DeliveryContext` per attempt only for a receiver that reads one.
+   */
+  receiver(id: string, pattern: string, deliver: DeliverFunction): DeliverFunction {
+    const observed = this.#observe(id, pattern, deliver);
+    const list = this.#lists.get(id);
+    return sameArity(list === undefined ? observed : onlyMatching(list, observed), deliver);
+  }
+
   /** Stop routing to subscription `id` and halt its engine (state and timers stay for `stop`). */
   close(id: string, engine: PersistentEngine): void {
+    this.#lists.delete(id);
     const routeId = this.#routes.get(id);
     if (routeId !== undefined) {
       this.#routes.delete(id);
@@ -154,7 +170,7 @@ export class PersistentRegistry {
    * Hand recorded entries to the persistent subscriptions (log order).
    * @returns what the publish waits for: the first attempts it started, until they settle
    */
-  enqueue(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
+  enqueue(entries: readonly RecordedSignal[]): BatchWait | undefined {
     const router = this.#router;
     if (entries.length === 1) {
       const entry = entries[0];
@@ -181,13 +197,18 @@ export class PersistentRegistry {
       }
     }
     if (touched === undefined) return undefined;
-    let waits: PromiseLike<unknown>[] | undefined;
+    let waits: BatchWait[] | undefined;
     for (const ps of touched) {
       const started = ps.endBatch();
       if (started !== undefined) (waits ??= []).push(started);
     }
     if (waits === undefined) return undefined;
-    return waits.length === 1 ? waits[0] : Promise.all(waits);
+    if (waits.length === 1) return waits[0];
+    const all = new BatchWait();
+    all.left = waits.length;
+    const release = (): void => all.release();
+    for (const wait of waits) wait.whenSettled(release);
+    return all;
   }
 
   /**
@@ -240,6 +261,14 @@ export class PersistentRegistry {
 function onlyMatching(patterns: readonly string[], deliver: DeliverFunction): DeliverFunction {
   return (signal, logId, delivery) =>
     matchesAny(signal.type, patterns) ? deliver(signal, logId, delivery) : undefined;
+}
+
+/** `wrapper`, declaring as many parameters as `deliver` (a `Receiver` reads `length`). */
+function sameArity(wrapper: DeliverFunction, deliver: DeliverFunction): DeliverFunction {
+  if (wrapper.length !== deliver.length) {
+    Object.defineProperty(wrapper, 'length', { value: deliver.length });
+  }
+  return wrapper;
 }
 
 /** The bus's record of a persistent subscription: `deliver` is what the engine calls. */
