@@ -1,4 +1,5 @@
 import type { SubscriptionState } from '../../store/signal-store.interface.js';
+import { Fifo } from './fifo.js';
 import { Delivery, DONE } from './local-delivery.js';
 import type { LocalDlq } from './local-dlq.js';
 import type { PersistentHost } from './engine.js';
@@ -22,9 +23,8 @@ export interface Resumed {
 export class LocalCheckpoint {
   /** Ack floor: every ordered delivery up to it is acked or dead-lettered. */
   floor: string | undefined;
-  /** Ordered deliveries from the floor on (`undefined`: passed), from `#head`. */
-  #order: (Delivery | undefined)[] = [];
-  #head = 0;
+  /** Ordered deliveries from the floor on. */
+  readonly #order = new Fifo<Delivery>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<void> = Promise.resolve();
 
@@ -51,20 +51,10 @@ export class LocalCheckpoint {
   /** Advance the ack floor past every leading acked or dead-lettered entry. */
   advance(): void {
     const order = this.#order;
-    let head = this.#head;
-    while (head < order.length && order[head]!.state === DONE) {
-      this.floor = order[head]!.logId;
-      order[head++] = undefined;
+    for (let d = order.peek(); d !== undefined && d.state === DONE; d = order.peek()) {
+      this.floor = d.logId;
+      order.shift();
     }
-    if (head === order.length) {
-      // A new array rather than `order.length = 0` (a runtime call, once per ack here).
-      if (order.length !== 0) this.#order = [];
-      head = 0;
-    } else if (head > 1024 && head * 2 > order.length) {
-      this.#order = order.slice(head);
-      head = 0;
-    }
-    this.#head = head;
   }
 
   /**
@@ -76,8 +66,9 @@ export class LocalCheckpoint {
     tracked: Iterable<Delivery>,
   ): SubscriptionState {
     const acked: string[] = [];
-    for (let i = this.#head; i < this.#order.length; i++) {
-      const d = this.#order[i]!;
+    const order = this.#order;
+    for (let i = 0; i < order.size; i++) {
+      const d = order.at(i);
       if (d.state === DONE) acked.push(d.logId!);
     }
     const attempts: Record<string, number> = {};

@@ -275,7 +275,6 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
         if (!this.#dispatch(d, now)) now = 0;
         if (this.#halted) break;
       }
-      q.compact();
     } finally {
       this.#pumping = false;
     }
@@ -382,6 +381,7 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   /** Mark `d` acked (counts already adjusted by the caller). */
   #complete(d: Delivery): void {
     d.state = DONE;
+    this.#timers.settled(d);
     this.#q.forget(d);
     this.counters.acked++;
     if (d.dlqId !== undefined) this.#dlq.acked(d.dlqId);

@@ -1,3 +1,4 @@
+import { Fifo } from './fifo.js';
 import { DONE, IN_FLIGHT, QUEUED, WAITING, type Delivery } from './local-delivery.js';
 
 /** Lookups of the tracked deliveries, built on the first lookup (see {@link LocalQueue}). */
@@ -11,8 +12,7 @@ interface Index {
  * deliveries form an intrusive list in tracking order (no hashing per delivery: an
  * `autoAck` subscription never looks one up by id); the maps by key (log id, or
  * `dlq:<id>`) and by signal id are built on the first lookup — an `ack`/`nack` by id, a
- * redrive — and kept up to date from then on. The delivery queue is an array with a head
- * index. A delivery is in flight (handed over, not acked), pending (QUEUED or WAITING) or
+ * redrive — and kept up to date from then on. The delivery queue is a {@link Fifo}. A delivery is in flight (handed over, not acked), pending (QUEUED or WAITING) or
  * done.
  * @internal
  */
@@ -20,8 +20,7 @@ export class LocalQueue {
   #first: Delivery | undefined = undefined;
   #last: Delivery | undefined = undefined;
   #index: Index | undefined = undefined;
-  #queue: (Delivery | undefined)[] = [];
-  #head = 0;
+  #queue = new Fifo<Delivery>();
   /** Deliveries handed over and not acked. */
   inFlight = 0;
   /** Held beyond the in-flight ones: waiting for a slot (QUEUED) or a retry (WAITING). */
@@ -106,32 +105,15 @@ export class LocalQueue {
   /** Take the next QUEUED delivery off the queue; `undefined` when none is left. */
   take(): Delivery | undefined {
     const q = this.#queue;
-    while (this.#head < q.length) {
-      const d = q[this.#head]!;
-      q[this.#head++] = undefined;
-      if (d.state === QUEUED) return d;
-    }
+    for (let d = q.shift(); d !== undefined; d = q.shift()) if (d.state === QUEUED) return d;
     return undefined;
   }
 
   /** Whether a QUEUED delivery is left (skipping the rest). */
   hasQueued(): boolean {
     const q = this.#queue;
-    while (this.#head < q.length && q[this.#head]!.state !== QUEUED) q[this.#head++] = undefined;
-    return this.#head < q.length;
-  }
-
-  /** Free the space of the deliveries taken. */
-  compact(): void {
-    const q = this.#queue;
-    if (this.#head === q.length) {
-      // A new array, not `q.length = 0`: truncating is a runtime call, once per publish here.
-      if (q.length !== 0) this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > q.length) {
-      this.#queue = q.slice(this.#head);
-      this.#head = 0;
-    }
+    for (let d = q.peek(); d !== undefined && d.state !== QUEUED; d = q.peek()) q.shift();
+    return q.size > 0;
   }
 
   /** Remove `d` (acked or nacked) from the in-flight or pending count, whichever holds it. */
@@ -159,9 +141,9 @@ export class LocalQueue {
       again.push(d);
     }
     again.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const rest = this.#queue.slice(this.#head);
-    this.#queue = again.concat(rest as Delivery[]);
-    this.#head = 0;
+    const rest = this.#queue.drain();
+    for (const d of again) this.#queue.push(d);
+    for (const d of rest) this.#queue.push(d);
     return again.length;
   }
 }

@@ -43,6 +43,11 @@ export class LocalTimers {
     if (at + this.#slack < this.#timer.at) this.#arm(at + this.#slack);
   }
 
+  /** `d` settled (acked or dead-lettered): forget its ack deadline if it is the newest. */
+  settled(d: Delivery): void {
+    if (d.deadline !== 0) this.#acks.dropNewest(d);
+  }
+
   /** Wake `d` up (WAITING) at `at`. */
   retryAt(d: Delivery, at: number): void {
     d.deadline = at;

@@ -40,6 +40,9 @@ export class PersistentRegistry {
   readonly #router = new SignalRouter<PersistentSubscription>();
   /** Route id of each routed engine, by subscription id. */
   readonly #routes = new Map<string, string>();
+  /** The type a one-signal publish was checked for, and its engines: `enqueue` reuses them. */
+  #checkedType: string | undefined;
+  #checked: readonly PersistentSubscription[] = [];
   /** Pattern lists of the multi-pattern subscriptions (their receivers skip the rest). */
   readonly #lists = new Map<string, readonly string[]>();
   #local: PersistentHost | undefined;
@@ -109,6 +112,7 @@ export class PersistentRegistry {
     const engine = new PersistentSubscription({ host, id, pattern, options, deliver, target });
     // The router validates the priority; it throws before anything is registered.
     this.#routes.set(id, this.#router.add({ pattern, target: engine, priority: options.priority }));
+    this.#checkedType = undefined;
     return persistentSubscription(engine, options, target, deliver);
   }
 
@@ -131,6 +135,7 @@ export class PersistentRegistry {
     if (routeId !== undefined) {
       this.#routes.delete(id);
       this.#router.remove(routeId);
+      this.#checkedType = undefined;
     }
     engine.halt();
   }
@@ -143,7 +148,10 @@ export class PersistentRegistry {
     const router = this.#router;
     if (list.length === 1) {
       // One signal: each matching subscription is asked for one slot, nothing allocated.
-      const subs = router.route(list[0].type);
+      const type = list[0].type;
+      const subs = router.route(type);
+      this.#checkedType = type;
+      this.#checked = subs;
       let refused: BusError | undefined;
       for (let j = 0; j < subs.length; j++) refused ??= subs[j].refuse(1);
       if (refused !== undefined) throw refused;
@@ -174,7 +182,8 @@ export class PersistentRegistry {
     const router = this.#router;
     if (entries.length === 1) {
       const entry = entries[0];
-      const subs = router.route(entry.signal.type);
+      const type = entry.signal.type;
+      const subs = type === this.#checkedType ? this.#checked : router.route(type);
       if (subs.length === 1) {
         // The common case: one signal for one subscription, nothing allocated here.
         const ps = subs[0];

@@ -68,6 +68,18 @@ export class DeadlineQueue<T> {
     this.#at.push(at);
   }
 
+  /**
+   * Drop the newest entry when it is `item`, which no longer has a deadline (it settled):
+   * one-at-a-time deliveries then keep nothing here between deadline checks.
+   */
+  dropNewest(item: T): void {
+    const items = this.#items;
+    if (items.length > this.#head && items[items.length - 1] === item) {
+      items.pop();
+      this.#at.pop();
+    }
+  }
+
   /** Take the next live item whose deadline is ≤ `now`; `undefined` once none is due. */
   due(now: number): T | undefined {
     const items = this.#items;
