@@ -16,7 +16,7 @@ import { Tracker } from './delivery-tracker.js';
 import type { DispatchVerdict, MiddlewarePipeline } from './middleware-pipeline.js';
 import type { DeliveryResult, DispatchContext } from './middleware.interface.js';
 import type { BusError } from '../errors/bus.error.js';
-import type { Settlers, Subscription } from './subscription.js';
+import type { Subscription } from './subscription.js';
 import { isThenable } from '../util/is-thenable.js';
 
 const OK: DeliveryResult = Object.freeze({ status: 'ok' });
@@ -85,7 +85,8 @@ export class FanOut {
         if (sub.removed) continue;
         let result: unknown;
         try {
-          result = sub.deliver(signal, entry.logId);
+          const handler = sub.handler;
+          result = handler !== undefined ? handler(signal) : sub.deliver(signal, entry.logId);
         } catch (error) {
           sub.failed++;
           this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
@@ -112,7 +113,8 @@ export class FanOut {
           this.#trackPlain(tracker, one!, oneSub!, oneSignal!, oneLogId);
           one = undefined;
         }
-        this.#trackPlain(tracker, result, sub, signal, entry.logId);
+        if (tracker === this.#shared) this.#trackShared(result, sub);
+        else this.#trackPlain(tracker, result, sub, signal, entry.logId);
       }
     }
     if (tracker !== undefined) return tracker.finish();
@@ -248,29 +250,33 @@ export class FanOut {
     signal: Signal,
     logId: string,
   ): void {
-    tracker.pending++;
     if (tracker === this.#shared) {
-      const settlers = (sub.settlers ??= this.#settlers(sub));
-      result.then(settlers.ok, settlers.fail);
+      this.#trackShared(result, sub);
       return;
     }
+    tracker.pending++;
     result.then(
       () => this.#plainSucceeded(tracker, sub),
       (error: unknown) => this.#rejected(tracker, sub, signal, logId, 0, 0, error),
     );
   }
 
-  /** `sub`'s callbacks settling its delivery in the shared plain publish. */
-  #settlers(sub: Subscription): Settlers {
-    return {
-      ok: () => {
-        sub.inFlight--;
-        sub.delivered++;
-        this.#shared!.release();
-      },
-      fail: (error: unknown) =>
-        this.#rejected(this.#shared!, sub, this.#sharedSignal!, this.#sharedLogId, 0, 0, error),
+  /** {@link #trackPlain} in the shared plain publish: no closure per delivery. */
+  #trackShared(result: PromiseLike<unknown>, sub: Subscription): void {
+    this.#shared!.pending++;
+    if (sub.settleOk === undefined) this.#settlers(sub);
+    result.then(sub.settleOk, sub.settleFail);
+  }
+
+  /** Make `sub`'s callbacks settling its delivery in the shared plain publish. */
+  #settlers(sub: Subscription): void {
+    sub.settleOk = () => {
+      sub.inFlight--;
+      sub.delivered++;
+      this.#shared!.release();
     };
+    sub.settleFail = (error: unknown) =>
+      this.#rejected(this.#shared!, sub, this.#sharedSignal!, this.#sharedLogId, 0, 0, error);
   }
 
   /**

@@ -68,7 +68,10 @@ export class SubscriptionTable {
     const id = this.newId(opts.subscriptionId);
     const { deliver, target } = this.receiver(opts.dispatch, id);
     const sub = this.register(id, pattern, opts.priority, 'ordinary', target, deliver);
-    if (typeof opts.dispatch === 'function') sub.onRejected = rejectionHookOf(opts.dispatch);
+    if (typeof opts.dispatch === 'function') {
+      sub.onRejected = rejectionHookOf(opts.dispatch);
+      if (opts.dispatch.length < 2) sub.handler = opts.dispatch;
+    }
     return sub.id;
   }
 

@@ -84,12 +84,6 @@ export interface SubscriptionStats extends SubscriptionInfo {
 
 export type { DeliverFunction } from './persistent/engine.js';
 
-/** The two settle callbacks of {@link Subscription.settlers}. @internal */
-export interface Settlers {
-  readonly ok: () => void;
-  readonly fail: (error: unknown) => void;
-}
-
 /**
  * A registered subscription: its description, how to deliver, and its counters. Internal
  * to the bus; the public view is {@link SubscriptionInfo}.
@@ -108,10 +102,16 @@ export class Subscription implements SubscriptionInfo {
   /** Settles a rejected delivery of a handler that registered a hook (see `setRejectionHook`). */
   onRejected: RejectionHook | undefined = undefined;
   /**
+   * The handler itself when it is a function taking the signal only: the plain path calls
+   * it directly (with the signal alone, as `deliver` would) instead of through `deliver`.
+   */
+  handler: ((signal: Signal) => unknown) | undefined = undefined;
+  /**
    * Settle callbacks of this subscription's deliveries in the bus's shared plain publish
    * (see `FanOut`): made once, so such a delivery allocates no closures.
    */
-  settlers: Settlers | undefined = undefined;
+  settleOk: (() => void) | undefined = undefined;
+  settleFail: ((error: unknown) => void) | undefined = undefined;
   #info: SubscriptionInfo | undefined;
 
   constructor(

@@ -51,6 +51,25 @@ describe('SignalBus publish / subscribe', () => {
     expect(await bus.replay('**')).toHaveLength(4);
   });
 
+  it('a handler function gets the signal alone and no `this`, on every delivery path', async () => {
+    const calls: Array<{ self: unknown; args: unknown[] }> = [];
+    function handler(this: unknown, ...args: unknown[]): Promise<void> {
+      calls.push({ self: this, args });
+      return Promise.resolve();
+    }
+    const plain = newBus();
+    const observed = newBus({ middleware: [{ name: 'noop', afterDispatch: () => undefined }] });
+    const signal = sig('order.created');
+    for (const bus of [plain, observed]) {
+      await bus.subscribe('order.*', handler);
+      await bus.subscribe('**', { dispatch: handler });
+      await bus.publish(signal); // two pending deliveries
+      await bus.publish([signal, signal]);
+    }
+    expect(calls).toHaveLength(12);
+    for (const call of calls) expect(call).toEqual({ self: undefined, args: [signal] });
+  });
+
   it('publish([]) resolves to [] without recording', async () => {
     const bus = newBus();
     await expect(bus.publish([])).resolves.toEqual([]);
