@@ -43,28 +43,6 @@ export class Fifo<T> {
     return item;
   }
 
-  /** Remove the tail item when it is `item` (it left early); whether it was. */
-  popIf(item: T): boolean {
-    if (this.#tail === this.#head || this.#items[this.#tail - 1] !== item) return false;
-    this.#items[--this.#tail] = undefined;
-    if (this.#head === this.#tail) this.#reset();
-    return true;
-  }
-
-  /** Keep only the items `keep` accepts, in order. */
-  filter(keep: (item: T) => boolean): void {
-    const items = this.#items;
-    let to = 0;
-    for (let i = this.#head; i < this.#tail; i++) {
-      const item = items[i]!;
-      if (keep(item)) items[to++] = item;
-    }
-    for (let i = to; i < this.#tail; i++) items[i] = undefined;
-    this.#head = 0;
-    this.#tail = to;
-    if (to === 0) this.#reset();
-  }
-
   /** Remove every item; returns them in order. */
   drain(): T[] {
     const out = this.#items.slice(this.#head, this.#tail) as T[];
