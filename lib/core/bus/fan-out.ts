@@ -45,8 +45,8 @@ export class FanOut {
   readonly #currentScope: () => DeliveryScope | undefined;
   /**
    * The plain one-signal publish whose deliveries settle through their subscriptions'
-   * {@link Subscription.settlers} (at most one at a time; publishes meanwhile use
-   * per-delivery callbacks), and its signal and log id.
+   * `settleOk`/`settleFail` (at most one at a time; publishes meanwhile use per-delivery
+   * callbacks), and its signal and log id.
    */
   #shared: Tracker | undefined;
   #sharedSignal: Signal | undefined;
@@ -71,6 +71,7 @@ export class FanOut {
    * settle — no callbacks); or, with several pending, a promise that settles them all.
    */
   invokePlain(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
+    if (entries.length === 1 && this.#shared === undefined) return this.#invokeShared(entries[0]);
     let one: PromiseLike<unknown> | undefined;
     let oneSub: Subscription | undefined;
     let oneSignal: Signal | undefined;
@@ -105,16 +106,11 @@ export class FanOut {
           continue;
         }
         if (tracker === undefined) {
-          if (entries.length === 1 && this.#shared === undefined) {
-            tracker = this.#shared = new Tracker(undefined, this.#sharedDone);
-            this.#sharedSignal = signal;
-            this.#sharedLogId = entry.logId;
-          } else tracker = new Tracker(undefined);
+          tracker = new Tracker(undefined);
           this.#trackPlain(tracker, one!, oneSub!, oneSignal!, oneLogId);
           one = undefined;
         }
-        if (tracker === this.#shared) this.#trackShared(result, sub);
-        else this.#trackPlain(tracker, result, sub, signal, entry.logId);
+        this.#trackPlain(tracker, result, sub, signal, entry.logId);
       }
     }
     if (tracker !== undefined) return tracker.finish();
@@ -123,6 +119,63 @@ export class FanOut {
       this.oneSignal = oneSignal;
     }
     return one;
+  }
+
+  /**
+   * {@link invokePlain} for a one-signal publish while no other publish is the shared one:
+   * with several pending deliveries it becomes the shared one, and each delivery settles
+   * through its subscription's `settleOk`/`settleFail` (no closure per delivery). Those run
+   * as microtasks, after this has set `#shared`.
+   */
+  #invokeShared(entry: RecordedSignal): PromiseLike<unknown> | undefined {
+    const signal = entry.signal;
+    const subs = this.#router.route(signal.type);
+    let one: PromiseLike<unknown> | undefined;
+    let oneSub: Subscription | undefined;
+    let pending = 0;
+    for (let j = 0; j < subs.length; j++) {
+      const sub = subs[j];
+      if (sub.removed) continue;
+      let result: unknown;
+      try {
+        const handler = sub.handler;
+        result = handler !== undefined ? handler(signal) : sub.deliver(signal, entry.logId);
+      } catch (error) {
+        sub.failed++;
+        this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
+        continue;
+      }
+      if (!isThenable(result)) {
+        sub.delivered++;
+        continue;
+      }
+      sub.inFlight++;
+      if (++pending === 1) {
+        one = result;
+        oneSub = sub;
+        continue;
+      }
+      if (pending === 2) this.#settleShared(one!, oneSub!);
+      this.#settleShared(result, sub);
+    }
+    if (pending < 2) {
+      if (one !== undefined) {
+        this.oneSub = oneSub;
+        this.oneSignal = signal;
+      }
+      return one;
+    }
+    const tracker = (this.#shared = new Tracker(undefined, this.#sharedDone));
+    tracker.pending += pending;
+    this.#sharedSignal = signal;
+    this.#sharedLogId = entry.logId;
+    return tracker.finish();
+  }
+
+  /** Settle `sub`'s pending delivery `result` in the shared publish. */
+  #settleShared(result: PromiseLike<unknown>, sub: Subscription): void {
+    if (sub.settleOk === undefined) this.#settlers(sub);
+    result.then(sub.settleOk, sub.settleFail);
   }
 
   /** Hands every entry of a publish to its subscribers (no `beforeDispatch` middleware). */
@@ -250,22 +303,11 @@ export class FanOut {
     signal: Signal,
     logId: string,
   ): void {
-    if (tracker === this.#shared) {
-      this.#trackShared(result, sub);
-      return;
-    }
     tracker.pending++;
     result.then(
       () => this.#plainSucceeded(tracker, sub),
       (error: unknown) => this.#rejected(tracker, sub, signal, logId, 0, 0, error),
     );
-  }
-
-  /** {@link #trackPlain} in the shared plain publish: no closure per delivery. */
-  #trackShared(result: PromiseLike<unknown>, sub: Subscription): void {
-    this.#shared!.pending++;
-    if (sub.settleOk === undefined) this.#settlers(sub);
-    result.then(sub.settleOk, sub.settleFail);
   }
 
   /** Make `sub`'s callbacks settling its delivery in the shared plain publish. */
