@@ -30,8 +30,12 @@ export class Tracker {
       this.release();
       return undefined;
     }
-    const settled = new Promise<void>((resolve) => (this.#waiter = resolve));
+    return new Promise<void>((resolve) => this.finishThen(resolve));
+  }
+
+  /** End the invocation phase and call `then` once everything settled (now, if it has). */
+  finishThen(then: () => void): void {
+    this.#waiter = then;
     this.release();
-    return settled;
   }
 }

@@ -68,9 +68,10 @@ export class FanOut {
    * entry to its subscribers (the caller then releases the turn). Returns what to wait for:
    * nothing when every delivery settled synchronously; the single pending delivery's own
    * promise (its subscription and signal left in `oneSub`/`oneSignal` for the caller to
-   * settle — no callbacks); or, with several pending, a promise that settles them all.
+   * settle — no callbacks); or, with several pending, their tracker, which settles them
+   * (the caller ends its invocation phase: `finish` or `finishThen`).
    */
-  invokePlain(entries: readonly RecordedSignal[]): PromiseLike<unknown> | undefined {
+  invokePlain(entries: readonly RecordedSignal[]): PromiseLike<unknown> | Tracker | undefined {
     if (entries.length === 1 && this.#shared === undefined) return this.#invokeShared(entries[0]);
     let one: PromiseLike<unknown> | undefined;
     let oneSub: Subscription | undefined;
@@ -113,7 +114,7 @@ export class FanOut {
         this.#trackPlain(tracker, result, sub, signal, entry.logId);
       }
     }
-    if (tracker !== undefined) return tracker.finish();
+    if (tracker !== undefined) return tracker;
     if (one !== undefined) {
       this.oneSub = oneSub;
       this.oneSignal = oneSignal;
@@ -127,7 +128,7 @@ export class FanOut {
    * through its subscription's `settleOk`/`settleFail` (no closure per delivery). Those run
    * as microtasks, after this has set `#shared`.
    */
-  #invokeShared(entry: RecordedSignal): PromiseLike<unknown> | undefined {
+  #invokeShared(entry: RecordedSignal): PromiseLike<unknown> | Tracker | undefined {
     const signal = entry.signal;
     const subs = this.#router.route(signal.type);
     let one: PromiseLike<unknown> | undefined;
@@ -145,7 +146,7 @@ export class FanOut {
         this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
         continue;
       }
-      if (!isThenable(result)) {
+      if (!(result instanceof Promise) && !isThenable(result)) {
         sub.delivered++;
         continue;
       }
@@ -169,7 +170,7 @@ export class FanOut {
     tracker.pending += pending;
     this.#sharedSignal = signal;
     this.#sharedLogId = entry.logId;
-    return tracker.finish();
+    return tracker;
   }
 
   /** Settle `sub`'s pending delivery `result` in the shared publish. */

@@ -198,7 +198,7 @@ export class PublishSequencer {
     const early = !this.#life.closing;
     if (early) this.#life.early++;
     let entries: RecordedSignal[];
-    let pending: PromiseLike<unknown> | undefined;
+    let pending: PromiseLike<unknown> | Tracker | undefined;
     let persisting: BatchWait | undefined;
     let sub: Subscription | undefined;
     let signal: Signal | undefined;
@@ -243,17 +243,20 @@ export class PublishSequencer {
       this.#endRun(early);
       return Promise.resolve(entries);
     }
-    // A handler may return any thenable: settle through a native promise.
-    const settled = pending instanceof Promise ? pending : Promise.resolve(pending);
-    if (sub === undefined) {
-      // Several pending deliveries, settled by their own callbacks; this never rejects.
-      return settled.then(() => {
-        this.#endRun(early);
-        return entries;
-      });
+    if (pending instanceof Tracker) {
+      // Several pending deliveries, settled by their own callbacks.
+      const tracker = pending;
+      return new Promise<RecordedSignal[]>((resolve) =>
+        tracker.finishThen(() => {
+          this.#endRun(early);
+          resolve(entries);
+        }),
+      );
     }
-    // One pending delivery: settle it here, without a tracker.
-    const one = sub;
+    // One pending delivery: settle it here, without a tracker. A handler may return any
+    // thenable: settle through a native promise.
+    const settled = pending instanceof Promise ? pending : Promise.resolve(pending);
+    const one = sub!;
     return settled.then(
       () => {
         this.#fanOut.oneDelivered(one);
@@ -274,7 +277,7 @@ export class PublishSequencer {
    */
   #afterPersisting(
     persisting: BatchWait,
-    pending: PromiseLike<unknown> | undefined,
+    pending: PromiseLike<unknown> | Tracker | undefined,
     sub: Subscription | undefined,
     signal: Signal | undefined,
     entries: RecordedSignal[],
@@ -291,18 +294,18 @@ export class PublishSequencer {
       }
       const fanOut = this.#fanOut;
       const after = (): void => persisting.whenSettled(done);
-      if (sub === undefined) {
-        // Several pending deliveries, settled by their own callbacks; this never rejects.
-        pending.then(after);
+      if (pending instanceof Tracker) {
+        // Several pending deliveries, settled by their own callbacks.
+        pending.finishThen(after);
         return;
       }
       Promise.resolve(pending).then(
         () => {
-          fanOut.oneDelivered(sub);
+          fanOut.oneDelivered(sub!);
           after();
         },
         (error: unknown) => {
-          fanOut.oneFailed(sub, signal!, error);
+          fanOut.oneFailed(sub!, signal!, error);
           after();
         },
       );
@@ -423,15 +426,15 @@ export class PublishSequencer {
         this.#pump();
         if (pending === undefined) {
           // Every delivery settled synchronously.
-        } else if (sub === undefined) {
-          await pending; // several pending deliveries, settled by their own callbacks
+        } else if (pending instanceof Tracker) {
+          await pending.finish(); // several pending deliveries, settled by their own callbacks
         } else {
           // One pending delivery: await it here, without callbacks.
           try {
             await pending;
-            fanOut.oneDelivered(sub);
+            fanOut.oneDelivered(sub!);
           } catch (error) {
-            fanOut.oneFailed(sub, signal!, error);
+            fanOut.oneFailed(sub!, signal!, error);
           }
         }
       }
