@@ -25,6 +25,8 @@ import type { PublishContext } from './middleware.interface.js';
 import type { Retention } from './retention.js';
 import type { Subscription } from './subscription.js';
 
+const NONE: RecordedSignal[] = [];
+
 /** A publish waiting for its turn. */
 class QueuedPublish {
   constructor(
@@ -71,6 +73,23 @@ export class PublishSequencer {
   /** `#pump` is running; a nested call sets `#pumpAgain` instead of recursing. */
   #pumping = false;
   #pumpAgain = false;
+  /**
+   * The {@link #runPlain} publish whose single pending delivery (to `#lone`) the prebuilt
+   * `#loneDelivered`/`#loneFailed` settle — no closures per publish; at most one at a time
+   * (publishes meanwhile get their own callbacks) — and its signal, entries and `early`.
+   */
+  #lone: Subscription | undefined;
+  #loneSignal: Signal | undefined;
+  #loneEntries: RecordedSignal[] = NONE;
+  #loneEarly = false;
+  readonly #loneDelivered = (): RecordedSignal[] => {
+    this.#fanOut.oneDelivered(this.#lone!);
+    return this.#loneDone();
+  };
+  readonly #loneFailed = (error: unknown): RecordedSignal[] => {
+    this.#fanOut.oneFailed(this.#lone!, this.#loneSignal!, error);
+    return this.#loneDone();
+  };
   /**
    * Trackers of `handlerErrors: 'reject'` publishes being delivered, by signal id: failures
    * a handler wrapper reports itself (`reportSubscriberError`) join their publish's.
@@ -256,6 +275,14 @@ export class PublishSequencer {
     // One pending delivery: settle it here, without a tracker. A handler may return any
     // thenable: settle through a native promise.
     const settled = pending instanceof Promise ? pending : Promise.resolve(pending);
+    if (this.#lone === undefined) {
+      // The common case, one awaited publish at a time: the prebuilt callbacks settle it.
+      this.#lone = sub;
+      this.#loneSignal = signal;
+      this.#loneEntries = entries;
+      this.#loneEarly = early;
+      return settled.then(this.#loneDelivered, this.#loneFailed);
+    }
     const one = sub!;
     return settled.then(
       () => {
@@ -310,6 +337,16 @@ export class PublishSequencer {
         },
       );
     });
+  }
+
+  /** The lone publish settled: free its slot and end its run; returns its entries. */
+  #loneDone(): RecordedSignal[] {
+    const entries = this.#loneEntries;
+    const early = this.#loneEarly;
+    this.#lone = this.#loneSignal = undefined;
+    this.#loneEntries = NONE;
+    this.#endRun(early);
+    return entries;
   }
 
   /** Recording a publish failed: release the turn; returns the error to reject it with. */
