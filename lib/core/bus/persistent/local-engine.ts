@@ -62,6 +62,16 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   /** What the publish being enqueued waits for (see {@link endBatch}). */
   readonly #waits = new PublishWaits();
   readonly #pumpNow = (): void => this.#pump();
+  /**
+   * The running attempt (`#lone`, attempt `#loneSeq`) whose receiver's promise the prebuilt
+   * `#loneSucceeded`/`#loneFailed` settle: one at a time, so one-at-a-time deliveries make
+   * no closures; attempts running meanwhile get their own.
+   */
+  #lone: Delivery | undefined;
+  #loneSeq = 0;
+  readonly #loneSucceeded = (): void => this.#succeeded(this.#loneTaken(), this.#loneSeq);
+  readonly #loneFailed = (error: unknown): void =>
+    this.#failed(this.#loneTaken(), this.#loneSeq, error);
 
   /**
    * @throws BusOptionError (`invalid_option`) naming the bad option
@@ -299,10 +309,16 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
       return false;
     }
     if (isThenable(result)) {
-      result.then(
-        () => this.#succeeded(d, seq),
-        (error: unknown) => this.#failed(d, seq, error),
-      );
+      if (this.#lone === undefined) {
+        this.#lone = d;
+        this.#loneSeq = seq;
+        result.then(this.#loneSucceeded, this.#loneFailed);
+      } else {
+        result.then(
+          () => this.#succeeded(d, seq),
+          (error: unknown) => this.#failed(d, seq, error),
+        );
+      }
       // Acked or nacked before it returned: this attempt is over (its settlement is ignored).
       if (d.seq !== seq || d.state !== DISPATCHING) return true;
       d.ctl = ctl;
@@ -314,6 +330,13 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
     }
     this.#succeeded(d, seq);
     return false;
+  }
+
+  /** The lone attempt settled: free its slot; returns its delivery. */
+  #loneTaken(): Delivery {
+    const d = this.#lone!;
+    this.#lone = undefined;
+    return d;
   }
 
   /** Track `d`'s ack deadline `at` (one timer per subscription, FIFO of deadlines). */
