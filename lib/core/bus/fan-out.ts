@@ -157,7 +157,8 @@ export class FanOut {
         continue;
       }
       if (pending === 2) this.#settleShared(one!, oneSub!);
-      this.#settleShared(result, sub);
+      if (sub.settleOk === undefined) this.#settlers(sub);
+      void result.then(sub.settleOk, sub.settleFail);
     }
     if (pending < 2) {
       if (one !== undefined) {
