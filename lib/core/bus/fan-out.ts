@@ -131,7 +131,7 @@ export class FanOut {
   #invokeShared(entry: RecordedSignal): PromiseLike<unknown> | Tracker | undefined {
     const signal = entry.signal;
     const subs = this.#router.route(signal.type);
-    let one: PromiseLike<unknown> | undefined;
+    let one: Promise<unknown> | undefined;
     let oneSub: Subscription | undefined;
     let pending = 0;
     for (let j = 0; j < subs.length; j++) {
@@ -146,19 +146,23 @@ export class FanOut {
         this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
         continue;
       }
-      if (!(result instanceof Promise) && !isThenable(result)) {
+      let promise: Promise<unknown>;
+      if (result instanceof Promise) promise = result;
+      // Any other thenable through a native one: settle callbacks never run in this loop.
+      else if (isThenable(result)) promise = Promise.resolve(result);
+      else {
         sub.delivered++;
         continue;
       }
       sub.inFlight++;
       if (++pending === 1) {
-        one = result;
+        one = promise;
         oneSub = sub;
         continue;
       }
       if (pending === 2) this.#settleShared(one!, oneSub!);
       if (sub.settleOk === undefined) this.#settlers(sub);
-      void result.then(sub.settleOk, sub.settleFail);
+      void promise.then(sub.settleOk, sub.settleFail);
     }
     if (pending < 2) {
       if (one !== undefined) {
@@ -175,9 +179,9 @@ export class FanOut {
   }
 
   /** Settle `sub`'s pending delivery `result` in the shared publish. */
-  #settleShared(result: PromiseLike<unknown>, sub: Subscription): void {
+  #settleShared(result: Promise<unknown>, sub: Subscription): void {
     if (sub.settleOk === undefined) this.#settlers(sub);
-    result.then(sub.settleOk, sub.settleFail);
+    void result.then(sub.settleOk, sub.settleFail);
   }
 
   /** Hands every entry of a publish to its subscribers (no `beforeDispatch` middleware). */

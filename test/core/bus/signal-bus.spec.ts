@@ -70,6 +70,59 @@ describe('SignalBus publish / subscribe', () => {
     for (const call of calls) expect(call).toEqual({ self: undefined, args: [signal] });
   });
 
+  it('a handler may return any thenable, even one that settles inside then()', async () => {
+    const bus = newBus();
+    const errors = collectErrors(bus);
+    // Calls back synchronously, as some hand-written thenables do.
+    const eager = (fail: boolean): PromiseLike<void> => ({
+      then: (ok, ko) => {
+        if (fail) ko?.(new Error('eager no'));
+        else ok?.();
+        return Promise.resolve() as never;
+      },
+    });
+    await bus.subscribe('order.*', { subscriptionId: 'ok-1', dispatch: () => eager(false) });
+    await bus.subscribe('order.*', { subscriptionId: 'ok-2', dispatch: () => eager(false) });
+    await bus.subscribe('order.*', { subscriptionId: 'bad', dispatch: () => eager(true) });
+    await bus.publish(sig('order.created'));
+    await bus.publish([sig('order.created'), sig('order.paid')]);
+    const { subscriptions } = await bus.stats();
+    expect(subscriptions.map((s) => [s.id, s.delivered, s.failed, s.inFlight])).toEqual([
+      ['ok-1', 3, 0, 0],
+      ['ok-2', 3, 0, 0],
+      ['bad', 0, 3, 0],
+    ]);
+    expect(errors.map((e) => (e.cause as Error).message)).toEqual(Array(3).fill('eager no'));
+
+    // Persistent: the eager success acks; the eager failure is retried, then dead-lettered.
+    const durable = newBus();
+    await durable.subscribe('order.*', {
+      persistent: true,
+      subscriptionId: 'p-ok',
+      autoAck: true,
+      dispatch: () => eager(false),
+    });
+    await durable.subscribe('order.*', {
+      persistent: true,
+      subscriptionId: 'p-bad',
+      autoAck: true,
+      maxAttempts: 2,
+      retryInterval: 0,
+      dispatch: () => eager(true),
+    });
+    await durable.publish([sig('order.created'), sig('order.paid')]);
+    await durable.publish(sig('order.shipped'));
+    const persisted = (await durable.stats()).subscriptions.map((s) => [
+      s.id,
+      s.persistence?.acked,
+      s.persistence?.deadLettered,
+    ]);
+    expect(persisted).toEqual([
+      ['p-ok', 3, 0],
+      ['p-bad', 0, 3],
+    ]);
+  });
+
   it('publish([]) resolves to [] without recording', async () => {
     const bus = newBus();
     await expect(bus.publish([])).resolves.toEqual([]);
