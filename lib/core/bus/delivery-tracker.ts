@@ -1,5 +1,9 @@
+import { keepShape } from '../util/keep-shape.js';
 import type { SubscriberError } from '../errors/bus.error.js';
 import type { PublishContext } from './middleware.interface.js';
+
+// One instance stays alive (see keepShape).
+let trackerKept = false;
 
 /**
  * Delivery bookkeeping of one publish (or lane batch): `pending` counts unsettled
@@ -16,7 +20,12 @@ export class Tracker {
     /** The publish's middleware context (set whenever middleware exist). */
     readonly context: PublishContext | undefined,
     readonly onDone: (() => void) | undefined = undefined,
-  ) {}
+  ) {
+    if (!trackerKept) {
+      trackerKept = true;
+      keepShape(this);
+    }
+  }
 
   release(): void {
     if (--this.pending !== 0) return;

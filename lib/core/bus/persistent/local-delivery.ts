@@ -1,3 +1,4 @@
+import { keepShape } from '../../util/keep-shape.js';
 import type { DeliveryController } from '../../dispatch/delivery-controller.js';
 import type { Signal } from '../../signal/signal.js';
 import type { LastError } from './failure.js';
@@ -8,6 +9,10 @@ export const DISPATCHING = 1; // handed to the receiver, dispatch not settled
 export const IN_FLIGHT = 2; // dispatched, awaiting an ack
 export const WAITING = 3; // failed, waiting for its retry time (in `#heap`)
 export const DONE = 4; // acked or dead-lettered
+
+// One instance of each stays alive (see keepShape).
+let deliveryKept = false;
+let batchKept = false;
 
 /** One signal tracked by the in-process engine. @internal */
 export class Delivery {
@@ -31,7 +36,12 @@ export class Delivery {
     readonly dlqId: string | undefined,
     /** Delivery attempts made. */
     public attempts: number,
-  ) {}
+  ) {
+    if (!deliveryKept) {
+      deliveryKept = true;
+      keepShape(this);
+    }
+  }
 
   /** Abort handle of a running (DISPATCHING) delivery whose receiver takes a context. */
   ctl: DeliveryController | undefined = undefined;
@@ -53,6 +63,13 @@ export class BatchWait {
   /** Attempts not settled yet; it never grows again once it is 0. */
   left = 0;
   #then: (() => void) | undefined = undefined;
+
+  constructor() {
+    if (!batchKept) {
+      batchKept = true;
+      keepShape(this);
+    }
+  }
 
   /** One attempt settled: the last one calls the callbacks. */
   release(): void {
