@@ -20,6 +20,8 @@ import type { Subscription } from './subscription.js';
 import { isThenable } from '../util/is-thenable.js';
 
 const OK: DeliveryResult = Object.freeze({ status: 'ok' });
+/** What `FanOut.#handOver` returns when the handler threw. */
+const THREW: unique symbol = Symbol('threw');
 
 /**
  * Hands recorded signals to the matching ordinary subscriptions and settles each delivery:
@@ -85,15 +87,8 @@ export class FanOut {
       for (let j = 0; j < subs.length; j++) {
         const sub = subs[j];
         if (sub.removed) continue;
-        let result: unknown;
-        try {
-          const handler = sub.handler;
-          result = handler !== undefined ? handler(signal) : sub.deliver(signal, entry.logId);
-        } catch (error) {
-          sub.failed++;
-          this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
-          continue;
-        }
+        const result = this.#handOver(sub, signal, entry.logId);
+        if (result === THREW) continue;
         if (!isThenable(result)) {
           sub.delivered++;
           continue;
@@ -137,15 +132,8 @@ export class FanOut {
     for (let j = 0; j < subs.length; j++) {
       const sub = subs[j];
       if (sub.removed) continue;
-      let result: unknown;
-      try {
-        const handler = sub.handler;
-        result = handler !== undefined ? handler(signal) : sub.deliver(signal, entry.logId);
-      } catch (error) {
-        sub.failed++;
-        this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
-        continue;
-      }
+      const result = this.#handOver(sub, signal, entry.logId);
+      if (result === THREW) continue;
       let promise: Promise<unknown>;
       if (result instanceof Promise) promise = result;
       // Any other thenable through a native one: settle callbacks never run in this loop.
@@ -176,6 +164,21 @@ export class FanOut {
     this.#sharedSignal = signal;
     this.#sharedLogId = entry.logId;
     return tracker;
+  }
+
+  /**
+   * Hand `signal` to `sub` on a plain path: what its handler returned, or {@link THREW}
+   * once a synchronous throw is counted and reported.
+   */
+  #handOver(sub: Subscription, signal: Signal, logId: string): unknown {
+    try {
+      const handler = sub.handler;
+      return handler !== undefined ? handler(signal) : sub.deliver(signal, logId);
+    } catch (error) {
+      sub.failed++;
+      this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
+      return THREW;
+    }
   }
 
   /** Settle `sub`'s pending delivery `result` in the shared publish. */
