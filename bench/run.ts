@@ -70,8 +70,8 @@ const lines: string[] = [
   `- Node ${process.version}`,
   '- Every figure is a median (mitata p50 for micro benchmarks, median of 5 runs for system ones);',
   '  peers run in the same process and the same run, so compare ratios rather than absolute values.',
-  '- Rows measured in interleaved rounds (bus, Nest, persistent one-at-a-time) are compared round by',
-  '  round: a ratio is the median of the per-round ratios.',
+  '- Rows measured in interleaved rounds (bus, Nest, persistent one-at-a-time, router, webhook) are',
+  '  compared round by round: a ratio is the median of the per-round ratios.',
   '- Each bench file runs in a fresh process, so no file measures in the heap of the files before it.',
   '',
 ];
