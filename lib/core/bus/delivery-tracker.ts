@@ -15,22 +15,32 @@ export class Tracker {
   /** Failed deliveries, collected for a `handlerErrors: 'reject'` publish only. */
   failures: SubscriberError[] | undefined = undefined;
   #waiter: (() => void) | undefined;
+  #onDone: (() => void) | undefined;
 
   constructor(
     /** The publish's middleware context (set whenever middleware exist). */
     readonly context: PublishContext | undefined,
-    readonly onDone: (() => void) | undefined = undefined,
+    onDone: (() => void) | undefined = undefined,
   ) {
-    if (!trackerKept) {
+    this.#onDone = onDone;
+    if (!trackerKept && new.target === Tracker) {
       trackerKept = true;
-      keepShape(this);
+      keepShape(this); // settled, it no longer holds its callbacks (`release`)
     }
+  }
+
+  /** Called once everything settled (before the `finish` waiter). */
+  get onDone(): (() => void) | undefined {
+    return this.#onDone;
   }
 
   release(): void {
     if (--this.pending !== 0) return;
-    this.onDone?.();
-    this.#waiter?.();
+    const onDone = this.#onDone;
+    const waiter = this.#waiter;
+    this.#onDone = this.#waiter = undefined;
+    onDone?.();
+    waiter?.();
   }
 
   /** End the invocation phase; the promise (if any) resolves once everything settled. */

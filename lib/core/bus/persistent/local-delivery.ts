@@ -39,7 +39,7 @@ export class Delivery {
   ) {
     if (!deliveryKept) {
       deliveryKept = true;
-      keepShape(this);
+      keepShape(this); // done, it holds only its ids (`releaseSignal`, `LocalQueue.forget`)
     }
   }
 
@@ -67,7 +67,7 @@ export class BatchWait {
   constructor() {
     if (!batchKept) {
       batchKept = true;
-      keepShape(this);
+      keepShape(this); // settled, it holds nothing
     }
   }
 

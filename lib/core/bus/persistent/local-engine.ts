@@ -159,6 +159,8 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
     } catch (error) {
       this.host.report(this.storeError('Writing the subscription checkpoint failed', error));
     }
+    // Stopped for good: the one `Delivery` kept for its shape (see keepShape) may be here.
+    this.#q.forgetAll();
   }
 
   /** Delete the stored state and DLQ of this subscription. */

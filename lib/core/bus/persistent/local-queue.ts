@@ -61,6 +61,19 @@ export class LocalQueue {
     if (index.bySignal.get(d.signal.id) === d) index.bySignal.delete(d.signal.id);
   }
 
+  /**
+   * Stop tracking every delivery (the engine stopped for good): unlinked, a delivery that
+   * outlives its engine keeps no other alive.
+   */
+  forgetAll(): void {
+    for (let d = this.#first; d !== undefined;) {
+      const next = d.next;
+      d.prev = d.next = undefined;
+      d = next;
+    }
+    this.#first = this.#last = this.#index = undefined;
+  }
+
   /** The tracked deliveries, in tracking order (safe to forget the current one). */
   *values(): Generator<Delivery> {
     for (let d = this.#first; d !== undefined;) {
