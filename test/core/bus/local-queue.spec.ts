@@ -35,6 +35,21 @@ describe('LocalQueue (the in-process engine’s tracked deliveries)', () => {
     expect(keys(q)).toEqual(['a']);
   });
 
+  it('forgetAll unlinks every delivery, so none keeps another alive, and lookups find none', () => {
+    const q = new LocalQueue();
+    const s = createSignal('order.placed', {});
+    const all = ['a', 'b', 'c'].map((k) => delivery(k, s));
+    for (const x of all) q.track(x);
+    expect(q.awaiting('b')?.key).toBe('b'); // builds the lookups
+    q.forgetAll();
+    expect(keys(q)).toEqual([]);
+    for (const x of all) expect([x.prev, x.next]).toEqual([undefined, undefined]);
+    expect(q.awaiting('b')).toBeUndefined();
+    q.forget(all[1]); // not tracked: nothing changes
+    q.track(all[0]);
+    expect(keys(q)).toEqual(['a']);
+  });
+
   it('finds deliveries by key and by signal id, whether tracked before or after the first lookup', () => {
     const q = new LocalQueue();
     const first = createSignal('order.placed', {});
