@@ -149,8 +149,7 @@ export class FanOut {
         continue;
       }
       if (pending === 2) this.#settleShared(one!, oneSub!);
-      if (sub.settleOk === undefined) this.#settlers(sub);
-      void promise.then(sub.settleOk, sub.settleFail);
+      this.#settleShared(promise, sub);
     }
     if (pending < 2) {
       if (one !== undefined) {
@@ -321,11 +320,7 @@ export class FanOut {
 
   /** Make `sub`'s callbacks settling its delivery in the shared plain publish. */
   #settlers(sub: Subscription): void {
-    sub.settleOk = () => {
-      sub.inFlight--;
-      sub.delivered++;
-      this.#shared!.release();
-    };
+    sub.settleOk = () => this.#plainSucceeded(this.#shared!, sub);
     sub.settleFail = (error: unknown) =>
       this.#rejected(this.#shared!, sub, this.#sharedSignal!, this.#sharedLogId, 0, 0, error);
   }
@@ -335,8 +330,7 @@ export class FanOut {
    * middleware, and a middleware added since applies from the next publish on (`use`).
    */
   #plainSucceeded(tracker: Tracker, sub: Subscription): void {
-    sub.inFlight--;
-    sub.delivered++;
+    this.oneDelivered(sub);
     tracker.release();
   }
 
@@ -456,7 +450,10 @@ export class FanOut {
     };
   }
 
-  /** The single pending delivery {@link invokePlain} handed over succeeded. */
+  /**
+   * A pending delivery of `sub` on a plain path succeeded (its counts only): the single one
+   * {@link invokePlain} handed over, or one a tracker settles.
+   */
   oneDelivered(sub: Subscription): void {
     sub.inFlight--;
     sub.delivered++;

@@ -34,9 +34,9 @@ import { StoreWrites } from './writes.js';
  * ack timeouts, dead-lettering and a checkpoint kept in the store.
  *
  * Hot path data structures: tracked deliveries in an intrusive list (maps by log id and
- * signal id only once something looks one up, see `LocalQueue`), arrays with a head index as
- * queues, one timer per subscription driven by a FIFO of ack deadlines (they grow
- * monotonically) and a heap of retry times — no per-signal timers.
+ * signal id only once something looks one up, see `LocalQueue`), `Fifo`s as queues, one
+ * timer per subscription driven by a FIFO of ack deadlines (they grow monotonically) and a
+ * heap of retry times — no per-signal timers.
  * @internal — use it through `SignalBus`.
  */
 export class PersistentSubscription extends PersistentEngineBase<Delivery> {

@@ -12,8 +12,8 @@ interface Index {
  * deliveries form an intrusive list in tracking order (no hashing per delivery: an
  * `autoAck` subscription never looks one up by id); the maps by key (log id, or
  * `dlq:<id>`) and by signal id are built on the first lookup — an `ack`/`nack` by id, a
- * redrive — and kept up to date from then on. The delivery queue is a {@link Fifo}. A delivery is in flight (handed over, not acked), pending (QUEUED or WAITING) or
- * done.
+ * redrive — and kept up to date from then on. The delivery queue is a {@link Fifo}. A
+ * delivery is in flight (handed over, not acked), pending (QUEUED or WAITING) or done.
  * @internal
  */
 export class LocalQueue {
