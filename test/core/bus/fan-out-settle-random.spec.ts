@@ -119,3 +119,48 @@ describe('ordinary fan-out: random outcomes and overlapping publishes (seeded)',
     await bus.close();
   });
 });
+
+describe('ordinary fan-out: a delivery that never settles', () => {
+  // Invariant: a hung delivery holds only its own publish; a burst of un-awaited publishes
+  // after it settles and is counted exactly (delivered + failed + inFlight = handed).
+  it('keeps the rest of a burst of 5,000 un-awaited publishes settling and counted', async () => {
+    const bus = new SignalBus({ name: 'fan-hung' });
+    let first = true;
+    await bus.subscribe('job.*', {
+      subscriptionId: 'hangs-once',
+      dispatch: (): Promise<void> => {
+        if (first) {
+          first = false;
+          return new Promise<void>(() => undefined); // never settles
+        }
+        return Promise.resolve();
+      },
+    });
+    await bus.subscribe('job.*', { subscriptionId: 'ok', dispatch: async () => undefined });
+    await bus.subscribe('job.*', {
+      subscriptionId: 'odd-fails',
+      dispatch: async (s: Signal) => {
+        if ((s.data as number) % 2 === 1) throw new Error('odd');
+      },
+    });
+    const hung = bus.publish(sig('job.x', 0));
+    const rest = Array.from({ length: 5000 }, (_, i) => bus.publish(sig('job.x', i + 1)));
+    await Promise.all(rest);
+    let settled = false;
+    void hung.then(() => (settled = true));
+    await sleep(5);
+    expect(settled).toBe(false);
+    const stats = (await bus.stats()).subscriptions.map((s) => [
+      s.id,
+      s.delivered,
+      s.failed,
+      s.inFlight,
+    ]);
+    expect(stats).toEqual([
+      ['hangs-once', 5000, 0, 1],
+      ['ok', 5001, 0, 0],
+      ['odd-fails', 2501, 2500, 0],
+    ]);
+    await bus.close({ timeout: 50 });
+  });
+});
