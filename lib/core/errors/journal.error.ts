@@ -126,8 +126,8 @@ export class SignalNotFoundError extends JournalError {
  * automatically), or is not a journal file at all.
  */
 export class JournalCorruptError extends JournalError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super('journal_corrupt', message, { details });
+  constructor(message: string, details: ErrorDetails = {}, cause?: unknown) {
+    super('journal_corrupt', message, { details, cause });
   }
 }
 

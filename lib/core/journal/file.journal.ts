@@ -87,6 +87,7 @@ export class FileJournal implements JournalAdapter {
   private readonly staging: RecordStaging;
   private readonly reader: SegmentReader;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private lockHeld = false;
 
   private constructor(
@@ -224,12 +225,16 @@ export class FileJournal implements JournalAdapter {
         const seq = this.index.seqOf(id);
         return seq === undefined ? undefined : this.index.meta(seq);
       },
+      linkedAhead: (id) => this.index.linkedAhead(id),
       stageSync: (entry) => {
         this.assertWritable();
         return this.staging.append(entry)?.promise;
       },
       get backpressure() {
         return journal.staging.gate;
+      },
+      get lastRecordedAt() {
+        return journal.index.lastRecordedAt;
       },
     };
   }
@@ -300,7 +305,7 @@ export class FileJournal implements JournalAdapter {
 
   /** @inheritdoc */
   size(): Promise<number> {
-    return this.run(() => this.index.count);
+    return this.run(() => this.index.size);
   }
 
   /**
@@ -313,9 +318,17 @@ export class FileJournal implements JournalAdapter {
     return this.staging.barrier().then(() => this.throwIfFailed());
   }
 
-  /** @inheritdoc */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Write and sync what is pending, close the files and release the lock. Idempotent: every
+   * call returns the same promise.
+   * @throws JournalIoError when a write failed
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     const done = this.staging.barrier();
     this.closed = true;
     await done.catch(noop);
@@ -335,7 +348,7 @@ export class FileJournal implements JournalAdapter {
       .sort((a, b) => a[0] - b[0])
       .map(([n, bytes]) => ({ file: segmentName(n), bytes }));
     return {
-      records: this.index.count,
+      records: this.index.size,
       pendingRecords: this.pending.size,
       segments,
       indexBlocks: this.index.blocks,

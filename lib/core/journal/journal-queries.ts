@@ -3,6 +3,7 @@
 import { SignalNotFoundError } from '../errors/journal.error.js';
 import { ValidationError } from '../errors/validation.error.js';
 import { matches, validatePattern } from '../router/pattern.js';
+import { dateTimeMillis } from '../signal/attributes.js';
 import type { Signal } from '../signal/signal.js';
 import { integerProblem } from '../util/integer.js';
 import type { JournalAdapter, JournalEntry, JournalMeta } from './journal-adapter.interface.js';
@@ -19,7 +20,7 @@ function toMillis(field: string, value: JournalTime | undefined): number | undef
       : typeof value === 'number'
         ? value
         : typeof value === 'string'
-          ? Date.parse(value)
+          ? dateTimeMillis(value)
           : NaN;
   if (!Number.isFinite(ms)) {
     throw new ValidationError(

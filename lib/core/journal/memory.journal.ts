@@ -68,6 +68,7 @@ export class MemoryJournal implements JournalAdapter {
         this.check();
         return this.byId.get(id)?.entry;
       },
+      linkedAhead: (id) => !this.byId.has(id) && this.effects.has(id),
       stageSync: (entry) => {
         this.check();
         this.store(entry);

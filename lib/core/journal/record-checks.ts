@@ -1,5 +1,6 @@
 // What the record path of SignalJournal computes about a signal: its effective time, and
 // whether a re-record is identical to what is stored.
+import { dateTimeMillis } from '../signal/attributes.js';
 import type { Signal } from '../signal/signal.js';
 
 // The last `time` parsed: signals recorded together mostly share their millisecond.
@@ -14,9 +15,7 @@ export function effectiveTime(signal: Signal, fallback: number): number {
   const time = signal.time;
   if (time === undefined) return fallback;
   if (time === lastTimeText) return Number.isNaN(lastTimeMs) ? fallback : lastTimeMs;
-  let ms = Date.parse(time);
-  // RFC 3339 allows lower-case `t`/`z`, which Date.parse rejects.
-  if (Number.isNaN(ms)) ms = Date.parse(time.toUpperCase());
+  const ms = dateTimeMillis(time);
   lastTimeText = time;
   lastTimeMs = ms;
   return Number.isNaN(ms) ? fallback : ms;

@@ -102,6 +102,10 @@ class SeqHeap {
 export class RecordIndex {
   /** Records indexed. */
   count = 0;
+  /** The largest record time indexed (`-Infinity` when empty). */
+  lastRecordedAt = -Infinity;
+  /** Records from this seq on are hidden from reads (their write failed, see {@link hideFrom}). */
+  private hiddenFrom = Infinity;
   private cap = 0;
   private readonly ids: string[] = [];
   private readonly byId = new Map<string, number>();
@@ -138,7 +142,26 @@ export class RecordIndex {
 
   /** The seq of `id`, or `undefined`. */
   seqOf(id: string): number | undefined {
-    return this.byId.get(id);
+    const seq = this.byId.get(id);
+    return seq === undefined || seq >= this.hiddenFrom ? undefined : seq;
+  }
+
+  /** Records readers see: every indexed one but those {@link hideFrom} hid. */
+  get size(): number {
+    return Math.min(this.count, this.hiddenFrom);
+  }
+
+  /**
+   * Hide the records from `seq` on from every read (`seqOf`, effects, conversations, time
+   * scans): their write failed, so they are not stored. They keep their seqs.
+   */
+  hideFrom(seq: number): void {
+    if (seq < this.hiddenFrom) this.hiddenFrom = seq;
+  }
+
+  /** `true` when indexed records name `id` as their cause although `id` is not indexed. */
+  linkedAhead(id: string): boolean {
+    return this.waitingEffects.has(id);
   }
 
   /** The id of `seq`. */
@@ -177,7 +200,9 @@ export class RecordIndex {
   /** Ids of the effects of `seq`, in record order. */
   effectsOf(seq: number): string[] {
     const out: string[] = [];
-    for (let e = this.firstEffect[seq]; e !== NONE; e = this.nextSibling[e]!) out.push(this.ids[e]);
+    for (let e = this.firstEffect[seq]; e !== NONE; e = this.nextSibling[e]!) {
+      if (e < this.hiddenFrom) out.push(this.ids[e]);
+    }
     return out;
   }
 
@@ -186,11 +211,13 @@ export class RecordIndex {
     const out: string[] = [];
     const c = this.convByKey.get(key);
     if (c === undefined) {
-      const seq = this.byId.get(key);
+      const seq = this.seqOf(key);
       if (seq !== undefined && this.conv[seq] === SELF) out.push(key);
       return out;
     }
-    for (let s = this.convHead[c]; s !== NONE; s = this.convNext[s]!) out.push(this.ids[s]);
+    for (let s = this.convHead[c]; s !== NONE; s = this.convNext[s]!) {
+      if (s < this.hiddenFrom) out.push(this.ids[s]);
+    }
     return out;
   }
 
@@ -216,6 +243,7 @@ export class RecordIndex {
     this.byId.set(meta.id, seq);
     this.time[seq] = meta.time;
     this.recordedAt[seq] = meta.recordedAt;
+    if (meta.recordedAt > this.lastRecordedAt) this.lastRecordedAt = meta.recordedAt;
     this.segment[seq] = segment;
     this.offset[seq] = offset;
     this.length[seq] = length;
@@ -263,7 +291,7 @@ export class RecordIndex {
    * it needed. Records added while iterating are not visited.
    */
   *ordered(since: number, until: number, desc: boolean): Generator<number> {
-    const count = this.count;
+    const count = this.size;
     const size = this.blockSize;
     const blocks = Math.ceil(count / size);
     if (blocks === 0 || since > until) return;

@@ -81,7 +81,11 @@ export class RecordStaging {
       recycle: (buffer) => {
         if (this.spares.length < MAX_SPARE_BUFFERS) this.spares.push(buffer);
       },
-      failed: (failure) => this.bufferCommit?.reject(failure),
+      failed: (failure, firstSeq) => {
+        // Nothing is stored when a record rejects: reads no longer see the failed records.
+        this.index.hideFrom(firstSeq);
+        this.bufferCommit?.reject(failure);
+      },
     });
   }
 

@@ -69,7 +69,16 @@ export class SegmentReader {
         { directory: this.directory, segment: segmentName(segment), offset },
       );
     }
-    return decodeEntry(data, record, { extensions: this.extensions });
+    try {
+      return decodeEntry(data, record, { extensions: this.extensions });
+    } catch (cause) {
+      // The checksum holds but the signal does not parse: written so by a bug or by hand.
+      throw new JournalCorruptError(
+        `Journal record at ${segmentName(segment)}:${offset} holds no valid signal`,
+        { directory: this.directory, segment: segmentName(segment), offset },
+        cause,
+      );
+    }
   }
 
   /** Read `length` bytes of a segment at `offset` (fewer at its end). */

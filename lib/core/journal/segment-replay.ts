@@ -55,6 +55,14 @@ export function replaySegments(
     const n = numbers[i];
     const last = i === numbers.length - 1;
     const file = segmentName(n);
+    // Segments are numbered from 1 without gaps: a missing one lost its records.
+    const expected = i === 0 ? 1 : numbers[i - 1] + 1;
+    if (n !== expected) {
+      throw new JournalCorruptError(
+        `Journal segment ${segmentName(expected)} is missing from "${directory}" (found ${file} after it); its records are lost`,
+        { directory, segment: segmentName(expected), offset: 0, reason: 'missing_segment' },
+      );
+    }
     const path = join(directory, file);
     const data = readFileSync(path);
     const damage = (offset: number, reason: JournalRecoveryReport['reason']): void => {

@@ -59,8 +59,8 @@ export interface SegmentWriterHooks {
   written(batch: Batch): void;
   /** The staging buffer `batch.data` lay in may be reused. */
   recycle(buffer: Buffer): void;
-  /** A write failed: every record not written yet fails with `failure`. */
-  failed(failure: JournalIoError): void;
+  /** A write failed: every record from `firstSeq` on (none of them written) fails with `failure`. */
+  failed(failure: JournalIoError, firstSeq: number): void;
 }
 
 /**
@@ -236,7 +236,7 @@ export class SegmentWriter {
     this.failure = failure;
     for (const batch of [...group, ...this.queue.splice(0)]) batch.commit.reject(failure);
     this.queuedBytes = 0;
-    this.hooks.failed(failure);
+    this.hooks.failed(failure, group[0].firstSeq);
   }
 
   private async writerFor(segment: number, create: boolean): Promise<FileHandle> {

@@ -30,6 +30,20 @@ import type {
 } from './signal-journal.types.js';
 import { syncStagingOf, type SyncStaging } from './sync-staging.js';
 
+/**
+ * `true` when `ancestor` is `id` or one of its causes — linked-ahead causes included — read
+ * through the adapter's synchronous path. Loop-safe.
+ */
+function causedBy(sync: SyncStaging, id: string, ancestor: string): boolean {
+  const seen = new Set<string>();
+  for (let cur: string | undefined = id; cur !== undefined; cur = sync.metaSync(cur)?.causeId) {
+    if (cur === ancestor) return true;
+    if (seen.has(cur)) return false;
+    seen.add(cur);
+  }
+  return false;
+}
+
 /** A record checked and handed to the adapter, not necessarily durable yet. */
 interface StagedRecord {
   readonly entry: JournalEntry;
@@ -80,10 +94,13 @@ export class SignalJournal {
   private inFlight = 0;
   private lastRecordedAt = -Infinity;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(options: SignalJournalOptions = {}) {
     this.adapter = options.adapter ?? new MemoryJournal();
     this.sync = syncStagingOf(this.adapter);
+    // Record times never decrease, across a restart too (a clock that stepped back meanwhile).
+    this.lastRecordedAt = this.sync?.lastRecordedAt ?? -Infinity;
     const tolerance = options.clockSkewToleranceMs ?? 0;
     if (!Number.isFinite(tolerance) || tolerance < 0) {
       throw new ValidationError(
@@ -211,6 +228,9 @@ export class SignalJournal {
         // A re-record only reads: it needs no place in the queue.
         return this.complete(this.rerecord(signal, causeId, existing), signal, requestedCause);
       }
+      if (causeId !== undefined && sync.linkedAhead(id) && causedBy(sync, causeId, id)) {
+        throw new CausalityCycleError(id, causeId);
+      }
       entry = this.newEntry(signal, causeId, cause);
       durable = sync.stageSync(entry);
       this.lastRecordedAt = entry.recordedAt;
@@ -295,6 +315,14 @@ export class SignalJournal {
     }
     const existing = await this.adapter.getMeta(id);
     if (existing !== undefined) return this.rerecord(signal, causeId, existing);
+    // Effects linked ahead of this signal (`unknownCause: 'link'`): its cause must not be one.
+    if (
+      causeId !== undefined &&
+      this.sync?.linkedAhead(id) &&
+      (await this.descendsFrom(causeId, id))
+    ) {
+      throw new CausalityCycleError(id, causeId);
+    }
     const entry = this.newEntry(signal, causeId, cause);
     let durable: Promise<void> | undefined;
     if (this.adapter.stageSignal !== undefined) {
@@ -430,11 +458,15 @@ export class SignalJournal {
     await this.adapter.flush();
   }
 
-  /** Finish pending records, then close the adapter. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue;
-    await this.adapter.close();
+  /**
+   * Finish pending records, then close the adapter. Idempotent: every call returns the same
+   * promise, which settles once the adapter is closed.
+   */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.closed = true;
+      this.closing = this.queue.then(() => this.adapter.close());
+    }
+    return this.closing;
   }
 }

@@ -32,7 +32,9 @@ export interface RecordOptions {
    * edge anyway — for a cause another instance is still recording (a shared journal): the
    * effect is linked as soon as the cause is recorded (`getEffects`, `traceChain`), and its
    * causal time order is not checked. Until then (or forever, for a cause that never comes)
-   * the entry's `causeId` names it and `getCause` returns `undefined`.
+   * the entry's `causeId` names it and `getCause` returns `undefined`. Its conversation is
+   * fixed when it is recorded: its `correlationid`, else its own id (the cause's conversation
+   * is not known yet).
    * @default 'error'
    */
   unknownCause?: UnknownCausePolicy;

@@ -11,6 +11,11 @@ export interface SyncStaging {
   /** `getMeta`, answered synchronously. */
   metaSync(id: string): JournalMeta | undefined;
   /**
+   * `true` when a stored record names `id` as its cause although `id` itself is not stored
+   * (an effect linked ahead of its cause, `unknownCause: 'link'`).
+   */
+  linkedAhead(id: string): boolean;
+  /**
    * `stageSignal` for an entry whose id the caller has just checked is not stored (nothing
    * ran in between): stores and indexes it at once. Returns what settles once it is durable,
    * or `undefined` when it already is.
@@ -22,6 +27,11 @@ export interface SyncStaging {
    * must wait for it before it is staged (backpressure). `undefined` otherwise.
    */
   readonly backpressure: Promise<void> | undefined;
+  /**
+   * The largest record time stored when the journal was opened or since (a reopened durable
+   * journal continues after it, so record times never decrease across a restart).
+   */
+  readonly lastRecordedAt?: number;
 }
 
 /** An adapter that may offer {@link SyncStaging}. @internal */

@@ -9,6 +9,22 @@ const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 // RFC 2046 media type, loosely: type "/" subtype, optional parameters.
 const MEDIA_TYPE_RE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
+/**
+ * Milliseconds since the epoch of a date-time `Date.parse` reads, or of an RFC 3339 one it
+ * does not: with a lower-case `t`/`z`, or a leap second (`23:59:60`), taken as the instant one
+ * second after `23:59:59` since JavaScript time has no leap seconds. `NaN` for anything else.
+ */
+export function dateTimeMillis(text: string): number {
+  const ms = Date.parse(text);
+  if (!Number.isNaN(ms)) return ms;
+  const m = RFC3339_RE.exec(text);
+  if (m === null) return NaN;
+  const upper = text.toUpperCase();
+  // The seconds are characters 17–18 of an RFC 3339 date-time.
+  if (m[6] !== '60') return Date.parse(upper);
+  return Date.parse(`${upper.slice(0, 17)}59${upper.slice(19)}`) + 1000;
+}
+
 /** `true` for a valid RFC 3339 date-time string. */
 export function isRfc3339(value: string): boolean {
   const m = RFC3339_RE.exec(value);
