@@ -18,6 +18,7 @@ import type { DeliveryResult, DispatchContext } from './middleware.interface.js'
 import type { BusError } from '../errors/bus.error.js';
 import type { Subscription } from './subscription.js';
 import { isThenable } from '../util/is-thenable.js';
+import { toPromise } from '../util/to-promise.js';
 
 const OK: DeliveryResult = Object.freeze({ status: 'ok' });
 /** What `FanOut.#handOver` returns when the handler threw. */
@@ -48,11 +49,10 @@ export class FanOut {
   /**
    * The plain one-signal publish whose deliveries settle through their subscriptions'
    * `settleOk`/`settleFail` (at most one at a time; publishes meanwhile use per-delivery
-   * callbacks), and its signal and log id.
+   * callbacks), and its signal.
    */
   #shared: Tracker | undefined;
   #sharedSignal: Signal | undefined;
-  #sharedLogId = '';
   readonly #sharedDone = (): void => {
     this.#shared = this.#sharedSignal = undefined;
   };
@@ -73,12 +73,11 @@ export class FanOut {
    * settle — no callbacks); or, with several pending, their tracker, which settles them
    * (the caller ends its invocation phase: `finish` or `finishThen`).
    */
-  invokePlain(entries: readonly RecordedSignal[]): PromiseLike<unknown> | Tracker | undefined {
+  invokePlain(entries: readonly RecordedSignal[]): Promise<unknown> | Tracker | undefined {
     if (entries.length === 1 && this.#shared === undefined) return this.#invokeShared(entries[0]);
-    let one: PromiseLike<unknown> | undefined;
+    let one: Promise<unknown> | undefined;
     let oneSub: Subscription | undefined;
     let oneSignal: Signal | undefined;
-    let oneLogId = '';
     let tracker: Tracker | undefined;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
@@ -89,7 +88,7 @@ export class FanOut {
         if (sub.removed) continue;
         const result = this.#handOver(sub, signal, entry.logId);
         if (result === THREW) continue;
-        if (!isThenable(result)) {
+        if (result === undefined) {
           sub.delivered++;
           continue;
         }
@@ -98,15 +97,14 @@ export class FanOut {
           one = result;
           oneSub = sub;
           oneSignal = signal;
-          oneLogId = entry.logId;
           continue;
         }
         if (tracker === undefined) {
           tracker = new Tracker(undefined);
-          this.#trackPlain(tracker, one!, oneSub!, oneSignal!, oneLogId);
+          this.#trackPlain(tracker, one!, oneSub!, oneSignal!);
           one = undefined;
         }
-        this.#trackPlain(tracker, result, sub, signal, entry.logId);
+        this.#trackPlain(tracker, result, sub, signal);
       }
     }
     if (tracker !== undefined) return tracker;
@@ -123,7 +121,7 @@ export class FanOut {
    * through its subscription's `settleOk`/`settleFail` (no closure per delivery). Those run
    * as microtasks, after this has set `#shared`.
    */
-  #invokeShared(entry: RecordedSignal): PromiseLike<unknown> | Tracker | undefined {
+  #invokeShared(entry: RecordedSignal): Promise<unknown> | Tracker | undefined {
     const signal = entry.signal;
     const subs = this.#router.route(signal.type);
     let one: Promise<unknown> | undefined;
@@ -132,24 +130,21 @@ export class FanOut {
     for (let j = 0; j < subs.length; j++) {
       const sub = subs[j];
       if (sub.removed) continue;
+      // A native promise (see #handOver): settle callbacks never run in this loop.
       const result = this.#handOver(sub, signal, entry.logId);
       if (result === THREW) continue;
-      let promise: Promise<unknown>;
-      if (result instanceof Promise) promise = result;
-      // Any other thenable through a native one: settle callbacks never run in this loop.
-      else if (isThenable(result)) promise = Promise.resolve(result);
-      else {
+      if (result === undefined) {
         sub.delivered++;
         continue;
       }
       sub.inFlight++;
       if (++pending === 1) {
-        one = promise;
+        one = result;
         oneSub = sub;
         continue;
       }
       if (pending === 2) this.#settleShared(one!, oneSub!);
-      this.#settleShared(promise, sub);
+      this.#settleShared(result, sub);
     }
     if (pending < 2) {
       if (one !== undefined) {
@@ -161,18 +156,22 @@ export class FanOut {
     const tracker = (this.#shared = new Tracker(undefined, this.#sharedDone));
     tracker.pending += pending;
     this.#sharedSignal = signal;
-    this.#sharedLogId = entry.logId;
     return tracker;
   }
 
   /**
-   * Hand `signal` to `sub` on a plain path: what its handler returned, or {@link THREW}
-   * once a synchronous throw is counted and reported.
+   * Hand `signal` to `sub` on a plain path: what its handler returned as a native promise
+   * ({@link toPromise}), `undefined` when it settled synchronously, or {@link THREW} once a
+   * synchronous throw is counted and reported.
    */
-  #handOver(sub: Subscription, signal: Signal, logId: string): unknown {
+  #handOver(
+    sub: Subscription,
+    signal: Signal,
+    logId: string,
+  ): Promise<unknown> | undefined | typeof THREW {
     try {
       const handler = sub.handler;
-      return handler !== undefined ? handler(signal) : sub.deliver(signal, logId);
+      return toPromise(handler !== undefined ? handler(signal) : sub.deliver(signal, logId));
     } catch (error) {
       sub.failed++;
       this.#report(new SubscriberError(this.#name, sub.id, signal.id, error));
@@ -279,20 +278,21 @@ export class FanOut {
     observed: boolean,
   ): void {
     const started = observed ? performance.now() : 0;
-    let result: unknown;
+    let result: Promise<unknown> | undefined;
     const scope = this.#currentScope();
     try {
-      result =
+      result = toPromise(
         scope === undefined
           ? sub.deliver(signal, logId)
           : scope.run({ bus: this.#name, signal, logId, subscriptionId: sub.id }, () =>
               sub.deliver(signal, logId),
-            );
+            ),
+      );
     } catch (error) {
       this.#failed(tracker, sub, signal, logId, partition, started, error);
       return;
     }
-    if (isThenable(result)) {
+    if (result !== undefined) {
       sub.inFlight++;
       this.#track(tracker, result, sub, signal, logId, partition, started);
     } else {
@@ -304,17 +304,11 @@ export class FanOut {
    * {@link #track} for `invokePlain` (no middleware, telemetry or partition): the settle
    * callbacks capture only what they need, and a success touches nothing but counters.
    */
-  #trackPlain(
-    tracker: Tracker,
-    result: PromiseLike<unknown>,
-    sub: Subscription,
-    signal: Signal,
-    logId: string,
-  ): void {
+  #trackPlain(tracker: Tracker, result: Promise<unknown>, sub: Subscription, signal: Signal): void {
     tracker.pending++;
-    result.then(
+    void result.then(
       () => this.#plainSucceeded(tracker, sub),
-      (error: unknown) => this.#rejected(tracker, sub, signal, logId, 0, 0, error),
+      (error: unknown) => this.#plainFailed(tracker, sub, signal, error),
     );
   }
 
@@ -322,22 +316,29 @@ export class FanOut {
   #settlers(sub: Subscription): void {
     sub.settleOk = () => this.#plainSucceeded(this.#shared!, sub);
     sub.settleFail = (error: unknown) =>
-      this.#rejected(this.#shared!, sub, this.#sharedSignal!, this.#sharedLogId, 0, 0, error);
+      this.#plainFailed(this.#shared!, sub, this.#sharedSignal!, error);
   }
 
   /**
-   * A delivery tracked by {@link #trackPlain} succeeded. Its publish started without
-   * middleware, and a middleware added since applies from the next publish on (`use`).
+   * A delivery of a plain publish succeeded. Its publish started without middleware or
+   * dispatch telemetry: one added since applies from the next publish on (`use`), to
+   * successes and failures alike.
    */
   #plainSucceeded(tracker: Tracker, sub: Subscription): void {
     this.oneDelivered(sub);
     tracker.release();
   }
 
+  /** A delivery of a plain publish failed (see {@link #plainSucceeded}). */
+  #plainFailed(tracker: Tracker, sub: Subscription, signal: Signal, error: unknown): void {
+    this.oneFailed(sub, signal, error);
+    tracker.release();
+  }
+
   /** Count a pending delivery on `tracker` and settle it when `result` does. */
   #track(
     tracker: Tracker,
-    result: PromiseLike<unknown>,
+    result: Promise<unknown>,
     sub: Subscription,
     signal: Signal,
     logId: string,
@@ -345,7 +346,7 @@ export class FanOut {
     started: number,
   ): void {
     tracker.pending++;
-    result.then(
+    void result.then(
       () => {
         sub.inFlight--;
         this.#succeeded(tracker, sub, signal, logId, partition, started);

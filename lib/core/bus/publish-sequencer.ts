@@ -117,10 +117,8 @@ export class PublishSequencer {
     this.#retention = retention;
   }
 
-  /** Publishes accepted and not settled yet (queued or delivering). */
-  get pending(): number {
-    return this.#queue.length - this.#head + (this.#sequencing ? 1 : 0);
-  }
+  /** Publishes accepted and not settled yet (queued, recording or delivering). */
+  pending = 0;
 
   /**
    * Deliver an entry another instance recorded (distributed store) through the queue, in
@@ -174,6 +172,7 @@ export class PublishSequencer {
       list = list.map((s) => CausalityContext.applyCausality(s));
     }
     this.#life.active++;
+    this.pending++;
     if (!this.#sequencing) {
       // Idle bus: start at once.
       this.#sequencing = true;
@@ -217,11 +216,13 @@ export class PublishSequencer {
     const early = !this.#life.closing;
     if (early) this.#life.early++;
     let entries: RecordedSignal[];
-    let pending: PromiseLike<unknown> | Tracker | undefined;
+    let pending: Promise<unknown> | Tracker | undefined;
     let persisting: BatchWait | undefined;
     let sub: Subscription | undefined;
     let signal: Signal | undefined;
     const persistent = this.#persistent.hasPersistent();
+    // This publish holds the turn until it hands it on (`#pump`), also when it fails.
+    let turn = true;
     try {
       try {
         // Persistent subscriptions refuse a publish they cannot take before anything is
@@ -231,6 +232,7 @@ export class PublishSequencer {
         // Recorded before delivery (and in publish order), so causes precede effects.
         if (this.#journal !== undefined) void recordPublished(this.#journal, list);
       } catch (error) {
+        turn = false;
         throw this.#recordingFailed(error);
       }
       const n = entries.length;
@@ -250,8 +252,10 @@ export class PublishSequencer {
         signal = fanOut.oneSignal!;
         fanOut.oneSub = fanOut.oneSignal = undefined;
       }
+      turn = false;
       this.#pump();
     } catch (error) {
+      if (turn) this.#pump();
       this.#endRun(early);
       return Promise.reject(asError(error));
     }
@@ -272,9 +276,8 @@ export class PublishSequencer {
         }),
       );
     }
-    // One pending delivery: settle it here, without a tracker. A handler may return any
-    // thenable: settle through a native promise.
-    const settled = pending instanceof Promise ? pending : Promise.resolve(pending);
+    // One pending delivery (a native promise): settle it here, without a tracker.
+    const settled = pending;
     if (this.#lone === undefined) {
       // The common case, one awaited publish at a time: the prebuilt callbacks settle it.
       this.#lone = sub;
@@ -304,7 +307,7 @@ export class PublishSequencer {
    */
   #afterPersisting(
     persisting: BatchWait,
-    pending: PromiseLike<unknown> | Tracker | undefined,
+    pending: Promise<unknown> | Tracker | undefined,
     sub: Subscription | undefined,
     signal: Signal | undefined,
     entries: RecordedSignal[],
@@ -326,7 +329,7 @@ export class PublishSequencer {
         pending.finishThen(after);
         return;
       }
-      Promise.resolve(pending).then(
+      void pending.then(
         () => {
           fanOut.oneDelivered(sub!);
           after();
@@ -359,6 +362,7 @@ export class PublishSequencer {
 
   /** A publish started by `#runPlain` settled (for `close()`). */
   #endRun(early: boolean): void {
+    this.pending--;
     if (early) this.#life.earlyDone();
     this.#life.settle();
   }
@@ -379,6 +383,8 @@ export class PublishSequencer {
     // Deliveries started before a drain may publish follow-ups outside any context.
     const early = !this.#life.closing;
     if (early) this.#life.early++;
+    // This publish holds the turn until it hands it on (`#pump`), also when it fails.
+    let turn = true;
     try {
       const pipeline = this.#pipeline;
       const context: PublishContext | undefined = pipeline.isEmpty
@@ -408,10 +414,12 @@ export class PublishSequencer {
           if (this.#journal !== undefined) void recordPublished(this.#journal, list);
         }
       } catch (error) {
+        turn = false;
         throw this.#recordingFailed(error);
       }
       const n = entries.length;
       if (n === 0) {
+        turn = false;
         this.#pump();
         return entries;
       }
@@ -430,6 +438,7 @@ export class PublishSequencer {
       }
       if (this.#lanes !== undefined) {
         this.#lanes.admit(entries, context);
+        turn = false;
         this.#pump();
       } else if (
         pipeline.hasBeforeDispatch ||
@@ -451,6 +460,7 @@ export class PublishSequencer {
         } else {
           this.#fanOut.invoke(tracker, entries);
         }
+        turn = false;
         this.#pump();
         const settled = tracker.finish();
         if (settled !== undefined) await settled;
@@ -460,6 +470,7 @@ export class PublishSequencer {
         const sub = fanOut.oneSub;
         const signal = fanOut.oneSignal;
         fanOut.oneSub = fanOut.oneSignal = undefined;
+        turn = false;
         this.#pump();
         if (pending === undefined) {
           // Every delivery settled synchronously.
@@ -485,12 +496,14 @@ export class PublishSequencer {
       }
       return entries;
     } finally {
+      if (turn) this.#pump();
       if (collected !== undefined) {
         for (let i = 0; i < collected.length; i++) {
           const id = collected[i].signal.id;
           if (this.#collecting.get(id) === collector) this.#collecting.delete(id);
         }
       }
+      if (recorded === undefined) this.pending -= count;
       if (early) this.#life.earlyDone();
       this.#life.settle(count);
     }
@@ -602,6 +615,7 @@ export class PublishSequencer {
       if (job === undefined) continue;
       queue[i] = undefined;
       if (job.recorded === undefined) {
+        this.pending--;
         const error = new BusClosedError(
           this.#name,
           'publish',

@@ -269,7 +269,8 @@ export class SignalBus {
    * Publish one signal or a list, in order: run `beforePublish`, record the signals in the
    * store (each gets a log id), deliver them to every matching subscription, run
    * `afterPublish`. Publishes are queued FIFO per bus; any number may be issued without
-   * awaiting them (each settles, in call order).
+   * awaiting them: each is recorded and handed over in call order, and settles once its own
+   * deliveries have.
    *
    * Resolves once the signals are recorded, every ordinary delivery settled, and each
    * persistent subscription's first attempt of them ended — the handler returned or threw,

@@ -12,6 +12,11 @@ export interface Resumed {
   readonly createdAt: number | undefined;
   /** The history from the floor on, in log order; acked entries are `DONE`. */
   readonly history: readonly Delivery[];
+  /**
+   * A new subscription starting after this log id (`startFrom: 'current'`, or `after`): live
+   * signals recorded at or before it arrived while it was opening and are not for it.
+   */
+  readonly startsAfter: string | undefined;
 }
 
 /**
@@ -157,6 +162,10 @@ export class LocalCheckpoint {
       if (acked.has(logId)) d.state = DONE;
       return d;
     });
-    return { createdAt: existing?.createdAt, history };
+    return {
+      createdAt: existing?.createdAt,
+      history,
+      startsAfter: fresh ? start.after : undefined,
+    };
   }
 }

@@ -121,15 +121,21 @@ export class PublishWaits {
    * @returns what the publish waits for, or `undefined` when every attempt settled at once
    */
   collect(dispatch: () => void): BatchWait | undefined {
+    this.run(dispatch);
+    const batch = this.#batch;
+    this.#batch = undefined;
+    return batch !== undefined && batch.left > 0 ? batch : undefined;
+  }
+
+  /** Run `dispatch`: the attempts it starts join the publish being enqueued. */
+  run(dispatch: () => void): void {
+    const was = this.#collecting;
     this.#collecting = true;
     try {
       dispatch();
     } finally {
-      this.#collecting = false;
+      this.#collecting = was;
     }
-    const batch = this.#batch;
-    this.#batch = undefined;
-    return batch !== undefined && batch.left > 0 ? batch : undefined;
   }
 
   /** `d`'s attempt runs on: the publish being collected, if any, waits for it. */

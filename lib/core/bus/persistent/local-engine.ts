@@ -1,7 +1,6 @@
 import { QueueFullError } from '../../errors/bus.error.js';
 import type { Signal } from '../../signal/signal.js';
 import type { DlqEntry, SubscriptionState } from '../../store/signal-store.interface.js';
-import { isThenable } from '../../util/is-thenable.js';
 import { dlqEntry, type Redrives } from './dead-letter.js';
 import type { DeliverFunction, ReconnectResult } from './engine.js';
 import { PersistentEngineBase, type EngineInit } from './engine-base.js';
@@ -57,6 +56,12 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
   protected readonly redrives: Redrives;
   /** Live signals that arrived while the stored state and history were loading. */
   #loading: Delivery[] | undefined = [];
+  /**
+   * A new subscription that starts after this log id (`'current'`): signals recorded at or
+   * before it may still be handed over by a publish that was running when it opened.
+   * Cleared at the first later signal (log order).
+   */
+  #startsAfter: string | undefined;
   #halted = false;
   #pumping = false;
   /** What the publish being enqueued waits for (see {@link endBatch}). */
@@ -126,8 +131,11 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
       this.#q.pending++;
       this.#track(d);
     }
+    const after = resumed.startsAfter;
+    this.#startsAfter = after;
     for (const d of buffered) {
-      if (seen.has(d.key)) {
+      // Seen in the history, or recorded before a subscription that starts later.
+      if (seen.has(d.key) || (after !== undefined && d.key <= after)) {
         this.#q.pending--;
         continue;
       }
@@ -200,6 +208,10 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
 
   /** Track one recorded signal (log order). */
   enqueue(signal: Signal, logId: string): void {
+    if (this.#startsAfter !== undefined) {
+      if (logId <= this.#startsAfter) return; // recorded before this subscription started
+      this.#startsAfter = undefined;
+    }
     const d = new Delivery(logId, logId, signal, true, undefined, 0);
     if (this.#loading !== undefined) {
       this.#q.pending++;
@@ -210,7 +222,9 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
       this.overflow === 'dead-letter' &&
       this.#q.inFlight + this.#q.pending >= this.maxInFlight + this.maxPending
     ) {
-      this.#pump();
+      // Attempts this starts belong to the publish being enqueued: it waits for them too.
+      if (this.batching) this.#waits.run(this.#pumpNow);
+      else this.#pump();
       if (this.#q.inFlight + this.#q.pending >= this.maxInFlight + this.maxPending) {
         this.#overflowOne(d);
         return;
@@ -271,20 +285,13 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
     this.#pumping = true;
     try {
       const q = this.#q;
-      // The clock is read once for up to 64 hand-overs of async receivers (a batch hands
-      // over up to maxInFlight at once); a receiver that settles synchronously may have run
-      // for long, so the clock is read again after it.
-      let now = 0;
-      let reuses = 0;
       while (q.inFlight < this.maxInFlight) {
         const d = q.take();
         if (d === undefined) break;
         q.pending--;
-        if (now === 0 || ++reuses === 64) {
-          now = Date.now();
-          reuses = 0;
-        }
-        if (!this.#dispatch(d, now)) now = 0;
+        // Read per hand-over: an async receiver runs synchronously up to its first `await`,
+        // so a clock read before an earlier hand-over would make this ack deadline early.
+        this.#dispatch(d, Date.now());
         if (this.#halted) break;
       }
     } finally {
@@ -292,11 +299,8 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
     }
   }
 
-  /**
-   * Hand `d` to the receiver at time `now`.
-   * @returns whether the receiver returned a promise (did not settle synchronously)
-   */
-  #dispatch(d: Delivery, now: number): boolean {
+  /** Hand `d` to the receiver at time `now`. */
+  #dispatch(d: Delivery, now: number): void {
     d.state = DISPATCHING;
     this.#q.inFlight++;
     if (d.attempts === 0 || d.firstAttemptAt === 0) d.firstAttemptAt = now;
@@ -308,30 +312,29 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
     const result = this.receiver.call(this.host, this.id, d.signal, d.logId ?? d.key, ctl);
     if (result instanceof Thrown) {
       this.#failed(d, seq, result.error);
-      return false;
+      return;
     }
-    if (isThenable(result)) {
+    if (result !== undefined) {
       if (this.#lone === undefined) {
         this.#lone = d;
         this.#loneSeq = seq;
-        result.then(this.#loneSucceeded, this.#loneFailed);
+        void result.then(this.#loneSucceeded, this.#loneFailed);
       } else {
-        result.then(
+        void result.then(
           () => this.#succeeded(d, seq),
           (error: unknown) => this.#failed(d, seq, error),
         );
       }
       // Acked or nacked before it returned: this attempt is over (its settlement is ignored).
-      if (d.seq !== seq || d.state !== DISPATCHING) return true;
+      if (d.seq !== seq || d.state !== DISPATCHING) return;
       d.ctl = ctl;
       // The ack deadline counts from hand-over: a handler still running when it passes is
       // aborted and the attempt fails (DESIGN decision 10, JetStream's `ack_wait`).
       if (this.ackTimeout > 0 && !this.#halted) this.#armAck(d, now + this.ackTimeout);
       this.#waits.join(d);
-      return true;
+      return;
     }
     this.#succeeded(d, seq);
-    return false;
   }
 
   /** The lone attempt settled: free its slot; returns its delivery. */
@@ -370,9 +373,13 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
     if (d.seq !== seq || d.state !== DISPATCHING) return;
     d.ctl = undefined;
     releaseBatch(d);
-    this.#q.inFlight--;
+    // Reported while it still runs: whoever hears it (`errors$`) may ack or nack it right
+    // away, which settles it — then the failure leads nowhere further.
     this.reportFailure(d, error);
-    this.#retryOrDeadLetter(d, describeError(error), undefined);
+    if (d.seq === seq && d.state === DISPATCHING) {
+      this.#q.inFlight--;
+      this.#retryOrDeadLetter(d, describeError(error), undefined);
+    }
     this.#pump();
   }
 
@@ -522,14 +529,17 @@ export class PersistentSubscription extends PersistentEngineBase<Delivery> {
 
   /** In-flight `d` was not acked by its deadline: a failed attempt. */
   #expired(d: Delivery): void {
-    this.#q.inFlight--;
     if (d.state === DISPATCHING) {
       // Still running: abort it; its late settlement is ignored (the state moves on).
       const ctl = d.ctl;
+      const seq = d.seq;
       d.ctl = undefined;
       releaseBatch(d);
+      // Reported while it still runs: an abort listener or `errors$` may ack or nack it.
       this.abortTimedOut(d, ctl);
+      if (d.seq !== seq || d.state !== DISPATCHING) return;
     }
+    this.#q.inFlight--;
     this.#retryOrDeadLetter(
       d,
       { code: 'ack_timeout', message: `not acked within ${this.ackTimeout} ms of hand-over` },

@@ -4,7 +4,13 @@ import { DONE, IN_FLIGHT, QUEUED, WAITING, type Delivery } from './local-deliver
 /** Lookups of the tracked deliveries, built on the first lookup (see {@link LocalQueue}). */
 interface Index {
   readonly byKey: Map<string, Delivery>;
+  /** The first tracked delivery of each signal. */
   readonly bySignal: Map<string, Delivery>;
+  /**
+   * The later tracked deliveries of a signal tracked more than once (published twice), in
+   * tracking order: the next one takes the signal id when the first is forgotten.
+   */
+  readonly moreBySignal: Map<string, Delivery[]>;
 }
 
 /**
@@ -58,7 +64,19 @@ export class LocalQueue {
     const index = this.#index;
     if (index === undefined) return;
     if (index.byKey.get(d.key) === d) index.byKey.delete(d.key);
-    if (index.bySignal.get(d.signal.id) === d) index.bySignal.delete(d.signal.id);
+    const id = d.signal.id;
+    const more = index.moreBySignal.get(id);
+    if (index.bySignal.get(id) === d) {
+      if (more === undefined) index.bySignal.delete(id);
+      else {
+        index.bySignal.set(id, more.shift()!);
+        if (more.length === 0) index.moreBySignal.delete(id);
+      }
+    } else if (more !== undefined) {
+      const at = more.indexOf(d);
+      if (at !== -1) more.splice(at, 1);
+      if (more.length === 0) index.moreBySignal.delete(id);
+    }
   }
 
   /**
@@ -97,17 +115,26 @@ export class LocalQueue {
 
   #lookups(): Index {
     if (this.#index === undefined) {
-      const index: Index = { byKey: new Map(), bySignal: new Map() };
+      const index: Index = { byKey: new Map(), bySignal: new Map(), moreBySignal: new Map() };
       for (let d = this.#first; d !== undefined; d = d.next) LocalQueue.#add(index, d);
       this.#index = index;
     }
     return this.#index;
   }
 
-  /** A later delivery under a key wins it; the first delivery of a signal keeps its id. */
+  /**
+   * A later delivery under a key wins it; the first delivery of a signal keeps its id, and a
+   * later one takes it when the first is forgotten.
+   */
   static #add(index: Index, d: Delivery): void {
     index.byKey.set(d.key, d);
-    if (!index.bySignal.has(d.signal.id)) index.bySignal.set(d.signal.id, d);
+    const id = d.signal.id;
+    if (!index.bySignal.has(id)) index.bySignal.set(id, d);
+    else {
+      const more = index.moreBySignal.get(id);
+      if (more === undefined) index.moreBySignal.set(id, [d]);
+      else more.push(d);
+    }
   }
 
   /** Queue `d` (again) for a delivery slot. */

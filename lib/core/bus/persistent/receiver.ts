@@ -1,5 +1,6 @@
 import { DeliveryController } from '../../dispatch/delivery-controller.js';
 import type { Signal } from '../../signal/signal.js';
+import { toPromise } from '../../util/to-promise.js';
 import type { DeliverFunction, PersistentHost } from './engine.js';
 
 /** What {@link Receiver.call} returns when the receiver throws. @internal */
@@ -44,7 +45,8 @@ export class Receiver {
 
   /**
    * Hand `signal` to the receiver in the host's delivery scope.
-   * @returns the receiver's result (maybe a promise), or what it threw as a {@link Thrown}
+   * @returns the receiver's result as a native promise (see `toPromise`), `undefined` when
+   *   it settled synchronously, or what it threw as a {@link Thrown}
    */
   call(
     host: PersistentHost,
@@ -52,15 +54,17 @@ export class Receiver {
     signal: Signal,
     logId: string,
     ctl: DeliveryController | undefined,
-  ): unknown {
+  ): Promise<unknown> | Thrown | undefined {
     const deliver = this.#deliver;
     try {
       const scope = host.scope();
-      return scope === undefined
-        ? deliver(signal, logId, ctl)
-        : scope.run({ bus: host.bus, signal, logId, subscriptionId }, () =>
-            deliver(signal, logId, ctl),
-          );
+      return toPromise(
+        scope === undefined
+          ? deliver(signal, logId, ctl)
+          : scope.run({ bus: host.bus, signal, logId, subscriptionId }, () =>
+              deliver(signal, logId, ctl),
+            ),
+      );
     } catch (error) {
       return new Thrown(error);
     }

@@ -8,7 +8,6 @@ import type {
   DurableMessage,
 } from '../../store/distributed-store.interface.js';
 import type { DlqEntry } from '../../store/signal-store.interface.js';
-import { isThenable } from '../../util/is-thenable.js';
 import { dlqEntry, Redrives } from './dead-letter.js';
 import type { DeliverFunction, PersistentHost, ReconnectResult } from './engine.js';
 import { PersistentEngineBase, type EngineInit } from './engine-base.js';
@@ -224,7 +223,7 @@ export class RemotePersistentSubscription extends PersistentEngineBase<
       this.#failed(d, seq, result.error);
       return;
     }
-    if (isThenable(result)) {
+    if (result !== undefined) {
       d.ctl = ctl;
       // `ack_wait` counts from hand-over on the server (no `working()` while the handler
       // runs): at the deadline a handler still running is aborted and the attempt fails.
@@ -233,7 +232,7 @@ export class RemotePersistentSubscription extends PersistentEngineBase<
         d.deadline.unref?.();
       }
       // Not tracked by stop(): a handler that never settles must not block a shutdown.
-      result.then(
+      void result.then(
         () => this.#succeeded(d, seq),
         (error: unknown) => this.#failed(d, seq, error),
       );
