@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import type { SignalBus } from '../../../lib/core/bus/signal-bus.js';
 import { SubscriberError } from '../../../lib/core/errors/bus.error.js';
+import type { Signal } from '../../../lib/core/signal/signal.js';
 import { busFactory, collectErrors, deferred, sig, sleep } from './helpers.js';
 
 // What a handler may return: any value, a promise, or any thenable — also one whose `then`
@@ -7,99 +9,84 @@ import { busFactory, collectErrors, deferred, sig, sleep } from './helpers.js';
 // whose dispatch fails never fails the publish or the other subscribers" (SignalBus TSDoc).
 
 const newBus = busFactory('handler-results', { timeout: 50 });
+const observedBus = () =>
+  newBus({ middleware: [{ name: 'noop', afterDispatch: () => undefined }] });
 
 /** 'TIMEOUT' when `p` has not settled within `ms`. */
 const within = <T>(p: Promise<T>, ms = 200): Promise<T | 'TIMEOUT'> =>
   Promise.race([p, sleep(ms).then(() => 'TIMEOUT' as const)]);
 
-describe('a handler returning a thenable whose then() throws (per-delivery plain path)', () => {
-  it('fails only that delivery; the publish and later publishes still resolve', async () => {
-    const bus = newBus();
-    const errors = collectErrors(bus);
-    const throwingThen = {
+const outcome = (p: Promise<unknown>) =>
+  within(
+    p.then(
+      () => 'resolved',
+      (e: Error) => `rejected: ${e.message}`,
+    ),
+  );
+
+const stats = async (bus: SignalBus) =>
+  (await bus.stats()).subscriptions.map((s) => [s.id, s.delivered, s.failed, s.inFlight]);
+
+/** Results whose `then` cannot be used: each fails its delivery, as `await` would. */
+const unusable: [string, () => unknown][] = [
+  [
+    'then() throws',
+    () => ({
       then(): never {
         throw new Error('then threw');
       },
-    };
-    await bus.subscribe('a', { subscriptionId: 'bad', dispatch: () => throwingThen });
-    // Two signals in one publish: the per-delivery loop.
-    const first = await within(
-      bus.publish([sig('a'), sig('a')]).then(
-        () => 'resolved',
-        (e: Error) => `rejected: ${e.message}`,
-      ),
-    );
-    // The publish queue goes on: later publishes settle too.
-    const second = await within(bus.publish(sig('a')).then(() => 'resolved'));
-    expect({
-      first,
-      second,
-      reported: errors.map((e) => (e as SubscriberError).subscriptionId),
-    }).toEqual({
-      first: 'resolved',
-      second: 'resolved',
-      reported: ['bad', 'bad', 'bad'],
-    });
-  });
-});
+    }),
+  ],
+  [
+    '`then` lookup throws (a revoked proxy)',
+    () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    },
+  ],
+  [
+    '`then` getter throws',
+    () =>
+      Object.defineProperty({}, 'then', {
+        get(): never {
+          throw new Error('getter threw');
+        },
+      }),
+  ],
+];
 
-describe('a handler result whose `then` lookup throws', () => {
-  it('fails only that delivery; later publishes still resolve', async () => {
-    const bus = newBus();
-    const errors = collectErrors(bus);
-    // e.g. a revoked Proxy: any property read throws a TypeError.
-    const { proxy, revoke } = Proxy.revocable({}, {});
-    revoke();
-    await bus.subscribe('a', { subscriptionId: 'bad', dispatch: () => proxy });
-    const first = await within(
-      bus.publish(sig('a')).then(
-        () => 'resolved',
-        (e: Error) => `rejected: ${e.message}`,
-      ),
-    );
-    const second = await within(bus.publish(sig('a')).then(() => 'resolved'));
-    expect({
-      first,
-      second,
-      reported: errors.map((e) => (e as SubscriberError).subscriptionId),
-    }).toEqual({
-      first: 'resolved',
-      second: 'resolved',
-      reported: ['bad', 'bad'],
-    });
-  });
+/** The publishes that take each delivery path: shared (one signal), per delivery (two), observed. */
+const paths: [string, () => SignalBus, (s: () => Signal) => Signal | Signal[]][] = [
+  ['one signal (shared settle)', newBus, (s) => s()],
+  ['two signals (per-delivery settle)', newBus, (s) => [s(), s()]],
+  ['with middleware (observed path)', observedBus, (s) => s()],
+];
 
-  it('same with a plain object whose `then` getter throws', async () => {
-    const bus = newBus();
-    const errors = collectErrors(bus);
-    const getterThrows = Object.defineProperty({}, 'then', {
-      get(): never {
-        throw new Error('getter threw');
-      },
-    });
-    await bus.subscribe('a', { subscriptionId: 'bad', dispatch: () => getterThrows });
-    const first = await within(
-      bus.publish(sig('a')).then(
-        () => 'resolved',
-        (e: Error) => `rejected: ${e.message}`,
-      ),
-    );
-    const second = await within(bus.publish(sig('a')).then(() => 'resolved'));
-    expect({
-      first,
-      second,
-      reported: errors.map((e) => (e as SubscriberError).subscriptionId),
-    }).toEqual({
-      first: 'resolved',
-      second: 'resolved',
-      reported: ['bad', 'bad'],
-    });
-  });
-});
+describe.each(paths)('a publish of %s', (_path, make, signals) => {
+  it.each(unusable)(
+    'a handler result whose %s fails only its delivery; the publish queue goes on',
+    async (_kind, result) => {
+      const bus = make();
+      const errors = collectErrors(bus);
+      await bus.subscribe('a', { subscriptionId: 'bad', dispatch: result });
+      await bus.subscribe('a', { subscriptionId: 'good', dispatch: async () => undefined });
+      const first = signals(() => sig('a'));
+      const n = Array.isArray(first) ? first.length : 1;
+      expect(await outcome(bus.publish(first))).toBe('resolved');
+      expect(await outcome(bus.publish(sig('a')))).toBe('resolved');
+      expect(errors.map((e) => (e as SubscriberError).subscriptionId)).toEqual(
+        Array(n + 1).fill('bad'),
+      );
+      expect(await stats(bus)).toEqual([
+        ['bad', 0, n + 1, 0],
+        ['good', n + 1, 0, 0],
+      ]);
+    },
+  );
 
-describe('a thenable that calls both callbacks (per-delivery plain path)', () => {
-  it('counts the delivery once and holds the publish until the other delivery settles', async () => {
-    const bus = newBus();
+  it('a thenable that calls both callbacks is settled once, by the first', async () => {
+    const bus = make();
     const errors = collectErrors(bus);
     // Promises/A+ 2.3.3.3.3: the first call wins, later ones are ignored (as `await` does).
     const callsBoth = {
@@ -111,33 +98,27 @@ describe('a thenable that calls both callbacks (per-delivery plain path)', () =>
     const slow = deferred();
     await bus.subscribe('a', { subscriptionId: 'both', dispatch: () => callsBoth });
     await bus.subscribe('a', { subscriptionId: 'slow', dispatch: () => slow.promise });
+    const first = signals(() => sig('a'));
+    const n = Array.isArray(first) ? first.length : 1;
     let resolved = false;
-    const publish = bus.publish([sig('a'), sig('a')]).then(() => (resolved = true));
+    const publish = bus.publish(first).then(() => (resolved = true));
     await sleep(10);
-    // 'slow' still runs both its deliveries: the publish must not have resolved.
-    const stats = (await bus.stats()).subscriptions.map((s) => [
-      s.id,
-      s.delivered,
-      s.failed,
-      s.inFlight,
-    ]);
-    expect({ resolved, stats, reported: errors.length }).toEqual({
+    // 'slow' still runs: the publish must not have resolved.
+    expect({ resolved, stats: await stats(bus), reported: errors.length }).toEqual({
       resolved: false,
       stats: [
-        ['both', 2, 0, 0],
-        ['slow', 0, 0, 2],
+        ['both', n, 0, 0],
+        ['slow', 0, 0, n],
       ],
       reported: 0,
     });
     slow.resolve();
     await publish;
   });
-});
 
-describe('a Promise subclass whose then() calls back at once (shared publish)', () => {
-  it('is settled like any thenable', async () => {
-    const bus = newBus();
-    // `instanceof Promise` does not mean native `then` semantics.
+  it('a Promise subclass whose then() calls back at once is settled like any thenable', async () => {
+    const bus = make();
+    // `instanceof Promise` does not mean native `then` timing.
     class EagerPromise<T> extends Promise<T> {
       override then<R1 = T, R2 = never>(
         ok?: ((v: T) => R1 | PromiseLike<R1>) | null,
@@ -149,82 +130,13 @@ describe('a Promise subclass whose then() calls back at once (shared publish)', 
     }
     await bus.subscribe('a', { subscriptionId: 'e1', dispatch: () => EagerPromise.resolve() });
     await bus.subscribe('a', { subscriptionId: 'e2', dispatch: () => EagerPromise.resolve() });
-    const first = await within(
-      bus.publish(sig('a')).then(
-        () => 'resolved',
-        (e: Error) => `rejected: ${e.message}`,
-      ),
-    );
-    const second = await within(bus.publish(sig('a')).then(() => 'resolved'));
-    const stats = (await bus.stats()).subscriptions.map((s) => [
-      s.id,
-      s.delivered,
-      s.failed,
-      s.inFlight,
+    const first = signals(() => sig('a'));
+    const n = Array.isArray(first) ? first.length : 1;
+    expect(await outcome(bus.publish(first))).toBe('resolved');
+    expect(await outcome(bus.publish(sig('a')))).toBe('resolved');
+    expect(await stats(bus)).toEqual([
+      ['e1', n + 1, 0, 0],
+      ['e2', n + 1, 0, 0],
     ]);
-    expect({ first, second, stats }).toEqual({
-      first: 'resolved',
-      second: 'resolved',
-      stats: [
-        ['e1', 2, 0, 0],
-        ['e2', 2, 0, 0],
-      ],
-    });
-  });
-});
-
-describe('odd thenables on the observed path (a bus with middleware)', () => {
-  it('a thenable whose then() throws fails only its delivery', async () => {
-    const bus = newBus({ middleware: [{ name: 'noop', afterDispatch: () => undefined }] });
-    const errors = collectErrors(bus);
-    const throwingThen = {
-      then(): never {
-        throw new Error('then threw');
-      },
-    };
-    await bus.subscribe('a', { subscriptionId: 'bad', dispatch: () => throwingThen });
-    const first = await within(
-      bus.publish(sig('a')).then(
-        () => 'resolved',
-        (e: Error) => `rejected: ${e.message}`,
-      ),
-    );
-    const second = await within(bus.publish(sig('a')).then(() => 'resolved'));
-    expect({ first, second, reported: errors.length }).toEqual({
-      first: 'resolved',
-      second: 'resolved',
-      reported: 2,
-    });
-  });
-
-  it('a thenable that calls both callbacks is settled once, by the first', async () => {
-    const bus = newBus({ middleware: [{ name: 'noop', afterDispatch: () => undefined }] });
-    const callsBoth = {
-      then(ok: (v: unknown) => void, ko: (e: unknown) => void): void {
-        ok(undefined);
-        ko(new Error('ignored'));
-      },
-    };
-    const slow = deferred();
-    await bus.subscribe('a', { subscriptionId: 'both', dispatch: () => callsBoth });
-    await bus.subscribe('a', { subscriptionId: 'slow', dispatch: () => slow.promise });
-    let resolved = false;
-    const publish = bus.publish(sig('a')).then(() => (resolved = true));
-    await sleep(10);
-    const stats = (await bus.stats()).subscriptions.map((s) => [
-      s.id,
-      s.delivered,
-      s.failed,
-      s.inFlight,
-    ]);
-    expect({ resolved, stats }).toEqual({
-      resolved: false,
-      stats: [
-        ['both', 1, 0, 0],
-        ['slow', 0, 0, 1],
-      ],
-    });
-    slow.resolve();
-    await publish;
   });
 });

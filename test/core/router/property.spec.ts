@@ -7,6 +7,7 @@ import {
   SignalRouter,
   type RoutableSignal,
 } from '../../../lib/core/router/index.js';
+import { naiveMatch } from '../../helpers/naive-matcher.js';
 
 // qlobber ships no type declarations: load it through require and describe what we use.
 interface QlobberLike {
@@ -31,21 +32,8 @@ function referenceValid(pattern: string): boolean {
   );
 }
 
-/** Textbook recursive matcher (exponential in the worst case: fine for short inputs). */
-function naive(type: readonly string[], pattern: readonly string[]): boolean {
-  if (pattern.length === 0) return type.length === 0;
-  const [head, ...rest] = pattern;
-  if (head === '**') {
-    for (let k = 0; k <= type.length; k++) if (naive(type.slice(k), rest)) return true;
-    return false;
-  }
-  if (type.length === 0) return false;
-  if (head === '*') return type[0] !== '' && naive(type.slice(1), rest);
-  return type[0] === head && naive(type.slice(1), rest);
-}
-
 function reference(type: string, pattern: string): boolean {
-  return type !== '' && referenceValid(pattern) && naive(type.split('.'), pattern.split('.'));
+  return type !== '' && referenceValid(pattern) && naiveMatch(type.split('.'), pattern.split('.'));
 }
 
 const join = (segments: string[]): string => segments.join('.');

@@ -1,19 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { compareSpecificity, SignalRouter } from '../../../lib/core/router/index.js';
 import { prng } from '../../helpers/prng.js';
-
-/** Textbook recursive matcher, written from docs/router.md. */
-function naive(type: readonly string[], pattern: readonly string[]): boolean {
-  if (pattern.length === 0) return type.length === 0;
-  const [head, ...rest] = pattern;
-  if (head === '**') {
-    for (let k = 0; k <= type.length; k++) if (naive(type.slice(k), rest)) return true;
-    return false;
-  }
-  if (type.length === 0) return false;
-  if (head === '*') return type[0] !== '' && naive(type.slice(1), rest);
-  return type[0] === head && naive(type.slice(1), rest);
-}
+import { naiveMatch } from '../../helpers/naive-matcher.js';
 
 // 'k4uzx'/'kf2ad' and 'k4uzy'/'kf2ae' collide in the trie's 30-bit FNV-1a segment hash.
 const LIT = ['k4uzx', 'kf2ad', 'k4uzy', 'kf2ae', 'a', 'b'];
@@ -84,7 +72,7 @@ describe('router: random add/remove against a brute-force reference (seeded)', (
       } else {
         const type = random() < 0.7 ? pick(types) : makeType();
         const expected = live
-          .filter((x) => type !== '' && naive(type.split('.'), x.pattern.split('.')))
+          .filter((x) => type !== '' && naiveMatch(type.split('.'), x.pattern.split('.')))
           .sort(
             (x, y) =>
               y.priority - x.priority || compareSpecificity(x.pattern, y.pattern) || x.seq - y.seq,
