@@ -257,6 +257,7 @@ export class RemotePersistentSubscription extends PersistentEngineBase<
     const ctl = d.ctl;
     if (!this.#endAttempt(d, seq) || this.#halted) return;
     this.abortTimedOut(d, ctl);
+    if (this.#settledMeanwhile(d)) return;
     if (d.message !== undefined) {
       // The server's `ack_wait` (from its hand-over, a little earlier) has passed too: it
       // redelivers the entry itself — a nak here would race that redelivery and cost an
@@ -281,7 +282,15 @@ export class RemotePersistentSubscription extends PersistentEngineBase<
   #failed(d: RemoteDelivery, seq: number, error: unknown): void {
     if (!this.#endAttempt(d, seq)) return;
     this.reportFailure(d, error);
-    this.#retryOrDeadLetter(d, describeError(error), undefined);
+    if (!this.#settledMeanwhile(d)) this.#retryOrDeadLetter(d, describeError(error), undefined);
+  }
+
+  /**
+   * Whether a failed attempt of `d` was acked or nacked while it was being reported (by an
+   * `errors$` or abort listener): then the failure leads nowhere further.
+   */
+  #settledMeanwhile(d: RemoteDelivery): boolean {
+    return d.done || d.timer !== undefined;
   }
 
   #retryOrDeadLetter(d: RemoteDelivery, error: LastError, delay: number | undefined): void {
