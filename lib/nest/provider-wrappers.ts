@@ -4,8 +4,10 @@ import type { DiscoveryService } from '@nestjs/core';
 export type Wrapper = ReturnType<DiscoveryService['getProviders']>[number];
 
 /**
- * The discovered providers (and controllers) that have an instance: no aliases, no
- * unresolved factories.
+ * The discovered providers (and controllers) that have an instance, each instance once: no
+ * aliases (`useExisting`), no unresolved factories, and no second token for an instance
+ * already listed (a `useFactory` or `useValue` provider handing out another provider's
+ * instance), so its handlers are not subscribed twice.
  * @internal
  */
 export function discoveredWrappers(
@@ -15,7 +17,15 @@ export function discoveredWrappers(
   const all = includeControllers
     ? [...discovery.getProviders(), ...discovery.getControllers()]
     : discovery.getProviders();
-  return all.filter((w) => !w.isAlias && typeof w.instance === 'object' && w.instance !== null);
+  const seen = new Set<object>();
+  return all.filter((w) => {
+    const instance: unknown = w.instance;
+    if (w.isAlias || typeof instance !== 'object' || instance === null || seen.has(instance)) {
+      return false;
+    }
+    seen.add(instance);
+    return true;
+  });
 }
 
 /**

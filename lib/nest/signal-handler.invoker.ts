@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { ForbiddenException, HttpException, Logger } from '@nestjs/common';
 import {
   ApplicationConfig,
   ContextIdFactory,
+  type ContextId,
   type ExternalContextCreator,
   type ModuleRef,
   type ParamsFactory,
@@ -18,7 +20,7 @@ import { SignalParamsFactory, type SignalHandlerContext } from './signal-context
 import type { SignalMetadataAccessor } from './signal-metadata.accessor.js';
 import type { PlannedSubscription } from './signal-handler.planner.js';
 import type { SignalHandlerInvocation } from './signal-handler.registry.js';
-import { isThenable } from '../core/util/is-thenable.js';
+import { toPromise } from '../core/util/to-promise.js';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -35,6 +37,15 @@ const GUARD_REJECTED_MESSAGE = 'Forbidden resource';
 interface DirectCall {
   readonly method: Method;
   readonly instance: unknown;
+}
+
+/**
+ * What a handler method called directly returned, as Nest's context path hands it on: an
+ * Observable is run to its last value (`lastValueFrom`, as Nest's `transformToResult`), so a
+ * handler behaves the same whichever way it is called.
+ */
+function directResult(result: unknown): unknown {
+  return isObservable(result) ? lastValueFrom(result) : result;
 }
 
 /** Per delivery through guards: whether the handler method itself started. */
@@ -93,6 +104,25 @@ export function describeHandlerError(error: unknown): string {
 export class SignalHandlerInvoker {
   readonly #logger = new Logger('JidoSignal');
   readonly #params: ParamsFactory = new SignalParamsFactory();
+  /**
+   * The request context of each signal being handed to request-scoped handlers: the
+   * handlers of one delivery round (called in one synchronous pass) share it, so they and
+   * their request-scoped dependencies get one instance per signal; dropped after the pass,
+   * so a later publish of the same signal object is a new request.
+   */
+  readonly #requests = new WeakMap<Signal, ContextId>();
+
+  /** The request context of `signal` in this delivery round (see `#requests`). */
+  #requestOf(signal: Signal): ContextId {
+    let contextId = this.#requests.get(signal);
+    if (contextId === undefined) {
+      contextId = ContextIdFactory.getByRequest(signal);
+      this.moduleRef.registerRequestByContextId(signal, contextId);
+      this.#requests.set(signal, contextId);
+      queueMicrotask(() => this.#requests.delete(signal));
+    }
+    return contextId;
+  }
 
   /**
    * @param config - the application's configuration (Nest's `ApplicationConfig` provider,
@@ -165,12 +195,11 @@ export class SignalHandlerInvoker {
       // ordinary subscriptions get here (the planner refuses persistent request-scoped
       // handlers), so the method's third argument, the delivery, is `undefined`.
       const invoke = async (signal: Signal): Promise<unknown> => {
-        const contextId = ContextIdFactory.getByRequest(signal);
-        this.moduleRef.registerRequestByContextId(signal, contextId);
+        const contextId = this.#requestOf(signal);
         const scoped = await this.moduleRef.resolve<unknown, object>(wrapper.token, contextId, {
           strict: false,
         });
-        if (!useContext) return method.call(scoped, signal, context);
+        if (!useContext) return directResult(method.call(scoped, signal, context));
         const fn = this.contextCreator.create(
           scoped,
           callback,
@@ -191,13 +220,14 @@ export class SignalHandlerInvoker {
     if (!useContext) {
       if (plan.persistent) {
         return {
-          invoke: (signal, delivery) => method.call(instance, signal, context, delivery),
+          invoke: (signal, delivery) =>
+            directResult(method.call(instance, signal, context, delivery)),
           invocation: 'direct',
           guarded: false,
         };
       }
       return {
-        invoke: (signal) => method.call(instance, signal, context),
+        invoke: (signal) => directResult(method.call(instance, signal, context)),
         invocation: 'direct',
         guarded: false,
         direct: { method, instance },
@@ -288,7 +318,7 @@ export class SignalHandlerInvoker {
         const { method, instance } = direct;
         handler = (signal) => {
           try {
-            return method.call(instance, signal, context);
+            return directResult(method.call(instance, signal, context));
           } catch (error) {
             return fail(error, signal);
           }
@@ -300,17 +330,16 @@ export class SignalHandlerInvoker {
       });
       return handler;
     }
-    // Persistent engines have no rejection hook: settle rejections here.
+    // Persistent engines have no rejection hook: settle rejections here. Any thenable is
+    // adopted as `await` adopts it.
     return (signal, delivery) => {
-      let result: unknown;
+      let result: Promise<unknown> | undefined;
       try {
-        result = invoke(signal, delivery);
+        result = toPromise(invoke(signal, delivery));
       } catch (error) {
         return fail(error, signal);
       }
-      return isThenable(result)
-        ? result.then(undefined, (error: unknown) => fail(error, signal))
-        : result;
+      return result?.then(undefined, (error: unknown) => fail(error, signal));
     };
   }
 }

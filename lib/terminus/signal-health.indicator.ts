@@ -294,7 +294,11 @@ export class SignalHealthIndicator {
         data.store = describeError(error);
         return undefined;
       }),
-      withTimeout(bus.store.dlqSize(bus.name), timeout).catch((error: unknown) => {
+      // A store may throw instead of rejecting: caught the same way.
+      withTimeout(
+        new Promise<number>((resolve) => resolve(bus.store.dlqSize(bus.name))),
+        timeout,
+      ).catch((error: unknown) => {
         unreachable = true;
         data.store = describeError(error);
         return undefined;
