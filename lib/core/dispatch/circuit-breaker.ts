@@ -39,7 +39,8 @@ export interface CircuitBreakerOptions extends CircuitBreakerSettings {
   /**
    * Which errors count as failures. Others (e.g. an HTTP 400: the target answered) pass
    * through without touching the circuit.
-   * @default every error except cancellations (`code: 'cancelled'`) and `CircuitOpenError`
+   * @default every error except cancellations (`code: 'cancelled'`), `CircuitOpenError` and
+   *   non-retryable HTTP status errors (`status_error`, a 4xx other than 408, 425 and 429)
    */
   isFailure?: (error: unknown) => boolean;
   /** Name put in `CircuitOpenError.adapter` and telemetry messages. @default 'circuit' */
@@ -222,7 +223,9 @@ function isCancellation(error: unknown): boolean {
 }
 
 function defaultIsFailure(error: unknown): boolean {
-  return !isCancellation(error) && !(error instanceof CircuitOpenError);
+  if (isCancellation(error) || error instanceof CircuitOpenError) return false;
+  // The target answered (an HTTP 4xx other than 408, 425, 429): it is up.
+  return !(isJidoSignalError(error, 'status_error') && !error.retryable);
 }
 
 function errorTag(error: unknown): string | undefined {

@@ -1,3 +1,5 @@
+import { timerDelay } from '../util/timer-delay.js';
+
 /** A pending deadline of a {@link DeadlineList}. @internal */
 export interface Deadline {
   /** Forget the deadline; its callback will not run. Idempotent. */
@@ -57,7 +59,7 @@ export class DeadlineList {
     if (tail === undefined) {
       this.#head = entry;
       this.#tail = entry;
-      if (this.#timer === undefined) this.#timer = setTimeout(this.#fire, this.ms);
+      if (this.#timer === undefined) this.#timer = setTimeout(this.#fire, timerDelay(this.ms));
       else if (this.#parked) {
         // Armed for an earlier deadline: it fires early and re-arms for this one.
         this.#parked = false;
@@ -115,7 +117,7 @@ export class DeadlineList {
     }
     // Node may fire a little before a deadline measured with performance.now(); re-arm.
     if (head !== undefined && this.#timer === undefined) {
-      this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(head.at - now)));
+      this.#timer = setTimeout(this.#fire, timerDelay(Math.max(1, Math.ceil(head.at - now))));
     }
   };
 }

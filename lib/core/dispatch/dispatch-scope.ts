@@ -6,6 +6,7 @@ import type { DeliveryContext, DeliveryFailure } from './adapter.interface.js';
 import { optionalInteger } from './adapters/options.js';
 import { DeliveryController } from './delivery-controller.js';
 import type { DispatchCallOptions } from './dispatcher-options.js';
+import { timerDelay } from '../util/timer-delay.js';
 
 /** What one delivery ends with: its error, or `undefined` when it succeeded. @internal */
 export type Outcome = JidoSignalError | undefined;
@@ -111,7 +112,10 @@ export function runScoped<T>(
       }
     }
     if (timeout > 0) {
-      timer = setTimeout(() => scope.abort(new DispatchTimeoutError(label(), timeout)), timeout);
+      timer = setTimeout(
+        () => scope.abort(new DispatchTimeoutError(label(), timeout)),
+        timerDelay(timeout),
+      );
     }
     let pending: void | Promise<T>;
     try {

@@ -38,6 +38,7 @@ import type {
 import { InProcessPubSub, type PubSub, type PubSubRegistry } from './pubsub.js';
 import { ReceiverRegistry } from './receiver-registry.js';
 import { runPool } from './run-pool.js';
+import { timerDelay } from '../util/timer-delay.js';
 
 const DEFAULT_MAX_CONCURRENCY = 32;
 const DEFAULT_TIMEOUT = 30_000;
@@ -420,7 +421,7 @@ export class Dispatcher {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new DispatchTimeoutError(r.name, this.timeout, { target: r.target })),
-        this.timeout,
+        timerDelay(this.timeout),
       );
       promise.then(
         (value) => {

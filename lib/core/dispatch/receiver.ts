@@ -3,6 +3,7 @@ import { DispatchError, DispatchTimeoutError, toDispatchError } from '../errors/
 import type { Signal } from '../signal/signal.js';
 import { reportReceiverError } from './dispatch-telemetry.js';
 import { isThenable } from '../util/is-thenable.js';
+import { timerDelay } from '../util/timer-delay.js';
 
 /** A function receiver: called with the signal; may return a promise. */
 export type SignalHandlerFunction = (signal: Signal) => unknown;
@@ -263,7 +264,7 @@ function withTimeout(result: PromiseLike<unknown>, d: NormalizedReceiverOptions)
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new DispatchTimeoutError(d.adapter, d.timeout, { target: d.target })),
-      d.timeout,
+      timerDelay(d.timeout),
     );
     result.then(
       () => {

@@ -1,5 +1,6 @@
 import { DispatchConfigError } from '../errors/dispatch.error.js';
 import { integerInRange } from './adapters/options.js';
+import { timerDelay } from '../util/timer-delay.js';
 
 /** Retry settings of the `http` and `webhook` adapters (`retry` option). */
 export interface RetryOptions {
@@ -101,9 +102,17 @@ export function backoffDelay(
   return Math.round(exp / 2 + random() * (exp / 2));
 }
 
+// The three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7).
+/** IMF-fixdate, e.g. `Wed, 21 Oct 2015 07:28:00 GMT` (and what `Date.parse` reads like it). */
+const IMF_FIXDATE = /^[A-Za-z]{3}, /;
+/** Obsolete RFC 850 date, e.g. `Wednesday, 21-Oct-15 07:28:00 GMT`. */
+const RFC_850_DATE = /^[A-Za-z]+, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+/** Obsolete asctime date, e.g. `Wed Oct 21 07:28:00 2015` (day padded with a space). */
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
 /**
- * Parse an HTTP `Retry-After` value (delta seconds or an HTTP date) into milliseconds from
- * `now`; `undefined` when absent or unparsable.
+ * Parse an HTTP `Retry-After` value (delta seconds or an HTTP date in any of its three
+ * formats) into milliseconds from `now`; `undefined` when absent or unparsable.
  */
 export function parseRetryAfter(
   value: string | readonly string[] | undefined,
@@ -115,8 +124,11 @@ export function parseRetryAfter(
   if (raw === undefined) return undefined;
   const text = raw.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  if (!/^[A-Za-z]{3}, /.test(text)) return undefined; // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT"
-  const date = Date.parse(text);
+  let date: number;
+  if (IMF_FIXDATE.test(text) || RFC_850_DATE.test(text)) date = Date.parse(text);
+  // asctime has no zone and means GMT (read as local time without one).
+  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`);
+  else return undefined;
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
 }
@@ -138,7 +150,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, timerDelay(ms));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -185,17 +185,30 @@ export function validateHeaders(
   return out;
 }
 
-/** The header values worth redacting (credentials), including the token part of `Bearer <token>`. */
+/**
+ * The header values worth redacting (credentials): each whole value, the token part of
+ * `Bearer <token>`, and each item of a `;` or `,` list (`a=1; b=2` cookies), the value alone
+ * for a `name=value` item.
+ */
 export function sensitiveHeaderValues(headers: Readonly<Record<string, string>>): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
+  const add = (part: string): void => {
+    const value = part.trim().replace(/^"(.*)"$/, '$1');
+    if (value.length >= MIN_SECRET_LENGTH) out.add(value);
+  };
   for (const name of Object.keys(headers)) {
     if (!isSensitiveHeader(name)) continue;
     const value = headers[name].trim();
-    if (value.length >= 4) out.push(value);
+    add(value);
     const space = value.indexOf(' ');
-    if (space > 0 && value.length - space > 4) out.push(value.slice(space + 1).trim());
+    if (space > 0) add(value.slice(space + 1));
+    for (const item of value.split(/[;,]/)) {
+      add(item);
+      const eq = item.indexOf('=');
+      if (eq !== -1) add(item.slice(eq + 1));
+    }
   }
-  return out;
+  return [...out];
 }
 
 /** A copy of `headers` with the values of credential-carrying headers replaced by `[REDACTED]`. */
@@ -290,21 +303,43 @@ export function targetSecrets(pathOrUrl: string): { names: string[]; values: str
  * Redact what text from the remote side (an error body that echoes the request) may
  * repeat of a request target: every query value (after `name=`, and anywhere in any
  * common spelling — raw, percent-decoded, form-decoded, re-encoded, JSON-escaped — when
- * at least 4 characters long), userinfo credentials, and credential header values.
+ * at least 4 characters long), userinfo credentials, and credential header values (in the
+ * same spellings). With `truncated` (the text is the start of a longer one), a secret the
+ * cut went through is dropped too.
  * @internal
  */
 export function redactRemoteText(
   text: string,
   pathOrUrl: string,
   headers: Readonly<Record<string, string>> = {},
+  truncated = false,
 ): string {
   const { names, values } = targetSecrets(pathOrUrl);
-  let out = redactText(text, [...values, ...sensitiveHeaderValues(headers)]);
+  const secrets = new Set(values);
+  for (const value of sensitiveHeaderValues(headers)) spellings(value, secrets);
+  let out = redactText(text, [...secrets]);
   for (const name of names) {
     const re = new RegExp(`(${escapeRegExp(name)}=)[^${VALUE_END}]+`, 'g');
     out = out.replace(re, (_m, prefix: string) => `${prefix}[REDACTED]`);
   }
-  return out;
+  return truncated ? withoutSecretTail(out, secrets) : out;
+}
+
+/**
+ * `text` (cut from a longer one) without a trailing start of any of `secrets`: a secret
+ * that the cut went through is not recognised whole, and its first part would stay.
+ */
+function withoutSecretTail(text: string, secrets: ReadonlySet<string>): string {
+  let cut = text.length;
+  for (const secret of secrets) {
+    for (let k = Math.min(secret.length - 1, text.length); k >= MIN_SECRET_LENGTH; k--) {
+      if (text.endsWith(secret.slice(0, k))) {
+        cut = Math.min(cut, text.length - k);
+        break;
+      }
+    }
+  }
+  return cut === text.length ? text : `${text.slice(0, cut)}[REDACTED]`;
 }
 
 /** Replace every occurrence of any of `secrets` in `text` with `[REDACTED]`. */

@@ -197,7 +197,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     const body = Buffer.concat(this.#excerpt ?? []).toString('utf8');
     // Servers often echo the request line or headers in error bodies: keep none of the
     // target's query values or credentials (the excerpt reaches errors and telemetry).
-    const redacted = redactRemoteText(body, req.path, req.headers);
+    const redacted = redactRemoteText(body, req.path, req.headers, this.#received > this.#kept);
     const excerpt =
       redacted.length <= BODY_EXCERPT_BYTES / 4
         ? redacted

@@ -27,6 +27,7 @@ import {
 import { protectHeaders, type HttpAdapterOptions } from './http-options.js';
 import { integerInRange } from './options.js';
 import type { ResolvedTls } from './tls.js';
+import { timerDelay } from '../../util/timer-delay.js';
 
 /** Message published on `TelemetryChannel.DispatchRetry` by the `http` and `webhook` adapters. */
 export interface DispatchRetryMessage {
@@ -70,7 +71,7 @@ function pause(
     const timer = setTimeout(() => {
       unwatch();
       resolve();
-    }, ms);
+    }, timerDelay(ms));
     const unwatch = watchDeliveryAbort(ctx, (reason) => {
       clearTimeout(timer);
       reject(cancelled(reason));

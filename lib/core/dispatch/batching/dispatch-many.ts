@@ -22,6 +22,7 @@ import {
 } from '../dispatch-telemetry.js';
 import type { DispatchCallOptions } from '../dispatcher-options.js';
 import { isThenable } from '../../util/is-thenable.js';
+import { timerDelay } from '../../util/timer-delay.js';
 
 /** Options of `Dispatcher.dispatchMany`. */
 export interface DispatchManyOptions extends DispatchCallOptions {
@@ -184,7 +185,10 @@ export function dispatchMany(
   else external?.addEventListener('abort', onExternal, { once: true });
   const timer =
     timeout > 0
-      ? setTimeout(() => abortCall(new DispatchTimeoutError('dispatcher', timeout)), timeout)
+      ? setTimeout(
+          () => abortCall(new DispatchTimeoutError('dispatcher', timeout)),
+          timerDelay(timeout),
+        )
       : undefined;
 
   let requests = 0;
@@ -286,7 +290,7 @@ async function deliverChunk(
           timer = setTimeout(
             () =>
               context.abort(new DispatchTimeoutError(r.name, host.timeout, { target: r.target })),
-            host.timeout,
+            timerDelay(host.timeout),
           );
         }
       });
