@@ -8,7 +8,12 @@ export {
   type ConformanceOptions,
   type ConformanceTestApi,
 } from './store-conformance.js';
-export { SignalSpy, type SpiedDelivery, type WaitForOptions } from './signal-spy.js';
+export {
+  SignalSpy,
+  type SpiedDelivery,
+  type SpyFilter,
+  type WaitForOptions,
+} from './signal-spy.js';
 export {
   describeJournalAdapterConformance,
   type JournalConformanceOptions,

@@ -182,9 +182,13 @@ export class JidoSignalTestingModule {
       providers: [
         {
           provide: SignalSpy,
-          // Only this application's buses, including forFeature buses added later.
+          // Only this application's buses, including forFeature buses added later — not
+          // another application's bus of the same name.
           useFactory: (registry: SignalBusRegistry) =>
-            new SignalSpy((bus: string) => registry.has(bus)),
+            new SignalSpy(
+              (name, instance) =>
+                registry.has(name) && (instance === undefined || registry.get(name) === instance),
+            ),
           inject: [SignalBusRegistry],
         },
         JidoSignalTestingLifecycle,

@@ -12,6 +12,13 @@ import type { Signal } from '../core/signal/signal.js';
 import type { RecordedSignal } from '../core/store/signal-store.interface.js';
 import { TelemetryChannel } from '../core/telemetry/channels.js';
 import { telemetryChannel } from '../core/telemetry/telemetry.js';
+import { busOfOrigin, originOf } from '../core/bus/bus-telemetry.js';
+
+/**
+ * Which buses a {@link SignalSpy} records: called with each bus's name and, for the buses of
+ * this library, the bus instance (so two buses of the same name can be told apart).
+ */
+export type SpyFilter = (bus: string, instance: SignalBus | undefined) => boolean;
 
 /** One delivery the spy saw. */
 export interface SpiedDelivery {
@@ -77,7 +84,9 @@ const skipChannel = telemetryChannel(TelemetryChannel.BusDispatchSkipped);
 export class SignalSpy {
   /** Name of the spied bus, or `undefined` for every bus (or buses chosen by a filter). */
   readonly bus: string | undefined;
-  readonly #filter: ((bus: string) => boolean) | undefined;
+  /** The spied bus instance, when one was given: buses of the same name are not it. */
+  readonly #instance: SignalBus | undefined;
+  readonly #filter: SpyFilter | undefined;
   readonly #entries: RecordedSignal[] = [];
   readonly #deliveries: SpiedDelivery[] = [];
   #waiters: Waiter[] = [];
@@ -85,11 +94,13 @@ export class SignalSpy {
 
   /**
    * Start recording.
-   * @param bus - the bus to spy on (instance or name), or a filter on bus names (e.g. the
-   *   buses of one application's registry) @default every bus
+   * @param bus - the bus to spy on: an instance (only it, not another bus of the same name),
+   *   a name, or a filter on buses (e.g. the buses of one application's registry)
+   *   @default every bus
    */
-  constructor(bus?: SignalBus | string | ((bus: string) => boolean)) {
+  constructor(bus?: SignalBus | string | SpyFilter) {
     this.#filter = typeof bus === 'function' ? bus : undefined;
+    this.#instance = typeof bus === 'object' ? bus : undefined;
     this.bus = typeof bus === 'string' ? bus : typeof bus === 'object' ? bus.name : undefined;
     publishChannel.subscribe(this.#onPublish);
     dispatchChannel.subscribe(this.#onDispatch);
@@ -203,8 +214,12 @@ export class SignalSpy {
     }
   }
 
-  #mine(bus: string): boolean {
-    if (this.#filter !== undefined) return this.#filter(bus);
+  /** Whether `message`, from the bus named `bus`, comes from a spied bus. */
+  #mine(bus: string, message: unknown): boolean {
+    const origin = originOf(message);
+    const instance = origin === undefined ? undefined : busOfOrigin.get(origin);
+    if (this.#filter !== undefined) return this.#filter(bus, instance);
+    if (this.#instance !== undefined && instance !== undefined) return instance === this.#instance;
     return this.bus === undefined || this.bus === bus;
   }
 
@@ -226,7 +241,7 @@ export class SignalSpy {
 
   readonly #onPublish = (message: unknown): void => {
     const m = message as BusPublishTelemetryMessage;
-    if (!this.#mine(m.bus)) return;
+    if (!this.#mine(m.bus, message)) return;
     for (const entry of m.entries) {
       this.#entries.push(entry);
       this.#notify('published', entry.signal);
@@ -235,7 +250,7 @@ export class SignalSpy {
 
   readonly #onDispatch = (message: unknown): void => {
     const m = message as BusDispatchTelemetryMessage;
-    if (!this.#mine(m.bus)) return;
+    if (!this.#mine(m.bus, message)) return;
     this.#deliveries.push({
       bus: m.bus,
       signal: m.signal,
@@ -249,7 +264,7 @@ export class SignalSpy {
 
   readonly #onSkip = (message: unknown): void => {
     const m = message as BusSkipTelemetryMessage;
-    if (!this.#mine(m.bus)) return;
+    if (!this.#mine(m.bus, message)) return;
     this.#deliveries.push({
       bus: m.bus,
       signal: m.signal,

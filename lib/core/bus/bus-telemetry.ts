@@ -1,6 +1,7 @@
 import type { BusError, SubscriberError } from '../errors/bus.error.js';
 import type { Signal } from '../signal/signal.js';
 import type { RecordedSignal } from '../store/signal-store.interface.js';
+import type { SignalBus } from './signal-bus.js';
 import type { Subscription } from './subscription.js';
 import { TelemetryChannel } from '../telemetry/channels.js';
 import { telemetryChannel } from '../telemetry/telemetry.js';
@@ -116,9 +117,35 @@ export function publishMessage(
   bus: string,
   entries: readonly RecordedSignal[],
   partitioned: boolean,
+  origin: object,
 ): BusPublishTelemetryMessage {
-  return { bus, count: entries.length, entries, partitioned };
+  return withOrigin({ bus, count: entries.length, entries, partitioned }, origin);
 }
+
+/**
+ * The bus instance a `BusPublish`, `BusDispatch` or `BusDispatchSkipped` message came from
+ * (its context object), under a symbol key outside the message types: several buses may
+ * share a name (in one process, two applications each with a `default` bus), and the
+ * testing module's `SignalSpy` records only its application's.
+ * @internal
+ */
+export const BUS_ORIGIN: unique symbol = Symbol('jido.signal.bus-origin');
+
+/** `message` tagged with the bus it came from (see {@link BUS_ORIGIN}). @internal */
+export function withOrigin<T extends object>(message: T, origin: object): T {
+  (message as { [BUS_ORIGIN]?: object })[BUS_ORIGIN] = origin;
+  return message;
+}
+
+/** The origin {@link withOrigin} put on a telemetry message, if any. @internal */
+export function originOf(message: unknown): object | undefined {
+  return typeof message === 'object' && message !== null
+    ? (message as { [BUS_ORIGIN]?: object })[BUS_ORIGIN]
+    : undefined;
+}
+
+/** The bus of each origin (see {@link withOrigin}). @internal */
+export const busOfOrigin = new WeakMap<object, SignalBus>();
 
 /**
  * The `BusDispatch` message of a successful delivery of `signal` to `sub`, handed over at
@@ -127,20 +154,24 @@ export function publishMessage(
  */
 export function dispatchMessage(
   bus: string,
+  origin: object,
   sub: Subscription,
   signal: Signal,
   logId: string,
   partition: number,
   started: number,
 ): BusDispatchTelemetryMessage {
-  return {
-    bus,
-    subscriptionId: sub.id,
-    pattern: sub.pattern,
-    partition,
-    signal,
-    logId,
-    durationMs: started === 0 ? 0 : performance.now() - started,
-    outcome: 'ok',
-  };
+  return withOrigin(
+    {
+      bus,
+      subscriptionId: sub.id,
+      pattern: sub.pattern,
+      partition,
+      signal,
+      logId,
+      durationMs: started === 0 ? 0 : performance.now() - started,
+      outcome: 'ok',
+    },
+    origin,
+  );
 }

@@ -8,6 +8,7 @@ import {
   dispatchChannel,
   dispatchMessage,
   skipChannel,
+  withOrigin,
   type BusDispatchTelemetryMessage,
   type BusSkipTelemetryMessage,
 } from './bus-telemetry.js';
@@ -42,6 +43,8 @@ export class FanOut {
   oneSub: Subscription | undefined;
   oneSignal: Signal | undefined;
   readonly #name: string;
+  /** This bus, as its telemetry messages name it (see `withOrigin`). */
+  readonly #origin: object;
   readonly #router: SignalRouter<Subscription>;
   readonly #pipeline: MiddlewarePipeline;
   readonly #report: (error: BusError) => void;
@@ -59,6 +62,7 @@ export class FanOut {
 
   constructor(context: BusContext) {
     this.#name = context.name;
+    this.#origin = context;
     this.#router = context.router;
     this.#pipeline = context.pipeline;
     this.#report = context.report;
@@ -252,16 +256,21 @@ export class FanOut {
       );
     } else if (verdict.kind === 'skip') {
       sub.skipped++;
-      emit(skipChannel, (): BusSkipTelemetryMessage => ({
-        bus: this.#name,
-        subscriptionId: sub.id,
-        pattern: sub.pattern,
-        partition,
-        signal: entry.signal,
-        logId: entry.logId,
-        middleware: verdict.middleware,
-        reason: verdict.reason,
-      }));
+      emit(skipChannel, (): BusSkipTelemetryMessage =>
+        withOrigin(
+          {
+            bus: this.#name,
+            subscriptionId: sub.id,
+            pattern: sub.pattern,
+            partition,
+            signal: entry.signal,
+            logId: entry.logId,
+            middleware: verdict.middleware,
+            reason: verdict.reason,
+          },
+          this.#origin,
+        ),
+      );
     } else {
       sub.failed++;
       this.#report(verdict.error);
@@ -384,7 +393,7 @@ export class FanOut {
     sub.delivered++;
     if (started !== 0) {
       emit(dispatchChannel, () =>
-        dispatchMessage(this.#name, sub, signal, logId, partition, started),
+        dispatchMessage(this.#name, this.#origin, sub, signal, logId, partition, started),
       );
     }
     if (this.#pipeline.hasAfterDispatch)
@@ -404,7 +413,7 @@ export class FanOut {
     const error = new SubscriberError(this.#name, sub.id, signal.id, cause);
     tracker.failures?.push(error);
     emit(dispatchChannel, (): BusDispatchTelemetryMessage => ({
-      ...dispatchMessage(this.#name, sub, signal, logId, partition, started),
+      ...dispatchMessage(this.#name, this.#origin, sub, signal, logId, partition, started),
       outcome: 'error',
       errorCode: error.reason,
       error,

@@ -238,7 +238,7 @@ export class PublishSequencer {
       const n = entries.length;
       this.published += n;
       if (publishChannel.hasSubscribers) {
-        publishChannel.publish(publishMessage(this.#name, entries, false));
+        publishChannel.publish(publishMessage(this.#name, entries, false, this.#context));
       }
       if (persistent) persisting = this.#persistent.enqueuePersistent(entries);
       if (this.#retention.knownSize !== undefined) {
@@ -425,7 +425,9 @@ export class PublishSequencer {
       }
       if (recorded === undefined) this.published += n;
       if (recorded === undefined && publishChannel.hasSubscribers) {
-        publishChannel.publish(publishMessage(this.#name, entries, this.#lanes !== undefined));
+        publishChannel.publish(
+          publishMessage(this.#name, entries, this.#lanes !== undefined, this.#context),
+        );
       }
       const persisting = this.#persistent.hasPersistent()
         ? this.#persistent.enqueuePersistent(entries)

@@ -55,6 +55,7 @@ import { Retention } from './retention.js';
 import { BusShutdown } from './bus-shutdown.js';
 import { SharedLogFeed } from './shared-log-feed.js';
 import { SubscriptionTable, type Receiver } from './subscription-table.js';
+import { busOfOrigin } from './bus-telemetry.js';
 
 export type {
   HandlerErrorMode,
@@ -152,8 +153,10 @@ export class SignalBus {
     this.#router = context.router;
     this.#currentScope = context.currentScope;
     this.#report = context.report;
+    busOfOrigin.set(context, this);
     this.#persistent = new PersistentRegistry({
       bus: name,
+      origin: context,
       store: this.#store,
       distributed: this.#distributed,
       scope: this.#currentScope,

@@ -5,7 +5,7 @@ import type { DistributedSignalStore } from '../../store/distributed-store.inter
 import type { RecordedSignal, SignalStore } from '../../store/signal-store.interface.js';
 import { emit } from '../../telemetry/telemetry.js';
 import { isThenable } from '../../util/is-thenable.js';
-import { dispatchChannel, type BusDispatchTelemetryMessage } from '../bus-telemetry.js';
+import { dispatchChannel, withOrigin, type BusDispatchTelemetryMessage } from '../bus-telemetry.js';
 import type { DeliveryScope } from '../delivery-scope.js';
 import { Subscription } from '../subscription.js';
 import { coveringPattern, matchesAny } from '../pattern-list.js';
@@ -18,6 +18,8 @@ import { RemotePersistentSubscription } from './remote-engine.js';
 /** What the bus lends its persistent registry. @internal */
 export interface PersistentRegistryHost {
   readonly bus: string;
+  /** The bus, as its telemetry messages name it (see `withOrigin`). */
+  readonly origin: object;
   readonly store: SignalStore;
   /** Set when the store is shared by several processes: engines are then remote. */
   readonly distributed: DistributedSignalStore | undefined;
@@ -226,24 +228,28 @@ export class PersistentRegistry {
    * `SignalSpy` see handler outcomes. Free when nobody listens.
    */
   #observe(id: string, pattern: string, deliver: DeliverFunction): DeliverFunction {
-    const bus = this.#host.bus;
+    const { bus, origin } = this.#host;
     return (signal, logId, delivery) => {
       if (!dispatchChannel.hasSubscribers) return deliver(signal, logId, delivery);
       const started = performance.now();
       const message = (
         outcome: 'ok' | 'error',
         error?: SubscriberError,
-      ): BusDispatchTelemetryMessage => ({
-        bus,
-        subscriptionId: id,
-        pattern,
-        partition: 0,
-        signal,
-        logId,
-        durationMs: performance.now() - started,
-        outcome,
-        ...(error === undefined ? {} : { errorCode: error.reason, error }),
-      });
+      ): BusDispatchTelemetryMessage =>
+        withOrigin(
+          {
+            bus,
+            subscriptionId: id,
+            pattern,
+            partition: 0,
+            signal,
+            logId,
+            durationMs: performance.now() - started,
+            outcome,
+            ...(error === undefined ? {} : { errorCode: error.reason, error }),
+          },
+          origin,
+        );
       const failed = (cause: unknown): never => {
         const error = new SubscriberError(bus, id, signal.id, cause);
         emit(dispatchChannel, () => message('error', error));
