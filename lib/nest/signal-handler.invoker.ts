@@ -45,6 +45,8 @@ interface DirectCall {
  * handler behaves the same whichever way it is called.
  */
 function directResult(result: unknown): unknown {
+  // A promise or nothing, the common results, without a closer look.
+  if (result === undefined || result instanceof Promise) return result;
   return isObservable(result) ? lastValueFrom(result) : result;
 }
 
