@@ -5,6 +5,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import type { DispatchConfig } from '../../../lib/core/dispatch/adapter.interface.js';
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import { HttpStatusError } from '../../../lib/core/errors/dispatch.error.js';
 import { createSignal } from '../../../lib/core/signal/signal.js';
@@ -51,6 +52,19 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+/** What one dispatch of a signal with `config` (on a fresh Dispatcher) failed with. */
+async function failureOf(config: DispatchConfig): Promise<unknown> {
+  const d = new Dispatcher();
+  try {
+    return await d.dispatch(createSignal('a.b'), config).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  } finally {
+    await d.close();
+  }
+}
+
 /** Every string view of an error: message, details, causes, JSON, inspect. */
 function views(error: unknown): string {
   const parts: string[] = [];
@@ -83,25 +97,15 @@ describe('body excerpt redaction window', () => {
       // The server echoes the request target three times (e.g. request line, a log line, a hint).
       res.end(`echo: ${secret}\n${secret}\n${secret}\n`);
     };
-    const d = new Dispatcher();
-    try {
-      const error = await d
-        .dispatch(createSignal('a.b'), {
-          adapter: 'http',
-          url: `${origin}/hooks?token=${secret}`,
-          ...noRetry,
-        })
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-      expect(error).toBeInstanceOf(HttpStatusError);
-      const excerpt = (error as HttpStatusError).bodyExcerpt;
-      // No 16-character piece of the token may survive.
-      expect(excerpt.includes(secret.slice(0, 16))).toBe(false);
-    } finally {
-      await d.close();
-    }
+    const error = await failureOf({
+      adapter: 'http',
+      url: `${origin}/hooks?token=${secret}`,
+      ...noRetry,
+    });
+    expect(error).toBeInstanceOf(HttpStatusError);
+    const excerpt = (error as HttpStatusError).bodyExcerpt;
+    // No 16-character piece of the token may survive.
+    expect(excerpt.includes(secret.slice(0, 16))).toBe(false);
   });
 
   it('a long bearer token echoed in the headers does not leak a prefix once the scan window is cut', async () => {
@@ -113,25 +117,15 @@ describe('body excerpt redaction window', () => {
         `bad credentials\nauthorization: ${auth}\nx-original-auth: ${auth}\nagain: ${auth}\n`,
       );
     };
-    const d = new Dispatcher();
-    try {
-      const error = await d
-        .dispatch(createSignal('a.b'), {
-          adapter: 'http',
-          url: `${origin}/hooks`,
-          headers: { authorization: `Bearer ${secret}` },
-          ...noRetry,
-        })
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-      expect(error).toBeInstanceOf(HttpStatusError);
-      const excerpt = (error as HttpStatusError).bodyExcerpt;
-      expect(excerpt.includes(secret.slice(0, 16))).toBe(false);
-    } finally {
-      await d.close();
-    }
+    const error = await failureOf({
+      adapter: 'http',
+      url: `${origin}/hooks`,
+      headers: { authorization: `Bearer ${secret}` },
+      ...noRetry,
+    });
+    expect(error).toBeInstanceOf(HttpStatusError);
+    const excerpt = (error as HttpStatusError).bodyExcerpt;
+    expect(excerpt.includes(secret.slice(0, 16))).toBe(false);
   });
 });
 
@@ -148,25 +142,15 @@ describe('echoed credential header spellings', () => {
       res.writeHead(403, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'forbidden', cookies }));
     };
-    const d = new Dispatcher();
-    try {
-      const error = await d
-        .dispatch(createSignal('a.b'), {
-          adapter: 'http',
-          url: `${origin}/hooks`,
-          headers: { cookie: `session=${s1}; csrf=${s2}` },
-          ...noRetry,
-        })
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-      const text = views(error);
-      expect(text.includes(s1)).toBe(false);
-      expect(text.includes(s2)).toBe(false);
-    } finally {
-      await d.close();
-    }
+    const error = await failureOf({
+      adapter: 'http',
+      url: `${origin}/hooks`,
+      headers: { cookie: `session=${s1}; csrf=${s2}` },
+      ...noRetry,
+    });
+    const text = views(error);
+    expect(text.includes(s1)).toBe(false);
+    expect(text.includes(s2)).toBe(false);
   });
 
   it('a header token with "/" echoed by a JSON encoder that escapes slashes (PHP json_encode) is redacted', async () => {
@@ -180,24 +164,14 @@ describe('echoed credential header spellings', () => {
         ),
       );
     };
-    const d = new Dispatcher();
-    try {
-      const error = await d
-        .dispatch(createSignal('a.b'), {
-          adapter: 'http',
-          url: `${origin}/hooks`,
-          headers: { 'x-api-key': secret },
-          ...noRetry,
-        })
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-      const excerpt = (error as HttpStatusError).bodyExcerpt;
-      expect(excerpt.includes(secret.replace(/\//g, '\\/'))).toBe(false);
-    } finally {
-      await d.close();
-    }
+    const error = await failureOf({
+      adapter: 'http',
+      url: `${origin}/hooks`,
+      headers: { 'x-api-key': secret },
+      ...noRetry,
+    });
+    const excerpt = (error as HttpStatusError).bodyExcerpt;
+    expect(excerpt.includes(secret.replace(/\//g, '\\/'))).toBe(false);
   });
 });
 
