@@ -1,6 +1,7 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { isJidoSignalError, type JidoSignalErrorCode } from '../core/errors/jido-signal.error.js';
+import { BOARD_HEADERS } from './board-headers.interceptor.js';
 import { scrubText } from './board-scrub.js';
 
 const STATUS: Partial<Record<JidoSignalErrorCode, number>> = {
@@ -47,6 +48,9 @@ export class SignalBoardExceptionFilter implements ExceptionFilter {
       status = STATUS[exception.code] ?? 500;
       body = { statusCode: status, code: exception.code, message: scrubText(exception.message) };
     }
-    this.adapterHost.httpAdapter.reply(response, body, status);
+    // Guards run before the board's interceptor: a refusal gets its headers here.
+    const http = this.adapterHost.httpAdapter;
+    for (const [name, value] of BOARD_HEADERS) http.setHeader(response, name, value);
+    http.reply(response, body, status);
   }
 }

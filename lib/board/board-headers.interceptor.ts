@@ -27,20 +27,30 @@ export const BOARD_CSP = [
 ].join('; ');
 
 /**
- * Security headers on every board response: the CSP, no caching (the data is live and may
- * be sensitive), no MIME sniffing, no framing, no referrer.
+ * The security headers of every board response: the CSP, no caching (the data is live and
+ * may be sensitive), no MIME sniffing, no framing, no referrer. Set by
+ * {@link SignalBoardHeadersInterceptor}, and by the board's exception filter for answers an
+ * interceptor never sees (a guard's refusal).
+ * @internal
+ */
+export const BOARD_HEADERS: readonly (readonly [string, string])[] = [
+  ['Content-Security-Policy', BOARD_CSP],
+  ['Cache-Control', 'no-store'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+];
+
+/**
+ * Sets {@link BOARD_HEADERS} on every board response.
  * @internal
  */
 @Injectable()
 export class SignalBoardHeadersInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const res = context.switchToHttp().getResponse<BoardResponse>();
-    res.header('Content-Security-Policy', BOARD_CSP);
-    res.header('Cache-Control', 'no-store');
-    res.header('X-Content-Type-Options', 'nosniff');
-    res.header('X-Frame-Options', 'DENY');
-    res.header('Referrer-Policy', 'no-referrer');
-    res.header('Cross-Origin-Resource-Policy', 'same-origin');
+    for (const [name, value] of BOARD_HEADERS) res.header(name, value);
     return next.handle();
   }
 }

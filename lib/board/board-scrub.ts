@@ -9,7 +9,7 @@ const QUERY_SECRET_RE =
  * CloudEvents extension names have no separators (`apitoken`, `webhooksecret`).
  */
 const SECRET_KEY_RE =
-  /token|secret|passw|pwd|apikey|api_key|authorization|cookie|signature|credential/i;
+  /token|secret|passw|pwd|apikey|api_key|private_?key|authorization|cookie|signature|credential/i;
 
 /** Redact URL credentials and credential-like query values inside a text. @internal */
 export function scrubText(text: string): string {

@@ -19,6 +19,7 @@ import type {
 } from './board-types.js';
 import { SignalViewer, type SignalView } from './board-view.js';
 import { SIGNAL_BOARD_CONFIG } from './board.tokens.js';
+import { dateTimeMillis } from '../core/signal/attributes.js';
 
 /** Query of `GET <path>/api/buses/:bus/replay` (strings as they come from the URL). */
 export interface SignalBoardReplayQuery {
@@ -39,7 +40,13 @@ function requireId(field: string, value: unknown): string {
 
 function parseTime(field: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  // Digits are ms; anything else must be an ISO 8601 date or date-time (not any text
+  // `Date.parse` happens to read, such as `-1` or `March 7`).
+  const ms = /^\d+$/.test(value)
+    ? Number(value)
+    : /^\d{4}-\d{2}-\d{2}(?:$|[Tt ])/.test(value)
+      ? dateTimeMillis(value)
+      : NaN;
   if (!Number.isFinite(ms)) {
     throw new ValidationError(
       'invalid_option',
