@@ -277,17 +277,16 @@ export class PublishSequencer {
       );
     }
     // One pending delivery (a native promise): settle it here, without a tracker.
-    const settled = pending;
     if (this.#lone === undefined) {
       // The common case, one awaited publish at a time: the prebuilt callbacks settle it.
       this.#lone = sub;
       this.#loneSignal = signal;
       this.#loneEntries = entries;
       this.#loneEarly = early;
-      return settled.then(this.#loneDelivered, this.#loneFailed);
+      return pending.then(this.#loneDelivered, this.#loneFailed);
     }
     const one = sub!;
-    return settled.then(
+    return pending.then(
       () => {
         this.#fanOut.oneDelivered(one);
         this.#endRun(early);
