@@ -315,12 +315,10 @@ export class SignalJournal {
     }
     const existing = await this.adapter.getMeta(id);
     if (existing !== undefined) return this.rerecord(signal, causeId, existing);
-    // Effects linked ahead of this signal (`unknownCause: 'link'`): its cause must not be one.
-    if (
-      causeId !== undefined &&
-      this.sync?.linkedAhead(id) &&
-      (await this.descendsFrom(causeId, id))
-    ) {
+    // Effects linked ahead of this signal (`unknownCause: 'link'`, in-process adapters only):
+    // its cause must not be one of them, nor descend from one.
+    const sync = this.sync;
+    if (causeId !== undefined && sync?.linkedAhead(id) && causedBy(sync, causeId, id)) {
       throw new CausalityCycleError(id, causeId);
     }
     const entry = this.newEntry(signal, causeId, cause);

@@ -1,31 +1,23 @@
 // Circuit breakers shared through the adapter options, and Retry-After parsing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CircuitBreaker } from '../../../lib/core/dispatch/circuit-breaker.js';
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
 import { parseRetryAfter } from '../../../lib/core/dispatch/retry.js';
 import { createSignal } from '../../../lib/core/signal/signal.js';
+import { startServer, type Handler, type TestServer } from './http-test-server.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let handler: Handler = (_req, res) => res.end('ok');
 let origin = '';
 let hits = 0;
-const server = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    hits++;
-    handler(req, res);
-  });
-});
+let server: TestServer;
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startServer((req, res, body) => {
+    hits++;
+    handler(req, res, body);
+  });
+  origin = server.origin;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 
 describe('a shared CircuitBreaker passed as in docs/webhooks.md', () => {
   // docs/webhooks.md "Connection pool and adapter instances":

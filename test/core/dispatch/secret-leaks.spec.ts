@@ -2,11 +2,10 @@
 // errors (message, details, cause chain, JSON, inspect), telemetry or the body excerpt.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import type { DispatchConfig } from '../../../lib/core/dispatch/adapter.interface.js';
 import { Dispatcher } from '../../../lib/core/dispatch/dispatcher.js';
+import { startServer, type Handler, type TestServer } from './http-test-server.js';
 import { HttpStatusError } from '../../../lib/core/errors/dispatch.error.js';
 import { createSignal } from '../../../lib/core/signal/signal.js';
 import { TelemetryChannel } from '../../../lib/core/telemetry/channels.js';
@@ -26,14 +25,9 @@ function token(
   return out;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 let handler: Handler = (_req, res) => res.end('ok');
 let origin = '';
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => handler(req, res, Buffer.concat(chunks).toString('utf8')));
-});
+let server: TestServer;
 
 const telemetry: unknown[] = [];
 const listener = (message: unknown): void => {
@@ -42,14 +36,13 @@ const listener = (message: unknown): void => {
 const channels = Object.values(TelemetryChannel);
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startServer((req, res, body) => handler(req, res, body));
+  origin = server.origin;
   for (const ch of channels) subscribe(ch, listener);
 });
 afterAll(async () => {
   for (const ch of channels) unsubscribe(ch, listener);
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 /** What one dispatch of a signal with `config` (on a fresh Dispatcher) failed with. */
